@@ -1,0 +1,1 @@
+"""ecr_mock: a local, offline emulator of Amazon ECR."""

@@ -1,0 +1,167 @@
+"""Content-addressed blob storage and upload sessions, hashed while bytes stream in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO
+
+from ecr_mock.core.errors import DigestInvalid, RangeInvalid, SizeInvalid
+from ecr_mock.core.names import is_digest
+
+SPILL_BYTES = 4 * 1024 * 1024
+"""Uploads larger than this move from memory to an anonymous temporary file."""
+
+READ_CHUNK = 1024 * 1024
+
+
+class Blob:
+    """Immutable content: in memory when small, in an anonymous temporary file when large."""
+
+    __slots__ = ("_data", "_file", "digest", "size")
+
+    def __init__(self, digest: str, size: int, data: bytes | None, file: IO[bytes] | None) -> None:
+        self.digest = digest
+        self.size = size
+        self._data = data
+        self._file = file
+
+    @classmethod
+    def from_bytes(cls, data: bytes, digest: str | None = None) -> Blob:
+        """A blob holding ``data`` (digest computed when not given)."""
+        return cls(digest or "sha256:" + hashlib.sha256(data).hexdigest(), len(data), data, None)
+
+    def iter_bytes(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Yield the bytes ``[start, end)`` in chunks; safe for concurrent readers."""
+        stop = self.size if end is None else min(end, self.size)
+        if self._data is not None:
+            view = memoryview(self._data)
+            for pos in range(start, stop, READ_CHUNK):
+                yield bytes(view[pos : min(pos + READ_CHUNK, stop)])
+            return
+        if self._file is None:
+            return
+        fd = self._file.fileno()
+        pos = start
+        while pos < stop:
+            chunk = os.pread(fd, min(READ_CHUNK, stop - pos), pos)
+            if not chunk:
+                break
+            pos += len(chunk)
+            yield chunk
+
+    def read(self) -> bytes:
+        """All the bytes (for small blobs such as configs)."""
+        if self._data is not None:
+            return self._data
+        return b"".join(self.iter_bytes())
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the bytes are held in memory rather than in a temporary file."""
+        return self._data is not None
+
+
+@dataclass
+class UploadSession:
+    """An upload in progress: shared by the layer API (``uploadId``) and ``/v2/`` uploads."""
+
+    upload_id: str
+    repository: str
+    started_at: datetime
+    size: int = 0
+    parts: int = 0
+    last_part_size: int | None = None
+    _hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
+    _spool: IO[bytes] = field(
+        default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPILL_BYTES)  # noqa: SIM115
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+
+    def append(self, chunk: bytes) -> None:
+        """Add bytes at the end of the upload."""
+        if not chunk:
+            return
+        self._hasher.update(chunk)
+        self._spool.write(chunk)
+        self.size += len(chunk)
+
+    def append_stream(self, stream: IO[bytes], length: int | None) -> int:
+        """Copy a request body in; raise SizeInvalid when it ends before ``length`` bytes."""
+        received = 0
+        while length is None or received < length:
+            want = READ_CHUNK if length is None else min(READ_CHUNK, length - received)
+            chunk = stream.read(want)
+            if not chunk:
+                break
+            self.append(chunk)
+            received += len(chunk)
+        if length is not None and received < length:
+            raise SizeInvalid(f"body ended after {received} of {length} bytes")
+        return received
+
+    def check_offset(self, first_byte: int) -> None:
+        """Raise RangeInvalid unless ``first_byte`` continues the upload."""
+        if first_byte != self.size:
+            raise RangeInvalid(
+                f"the chunk starts at byte {first_byte} but the upload holds {self.size} bytes",
+                current_size=self.size,
+            )
+
+    def digest(self, algorithm: str = "sha256") -> str:
+        """The digest of what was received, for sha256 (streamed) or sha512 (rehashed)."""
+        if algorithm == "sha256":
+            return "sha256:" + self._hasher.copy().hexdigest()
+        hasher = hashlib.new(algorithm)
+        for chunk in self._iter_spool():
+            hasher.update(chunk)
+        return f"{algorithm}:" + hasher.hexdigest()
+
+    def _iter_spool(self) -> Iterator[bytes]:
+        self._spool.seek(0)
+        while True:
+            chunk = self._spool.read(READ_CHUNK)
+            if not chunk:
+                break
+            yield chunk
+        self._spool.seek(0, os.SEEK_END)
+
+    def finish(self, expected_digest: str) -> Blob:
+        """Check the digest and turn the received bytes into a blob (no copy for large ones)."""
+        if not is_digest(expected_digest):
+            raise DigestInvalid(f"Invalid digest: '{expected_digest}'", digest=expected_digest)
+        algorithm = expected_digest.split(":", 1)[0]
+        actual = self.digest(algorithm)
+        if actual != expected_digest:
+            raise DigestInvalid(
+                f"The digest '{expected_digest}' does not match the content digest '{actual}'",
+                digest=expected_digest,
+            )
+        self.closed = True
+        spool = self._spool
+        rolled = getattr(spool, "_rolled", True)
+        if not rolled:
+            spool.seek(0)
+            data = spool.read()
+            spool.close()
+            return Blob(expected_digest, self.size, data, None)
+        spool.flush()
+        raw = getattr(spool, "_file", spool)
+        return Blob(expected_digest, self.size, None, raw)
+
+    def discard(self) -> None:
+        """Drop what was received."""
+        self.closed = True
+        self._spool.close()
+
+
+def new_upload(repository: str, now: datetime) -> UploadSession:
+    """Start an empty upload session with an unguessable id."""
+    return UploadSession(upload_id=str(uuid.uuid4()), repository=repository, started_at=now)

@@ -1,0 +1,396 @@
+"""Domain errors: each carries its ECR error code and builds ECR's message from its arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+
+class EcrError(Exception):
+    """Base of every domain error; ``code`` is the ECR API error code (``__type``)."""
+
+    code: ClassVar[str] = "ServerException"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class InvalidParameter(EcrError):
+    """A parameter fails a constraint the service checks beyond the model."""
+
+    code = "InvalidParameterException"
+
+
+class ValidationFailed(EcrError):
+    """A parameter fails a constraint of the API model."""
+
+    code = "ValidationException"
+
+
+class InvalidTagParameter(EcrError):
+    """A resource tag key or value is malformed."""
+
+    code = "InvalidTagParameterException"
+
+
+class TooManyTags(EcrError):
+    """More than 50 resource tags would be on a resource."""
+
+    code = "TooManyTagsException"
+
+
+class LimitExceeded(EcrError):
+    """A service quota or rate limit was hit."""
+
+    code = "LimitExceededException"
+
+
+class RepositoryNotFound(EcrError):
+    """The named repository does not exist in the registry."""
+
+    code = "RepositoryNotFoundException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{name}' does not exist in the registry with id "
+            f"'{registry_id}'"
+        )
+        self.name = name
+        self.registry_id = registry_id
+
+
+class RepositoryAlreadyExists(EcrError):
+    """CreateRepository on a name that exists."""
+
+    code = "RepositoryAlreadyExistsException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{name}' already exists in the registry with id "
+            f"'{registry_id}'"
+        )
+
+
+class RepositoryNotEmpty(EcrError):
+    """DeleteRepository without force on a repository holding images."""
+
+    code = "RepositoryNotEmptyException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{name}' in registry with id '{registry_id}' cannot be "
+            "deleted because it still contains images"
+        )
+
+
+class RepositoryPolicyNotFound(EcrError):
+    """No repository policy is set."""
+
+    code = "RepositoryPolicyNotFoundException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            "Repository policy does not exist for the repository with name "
+            f"'{name}' in the registry with id '{registry_id}'"
+        )
+
+
+class RegistryPolicyNotFound(EcrError):
+    """No registry policy is set."""
+
+    code = "RegistryPolicyNotFoundException"
+
+    def __init__(self, registry_id: str) -> None:
+        super().__init__(f"Registry policy does not exist in the registry with id '{registry_id}'")
+
+
+class LifecyclePolicyNotFound(EcrError):
+    """No lifecycle policy is set."""
+
+    code = "LifecyclePolicyNotFoundException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            "Lifecycle policy does not exist for the repository with name "
+            f"'{name}' in the registry with id '{registry_id}'"
+        )
+
+
+class ImageNotFound(EcrError):
+    """An image id matches no image (API), or a reference matches no manifest (/v2/)."""
+
+    code = "ImageNotFoundException"
+
+    def __init__(self, message: str = "Requested image not found") -> None:
+        super().__init__(message)
+
+
+class ImageAlreadyExists(EcrError):
+    """The same manifest is put again under the same tag (or untagged again)."""
+
+    code = "ImageAlreadyExistsException"
+
+    def __init__(self, digest: str, tag: str | None, name: str, registry_id: str) -> None:
+        what = f"and tag '{tag}' " if tag else "and no tag "
+        super().__init__(
+            f"Image with digest '{digest}' {what}already exists in the repository with name "
+            f"'{name}' in registry with id '{registry_id}'"
+        )
+
+
+class ImageTagAlreadyExists(EcrError):
+    """A tag would move in an immutable repository."""
+
+    code = "ImageTagAlreadyExistsException"
+
+    def __init__(self, tag: str, name: str) -> None:
+        super().__init__(
+            f"The image tag '{tag}' already exists in the '{name}' repository and cannot be "
+            "overwritten because the repository is immutable."
+        )
+        self.tag = tag
+
+
+class ImageDigestDoesNotMatch(EcrError):
+    """The caller-supplied digest is not the digest of the manifest."""
+
+    code = "ImageDigestDoesNotMatchException"
+
+    def __init__(self, given: str, actual: str) -> None:
+        super().__init__(
+            f"Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest "
+            f"'{given}' does not match the digest of the manifest '{actual}''"
+        )
+
+
+class LayersNotFound(EcrError):
+    """A manifest references blobs that were never uploaded."""
+
+    code = "LayersNotFoundException"
+
+    def __init__(self, digests: Iterable[str], name: str, registry_id: str) -> None:
+        self.digests = sorted(set(digests))
+        super().__init__(
+            f"Layers with digests '{self.digests}' required for pushing image into repository "
+            f"with name '{name}' in registry with id '{registry_id}' do not exist"
+        )
+
+
+class ReferencedImagesNotFound(EcrError):
+    """A manifest list or index references manifests that are not in the repository."""
+
+    code = "ReferencedImagesNotFoundException"
+
+    def __init__(self, digests: Iterable[str]) -> None:
+        self.digests = sorted(set(digests))
+        super().__init__(
+            f"Manifest list or image index references images with digests {self.digests} "
+            "which do not exist in the repository"
+        )
+
+
+class ManifestInvalid(EcrError):
+    """The manifest is not valid JSON of a supported media type."""
+
+    code = "InvalidParameterException"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Invalid parameter at 'ImageManifest' failed to satisfy constraint: '{detail}'"
+        )
+        self.detail = detail
+
+
+class UnsupportedImageType(EcrError):
+    """A manifest media type ECR does not store (e.g. Docker schema 1)."""
+
+    code = "UnsupportedImageTypeException"
+
+
+class ImageArchived(EcrError):
+    """An archived image cannot be pulled until it is restored."""
+
+    code = "ImageArchivedException"
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(
+            f"The image with digest '{digest}' is archived and cannot be pulled. "
+            "Restore the image before pulling it."
+        )
+
+
+class UploadNotFound(EcrError):
+    """The upload id is unknown (never started, completed or cancelled)."""
+
+    code = "UploadNotFoundException"
+
+    def __init__(self, upload_id: str, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"Upload with id '{upload_id}' is not found in repository with name '{name}' "
+            f"in registry with id '{registry_id}'"
+        )
+
+
+class InvalidLayerPart(EcrError):
+    """A layer part does not continue where the previous part stopped."""
+
+    code = "InvalidLayerPartException"
+
+    def __init__(
+        self, message: str, upload_id: str, name: str, registry_id: str, last_valid_byte: int
+    ) -> None:
+        super().__init__(
+            message,
+            registryId=registry_id,
+            repositoryName=name,
+            uploadId=upload_id,
+            lastValidByteReceived=last_valid_byte,
+        )
+        self.last_valid_byte = last_valid_byte
+
+
+class LayerPartTooSmall(EcrError):
+    """A part other than the last is smaller than 5 MiB."""
+
+    code = "LayerPartTooSmallException"
+
+
+class EmptyUpload(EcrError):
+    """An upload is completed with no bytes."""
+
+    code = "EmptyUploadException"
+
+    def __init__(self, upload_id: str, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The upload with id '{upload_id}' in repository with name '{name}' in registry "
+            f"with id '{registry_id}' cannot be completed because it does not have any parts"
+        )
+
+
+class InvalidLayer(EcrError):
+    """The uploaded bytes do not have the declared digest (or the digest is malformed)."""
+
+    code = "InvalidLayerException"
+
+
+class DigestInvalid(EcrError):
+    """A digest string is malformed or does not match the content (/v2/ DIGEST_INVALID)."""
+
+    code = "InvalidLayerException"
+
+
+class SizeInvalid(EcrError):
+    """A body is shorter or longer than declared (/v2/ SIZE_INVALID)."""
+
+    code = "InvalidParameterException"
+
+
+class RangeInvalid(EcrError):
+    """A chunk does not start where the upload stands (/v2/ 416)."""
+
+    code = "InvalidLayerPartException"
+
+    def __init__(self, message: str, current_size: int) -> None:
+        super().__init__(message)
+        self.current_size = current_size
+
+
+class LayerAlreadyExists(EcrError):
+    """CompleteLayerUpload of a layer the registry already holds."""
+
+    code = "LayerAlreadyExistsException"
+
+    def __init__(self, digest: str, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The layer with digest '{digest}' already exists in the repository with name "
+            f"'{name}' in registry with id '{registry_id}'"
+        )
+
+
+class LayerInaccessible(EcrError):
+    """GetDownloadUrlForLayer of a layer no image in the repository references."""
+
+    code = "LayerInaccessibleException"
+
+    def __init__(self, digest: str, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The specified layer '{digest}' is not accessible in the repository with name "
+            f"'{name}' in registry with id '{registry_id}'"
+        )
+
+
+class BlobUnknown(EcrError):
+    """/v2/ asked for a blob the repository cannot serve."""
+
+    code = "LayersNotFoundException"
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(f"blob unknown to registry: {digest}")
+        self.digest = digest
+
+
+class Unsupported(EcrError):
+    """An operation this registry does not support."""
+
+    code = "UnsupportedImageTypeException"
+
+
+class AccessDenied(EcrError):
+    """The caller may not perform the action on the resource."""
+
+    code = "AccessDeniedException"
+
+    def __init__(self, principal_arn: str, action: str, resource: str, because: str = "") -> None:
+        text = (
+            f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
+        )
+        if because:
+            text += f" {because}"
+        super().__init__(text)
+
+
+class Unauthenticated(EcrError):
+    """No, malformed or unknown credentials."""
+
+    code = "UnrecognizedClientException"
+    status = 401
+
+    def __init__(
+        self, message: str = "The security token included in the request is invalid."
+    ) -> None:
+        super().__init__(message)
+
+
+class TokenExpired(EcrError):
+    """An authorization token past its ``expiresAt``."""
+
+    code = "ExpiredTokenException"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("Your authorization token has expired. Reauthenticate and try again.")
+
+
+class ScanNotFound(EcrError):
+    """No scan exists for the image."""
+
+    code = "ScanNotFoundException"
+
+
+class KmsError(EcrError):
+    """A KMS key cannot be used."""
+
+    code = "KmsException"
+
+
+class ImageDeleteFailure(EcrError):
+    """One image id of BatchDeleteImage cannot be deleted; ``failure_code`` says why."""
+
+    code = "InvalidParameterException"
+
+    def __init__(self, failure_code: str, message: str) -> None:
+        super().__init__(message)
+        self.failure_code = failure_code

@@ -1,0 +1,74 @@
+"""Authorization tokens: unguessable passwords bound to a principal and a registry, expiring."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ecr_mock.core.clock import Clock
+from ecr_mock.core.errors import TokenExpired, Unauthenticated
+from ecr_mock.core.models import Principal
+
+TOKEN_TTL = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Token:
+    """An issued token: the password, who it speaks for, which registry, until when."""
+
+    password: str
+    principal: Principal
+    account: str
+    region: str
+    issued_at: datetime
+    expires_at: datetime
+
+    @property
+    def authorization_token(self) -> str:
+        """base64 of ``AWS:<password>``, as GetAuthorizationToken returns it."""
+        return base64.b64encode(f"AWS:{self.password}".encode()).decode()
+
+
+class TokenStore:
+    """Issues and checks tokens against the backend clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._tokens: dict[str, Token] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, principal: Principal, account: str, region: str) -> Token:
+        """A new token for ``principal`` on registry (account, region), valid 12 hours."""
+        now = self._clock.now()
+        expires = now + TOKEN_TTL
+        payload = {
+            "payload": secrets.token_urlsafe(48),
+            "datakey": secrets.token_urlsafe(24),
+            "version": "2",
+            "type": "DATA_KEY",
+            "expiration": int(expires.timestamp()),
+        }
+        password = base64.b64encode(json.dumps(payload).encode()).decode()
+        token = Token(password, principal, account, region, now, expires)
+        with self._lock:
+            self._tokens[password] = token
+        return token
+
+    def check(self, password: str) -> Token:
+        """The token for ``password``; Unauthenticated when unknown, TokenExpired when expired."""
+        token = self._tokens.get(password)
+        if token is None:
+            raise Unauthenticated("Not Authorized")
+        if self._clock.now() >= token.expires_at:
+            raise TokenExpired()
+        return token
+
+    def check_basic(self, username: str, password: str) -> Token:
+        """Check HTTP Basic credentials: user ``AWS`` and a token's password."""
+        if username != "AWS":
+            raise Unauthenticated("Not Authorized")
+        return self.check(password)
