@@ -1,75 +1,4 @@
-"""Amazon ECR lifecycle policies: validating policy text and deciding which images each rule acts on.
-
-Validation (``parse_lifecycle_policy``)
----------------------------------------
-Every failure raises :class:`LifecyclePolicyError`, whose message is
-``Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint:
-'Lifecycle policy validation failure: <detail>'``. Checks run in this order and
-the first failure wins:
-
-1. The text is JSON and its top level is an object, else
-   ``Could not map policyString into LifecyclePolicy.``
-2. Objects carry their required members and no others (schema style):
-   ``object has missing required properties (["rules"])`` and
-   ``object instance has properties which are not allowed by the schema: (["x"])``.
-   Top level: ``rules``. Rule: ``rulePriority``, ``selection``, ``action``
-   (``description`` optional). Selection: ``tagStatus``, ``countType``,
-   ``countNumber`` (``tagPrefixList``, ``tagPatternList``, ``storageClass``,
-   ``countUnit`` optional). Action: ``type`` (``targetStorageClass`` required
-   for ``transition``, not allowed for ``expire``).
-3. Members have their JSON types (integers exclude booleans and floats):
-   ``instance type (string) does not match any allowed primitive type (allowed: ["integer"])``.
-4. ``rules`` holds 1..50 rules (``array is too short: ...`` / ``array is too long: ...``).
-5. ``rulePriority`` is 1..999 (``numeric instance is lower than the required minimum
-   (minimum: 1, found: 0)`` / ``... greater than the required maximum ...``).
-6. ``tagStatus`` is ``tagged``/``untagged``/``any``; ``storageClass`` is
-   ``standard``/``archive``; ``countUnit`` is ``days``; ``action.type`` is
-   ``expire``/``transition``; ``targetStorageClass`` is ``archive``
-   (``instance value (x) not found in enum :(possible values: [...])``).
-7. ``countType`` is ``imageCountMoreThan``, ``sinceImagePushed``,
-   ``sinceImagePulled`` or ``sinceImageTransitioned``; ``countUnit`` must be
-   present for the ``since*`` types and absent for ``imageCountMoreThan``; either
-   failure reads ``instance failed to match exactly one schema (matched 0 out of 2)``.
-8. ``countNumber`` >= 1; for ``sinceImageTransitioned`` >= 90 (archived images
-   have a 90-day minimum storage duration).
-9. ``tagged`` needs ``tagPrefixList`` or ``tagPatternList``
-   (``Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.``), not
-   both; ``untagged`` and ``any`` take neither. Lists hold at least one string;
-   each pattern has at most 4 ``*`` wildcards.
-10. ``sinceImagePulled`` only with ``transition``; ``sinceImageTransitioned`` only
-    with ``expire`` and ``storageClass: archive``; ``storageClass: archive`` only
-    with ``sinceImageTransitioned``.
-11. ``rulePriority`` values are unique.
-12. Per storage class: at most one rule selects ``untagged`` images
-    (``Only one rule can select Untagged images per storage class.``), and a rule
-    with ``tagStatus: any`` has the highest ``rulePriority`` of that class's rules
-    (``Rule for tagStatus=ANY must have the lowest priority per storage class.``).
-    Both are per storage class: AWS's own archive example pairs an ``any``
-    transition rule with an ``any`` archive-expiry rule.
-
-Texts taken from real ECR responses (via moto and user reports): items 1, 2, 3,
-5, 6, 7, 8 (minimum 1), 9 (the TAGGED text) and 12. The remaining details are this
-module's wording. Not enforced: AWS's note that "the set of all rules selecting a
-specific storage class must contain a unique set of prefixes" (its exact scope is
-undocumented).
-
-Evaluation (``evaluate``)
--------------------------
-Rules are taken lowest ``rulePriority`` first. A rule *matches* an image when the
-image's storage class equals the rule's ``storageClass`` (default ``standard``)
-and its tags fit ``tagStatus``: ``any`` fits all, ``untagged`` fits images with no
-tag, ``tagged`` fits images where every prefix (or pattern) in the list matches at
-least one of the image's tags. The rule's count criterion is computed over all
-matched images, including ones claimed by earlier rules:
-``imageCountMoreThan N`` keeps the newest N by push time and selects the rest;
-``sinceImagePushed``/``sinceImagePulled``/``sinceImageTransitioned N`` select
-images whose push time / last pull (push time if never pulled) / last
-transition is strictly more than N days before ``now`` (an archived image with no
-transition time is never selected). Selected images not claimed by an earlier
-rule and not referenced by a manifest list or index are acted on; then every
-matched image becomes claimed, so later rules can count it but never act on it.
-Actions are ordered by rule priority, then push time (oldest first), then digest.
-"""
+"""Amazon ECR lifecycle policies: validating policy text and choosing the images rules act on."""
 
 from __future__ import annotations
 
@@ -79,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from ecr_mock.core.errors import InvalidParameter
 
 __all__ = [
     "MAX_RULES",
@@ -121,18 +52,15 @@ _SELECTION_ALLOWED = _SELECTION_REQUIRED | {
 _ACTION_ALLOWED = frozenset({"type", "targetStorageClass"})
 
 
-class LifecyclePolicyError(Exception):
-    """Raised when lifecycle policy text fails validation; maps to InvalidParameterException."""
-
-    code = "InvalidParameterException"
+class LifecyclePolicyError(InvalidParameter):
+    """Lifecycle policy text fails validation; ``detail`` is the part after ECR's fixed prefix."""
 
     def __init__(self, detail: str) -> None:
-        self.detail = detail
-        self.message = (
+        super().__init__(
             "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
             f"'Lifecycle policy validation failure: {detail}'"
         )
-        super().__init__(self.message)
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -403,7 +331,59 @@ def _check_rule_set(rules: Sequence[LifecycleRule]) -> None:
 
 
 def parse_lifecycle_policy(text: str) -> list[LifecycleRule]:
-    """Validate lifecycle policy JSON and return its rules, lowest ``rulePriority`` first."""
+    """Validate lifecycle policy JSON and return its rules, lowest ``rulePriority`` first.
+
+    Every failure raises :class:`LifecyclePolicyError`, whose message is
+    ``Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint:
+    'Lifecycle policy validation failure: <detail>'``. Checks run in this order and
+    the first failure wins:
+
+    1. The text is JSON and its top level is an object, else
+       ``Could not map policyString into LifecyclePolicy.``
+    2. Objects carry their required members and no others (schema style):
+       ``object has missing required properties (["rules"])`` and
+       ``object instance has properties which are not allowed by the schema: (["x"])``.
+       Top level: ``rules``. Rule: ``rulePriority``, ``selection``, ``action``
+       (``description`` optional). Selection: ``tagStatus``, ``countType``,
+       ``countNumber`` (``tagPrefixList``, ``tagPatternList``, ``storageClass``,
+       ``countUnit`` optional). Action: ``type`` (``targetStorageClass`` required
+       for ``transition``, not allowed for ``expire``).
+    3. Members have their JSON types (integers exclude booleans and floats):
+       ``instance type (string) does not match any allowed primitive type (allowed: ["integer"])``.
+    4. ``rules`` holds 1..50 rules (``array is too short: ...`` / ``array is too long: ...``).
+    5. ``rulePriority`` is 1..999 (``numeric instance is lower than the required minimum
+       (minimum: 1, found: 0)`` / ``... greater than the required maximum ...``).
+    6. ``tagStatus`` is ``tagged``/``untagged``/``any``; ``storageClass`` is
+       ``standard``/``archive``; ``countUnit`` is ``days``; ``action.type`` is
+       ``expire``/``transition``; ``targetStorageClass`` is ``archive``
+       (``instance value (x) not found in enum :(possible values: [...])``).
+    7. ``countType`` is ``imageCountMoreThan``, ``sinceImagePushed``,
+       ``sinceImagePulled`` or ``sinceImageTransitioned``; ``countUnit`` must be
+       present for the ``since*`` types and absent for ``imageCountMoreThan``; either
+       failure reads ``instance failed to match exactly one schema (matched 0 out of 2)``.
+    8. ``countNumber`` >= 1; for ``sinceImageTransitioned`` >= 90 (archived images
+       have a 90-day minimum storage duration).
+    9. ``tagged`` needs ``tagPrefixList`` or ``tagPatternList``
+       (``Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.``), not
+       both; ``untagged`` and ``any`` take neither. Lists hold at least one string;
+       each pattern has at most 4 ``*`` wildcards.
+    10. ``sinceImagePulled`` only with ``transition``; ``sinceImageTransitioned`` only
+        with ``expire`` and ``storageClass: archive``; ``storageClass: archive`` only
+        with ``sinceImageTransitioned``.
+    11. ``rulePriority`` values are unique.
+    12. Per storage class: at most one rule selects ``untagged`` images
+        (``Only one rule can select Untagged images per storage class.``), and a rule
+        with ``tagStatus: any`` has the highest ``rulePriority`` of that class's rules
+        (``Rule for tagStatus=ANY must have the lowest priority per storage class.``).
+        Both are per storage class: AWS's own archive example pairs an ``any``
+        transition rule with an ``any`` archive-expiry rule.
+
+    Texts taken from real ECR responses (via moto and user reports): items 1, 2, 3,
+    5, 6, 7, 8 (minimum 1), 9 (the TAGGED text) and 12. The remaining details are this
+    module's wording. Not enforced: AWS's note that "the set of all rules selecting a
+    specific storage class must contain a unique set of prefixes" (its exact scope is
+    undocumented).
+    """
     try:
         document = json.loads(text)
     except (TypeError, ValueError):
@@ -481,7 +461,23 @@ def _selected(
 def evaluate(
     rules: Sequence[LifecycleRule], images: Sequence[LifecycleImage], now: datetime
 ) -> list[LifecycleAction]:
-    """Return the actions a lifecycle policy takes on ``images`` at ``now``, as ECR applies them."""
+    """Return the actions a lifecycle policy takes on ``images`` at ``now``, as ECR applies them.
+
+    Rules are taken lowest ``rulePriority`` first. A rule *matches* an image when the
+    image's storage class equals the rule's ``storageClass`` (default ``standard``)
+    and its tags fit ``tagStatus``: ``any`` fits all, ``untagged`` fits images with no
+    tag, ``tagged`` fits images where every prefix (or pattern) in the list matches at
+    least one of the image's tags. The rule's count criterion is computed over all
+    matched images, including ones claimed by earlier rules:
+    ``imageCountMoreThan N`` keeps the newest N by push time and selects the rest;
+    ``sinceImagePushed``/``sinceImagePulled``/``sinceImageTransitioned N`` select
+    images whose push time / last pull (push time if never pulled) / last
+    transition is strictly more than N days before ``now`` (an archived image with no
+    transition time is never selected). Selected images not claimed by an earlier
+    rule and not referenced by a manifest list or index are acted on; then every
+    matched image becomes claimed, so later rules can count it but never act on it.
+    Actions are ordered by rule priority, then push time (oldest first), then digest.
+    """
     claimed: set[str] = set()
     actions: list[LifecycleAction] = []
     for rule in sorted(rules, key=lambda r: r.priority):

@@ -1,0 +1,102 @@
+"""In-process ECR API: botocore's endpoint answers ECR calls from the active backend."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from botocore import endpoint as _endpoint
+from botocore.awsrequest import AWSResponse
+
+from ecr_mock.core.backend import Backend
+from ecr_mock.ecr_api.app import EcrApiApp  # noqa: F401  (registers the operations)
+from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
+
+_lock = threading.RLock()
+_active: list[Backend] = []
+_original: Any = None
+
+
+class _RawBody(io.BytesIO):
+    """A body botocore can ``stream()``."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        data = self.read()
+        while data:
+            yield data
+            data = self.read()
+
+
+def active_backend() -> Backend | None:
+    """The backend of the innermost active mock, if any."""
+    return _active[-1] if _active else None
+
+
+def push(backend: Backend) -> None:
+    """Make ``backend`` answer ECR calls until :func:`pop`; installs the patch on first use."""
+    global _original
+    with _lock:
+        if _original is None:
+            _original = _endpoint.Endpoint._do_get_response
+            _endpoint.Endpoint._do_get_response = _do_get_response
+        _active.append(backend)
+
+
+def pop(backend: Backend) -> None:
+    """Stop ``backend`` answering; removes the patch when no mock is left."""
+    global _original
+    with _lock:
+        for index in range(len(_active) - 1, -1, -1):
+            if _active[index] is backend:
+                del _active[index]
+                break
+        if not _active and _original is not None:
+            _endpoint.Endpoint._do_get_response = _original
+            _original = None
+
+
+def _do_get_response(
+    self: Any, request: Any, operation_model: Any, context: Any
+) -> tuple[Any, Exception | None]:
+    backend = active_backend()
+    original = _original
+    if backend is None or operation_model.service_model.service_id != "ECR":
+        return original(self, request, operation_model, context)  # type: ignore[no-any-return]
+    headers = {key: _text(value) for key, value in request.headers.items()}
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    if isinstance(body, str):
+        body = body.encode()
+    status, payload = handle(
+        backend,
+        headers.get("X-Amz-Target", ""),
+        body or b"",
+        headers,
+        secure=str(request.url).startswith("https"),
+        validate=not _client_validates(context),
+    )
+    http_response = AWSResponse(
+        request.url,
+        status,
+        {"Content-Type": JSON_CONTENT_TYPE, "Content-Length": str(len(payload))},
+        _RawBody(payload),
+    )
+    response_dict = _endpoint.convert_to_response_dict(http_response, operation_model)
+    protocol = getattr(operation_model.service_model, "resolved_protocol", "json")
+    parser = self._response_parser_factory.create_parser(protocol)
+    parsed = parser.parse(response_dict, operation_model.output_shape)
+    if status >= 300:
+        self._add_modeled_error_fields(response_dict, parsed, operation_model, parser)
+    return (http_response, parsed), None
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _client_validates(context: Any) -> bool:
+    config = context.get("client_config") if isinstance(context, dict) else None
+    return bool(getattr(config, "parameter_validation", True))

@@ -1,0 +1,165 @@
+"""``mock_ecr``: serve every boto3 ECR call and ECR registry request in this process."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ecr_mock.core.backend import Backend
+from ecr_mock.core.clock import Clock
+from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class mock_ecr:
+    """Context manager and decorator: ECR goes to an in-memory backend while active.
+
+    Each instance starts with an empty backend unless ``backend`` is given. Starting an active
+    mock again, or nesting mocks, is harmless; the innermost active mock answers.
+    """
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        clock: Clock | None = None,
+    ) -> None:
+        self._shared = backend is not None
+        self._options = {"account_id": account_id, "region": region}
+        self._clock = clock
+        self.backend = backend or Backend(account_id, region, clock=clock)
+        self._depth = 0
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def active(self) -> bool:
+        """True between start and stop."""
+        return self._depth > 0
+
+    def start(self) -> Backend:
+        """Begin answering (harmless when already started); returns the backend."""
+        if self._depth == 0:
+            from ecr_mock.intercept import botocore_hook, requests_hook
+
+            botocore_hook.push(self.backend)
+            requests_hook.install(botocore_hook.active_backend)
+            self._saved_env = _fake_credentials()
+        self._depth += 1
+        return self.backend
+
+    def stop(self) -> None:
+        """Stop answering once every start has been matched by a stop."""
+        if self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            from ecr_mock.intercept import botocore_hook, requests_hook
+
+            botocore_hook.pop(self.backend)
+            if botocore_hook.active_backend() is None:
+                requests_hook.uninstall()
+            _restore_env(self._saved_env)
+
+    def reset(self) -> None:
+        """Drop all state: a fresh empty backend with the same settings."""
+        from ecr_mock.intercept import botocore_hook
+
+        fresh = Backend(self._options["account_id"], self._options["region"], clock=self._clock)
+        if self.active:
+            botocore_hook.pop(self.backend)
+            botocore_hook.push(fresh)
+        self.backend = fresh
+
+    def __enter__(self) -> Backend:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __call__(self, target: F) -> F:
+        """Decorate a function (a fresh backend per call) or a class (per test method)."""
+        if inspect.isclass(target):
+            return self._decorate_class(target)  # type: ignore[return-value]
+        return self._decorate_function(target)
+
+    def _per_call(self) -> mock_ecr:
+        if self._shared:
+            return mock_ecr(self.backend)
+        return mock_ecr(
+            account_id=self._options["account_id"],
+            region=self._options["region"],
+            clock=self._clock,
+        )
+
+    def _decorate_function(self, func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self._per_call():
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._per_call():
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    def _decorate_class(self, cls: type) -> type:
+        set_up = getattr(cls, "setUp", None)
+        if set_up is not None and hasattr(cls, "addCleanup"):
+            owner = self
+
+            @functools.wraps(set_up)
+            def wrapped_set_up(test: Any, *args: Any, **kwargs: Any) -> Any:
+                mock = owner._per_call()
+                mock.start()
+                test.addCleanup(mock.stop)
+                return set_up(test, *args, **kwargs)
+
+            cls.setUp = wrapped_set_up  # type: ignore[attr-defined]
+            return cls
+        for name, member in list(vars(cls).items()):
+            if name.startswith("test") and callable(member):
+                setattr(cls, name, self._decorate_function(member))
+        return cls
+
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAECRMOCKTESTING00",
+    "AWS_SECRET_ACCESS_KEY": "ecr-mock",
+}
+
+
+def _fake_credentials() -> dict[str, str | None]:
+    """Set test credentials where none are configured, so boto3 can sign offline."""
+    saved: dict[str, str | None] = {}
+    if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
+        return saved
+    for key, value in _FAKE_CREDENTIALS.items():
+        saved[key] = os.environ.get(key)
+        os.environ[key] = value
+    return saved
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
