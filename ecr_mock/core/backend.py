@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,9 @@ from ecr_mock.core.errors import (
     ImageTagAlreadyExists,
     InvalidLayer,
     InvalidLayerPart,
+    InvalidParameter,
+    InvalidTagParameter,
+    KmsError,
     LayerAlreadyExists,
     LayerInaccessible,
     LayerPartTooSmall,
@@ -30,18 +35,33 @@ from ecr_mock.core.errors import (
     RepositoryAlreadyExists,
     RepositoryNotEmpty,
     RepositoryNotFound,
+    TooManyTags,
     UploadNotFound,
 )
-from ecr_mock.core.manifests import Manifest, digest_of, parse_manifest
-from ecr_mock.core.models import MUTABLE, Image, Principal, Registry, Repository
+from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
+from ecr_mock.core.models import (
+    IMMUTABLE,
+    IMMUTABLE_WITH_EXCLUSION,
+    MUTABLE,
+    MUTABLE_WITH_EXCLUSION,
+    Image,
+    Principal,
+    Registry,
+    Repository,
+)
 from ecr_mock.core.names import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
     check_repository_name,
     check_tag,
     is_digest,
+    is_valid_repository_name,
+    parse_repository_arn,
     registry_host,
 )
+from ecr_mock.core.policy import AuthzRequest, Policy, evaluate
+from ecr_mock.core.scanning import ScanOnPush
+from ecr_mock.core.policy import Principal as IamPrincipal
 from ecr_mock.core.tokens import TokenStore
 
 MAX_TAGS_PER_IMAGE = 1000
@@ -50,7 +70,21 @@ MAX_REPOSITORIES = 100_000
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PART_BYTES = 20 * 1024 * 1024
 PART_SIZE = 10 * 1024 * 1024
+DEFAULT_PLATFORM = ("linux", "amd64")
 MAX_PARTS = 4200
+MAX_RESOURCE_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+MAX_EXCLUSION_FILTERS = 5
+TAG_MUTABILITIES = (MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
+ENCRYPTION_TYPES = ("AES256", "KMS", "KMS_DSSE")
+_EXCLUSION_FILTER_RE = re.compile(r"[0-9a-zA-Z._*-]{1,128}")
+_KMS_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):[0-9]{12}:.+")
+_TAG_LENGTH_MESSAGE = (
+    "An invalid parameter has been specified. Tag keys can have a maximum character length "
+    f"of {MAX_TAG_KEY} characters, and tag values can have a maximum length of "
+    f"{MAX_TAG_VALUE} characters."
+)
 
 Listener = Callable[[str, dict[str, Any]], None]
 
@@ -76,6 +110,7 @@ class Backend:
         self.public_scheme = "https"
         self.listeners: list[Listener] = []
         self.extra: dict[str, Any] = {}
+        self.listeners.append(ScanOnPush(self))
 
     # ----- registries, identities, addresses -------------------------------------------------
 
@@ -388,11 +423,19 @@ class Backend:
         self.emit("image-deleted", {"repository": repo, "image": image})
         return image
 
-    def record_pull(self, repo: Repository, image: Image) -> None:
-        """Note a pull: ``lastRecordedPullTime``; archived images cannot be pulled."""
+    def record_pull(
+        self, repo: Repository, image: Image, principal_arn: str | None = None
+    ) -> None:
+        """Note a pull: ``lastRecordedPullTime``; archived images cannot be pulled.
+
+        A pull by a principal on the registry's pull-time update exclusion list leaves
+        ``lastRecordedPullTime`` unchanged.
+        """
         if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
             raise ImageArchived(image.digest)
-        image.last_pulled_at = self.now()
+        excluded = self.registry(repo.account, repo.region).pull_time_update_exclusions
+        if principal_arn is None or principal_arn not in excluded:
+            image.last_pulled_at = self.now()
         self.emit("image-pulled", {"repository": repo, "image": image})
 
     # ----- blobs and uploads -----------------------------------------------------------------
@@ -557,6 +600,45 @@ class Backend:
                 raise BlobUnknown(digest)
             repo.blobs.discard(digest)
 
+    def select_manifest(
+        self, repo: Repository, image: Image, accepted: Collection[str] | None
+    ) -> Image:
+        """The manifest to serve for ``image`` to a client accepting ``accepted`` media types.
+
+        The image itself when no list is given or its type is accepted. A manifest list or index
+        whose type is not accepted yields its linux/amd64 entry (else its first entry) of an
+        accepted type held by the repository. Otherwise the image unchanged: ECR answers with
+        what it has when it cannot convert.
+        """
+        wanted = {item.split(";")[0].strip() for item in accepted or ()}
+        if not wanted or image.media_type in wanted or not image.parsed.is_index:
+            return image
+        candidates = [
+            child
+            for child in image.parsed.manifests
+            if child.media_type in wanted and child.digest in repo.images
+        ]
+        if not candidates:
+            return image
+
+        def rank(child: Descriptor) -> int:
+            platform = child.platform or {}
+            found = (platform.get("os"), platform.get("architecture"))
+            return 0 if found == DEFAULT_PLATFORM else 1
+
+        return repo.images[min(candidates, key=rank).digest]
+
+    def layer_media_type(self, repo: Repository, digest: str) -> str | None:
+        """The media type the newest image of ``repo`` referencing blob ``digest`` gives it."""
+        for image in reversed(repo.images.values()):
+            config = image.parsed.config
+            if config is not None and config.digest == digest:
+                return config.media_type
+            for layer in image.parsed.layers:
+                if layer.digest == digest:
+                    return layer.media_type
+        return None
+
     # ----- helpers for listings ----------------------------------------------------------------
 
     def images_referenced_by_indexes(self, repo: Repository) -> set[str]:
@@ -567,3 +649,167 @@ class Backend:
         """Every repository of the given registries (default: all)."""
         regs = registries if registries is not None else list(self.registries.values())
         return [repo for reg in regs for repo in reg.repositories.values()]
+
+    # ----- repository settings, resource tags, policies ------------------------------------------
+
+    @staticmethod
+    def check_tag_mutability(
+        mutability: str, filters: list[dict[str, str]] | None
+    ) -> list[dict[str, str]]:
+        """Validate a tag mutability and its exclusion filters; returns the filters to store.
+
+        ``*_WITH_EXCLUSION`` needs 1-5 WILDCARD filters (ECR: "can't be null"); MUTABLE and
+        IMMUTABLE take none (the "must be null" wording is this emulator's).
+        """
+        if mutability not in TAG_MUTABILITIES:
+            raise InvalidParameter(
+                "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member "
+                "must satisfy enum value set: [" + ", ".join(TAG_MUTABILITIES) + "]'"
+            )
+        where = "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint"
+        with_exclusion = mutability in (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
+        if with_exclusion and not filters:
+            raise InvalidParameter(
+                f"{where}: 'ImageTagMutabilityExclusionFilters can't be null when "
+                f"imageTagMutability is set as {mutability}'"
+            )
+        if not with_exclusion:
+            if filters is not None:
+                raise InvalidParameter(
+                    f"{where}: 'ImageTagMutabilityExclusionFilters must be null when "
+                    f"imageTagMutability is set as {mutability}'"
+                )
+            return []
+        kept: list[dict[str, str]] = []
+        for item in filters or []:
+            kind, value = item.get("filterType"), item.get("filter")
+            if kind != "WILDCARD":
+                raise InvalidParameter(
+                    f"{where}: 'Invalid value for 'filterType' in mutability exclusion filter: "
+                    f"{kind}'"
+                )
+            if not isinstance(value, str) or not _EXCLUSION_FILTER_RE.fullmatch(value):
+                raise InvalidParameter(
+                    f"{where}: 'Member must satisfy regular expression pattern: "
+                    "^[0-9a-zA-Z._*-]{1,128}$'"
+                )
+            kept.append({"filterType": kind, "filter": value})
+        if len(kept) > MAX_EXCLUSION_FILTERS:
+            raise InvalidParameter(
+                f"{where}: 'Member must have length less than or equal to {MAX_EXCLUSION_FILTERS}'"
+            )
+        return kept
+
+    def set_tag_mutability(
+        self, repo: Repository, mutability: str, filters: list[dict[str, str]] | None
+    ) -> None:
+        """PutImageTagMutability: validate, then replace the setting and its filters."""
+        kept = self.check_tag_mutability(mutability, filters)
+        with self.lock:
+            repo.tag_mutability = mutability
+            repo.mutability_exclusions = kept
+
+    def resolve_encryption(self, reg: Registry, config: Mapping[str, Any] | None) -> dict[str, str]:
+        """The ``encryptionConfiguration`` a new repository gets (AES256 by default).
+
+        KMS/KMS_DSSE without ``kmsKey`` use the registry's AWS managed key (one stable
+        ``arn:aws:kms:<region>:<account>:key/<uuid>`` per registry); a given key is echoed.
+        """
+        if not config:
+            return {"encryptionType": "AES256"}
+        kind = config.get("encryptionType")
+        key = config.get("kmsKey")
+        if kind not in ENCRYPTION_TYPES:
+            raise InvalidParameter(
+                "Invalid parameter at 'encryptionType' failed to satisfy constraint: 'Member must "
+                "satisfy enum value set: [" + ", ".join(ENCRYPTION_TYPES) + "]'"
+            )
+        if kind == "AES256":
+            if key is not None:
+                raise InvalidParameter(
+                    "Invalid parameter at 'encryptionConfiguration' failed to satisfy constraint: "
+                    "'kmsKey can only be specified when encryptionType is KMS or KMS_DSSE'"
+                )
+            return {"encryptionType": kind}
+        if key is None:
+            with self.lock:
+                managed = reg.extra.setdefault(
+                    "aws_managed_kms_key",
+                    f"arn:aws:kms:{reg.region}:{reg.account}:key/{uuid.uuid4()}",
+                )
+            return {"encryptionType": str(kind), "kmsKey": str(managed)}
+        match = _KMS_ARN_RE.fullmatch(str(key))
+        if match is not None and match["region"] != reg.region:
+            raise KmsError(
+                f"The KMS key '{key}' is not in the region of the repository ('{reg.region}')",
+                kmsError="NotFoundException",
+            )
+        return {"encryptionType": str(kind), "kmsKey": str(key)}
+
+    @staticmethod
+    def check_resource_tags(
+        tags: Mapping[str, str], existing: Mapping[str, str] | None = None
+    ) -> None:
+        """ECR's resource tag rules: keys 1-128, values 0-256, no ``aws:`` keys, at most 50."""
+        for key, value in tags.items():
+            if not 1 <= len(key) <= MAX_TAG_KEY or len(value) > MAX_TAG_VALUE:
+                raise InvalidTagParameter(_TAG_LENGTH_MESSAGE)
+            if key.lower().startswith("aws:"):
+                raise InvalidTagParameter(
+                    "An invalid parameter has been specified. Tag keys prefixed with 'aws:' are "
+                    "reserved for use by AWS."
+                )
+        total = len(set(tags) | set(existing or {}))
+        if total > MAX_RESOURCE_TAGS:
+            raise TooManyTags(
+                f"A resource can have at most {MAX_RESOURCE_TAGS} tags; the request would leave "
+                f"{total} tags on it."
+            )
+
+    def tag_repository(self, repo: Repository, tags: Mapping[str, str]) -> None:
+        """TagResource: add or overwrite tags (all or nothing)."""
+        with self.lock:
+            self.check_resource_tags(tags, repo.resource_tags)
+            repo.resource_tags.update(tags)
+
+    def untag_repository(self, repo: Repository, keys: Iterable[str]) -> None:
+        """UntagResource: remove tags; absent keys are ignored, ``aws:`` keys refused."""
+        keys = list(keys)
+        for key in keys:
+            if key.lower().startswith("aws:"):
+                raise InvalidTagParameter(
+                    "An invalid parameter has been specified. Tag keys prefixed with 'aws:' are "
+                    "reserved for use by AWS."
+                )
+        with self.lock:
+            for key in keys:
+                repo.resource_tags.pop(key, None)
+
+    def repository_by_arn(self, arn: str, region: str) -> Repository:
+        """The repository a resource ARN names, for a call made in ``region``.
+
+        InvalidParameterException for anything but a repository ARN of that region (ECR says
+        "The ARN provided is invalid."); RepositoryNotFoundException when it does not exist.
+        """
+        ref = parse_repository_arn(arn)
+        if ref is None or ref.region != region or not is_valid_repository_name(ref.name):
+            raise InvalidParameter("The ARN provided is invalid.")
+        reg = self.registry(ref.account, ref.region)
+        return self.get_repository(reg, ref.name)
+
+    @staticmethod
+    def policy_locks_out(
+        policy: Policy, principal: Principal, resource_arn: str, action: str
+    ) -> bool:
+        """Whether resource policy ``policy`` explicitly denies ``principal`` ``action``.
+
+        SetRepositoryPolicy without ``force`` refuses such a policy: the caller could not
+        replace it afterwards.
+        """
+        try:
+            caller = IamPrincipal.from_arn(principal.arn, tags=dict(principal.tags))
+        except ValueError:
+            caller = IamPrincipal.for_root(principal.account_id)
+        request = AuthzRequest(action=action, resource=resource_arn, principal=caller)
+        decision = evaluate(request, [], [policy])
+        return decision.reason == "explicit_deny"

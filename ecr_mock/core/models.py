@@ -125,4 +125,7 @@ class Registry:
         default_factory=lambda: {"scanType": "BASIC", "rules": []}
     )
     settings: dict[str, str] = field(default_factory=dict)
+    signing_configuration: dict[str, Any] | None = None
+    pull_time_update_exclusions: dict[str, datetime] = field(default_factory=dict)
+    """Principal ARN -> when it was excluded: its pulls leave ``lastRecordedPullTime`` alone."""
     extra: dict[str, Any] = field(default_factory=dict)

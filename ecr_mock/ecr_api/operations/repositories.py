@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecr_mock.core.errors import InvalidParameter
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 from ecr_mock.ecr_api.serialize import repository_json
 
+DESCRIBE_DEFAULT = 100
+DESCRIBE_MAXIMUM = 1000
+
+
+def tags_param(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}, ...]`` as a dict (a repeated key keeps its last value)."""
+    return {str(t.get("Key", "")): str(t.get("Value") or "") for t in items or []}
+
 
 @operation("CreateRepository")
 def create_repository(ctx: Context, params: Params) -> Result:
-    """CreateRepository."""
+    """CreateRepository: tags, tag mutability with exclusion filters, scanning, encryption."""
+    backend = ctx.backend
     reg = ctx.registry(params)
-    tags = {t["Key"]: t.get("Value", "") for t in params.get("tags") or []}
+    tags = tags_param(params.get("tags"))
+    backend.check_resource_tags(tags)
+    mutability = params.get("imageTagMutability") or "MUTABLE"
+    exclusions = backend.check_tag_mutability(
+        mutability, params.get("imageTagMutabilityExclusionFilters")
+    )
+    encryption = backend.resolve_encryption(reg, params.get("encryptionConfiguration"))
     scanning = params.get("imageScanningConfiguration") or {}
-    repo = ctx.backend.create_repository(
+    repo = backend.create_repository(
         reg,
         params["repositoryName"],
-        tag_mutability=params.get("imageTagMutability") or "MUTABLE",
-        mutability_exclusions=params.get("imageTagMutabilityExclusionFilters"),
+        tag_mutability=mutability,
+        mutability_exclusions=exclusions,
         scan_on_push=bool(scanning.get("scanOnPush", False)),
-        encryption=params.get("encryptionConfiguration"),
+        encryption=encryption,
         tags=tags,
     )
-    return {"repository": repository_json(ctx.backend, repo)}
+    return {"repository": repository_json(backend, repo)}
 
 
 @operation("DescribeRepositories")
@@ -35,9 +52,15 @@ def describe_repositories(ctx: Context, params: Params) -> Result:
             raise InvalidParameter(
                 "Invalid parameter: maxResults and nextToken cannot be used with repositoryNames"
             )
-        repos = [ctx.backend.get_repository(reg, name) for name in names]
+        unique = list(dict.fromkeys(names))
+        repos = [ctx.backend.get_repository(reg, name) for name in unique]
         return {"repositories": [repository_json(ctx.backend, r) for r in repos]}
-    page, token = paginate(reg.repositories.values(), params, default=100, maximum=1000)
+    page, token = paginate(
+        list(reg.repositories.values()),
+        params,
+        default=DESCRIBE_DEFAULT,
+        maximum=DESCRIBE_MAXIMUM,
+    )
     result: Result = {"repositories": [repository_json(ctx.backend, r) for r in page]}
     if token:
         result["nextToken"] = token
@@ -46,7 +69,39 @@ def describe_repositories(ctx: Context, params: Params) -> Result:
 
 @operation("DeleteRepository")
 def delete_repository(ctx: Context, params: Params) -> Result:
-    """DeleteRepository (``force`` deletes the images too)."""
+    """DeleteRepository (``force`` deletes the images too); its policies and tags go with it."""
     reg = ctx.registry(params)
     repo = ctx.backend.delete_repository(reg, params["repositoryName"], bool(params.get("force")))
     return {"repository": repository_json(ctx.backend, repo)}
+
+
+@operation("PutImageTagMutability")
+def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
+    """PutImageTagMutability: the four settings, exclusion filters only with ``*_WITH_EXCLUSION``."""
+    repo = ctx.repository(params)
+    ctx.backend.set_tag_mutability(
+        repo, params["imageTagMutability"], params.get("imageTagMutabilityExclusionFilters")
+    )
+    result: Result = {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageTagMutability": repo.tag_mutability,
+    }
+    if repo.mutability_exclusions:
+        result["imageTagMutabilityExclusionFilters"] = [
+            dict(f) for f in repo.mutability_exclusions
+        ]
+    return result
+
+
+@operation("PutImageScanningConfiguration")
+def put_image_scanning_configuration(ctx: Context, params: Params) -> Result:
+    """PutImageScanningConfiguration: the repository's scan-on-push flag."""
+    repo = ctx.repository(params)
+    config = params.get("imageScanningConfiguration") or {}
+    repo.scan_on_push = bool(config.get("scanOnPush", False))
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageScanningConfiguration": {"scanOnPush": repo.scan_on_push},
+    }

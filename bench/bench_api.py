@@ -1,0 +1,260 @@
+"""Benchmark of the in-process ECR API against moto 5: start-up, warm latency, scaling.
+
+Run by hand: ``python bench/bench_api.py``. Prints a markdown table of medians and ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+REGION = "us-east-1"
+
+STARTUP_ECR_MOCK = """
+import time
+t = time.perf_counter()
+import boto3
+from ecr_mock import mock_ecr
+with mock_ecr():
+    client = boto3.client("ecr", region_name="us-east-1")
+    client.create_repository(repositoryName="bench")
+print(time.perf_counter() - t)
+"""
+
+STARTUP_MOTO = """
+import time
+t = time.perf_counter()
+import boto3
+from moto import mock_aws
+with mock_aws():
+    client = boto3.client("ecr", region_name="us-east-1")
+    client.create_repository(repositoryName="bench")
+print(time.perf_counter() - t)
+"""
+
+
+def startup(code: str, runs: int) -> float:
+    """Median seconds of a fresh interpreter doing import + mock + client + first call."""
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "PATH": "/usr/bin:/bin"}
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def manifest(i: int, config: str, layer: str) -> str:
+    """A distinct OCI manifest (by annotation) over the same config and layer."""
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config,
+                "size": 2,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer,
+                    "size": 4,
+                }
+            ],
+            "annotations": {"n": str(i)},
+        }
+    )
+
+
+def seed_blobs(client: Any, repo: str) -> tuple[str, str]:
+    """Upload a config and a layer through the layer API (moto ignores them; harmless)."""
+    import hashlib
+
+    digests = []
+    for data in (b"{}", b"abcd"):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        try:
+            upload = client.initiate_layer_upload(repositoryName=repo)["uploadId"]
+            client.upload_layer_part(
+                repositoryName=repo,
+                uploadId=upload,
+                partFirstByte=0,
+                partLastByte=len(data) - 1,
+                layerPartBlob=data,
+            )
+            client.complete_layer_upload(
+                repositoryName=repo, uploadId=upload, layerDigests=[digest]
+            )
+        except Exception:
+            pass
+        digests.append(digest)
+    return digests[0], digests[1]
+
+
+def median_ms(func: Callable[[int], Any], runs: int) -> float:
+    """Median milliseconds of ``func(i)`` over ``runs`` calls."""
+    samples = []
+    for i in range(runs):
+        start = time.perf_counter()
+        func(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def warm(client: Any, runs: int) -> dict[str, float]:
+    """Median latency of PutImage, DescribeImages, BatchGetImage in one repository."""
+    client.create_repository(repositoryName="warm")
+    config, layer = seed_blobs(client, "warm")
+    put = median_ms(
+        lambda i: client.put_image(
+            repositoryName="warm", imageManifest=manifest(i, config, layer), imageTag=f"t{i}"
+        ),
+        runs,
+    )
+    describe = median_ms(
+        lambda i: client.describe_images(repositoryName="warm", maxResults=100), runs
+    )
+    get = median_ms(
+        lambda i: client.batch_get_image(
+            repositoryName="warm", imageIds=[{"imageTag": f"t{i % runs}"}]
+        ),
+        runs,
+    )
+    return {"PutImage": put, "DescribeImages": describe, "BatchGetImage": get}
+
+
+def fill(backend: Any, repo_name: str, count: int) -> None:
+    """Put ``count`` images into a repository through the core (fast set-up)."""
+    from ecr_mock.core.blobs import Blob
+
+    reg = backend.registry()
+    repo = backend.create_repository(reg, repo_name)
+    config = Blob.from_bytes(b"{}")
+    layer = Blob.from_bytes(b"abcd")
+    backend.store_blob(reg, repo, config)
+    backend.store_blob(reg, repo, layer)
+    for i in range(count):
+        backend.put_image(
+            reg, repo, manifest(i, config.digest, layer.digest).encode(), tag=f"seed{i}"
+        )
+
+
+def scaling(runs: int) -> dict[str, float]:
+    """PutImage at 100 vs 10,000 images; DescribeImages(maxResults=100) at 100 vs 100,000."""
+    from ecr_mock import mock_ecr
+    from ecr_mock.core.blobs import Blob
+
+    results = {}
+    for size in (100, 10_000):
+        with mock_ecr() as backend:
+            fill(backend, "scale", size)
+            client = boto3.client("ecr", region_name=REGION)
+            reg = backend.registry()
+            config = Blob.from_bytes(b"{}").digest
+            layer = Blob.from_bytes(b"abcd").digest
+            del reg
+            results[f"put@{size}"] = median_ms(
+                lambda i, s=size: client.put_image(
+                    repositoryName="scale",
+                    imageManifest=manifest(s + 1 + i, config, layer),
+                    imageTag=f"new{i}",
+                ),
+                runs,
+            )
+    for size in (100, 100_000):
+        with mock_ecr() as backend:
+            fill(backend, "scale", size)
+            client = boto3.client("ecr", region_name=REGION)
+            results[f"describe@{size}"] = median_ms(
+                lambda i: client.describe_images(repositoryName="scale", maxResults=100), runs
+            )
+    return results
+
+
+def moto_scaling(runs: int) -> dict[str, float]:
+    """moto's PutImage at 100 vs 10,000 images, for comparison."""
+    from moto import mock_aws
+
+    results = {}
+    for size in (100, 10_000):
+        with mock_aws():
+            client = boto3.client("ecr", region_name=REGION)
+            client.create_repository(repositoryName="scale")
+            config, layer = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+            for i in range(size):
+                client.put_image(
+                    repositoryName="scale",
+                    imageManifest=manifest(i, config, layer),
+                    imageTag=f"seed{i}",
+                )
+            results[f"put@{size}"] = median_ms(
+                lambda i, s=size: client.put_image(
+                    repositoryName="scale",
+                    imageManifest=manifest(s + 1 + i, config, layer),
+                    imageTag=f"new{i}",
+                ),
+                runs,
+            )
+    return results
+
+
+def main() -> None:
+    import os
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "y")
+    from moto import mock_aws
+
+    from ecr_mock import mock_ecr
+
+    runs = 300
+    ours_start = startup(STARTUP_ECR_MOCK, 9)
+    moto_start = startup(STARTUP_MOTO, 9)
+    with mock_ecr():
+        ours = warm(boto3.client("ecr", region_name=REGION), runs)
+    with mock_aws():
+        theirs = warm(boto3.client("ecr", region_name=REGION), runs)
+    scale = scaling(200)
+    moto_scale = moto_scaling(100)
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print()
+    print("| measure | ecr_mock | moto | ratio |")
+    print("|---|---|---|---|")
+    print(
+        f"| fresh process: import, mock, client, CreateRepository (ms) | {ours_start * 1000:.0f} "
+        f"| {moto_start * 1000:.0f} | {ours_start / moto_start:.2f} |"
+    )
+    for name in ours:
+        print(
+            f"| warm {name} median (ms) | {ours[name]:.3f} | {theirs[name]:.3f} "
+            f"| {ours[name] / theirs[name]:.2f} |"
+        )
+    print()
+    print("| scaling (median ms) | ecr_mock | moto |")
+    print("|---|---|---|")
+    print(f"| PutImage at 100 images | {scale['put@100']:.3f} | {moto_scale['put@100']:.3f} |")
+    print(
+        f"| PutImage at 10,000 images | {scale['put@10000']:.3f} | {moto_scale['put@10000']:.3f} |"
+    )
+    print(
+        f"| ratio 10,000 / 100 | {scale['put@10000'] / scale['put@100']:.2f} "
+        f"| {moto_scale['put@10000'] / moto_scale['put@100']:.2f} |"
+    )
+    print(f"| DescribeImages(maxResults=100) at 100 images | {scale['describe@100']:.3f} | |")
+    print(f"| DescribeImages(maxResults=100) at 100,000 images | {scale['describe@100000']:.3f} | |")
+    print(f"| ratio 100,000 / 100 | {scale['describe@100000'] / scale['describe@100']:.2f} | |")
+
+
+if __name__ == "__main__":
+    main()
