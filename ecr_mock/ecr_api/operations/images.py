@@ -159,7 +159,7 @@ def batch_get_image(ctx: Context, params: Params) -> Result:
             if (served.digest, tag) in seen:
                 continue
             try:
-                ctx.backend.record_pull(repo, served)
+                ctx.backend.record_pull(repo, served, ctx.principal.arn)
             except ImageArchived:
                 raise _Failure("ImageInaccessible", ARCHIVED) from None
         except _Failure as exc:

@@ -1,0 +1,142 @@
+"""Layer operations: the upload API, BatchCheckLayerAvailability and GetDownloadUrlForLayer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from ecr_mock.core.backend import PART_SIZE
+from ecr_mock.core.names import is_digest
+from ecr_mock.ecr_api.dispatch import ApiError, Context, Params, Result, operation
+
+
+@operation("InitiateLayerUpload")
+def initiate_layer_upload(ctx: Context, params: Params) -> Result:
+    """InitiateLayerUpload: a new upload session and the part size ECR expects."""
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    session = ctx.backend.start_upload(reg, repo)
+    return {"uploadId": session.upload_id, "partSize": PART_SIZE}
+
+
+def _part_bytes(value: Any) -> bytes:
+    """The ``layerPartBlob`` bytes: base64 text in JSON 1.1."""
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise ApiError("SerializationException", "layerPartBlob must be a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(
+            "SerializationException", "Invalid base64 content for 'layerPartBlob'"
+        ) from None
+
+
+@operation("UploadLayerPart")
+def upload_layer_part(ctx: Context, params: Params) -> Result:
+    """UploadLayerPart: the next consecutive byte range of an upload."""
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    data = _part_bytes(params["layerPartBlob"])
+    session = ctx.backend.upload_part(
+        reg,
+        repo,
+        params["uploadId"],
+        int(params["partFirstByte"]),
+        int(params["partLastByte"]),
+        data,
+    )
+    return {
+        "registryId": reg.account,
+        "repositoryName": repo.name,
+        "uploadId": session.upload_id,
+        "lastByteReceived": session.size - 1,
+    }
+
+
+@operation("CompleteLayerUpload")
+def complete_layer_upload(ctx: Context, params: Params) -> Result:
+    """CompleteLayerUpload: check the digest and keep the layer."""
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    digest = ctx.backend.complete_upload(
+        reg, repo, params["uploadId"], list(params["layerDigests"])
+    )
+    return {
+        "registryId": reg.account,
+        "repositoryName": repo.name,
+        "uploadId": params["uploadId"],
+        "layerDigest": digest,
+    }
+
+
+@operation("BatchCheckLayerAvailability")
+def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
+    """BatchCheckLayerAvailability: known layers with size and media type; failures otherwise."""
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    layers: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for digest in params["layerDigests"]:
+        if digest in seen:
+            continue
+        seen.add(digest)
+        if not digest:
+            failures.append(
+                {
+                    "layerDigest": digest,
+                    "failureCode": "MissingLayerDigest",
+                    "failureReason": "The layer digest is missing",
+                }
+            )
+            continue
+        if not is_digest(digest):
+            failures.append(
+                {
+                    "layerDigest": digest,
+                    "failureCode": "InvalidLayerDigest",
+                    "failureReason": f"Invalid layer digest: '{digest}'",
+                }
+            )
+            continue
+        blob = ctx.backend.layer_available(reg, repo, digest)
+        if blob is None:
+            failures.append(
+                {
+                    "layerDigest": digest,
+                    "failureCode": "MissingLayerDigest",
+                    "failureReason": "Could not find layer in the repository",
+                }
+            )
+            continue
+        entry: dict[str, Any] = {
+            "layerDigest": digest,
+            "layerAvailability": "AVAILABLE",
+            "layerSize": blob.size,
+        }
+        media_type = ctx.backend.layer_media_type(repo, digest)
+        if media_type:
+            entry["mediaType"] = media_type
+        layers.append(entry)
+    return {"layers": layers, "failures": failures}
+
+
+@operation("GetDownloadUrlForLayer")
+def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
+    """GetDownloadUrlForLayer: a URL serving a layer an image of the repository references."""
+    from ecr_mock.registry.urls import layer_download_url
+
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    digest = params["layerDigest"]
+    if digest not in repo.blobs or digest not in reg.blobs:
+        raise ApiError(
+            "LayersNotFoundException",
+            f"The image layer '{digest}' does not exist in the repository with name "
+            f"'{repo.name}' in the registry with id '{reg.account}'",
+        )
+    ctx.backend.download_layer(reg, repo, digest)
+    return {"downloadUrl": layer_download_url(ctx.backend, repo, digest), "layerDigest": digest}

@@ -1,0 +1,147 @@
+"""The ecr_mock pytest plugin: fixtures for a fresh in-process ECR per test, a live server, a marker.
+
+Installed as the module ``ecr_mock_pytest_plugin`` and registered under the ``pytest11`` entry
+point, so installing ecr-mock is enough. Fixtures:
+
+``ecr_mock``
+    The active :class:`ecr_mock.mock_ecr` of the test, over a fresh empty backend. Every boto3
+    ECR client and every ``requests`` call to ``*.dkr.ecr.*.amazonaws.com`` is served by it.
+    ``ecr_mock.backend`` is the backend, ``ecr_mock.backend.clock`` its clock.
+``ecr_backend`` / ``ecr_clock``
+    That backend, and its clock (move it forward with ``ecr_clock.advance(hours=13)``).
+``ecr_client``
+    A boto3 ECR client in ``ecr_mock_region``.
+``ecr_mock_account_id`` / ``ecr_mock_region``
+    The default account and region (``123456789012``, ``us-east-1``); override them as fixtures
+    in a conftest, or per test with ``@pytest.mark.ecr_mock(account_id=..., region=...)``.
+``ecr_server``
+    A live :class:`ecr_mock.server.EcrMockServer` serving the test's backend on an ephemeral
+    port, for clients that need a socket (docker, skopeo, the AWS CLI). One server runs per
+    session and is pointed at each test's backend, so using it costs nothing per test. While it
+    serves the test, ``repositoryUri`` and ``proxyEndpoint`` name ``ecr_server.endpoint``.
+``ecr_login``
+    :class:`EcrLogin` (registry ``HOST:PORT``, username ``AWS``, password) for the live server,
+    valid for the default account and region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+
+if TYPE_CHECKING:
+    from ecr_mock import Backend, Clock, mock_ecr
+    from ecr_mock.server import EcrMockServer
+
+__all__ = ["EcrLogin"]
+
+_DEFAULT_ACCOUNT = "123456789012"
+_DEFAULT_REGION = "us-east-1"
+
+
+class EcrLogin(NamedTuple):
+    """Credentials for the live server: what ``docker login`` and ``skopeo --creds`` take."""
+
+    registry: str
+    username: str
+    password: str
+
+    @property
+    def creds(self) -> str:
+        """``AWS:<password>``, the form of ``skopeo --creds`` and ``--dest-creds``."""
+        return f"{self.username}:{self.password}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "ecr_mock(account_id=None, region=None): the account and region of this test's "
+        "ecr_mock backend and ecr_client",
+    )
+
+
+def _marker_option(request: pytest.FixtureRequest, name: str) -> Any:
+    marker = request.node.get_closest_marker("ecr_mock")
+    if marker is None:
+        return None
+    return marker.kwargs.get(name)
+
+
+@pytest.fixture
+def ecr_mock_account_id(request: pytest.FixtureRequest) -> str:
+    """The test backend's default account: the marker's ``account_id`` or 123456789012."""
+    return str(_marker_option(request, "account_id") or _DEFAULT_ACCOUNT)
+
+
+@pytest.fixture
+def ecr_mock_region(request: pytest.FixtureRequest) -> str:
+    """The test backend's default region and ``ecr_client``'s: the marker's or us-east-1."""
+    return str(_marker_option(request, "region") or _DEFAULT_REGION)
+
+
+@pytest.fixture
+def ecr_mock(
+    request: pytest.FixtureRequest, ecr_mock_account_id: str, ecr_mock_region: str
+) -> Iterator[mock_ecr]:
+    """An active ``mock_ecr`` with a fresh empty backend, stopped after the test."""
+    from ecr_mock import mock_ecr
+
+    account = _marker_option(request, "account_id") or ecr_mock_account_id
+    region = _marker_option(request, "region") or ecr_mock_region
+    mock = mock_ecr(account_id=account, region=region)
+    with mock:
+        yield mock
+
+
+@pytest.fixture
+def ecr_backend(ecr_mock: mock_ecr) -> Backend:
+    """The backend of the test's ``ecr_mock``."""
+    return ecr_mock.backend
+
+
+@pytest.fixture
+def ecr_clock(ecr_backend: Backend) -> Clock:
+    """The backend's clock: ``ecr_clock.advance(hours=13)`` instead of sleeping."""
+    return ecr_backend.clock
+
+
+@pytest.fixture
+def ecr_client(ecr_mock: mock_ecr, request: pytest.FixtureRequest, ecr_mock_region: str) -> Any:
+    """A boto3 ECR client in the test's region, answered by ``ecr_mock``."""
+    import boto3
+
+    region = _marker_option(request, "region") or ecr_mock_region
+    return boto3.client("ecr", region_name=region)
+
+
+@pytest.fixture(scope="session")
+def _ecr_session_server() -> Iterator[EcrMockServer]:
+    """One server per session; between tests it serves an idle empty backend."""
+    from ecr_mock.server import EcrMockServer
+
+    server = EcrMockServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ecr_server(_ecr_session_server: EcrMockServer, ecr_backend: Backend) -> Iterator[EcrMockServer]:
+    """The session's live server, serving this test's backend; ``.url`` and ``.endpoint``."""
+    idle = _ecr_session_server.backend
+    _ecr_session_server.use(ecr_backend)
+    try:
+        yield _ecr_session_server
+    finally:
+        _ecr_session_server.use(idle)
+
+
+@pytest.fixture
+def ecr_login(ecr_server: EcrMockServer, ecr_backend: Backend) -> EcrLogin:
+    """A fresh token for the default registry: ``(registry HOST:PORT, "AWS", password)``."""
+    account, region = ecr_backend.default_account, ecr_backend.default_region
+    principal = ecr_backend.principal_for_key(None)
+    token = ecr_backend.tokens.issue(principal, account, region)
+    return EcrLogin(ecr_server.endpoint, "AWS", token.password)

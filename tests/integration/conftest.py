@@ -1,0 +1,66 @@
+"""Fixtures for real clients: a live server sharing an in-process backend, and an OCI layout."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from ecr_mock import Backend, mock_ecr
+from ecr_mock.server import serve_backend
+from tests.integration.oci_layout import Layout
+
+
+@dataclass
+class Live:
+    """A running server, its backend, a boto3 client and a valid registry password."""
+
+    backend: Backend
+    endpoint: str
+    url: str
+    client: Any
+    password: str
+
+    @property
+    def creds(self) -> str:
+        """``AWS:<password>`` for skopeo."""
+        return f"AWS:{self.password}"
+
+    def fresh_password(self) -> str:
+        """A new token's password from GetAuthorizationToken."""
+        data = self.client.get_authorization_token()["authorizationData"][0]
+        return base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+
+
+@pytest.fixture
+def live() -> Iterator[Live]:
+    """mock_ecr plus a live server on an ephemeral loopback port."""
+    with mock_ecr() as backend:
+        server = serve_backend(backend)
+        try:
+            client = boto3.client("ecr", region_name="us-east-1", endpoint_url=server.url)
+            data = client.get_authorization_token()["authorizationData"][0]
+            password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+            yield Live(backend, server.endpoint, server.url, client, password)
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Layout:
+    """An empty OCI image layout in a temporary folder."""
+    return Layout(tmp_path / "layout")
+
+
+def require(binary: str) -> str:
+    """The path of ``binary``, or skip the test saying it is missing."""
+    path = shutil.which(binary)
+    if path is None:
+        pytest.skip(f"{binary} is not installed (.ci/run installs it)")
+    return path
