@@ -9,12 +9,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ecr_mock.core.access import IdentityProvider, resolve_principal
 from ecr_mock.core.blobs import Blob, UploadSession, new_upload
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.errors import (
     BlobUnknown,
     DigestInvalid,
     EmptyUpload,
+    ExclusionAlreadyExists,
+    ExclusionNotFound,
     ImageAlreadyExists,
     ImageArchived,
     ImageDeleteFailure,
@@ -38,6 +41,13 @@ from ecr_mock.core.errors import (
     TooManyTags,
     UploadNotFound,
 )
+from ecr_mock.core.events import EventLog
+from ecr_mock.core.lifecycle import LifecycleAction
+from ecr_mock.core.lifecycle_runner import (
+    LifecycleScheduler,
+    apply_lifecycle,
+    update_storage_class,
+)
 from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
 from ecr_mock.core.models import (
     IMMUTABLE,
@@ -60,8 +70,8 @@ from ecr_mock.core.names import (
     registry_host,
 )
 from ecr_mock.core.policy import AuthzRequest, Policy, evaluate
-from ecr_mock.core.scanning import ScanOnPush
 from ecr_mock.core.policy import Principal as IamPrincipal
+from ecr_mock.core.scanning import ScanOnPush
 from ecr_mock.core.tokens import TokenStore
 
 MAX_TAGS_PER_IMAGE = 1000
@@ -105,12 +115,20 @@ class Backend:
         self.lock = threading.RLock()
         self.registries: dict[tuple[str, str], Registry] = {}
         self.access_keys: dict[str, Principal] = {}
+        self.identity_provider: IdentityProvider | None = None
+        """Where identities and their policies come from first (moto's IAM is consulted after)."""
+        self.strict_credentials = False
+        """Refuse unknown access keys (``UnrecognizedClientException``) instead of using root."""
         self.public_endpoint: str | None = None
         """``HOST:PORT`` of a live server sharing this backend; None for ``*.amazonaws.com``."""
         self.public_scheme = "https"
         self.listeners: list[Listener] = []
         self.extra: dict[str, Any] = {}
         self.listeners.append(ScanOnPush(self))
+        self.events = EventLog().install(self)
+        """ECR's EventBridge events recorded so far: ``events.all()``, ``events.of_type(...)``."""
+        self.lifecycle = LifecycleScheduler(self)
+        """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
 
     # ----- registries, identities, addresses -------------------------------------------------
 
@@ -124,10 +142,9 @@ class Backend:
         return found
 
     def principal_for_key(self, access_key: str | None) -> Principal:
-        """The principal behind an access key: a registered one, else the default root."""
-        if access_key and access_key in self.access_keys:
-            return self.access_keys[access_key]
-        return Principal.root(self.default_account)
+        """The principal behind an access key: registered, known to an identity provider, else
+        the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
+        return resolve_principal(self, access_key)
 
     def add_access_key(
         self, access_key: str, account: str, arn: str | None = None, kind: str = "root"
@@ -160,6 +177,28 @@ class Backend:
     def now(self) -> datetime:
         """The backend clock's time."""
         return self.clock.now()
+
+    # ----- time-driven work: lifecycle policies, restores ------------------------------------
+
+    def tick(self) -> list[LifecycleAction]:
+        """Run what the clock says is due (cheap; meant for the start of every request).
+
+        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
+        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
+        """
+        return self.lifecycle.tick()
+
+    def apply_lifecycle_policies(
+        self, registry: Registry | None = None, repository: Repository | None = None
+    ) -> list[LifecycleAction]:
+        """Apply the stored lifecycle policies now (all, one registry's or one repository's)."""
+        return apply_lifecycle(self, registry, repository)
+
+    def update_image_storage_class(
+        self, repo: Repository, image: Image, target: str, tag: str | None = None
+    ) -> Image:
+        """UpdateImageStorageClass: ``ARCHIVE`` archives, ``STANDARD`` starts a 20-minute restore."""
+        return update_storage_class(self, repo, image, target, tag)
 
     # ----- repositories ------------------------------------------------------------------------
 
@@ -666,7 +705,9 @@ class Backend:
                 "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member "
                 "must satisfy enum value set: [" + ", ".join(TAG_MUTABILITIES) + "]'"
             )
-        where = "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint"
+        where = (
+            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint"
+        )
         with_exclusion = mutability in (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
         if with_exclusion and not filters:
             raise InvalidParameter(
@@ -813,3 +854,67 @@ class Backend:
         request = AuthzRequest(action=action, resource=resource_arn, principal=caller)
         decision = evaluate(request, [], [policy])
         return decision.reason == "explicit_deny"
+
+    # ----- account settings, pull-time update exclusions -----------------------------------------
+
+    def account_setting(self, reg: Registry, name: str) -> str:
+        """The value of account setting ``name`` (its default when never set)."""
+        check_account_setting(name)
+        return reg.settings.get(name, ACCOUNT_SETTING_DEFAULTS[name])
+
+    def put_account_setting(self, reg: Registry, name: str, value: str) -> str:
+        """Set account setting ``name``; InvalidParameter for unknown names or values."""
+        check_account_setting(name, value)
+        with self.lock:
+            reg.settings[name] = value
+        return value
+
+    def register_pull_time_exclusion(self, reg: Registry, principal_arn: str) -> datetime:
+        """Stop recording pull times for ``principal_arn``; returns when the exclusion began."""
+        with self.lock:
+            if principal_arn in reg.pull_time_update_exclusions:
+                raise ExclusionAlreadyExists(principal_arn, reg.account)
+            if len(reg.pull_time_update_exclusions) >= MAX_PULL_TIME_EXCLUSIONS:
+                raise LimitExceeded(
+                    "The maximum number of pull time update exclusions "
+                    f"({MAX_PULL_TIME_EXCLUSIONS}) in the registry has been reached"
+                )
+            created = self.now()
+            reg.pull_time_update_exclusions[principal_arn] = created
+        return created
+
+    def deregister_pull_time_exclusion(self, reg: Registry, principal_arn: str) -> None:
+        """Record pull times for ``principal_arn`` again; ExclusionNotFound when not excluded."""
+        with self.lock:
+            if principal_arn not in reg.pull_time_update_exclusions:
+                raise ExclusionNotFound(principal_arn, reg.account)
+            del reg.pull_time_update_exclusions[principal_arn]
+
+
+ACCOUNT_SETTING_VALUES: dict[str, tuple[str, ...]] = {
+    "BASIC_SCAN_TYPE_VERSION": ("AWS_NATIVE", "CLAIR"),
+    "REGISTRY_POLICY_SCOPE": ("V1", "V2"),
+    "BLOB_MOUNTING": ("ENABLED", "DISABLED"),
+}
+ACCOUNT_SETTING_DEFAULTS: dict[str, str] = {
+    "BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE",
+    "REGISTRY_POLICY_SCOPE": "V2",
+    "BLOB_MOUNTING": "ENABLED",
+}
+"""What a registry that never called PutAccountSetting reports (and how the emulator acts)."""
+MAX_PULL_TIME_EXCLUSIONS = 100
+
+
+def check_account_setting(name: str, value: str | None = None) -> None:
+    """InvalidParameter unless ``name`` (and ``value``, when given) is a known account setting."""
+    allowed = ACCOUNT_SETTING_VALUES.get(name)
+    if allowed is None:
+        raise InvalidParameter(
+            "Invalid parameter at 'name' failed to satisfy constraint: 'Member must satisfy enum "
+            f"value set: [{', '.join(ACCOUNT_SETTING_VALUES)}]'"
+        )
+    if value is not None and value not in allowed:
+        raise InvalidParameter(
+            f"Invalid parameter at 'value' failed to satisfy constraint: 'Member must satisfy "
+            f"enum value set for {name}: [{', '.join(allowed)}]'"
+        )

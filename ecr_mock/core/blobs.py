@@ -153,8 +153,8 @@ class UploadSession:
             spool.close()
             return Blob(expected_digest, self.size, data, None)
         spool.flush()
-        raw = getattr(spool, "_file", spool)
-        return Blob(expected_digest, self.size, None, raw)
+        # Keep the spool itself: on Python 3.11+ it closes its file when garbage-collected.
+        return Blob(expected_digest, self.size, None, spool)
 
     def discard(self) -> None:
         """Drop what was received."""

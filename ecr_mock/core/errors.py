@@ -394,3 +394,38 @@ class ImageDeleteFailure(EcrError):
     def __init__(self, failure_code: str, message: str) -> None:
         super().__init__(message)
         self.failure_code = failure_code
+
+
+class SigningConfigurationNotFound(EcrError):
+    """The registry has no signing configuration."""
+
+    code = "SigningConfigurationNotFoundException"
+
+    def __init__(self, registry_id: str) -> None:
+        super().__init__(
+            f"Signing configuration does not exist in the registry with id '{registry_id}'"
+        )
+
+
+class ExclusionAlreadyExists(EcrError):
+    """The principal is already on the pull-time update exclusion list."""
+
+    code = "ExclusionAlreadyExistsException"
+
+    def __init__(self, principal_arn: str, registry_id: str) -> None:
+        super().__init__(
+            f"The pull time update exclusion for principal '{principal_arn}' already exists in "
+            f"the registry with id '{registry_id}'"
+        )
+
+
+class ExclusionNotFound(EcrError):
+    """The principal is not on the pull-time update exclusion list."""
+
+    code = "ExclusionNotFoundException"
+
+    def __init__(self, principal_arn: str, registry_id: str) -> None:
+        super().__init__(
+            f"The pull time update exclusion for principal '{principal_arn}' does not exist in "
+            f"the registry with id '{registry_id}'"
+        )

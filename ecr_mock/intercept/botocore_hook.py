@@ -76,7 +76,6 @@ def _do_get_response(
         body or b"",
         headers,
         secure=str(request.url).startswith("https"),
-        validate=not _client_validates(context),
     )
     http_response = AWSResponse(
         request.url,
@@ -95,8 +94,3 @@ def _do_get_response(
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _client_validates(context: Any) -> bool:
-    config = context.get("client_config") if isinstance(context, dict) else None
-    return bool(getattr(config, "parameter_validation", True))

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import ecr_mock.ecr_api.operations  # noqa: F401  (registers the handlers for call())
 from ecr_mock.core.backend import Backend
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
 

@@ -39,7 +39,12 @@ class Registry:
         self.reg = backend.registry(ACCOUNT, REGION)
 
     def request(
-        self, method: str, path: str, *, auth: bool = True, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> TestResponse:
         all_headers = dict(self.auth if auth else {})
@@ -64,7 +69,7 @@ class Registry:
         layers: list[bytes],
         config: bytes = b'{"architecture":"amd64","os":"linux"}',
         media_type: str = OCI_MANIFEST,
-        **extra: Any,
+        extra: dict[str, Any] | None = None,
     ) -> bytes:
         config_digest = self.push_blob(name, config)
         doc: dict[str, Any] = {
@@ -88,7 +93,7 @@ class Registry:
                 for layer in layers
             ],
         }
-        doc.update(extra)
+        doc.update(extra or {})
         return json.dumps(doc, indent=3).encode()
 
     def put_manifest(
@@ -102,9 +107,9 @@ class Registry:
         )
 
     def push_image(
-        self, name: str, tag: str, layers: list[bytes], media_type: str = OCI_MANIFEST, **extra: Any
+        self, name: str, tag: str, layers: list[bytes], media_type: str = OCI_MANIFEST
     ) -> tuple[str, bytes]:
-        manifest = self.image_manifest(name, layers, media_type=media_type, **extra)
+        manifest = self.image_manifest(name, layers, media_type=media_type)
         response = self.put_manifest(name, tag, manifest, media_type)
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.headers["Docker-Content-Digest"], manifest

@@ -35,7 +35,9 @@ def test_base_with_token_is_200_empty_object(registry: Registry) -> None:
 
 
 def test_wrong_password_and_wrong_user_are_401(registry: Registry) -> None:
-    token = registry.backend.tokens.issue(Principal.root("123456789012"), "123456789012", "us-east-1")
+    token = registry.backend.tokens.issue(
+        Principal.root("123456789012"), "123456789012", "us-east-1"
+    )
     for headers in (_basic("AWS", "not-a-token"), _basic("admin", token.password)):
         response = registry.request("GET", "/v2/", auth=False, headers=headers)
         assert response.status_code == 401

@@ -222,7 +222,7 @@ def test_repeated_manifest_push_is_idempotent(registry: Registry) -> None:
 
 def test_unknown_fields_are_kept_byte_for_byte(registry: Registry) -> None:
     registry.create_repo("app")
-    manifest = registry.image_manifest("app", [b"l"], **{"x-custom": {"kept": [1, 2]}})
+    manifest = registry.image_manifest("app", [b"l"], extra={"x-custom": {"kept": [1, 2]}})
     registry.put_manifest("app", "v1", manifest)
     assert registry.request("GET", "/v2/app/manifests/v1").get_data() == manifest
 
@@ -401,7 +401,11 @@ def _artifact(registry: Registry, subject: tuple[str, int], artifact_type: str, 
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "artifactType": artifact_type,
-            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": empty,
+                "size": 2,
+            },
             "layers": [
                 {
                     "mediaType": "application/octet-stream",
@@ -522,7 +526,9 @@ def test_blob_range_requests(registry: Registry) -> None:
     assert part.headers["Content-Length"] == "10"
     tail = registry.request("GET", f"/v2/app/blobs/{digest}", headers={"Range": "bytes=-5"})
     assert tail.get_data() == data[-5:]
-    open_ended = registry.request("GET", f"/v2/app/blobs/{digest}", headers={"Range": "bytes=1000-"})
+    open_ended = registry.request(
+        "GET", f"/v2/app/blobs/{digest}", headers={"Range": "bytes=1000-"}
+    )
     assert open_ended.get_data() == data[1000:]
     bad = registry.request("GET", f"/v2/app/blobs/{digest}", headers={"Range": "bytes=5000-6000"})
     assert bad.status_code == 416

@@ -1,5 +1,31 @@
 """One module per group of ECR operations; importing this package registers them all."""
 
-from ecr_mock.ecr_api.operations import auth, images, layers, policies, repositories, tagging
+from ecr_mock.ecr_api.operations import (
+    archive,
+    auth,
+    images,
+    layers,
+    lifecycle,
+    policies,
+    referrers,
+    repositories,
+    scanning,
+    settings,
+    signing,
+    tagging,
+)
 
-__all__ = ["auth", "images", "layers", "policies", "repositories", "tagging"]
+__all__ = [
+    "archive",
+    "auth",
+    "images",
+    "layers",
+    "lifecycle",
+    "policies",
+    "referrers",
+    "repositories",
+    "scanning",
+    "settings",
+    "signing",
+    "tagging",
+]

@@ -13,6 +13,7 @@ from ecr_mock.core.errors import (
     ImageDigestDoesNotMatch,
     InvalidParameter,
     ManifestInvalid,
+    UnsupportedImageType,
 )
 from ecr_mock.core.manifests import sha256_digest
 from ecr_mock.core.models import Image, Repository
@@ -131,9 +132,15 @@ def put_image(ctx: Context, params: Params) -> Result:
         if not is_digest(digest):
             raise ImageDigestDoesNotMatch(digest, sha256_digest(manifest))
     tag = params.get("imageTag")
-    image = ctx.backend.put_image(
-        reg, repo, manifest, tag=tag, media_type=media_type, digest=digest
-    )
+    try:
+        image = ctx.backend.put_image(
+            reg, repo, manifest, tag=tag, media_type=media_type, digest=digest
+        )
+    except UnsupportedImageType as exc:  # not an error PutImage has in the model
+        raise InvalidParameter(
+            f"Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: "
+            f"'{exc.message}'"
+        ) from None
     return {"image": image_json(repo, image, tag)}
 
 

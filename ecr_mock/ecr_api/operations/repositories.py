@@ -88,9 +88,7 @@ def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
         "imageTagMutability": repo.tag_mutability,
     }
     if repo.mutability_exclusions:
-        result["imageTagMutabilityExclusionFilters"] = [
-            dict(f) for f in repo.mutability_exclusions
-        ]
+        result["imageTagMutabilityExclusionFilters"] = [dict(f) for f in repo.mutability_exclusions]
     return result
 
 

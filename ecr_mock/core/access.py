@@ -1,0 +1,333 @@
+"""Access decisions: who a caller is, which policies apply to a request, and ECR's refusal."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timezone
+from typing import TYPE_CHECKING, Protocol
+
+from ecr_mock.core.errors import AccessDenied, Unauthenticated
+from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.policy import AuthzRequest, Decision, Policy, PolicyParseError, evaluate
+from ecr_mock.core.policy import Principal as IamPrincipal
+from ecr_mock.core.policy import parse_policy as _parse_policy
+
+if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
+
+__all__ = [
+    "REGISTRY_POLICY_SCOPE",
+    "V1_REGISTRY_POLICY_ACTIONS",
+    "AccessRequest",
+    "ExpiredCredentials",
+    "Identity",
+    "IdentityProvider",
+    "MissingAuthenticationToken",
+    "StaticIdentities",
+    "check_access",
+    "decide",
+    "identity_of",
+    "is_allowed",
+    "register_default_provider",
+    "registry_policy_scope",
+    "resolve_principal",
+    "unregister_default_provider",
+]
+
+REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
+"""The account setting (``PutAccountSetting``) choosing what the registry policy governs."""
+
+DEFAULT_REGISTRY_POLICY_SCOPE = "V2"
+"""ECR configures new registries with the V2 (all ECR actions) registry policy scope."""
+
+V1_REGISTRY_POLICY_ACTIONS = frozenset(
+    {"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+)
+"""The only actions a V1-scoped registry policy governs."""
+
+
+class MissingAuthenticationToken(Unauthenticated):
+    """Strict mode: a request carries no credentials at all."""
+
+    code = "MissingAuthenticationTokenException"
+
+    def __init__(self) -> None:
+        super().__init__("Missing Authentication Token")
+
+
+class ExpiredCredentials(Unauthenticated):
+    """Temporary credentials (an assumed-role session) past their expiry."""
+
+    code = "ExpiredTokenException"
+
+    def __init__(self) -> None:
+        super().__init__("The security token included in the request is expired")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What an identity provider knows about a principal at request time.
+
+    ``policies`` are the JSON documents of every identity policy that applies (inline, attached,
+    inherited from groups, AWS managed); ``tags`` are the principal's tags
+    (``aws:PrincipalTag/*``); ``role_arn`` is the role of an assumed-role session.
+    """
+
+    principal: Principal
+    policies: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None
+
+
+class IdentityProvider(Protocol):
+    """A source of identities: maps access keys to principals and principals to policies."""
+
+    def principal_for_key(self, access_key: str) -> Principal | None:
+        """The principal ``access_key`` belongs to, or None when this provider does not know it.
+
+        May raise Unauthenticated (e.g. an inactive key or expired session credentials).
+        """
+        ...
+
+    def identity(self, principal: Principal) -> Identity | None:
+        """The current policies and tags of ``principal``, or None when unknown here."""
+        ...
+
+
+class StaticIdentities:
+    """An in-memory IdentityProvider: access keys and policies registered by code.
+
+    For tests that want users and policies without moto::
+
+        identities = StaticIdentities()
+        backend.identity_provider = identities
+        identities.add("AKIAREADER", "arn:aws:iam::123456789012:user/reader", [read_only_json])
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, Principal] = {}
+        self._identities: dict[str, Identity] = {}
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        access_key: str,
+        arn: str,
+        policies: Iterable[str] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> Principal:
+        """Make ``access_key`` speak for ``arn`` (a user, role session or root ARN)."""
+        parsed = IamPrincipal.from_arn(arn)
+        principal = Principal(
+            arn=parsed.arn,
+            account_id=parsed.account_id,
+            kind=parsed.kind,
+            tags=tuple(sorted((tags or {}).items())),
+        )
+        identity = Identity(principal, tuple(policies), dict(tags or {}), parsed.role_arn)
+        with self._lock:
+            self._keys[access_key] = principal
+            self._identities[principal.arn] = identity
+        return principal
+
+    def set_policies(self, arn: str, policies: Iterable[str]) -> None:
+        """Replace the identity policies of an added principal (takes effect immediately)."""
+        with self._lock:
+            current = self._identities[arn]
+            self._identities[arn] = Identity(
+                current.principal, tuple(policies), current.tags, current.role_arn
+            )
+
+    def principal_for_key(self, access_key: str) -> Principal | None:
+        """The principal added under ``access_key``."""
+        return self._keys.get(access_key)
+
+    def identity(self, principal: Principal) -> Identity | None:
+        """The policies and tags added for ``principal``."""
+        return self._identities.get(principal.arn)
+
+
+_default_providers: list[IdentityProvider] = []
+_providers_lock = threading.Lock()
+
+
+def register_default_provider(provider: IdentityProvider) -> None:
+    """Consult ``provider`` for every backend (after its own). Registering twice is harmless."""
+    with _providers_lock:
+        if not any(existing is provider for existing in _default_providers):
+            _default_providers.append(provider)
+
+
+def unregister_default_provider(provider: IdentityProvider) -> None:
+    """Stop consulting ``provider`` by default."""
+    with _providers_lock:
+        _default_providers[:] = [p for p in _default_providers if p is not provider]
+
+
+def _providers(backend: Backend) -> list[IdentityProvider]:
+    own = backend.identity_provider
+    found: list[IdentityProvider] = [own] if own is not None else []
+    return found + list(_default_providers)
+
+
+def resolve_principal(backend: Backend, access_key: str | None) -> Principal:
+    """The principal behind an access key.
+
+    Keys registered on the backend come first, then the backend's identity provider, then the
+    default providers (moto's IAM and STS when moto is loaded). An unknown key is the root of
+    the backend's default account, unless ``backend.strict_credentials`` is set: then a
+    missing key raises MissingAuthenticationToken and an unknown one Unauthenticated
+    (``UnrecognizedClientException``), as AWS does.
+    """
+    strict = backend.strict_credentials
+    if not access_key:
+        if strict:
+            raise MissingAuthenticationToken()
+        return Principal.root(backend.default_account)
+    registered = backend.access_keys.get(access_key)
+    if registered is not None:
+        return registered
+    for provider in _providers(backend):
+        found = provider.principal_for_key(access_key)
+        if found is not None:
+            return found
+    if strict:
+        raise Unauthenticated()
+    return Principal.root(backend.default_account)
+
+
+def identity_of(backend: Backend, principal: Principal) -> Identity:
+    """The current identity of ``principal``: the first provider's answer, else no policies."""
+    if principal.kind != "root":
+        for provider in _providers(backend):
+            found = provider.identity(principal)
+            if found is not None:
+                return found
+    return Identity(principal, (), dict(principal.tags))
+
+
+def registry_policy_scope(registry: Registry) -> str:
+    """``V1`` or ``V2`` (the default) for the registry's policy."""
+    return registry.settings.get(REGISTRY_POLICY_SCOPE) or DEFAULT_REGISTRY_POLICY_SCOPE
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """One action on one resource, with what the request adds to the condition context.
+
+    ``registry`` is the registry whose account owns the resource and whose registry policy
+    applies (None: the caller's own account, identity policies only); ``repository`` supplies
+    the repository policy and the ``ResourceTag`` keys. ``identity_only`` ignores resource
+    policies (GetAuthorizationToken). ``request_tags`` (``aws:RequestTag/*``) and ``tag_keys``
+    (``aws:TagKeys``, default: the keys of ``request_tags``) describe tags the request sets or
+    removes.
+    """
+
+    action: str
+    resource: str
+    registry: Registry | None = None
+    repository: Repository | None = None
+    source_ip: str | None = None
+    secure_transport: bool | None = None
+    request_tags: Mapping[str, str] | None = None
+    tag_keys: tuple[str, ...] | None = None
+    identity_only: bool = False
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> Policy | None:
+    try:
+        return _parse_policy(text)
+    except PolicyParseError:
+        return None
+
+
+def _policies(texts: Iterable[str | None]) -> list[Policy]:
+    found: list[Policy] = []
+    for text in texts:
+        if text:
+            policy = _parsed(text)
+            if policy is not None:
+                found.append(policy)
+    return found
+
+
+def _iam_principal(identity: Identity) -> IamPrincipal:
+    principal = identity.principal
+    tags = dict(identity.tags)
+    try:
+        return IamPrincipal.from_arn(principal.arn, role_arn=identity.role_arn, tags=tags)
+    except ValueError:
+        return IamPrincipal(principal.arn, principal.account_id, "root", tags=tags)
+
+
+def _context(backend: Backend, request: AccessRequest) -> dict[str, str | list[str]]:
+    now = backend.clock.now().astimezone(timezone.utc)
+    context: dict[str, str | list[str]] = {
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+    }
+    if request.source_ip:
+        context["aws:SourceIp"] = request.source_ip
+    if request.secure_transport is not None:
+        context["aws:SecureTransport"] = "true" if request.secure_transport else "false"
+    if request.registry is not None:
+        context["aws:RequestedRegion"] = request.registry.region
+    if request.repository is not None:
+        for key, value in request.repository.resource_tags.items():
+            context[f"aws:ResourceTag/{key}"] = value
+            context[f"ecr:ResourceTag/{key}"] = value
+    if request.request_tags is not None:
+        for key, value in request.request_tags.items():
+            context[f"aws:RequestTag/{key}"] = value
+    keys = request.tag_keys
+    if keys is None and request.request_tags is not None:
+        keys = tuple(request.request_tags)
+    if keys is not None:
+        context["aws:TagKeys"] = list(keys)
+    return context
+
+
+def decide(
+    backend: Backend, principal: Principal, request: AccessRequest
+) -> tuple[Decision, AuthzRequest]:
+    """Evaluate ``request`` for ``principal`` against the policies in force right now."""
+    identity = identity_of(backend, principal)
+    resource_policies: Sequence[Policy] = ()
+    registry = request.registry
+    if not request.identity_only:
+        texts: list[str | None] = []
+        if request.repository is not None:
+            texts.append(request.repository.policy_text)
+        if registry is not None and (
+            registry_policy_scope(registry) == "V2" or request.action in V1_REGISTRY_POLICY_ACTIONS
+        ):
+            texts.append(registry.policy_text)
+        resource_policies = _policies(texts)
+    authz = AuthzRequest(
+        action=request.action,
+        resource=request.resource,
+        principal=_iam_principal(identity),
+        resource_account=registry.account if registry is not None else principal.account_id,
+        context=_context(backend, request),
+    )
+    decision = evaluate(authz, _policies(identity.policies), resource_policies)
+    return decision, authz
+
+
+def is_allowed(backend: Backend, principal: Principal, request: AccessRequest) -> bool:
+    """Whether ``principal`` may perform ``request`` now."""
+    return decide(backend, principal, request)[0].allowed
+
+
+def check_access(backend: Backend, principal: Principal, request: AccessRequest) -> None:
+    """Raise AccessDenied, worded as ECR words it, unless ``principal`` may perform ``request``."""
+    decision, authz = decide(backend, principal, request)
+    if decision.allowed:
+        return
+    full = decision.denial_message(authz)
+    bare = decision.denial_message(authz, with_reason=False)
+    raise AccessDenied(principal.arn, request.action, request.resource, full[len(bare) :].strip())

@@ -1,0 +1,213 @@
+"""ECR's EventBridge events (image actions, scans, lifecycle actions) recorded from backend events."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ecr_mock.core.lifecycle import LifecycleAction
+from ecr_mock.core.models import Image, Repository
+
+if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
+
+__all__ = [
+    "IMAGE_ACTION",
+    "IMAGE_SCAN",
+    "LIFECYCLE_ACTION",
+    "EventLog",
+    "Subscriber",
+    "image_action_event",
+    "image_scan_event",
+    "lifecycle_action_event",
+]
+
+IMAGE_ACTION = "ECR Image Action"
+IMAGE_SCAN = "ECR Image Scan"
+LIFECYCLE_ACTION = "ECR Lifecycle Policy Action"
+SOURCE = "aws.ecr"
+MAX_EVENTS = 10_000
+"""The log keeps the newest events up to this many."""
+
+Event = dict[str, Any]
+Subscriber = Callable[[Event], None]
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(
+    detail_type: str, repo: Repository, when: datetime, detail: dict[str, Any], resources: list[str]
+) -> Event:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": SOURCE,
+        "account": repo.account,
+        "time": _iso(when),
+        "region": repo.region,
+        "resources": resources,
+        "detail": detail,
+    }
+
+
+def image_action_event(
+    repo: Repository, image: Image, action_type: str, tag: str | None, when: datetime
+) -> Event:
+    """``ECR Image Action``: ``action-type`` PUSH or DELETE, ``image-tag`` when there is one."""
+    detail: dict[str, Any] = {
+        "result": "SUCCESS",
+        "repository-name": repo.name,
+        "image-digest": image.digest,
+        "action-type": action_type,
+    }
+    if tag:
+        detail["image-tag"] = tag
+    return _envelope(IMAGE_ACTION, repo, when, detail, [])
+
+
+def _severity_counts(summary: Any) -> dict[str, int]:
+    if not isinstance(summary, dict):
+        return {}
+    counts = summary.get("findingSeverityCounts", summary)
+    if not isinstance(counts, dict):
+        return {}
+    return {str(k): int(v) for k, v in counts.items() if isinstance(v, int) and v > 0}
+
+
+def image_scan_event(
+    repo: Repository, image: Image, findings_summary: Any, when: datetime, status: str = "COMPLETE"
+) -> Event:
+    """``ECR Image Scan`` (basic scanning): severities with a count only, the image's tags."""
+    detail = {
+        "scan-status": status,
+        "repository-name": repo.name,
+        "finding-severity-counts": _severity_counts(findings_summary),
+        "image-digest": image.digest,
+        "image-tags": list(image.tags),
+    }
+    return _envelope(IMAGE_SCAN, repo, when, detail, [repo.arn])
+
+
+def lifecycle_action_event(repo: Repository, action: LifecycleAction, when: datetime) -> Event:
+    """``ECR Lifecycle Policy Action``: one image expired or transitioned by one rule.
+
+    AWS names this event but its published samples were not available to copy; the detail
+    follows the other ECR events' kebab-case style: ``result``, ``repository-name``,
+    ``image-digest``, ``image-tags``, ``action-type`` (EXPIRE / TRANSITION),
+    ``rule-priority``, ``image-pushed-at`` and, for transitions, ``target-storage-class``.
+    """
+    detail: dict[str, Any] = {
+        "result": "SUCCESS",
+        "repository-name": repo.name,
+        "image-digest": action.digest,
+        "image-tags": list(action.tags),
+        "action-type": action.action.upper(),
+        "rule-priority": action.rule.priority,
+        "image-pushed-at": _iso(action.pushed_at),
+    }
+    if action.target_storage_class:
+        detail["target-storage-class"] = action.target_storage_class.upper()
+    return _envelope(LIFECYCLE_ACTION, repo, when, detail, [repo.arn])
+
+
+class EventLog:
+    """The events a backend has produced, oldest first, shaped like ECR's EventBridge events.
+
+    :meth:`install` adds :meth:`on_backend_event` to ``Backend.listeners``; it turns
+    ``image-pushed`` / ``image-deleted`` into ``ECR Image Action`` (PUSH / DELETE),
+    ``scan-completed`` (detail ``repository``, ``image``, ``findings_summary``) into
+    ``ECR Image Scan`` and ``lifecycle-action`` (``repository``, ``image``, ``action``) into
+    ``ECR Lifecycle Policy Action``; other kinds are ignored. Subscribers (e.g. the moto
+    EventBridge forwarder) receive each recorded event; a failing subscriber is skipped.
+    """
+
+    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+        self.max_events = max_events
+        self._events: list[Event] = []
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._backend: Backend | None = None
+
+    def install(self, backend: Backend) -> EventLog:
+        """Listen to ``backend`` (harmless when already listening); returns self."""
+        self._backend = backend
+        if self.on_backend_event not in backend.listeners:
+            # first, so an event another listener emits while handling one is recorded after it
+            backend.listeners.insert(0, self.on_backend_event)
+        return self
+
+    def _now(self) -> datetime:
+        if self._backend is not None:
+            return self._backend.clock.now()
+        return datetime.now(timezone.utc)
+
+    def on_backend_event(self, kind: str, detail: dict[str, Any]) -> None:
+        """A ``Backend.listeners`` callback: record the ECR event ``kind`` stands for."""
+        repo = detail.get("repository")
+        image = detail.get("image")
+        if not isinstance(repo, Repository) or not isinstance(image, Image):
+            return
+        when = self._now()
+        if kind == "image-pushed":
+            tag = detail.get("tag")
+            self.record(image_action_event(repo, image, "PUSH", tag if tag else None, when))
+        elif kind == "image-deleted":
+            tag = image.tags[0] if image.tags else None
+            self.record(image_action_event(repo, image, "DELETE", tag, when))
+        elif kind == "scan-completed":
+            self.record(image_scan_event(repo, image, detail.get("findings_summary"), when))
+        elif kind == "lifecycle-action":
+            action = detail.get("action")
+            if isinstance(action, LifecycleAction):
+                self.record(lifecycle_action_event(repo, action, when))
+
+    def record(self, event: Event) -> None:
+        """Keep ``event`` and hand it to every subscriber."""
+        with self._lock:
+            self._events.append(event)
+            overflow = len(self._events) - self.max_events
+            if overflow > 0:
+                del self._events[:overflow]
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # delivery is best effort, as ECR's is
+                continue
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with each new event; returns a function that unsubscribes."""
+        with self._lock:
+            if subscriber not in self._subscribers:
+                self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def all(self) -> list[Event]:
+        """Every recorded event, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def of_type(self, detail_type: str) -> list[Event]:
+        """The recorded events whose ``detail-type`` is ``detail_type``."""
+        return [e for e in self.all() if e["detail-type"] == detail_type]
+
+    def clear(self) -> None:
+        """Forget every recorded event."""
+        with self._lock:
+            self._events.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)

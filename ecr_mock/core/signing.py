@@ -1,0 +1,226 @@
+"""Referrers of an image (OCI 1.1), registry signing rules and the signing status they imply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+from ecr_mock.core.errors import InvalidParameter, SigningConfigurationNotFound
+from ecr_mock.core.models import Image, Registry, Repository
+
+if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
+
+NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
+COSIGN_SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
+SIGNATURE_TYPES = frozenset({NOTATION_SIGNATURE, COSIGN_SIGNATURE})
+ARTIFACT_STATUSES = ("ACTIVE", "ARCHIVED", "ACTIVATING")
+MAX_SIGNING_RULES = 10
+MAX_SIGNING_FILTERS = 100
+
+_PROFILE_RE = re.compile(
+    r"^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$"
+)
+_SIGNING_FILTER_RE = re.compile(
+    r"^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*$"
+)
+
+
+# ----- referrers ---------------------------------------------------------------------------------
+
+
+def artifact_type(image: Image) -> str | None:
+    """The OCI artifact type of a manifest: its ``artifactType``, else its config media type."""
+    return image.parsed.artifact_type or image.parsed.artifact_media_type
+
+
+def artifact_status(image: Image) -> str:
+    """``ACTIVE``, ``ARCHIVED`` or ``ACTIVATING`` (ECR's ``artifactStatus``)."""
+    return image.status if image.status in ARTIFACT_STATUSES else "ACTIVE"
+
+
+def referrers(
+    repo: Repository,
+    subject_digest: str,
+    artifact_types: Collection[str] | None = None,
+    status: str = "ACTIVE",
+) -> list[Image]:
+    """Manifests of ``repo`` whose subject is ``subject_digest``, in digest order (as ``/v2/``
+    lists them), keeping ``artifact_types`` when given and artifacts in ``status`` (or ANY)."""
+    found = [
+        repo.images[d] for d in sorted(repo.referrers.get(subject_digest, ())) if d in repo.images
+    ]
+    if artifact_types:
+        wanted = set(artifact_types)
+        found = [image for image in found if artifact_type(image) in wanted]
+    if status != "ANY":
+        found = [image for image in found if artifact_status(image) == status]
+    return found
+
+
+def referrer_json(image: Image) -> dict[str, Any]:
+    """The ``ImageReferrer`` shape: the descriptor ``/v2/`` referrers gives, plus its status."""
+    doc: dict[str, Any] = {
+        "digest": image.digest,
+        "mediaType": image.media_type,
+        "size": len(image.manifest),
+        "artifactStatus": artifact_status(image),
+    }
+    kind = artifact_type(image)
+    if kind:
+        doc["artifactType"] = kind
+    if image.parsed.annotations:
+        doc["annotations"] = dict(image.parsed.annotations)
+    return doc
+
+
+def signatures(repo: Repository, image: Image) -> list[Image]:
+    """Notation or cosign signature manifests whose subject is ``image``."""
+    return [
+        r
+        for r in referrers(repo, image.digest, status="ANY")
+        if artifact_type(r) in SIGNATURE_TYPES
+    ]
+
+
+# ----- signing configuration ---------------------------------------------------------------------
+
+
+def _invalid(detail: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"Invalid parameter at 'signingConfiguration' failed to satisfy constraint: '{detail}'"
+    )
+
+
+def check_signing_configuration(config: Any) -> dict[str, Any]:
+    """A validated, normalized ``SigningConfiguration``; InvalidParameter otherwise."""
+    if not isinstance(config, dict) or not isinstance(config.get("rules"), list):
+        raise _invalid("rules must not be null")
+    rules = config["rules"]
+    if len(rules) > MAX_SIGNING_RULES:
+        raise _invalid(f"rules must have length less than or equal to {MAX_SIGNING_RULES}")
+    normalized: list[dict[str, Any]] = []
+    for rule in rules:
+        if not isinstance(rule, dict):
+            raise _invalid("rules members must be structures")
+        profile = rule.get("signingProfileArn")
+        if not isinstance(profile, str) or len(profile) > 200 or not _PROFILE_RE.fullmatch(profile):
+            raise _invalid(
+                f"signingProfileArn '{profile}' must satisfy regular expression pattern: "
+                f"{_PROFILE_RE.pattern}"
+            )
+        kept: dict[str, Any] = {"signingProfileArn": profile}
+        filters = rule.get("repositoryFilters")
+        if filters is not None:
+            if not isinstance(filters, list) or not 1 <= len(filters) <= MAX_SIGNING_FILTERS:
+                raise _invalid(
+                    f"repositoryFilters must have length between 1 and {MAX_SIGNING_FILTERS}"
+                )
+            items: list[dict[str, str]] = []
+            for item in filters:
+                if not isinstance(item, dict):
+                    raise _invalid("repositoryFilters members must be structures")
+                value = item.get("filter")
+                if (
+                    not isinstance(value, str)
+                    or not 1 <= len(value) <= 256
+                    or not _SIGNING_FILTER_RE.fullmatch(value)
+                ):
+                    raise _invalid(
+                        f"filter '{value}' must satisfy regular expression pattern: "
+                        f"{_SIGNING_FILTER_RE.pattern}"
+                    )
+                if item.get("filterType") != "WILDCARD_MATCH":
+                    raise _invalid("filterType must satisfy enum value set: [WILDCARD_MATCH]")
+                items.append({"filter": value, "filterType": "WILDCARD_MATCH"})
+            kept["repositoryFilters"] = items
+        normalized.append(kept)
+    return {"rules": normalized}
+
+
+def put_signing_configuration(backend: Backend, reg: Registry, config: Any) -> dict[str, Any]:
+    """Validate and store the registry's signing configuration; returns what was stored."""
+    checked = check_signing_configuration(config)
+    with backend.lock:
+        reg.signing_configuration = checked
+    return _copy(checked)
+
+
+def get_signing_configuration(reg: Registry) -> dict[str, Any]:
+    """The signing configuration; SigningConfigurationNotFound when none is set."""
+    if reg.signing_configuration is None:
+        raise SigningConfigurationNotFound(reg.account)
+    return _copy(reg.signing_configuration)
+
+
+def delete_signing_configuration(backend: Backend, reg: Registry) -> dict[str, Any]:
+    """Remove the signing configuration and return it; SigningConfigurationNotFound if none."""
+    with backend.lock:
+        found = get_signing_configuration(reg)
+        reg.signing_configuration = None
+    return found
+
+
+def _copy(config: dict[str, Any]) -> dict[str, Any]:
+    rules = []
+    for rule in config.get("rules", []):
+        copied: dict[str, Any] = {"signingProfileArn": rule["signingProfileArn"]}
+        if "repositoryFilters" in rule:
+            copied["repositoryFilters"] = [dict(f) for f in rule["repositoryFilters"]]
+        rules.append(copied)
+    return {"rules": rules}
+
+
+def wildcard_match(pattern: str, name: str) -> bool:
+    """``WILDCARD_MATCH``: ``*`` matches any sequence of characters; the rest literally."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, name) is not None
+
+
+def signing_profiles(reg: Registry, repo: Repository) -> list[str]:
+    """Signing profiles whose rules apply to ``repo`` (a rule without filters applies to all)."""
+    config = reg.signing_configuration or {"rules": []}
+    profiles: list[str] = []
+    for rule in config["rules"]:
+        filters = rule.get("repositoryFilters")
+        if filters and not any(wildcard_match(f["filter"], repo.name) for f in filters):
+            continue
+        if rule["signingProfileArn"] not in profiles:
+            profiles.append(rule["signingProfileArn"])
+    return profiles
+
+
+def signing_statuses(reg: Registry, repo: Repository, image: Image) -> list[dict[str, str]]:
+    """DescribeImageSigningStatus: one status per signing profile whose rule covers ``repo``.
+
+    The emulator does not sign. Per profile: ``COMPLETE`` when the image has a Notation or
+    cosign signature referrer in the repository; otherwise ``FAILED`` when the image is not
+    ACTIVE (archived images cannot be signed) or is itself a signature, else ``IN_PROGRESS``
+    (waiting for a signature to be pushed). No matching rule: an empty list.
+    """
+    profiles = signing_profiles(reg, repo)
+    if not profiles:
+        return []
+    signed = bool(signatures(repo, image))
+    result: list[dict[str, str]] = []
+    for profile in profiles:
+        entry: dict[str, str] = {"signingProfileArn": profile}
+        if signed:
+            entry["status"] = "COMPLETE"
+        elif image.status != "ACTIVE":
+            entry.update(
+                status="FAILED",
+                failureCode="IMAGE_ARCHIVED",
+                failureReason="The image is archived and cannot be signed.",
+            )
+        elif artifact_type(image) in SIGNATURE_TYPES:
+            entry.update(
+                status="FAILED",
+                failureCode="UNSUPPORTED_ARTIFACT",
+                failureReason="Signature artifacts are not signed.",
+            )
+        else:
+            entry["status"] = "IN_PROGRESS"
+        result.append(entry)
+    return result

@@ -1,0 +1,36 @@
+"""Image storage classes: UpdateImageStorageClass (archive and restore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecr_mock.core.errors import InvalidParameter
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+
+
+@operation("UpdateImageStorageClass")
+def update_image_storage_class(ctx: Context, params: Params) -> Result:
+    """UpdateImageStorageClass: ARCHIVE -> ARCHIVED now; STANDARD -> ACTIVATING for 20 minutes.
+
+    The restore completes once the backend clock is 20 minutes on and ``Backend.tick()`` runs
+    (every request that ticks, or the server's scheduler); the image is then ACTIVE.
+    """
+    ctx.backend.tick()
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    image_id: dict[str, Any] = params.get("imageId") or {}
+    digest = image_id.get("imageDigest")
+    tag = image_id.get("imageTag")
+    if digest is None and tag is None:
+        raise InvalidParameter("Invalid request parameters: both tag and digest cannot be null")
+    image = ctx.backend.find_image(repo, digest=digest, tag=tag)
+    ctx.backend.update_image_storage_class(repo, image, params["targetStorageClass"], tag)
+    answered: dict[str, Any] = {"imageDigest": image.digest}
+    if tag is not None:
+        answered["imageTag"] = tag
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageId": answered,
+        "imageStatus": image.status,
+    }

@@ -1,0 +1,119 @@
+"""Lifecycle policy previews: StartLifecyclePolicyPreview and GetLifecyclePolicyPreview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecr_mock.core.errors import InvalidParameter
+from ecr_mock.core.lifecycle_runner import (
+    LifecyclePreview,
+    PreviewResult,
+    get_preview,
+    start_preview,
+)
+from ecr_mock.core.models import Repository
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+
+PREVIEW_PAGE_DEFAULT = 100
+PREVIEW_PAGE_MAX = 100
+
+
+@operation("StartLifecyclePolicyPreview")
+def start_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
+    """StartLifecyclePolicyPreview: the given policy text, else the stored one; IN_PROGRESS."""
+    ctx.backend.tick()
+    repo = ctx.repository(params)
+    preview = start_preview(ctx.backend, repo, params.get("lifecyclePolicyText"))
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "lifecyclePolicyText": preview.policy_text,
+        "status": preview.status,
+    }
+
+
+def _result_json(result: PreviewResult) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": result.action}
+    if result.target_storage_class:
+        action["targetStorageClass"] = result.target_storage_class
+    return {
+        "imageTags": list(result.tags),
+        "imageDigest": result.digest,
+        "imagePushedAt": result.pushed_at,
+        "action": action,
+        "appliedRulePriority": result.rule_priority,
+        "storageClass": result.storage_class,
+    }
+
+
+def _summary_json(preview: LifecyclePreview) -> dict[str, Any]:
+    summary: dict[str, Any] = {"expiringImageTotalCount": preview.expiring}
+    transitioning = preview.transitioning
+    if transitioning:
+        summary["transitioningImageTotalCounts"] = [
+            {"targetStorageClass": target, "imageTotalCount": count}
+            for target, count in sorted(transitioning.items())
+        ]
+    return summary
+
+
+def _selected_digests(repo: Repository, image_ids: list[dict[str, Any]]) -> set[str]:
+    digests: set[str] = set()
+    for image_id in image_ids:
+        digest = image_id.get("imageDigest")
+        tag = image_id.get("imageTag")
+        if tag is not None:
+            tagged = repo.tags.get(tag)
+            if tagged is not None and (digest is None or digest == tagged):
+                digests.add(tagged)
+        elif digest is not None:
+            digests.add(digest)
+    return digests
+
+
+def _tag_status_fits(result: PreviewResult, tag_status: str) -> bool:
+    if tag_status == "TAGGED":
+        return bool(result.tags)
+    if tag_status == "UNTAGGED":
+        return not result.tags
+    return True
+
+
+@operation("GetLifecyclePolicyPreview")
+def get_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
+    """GetLifecyclePolicyPreview: COMPLETE from the first call, results paginated (max 100).
+
+    ``imageIds`` narrows the results to those images and cannot be combined with
+    ``maxResults``/``nextToken``; ``filter.tagStatus`` keeps TAGGED, UNTAGGED or ANY images.
+    The summary always counts the whole preview.
+    """
+    ctx.backend.tick()
+    repo = ctx.repository(params)
+    image_ids = params.get("imageIds")
+    if image_ids and (params.get("maxResults") is not None or params.get("nextToken")):
+        raise InvalidParameter(
+            "Invalid parameter: maxResults and nextToken cannot be used with imageIds"
+        )
+    preview = get_preview(repo)
+    results = list(preview.results)
+    if image_ids:
+        wanted = _selected_digests(repo, image_ids)
+        results = [r for r in results if r.digest in wanted]
+    tag_status = (params.get("filter") or {}).get("tagStatus") or "ANY"
+    results = [r for r in results if _tag_status_fits(r, tag_status)]
+    token: str | None = None
+    if not image_ids:
+        results, token = paginate(
+            results, params, default=PREVIEW_PAGE_DEFAULT, maximum=PREVIEW_PAGE_MAX
+        )
+    response: Result = {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "lifecyclePolicyText": preview.policy_text,
+        "status": preview.status,
+        "previewResults": [_result_json(r) for r in results],
+        "summary": _summary_json(preview),
+    }
+    if token:
+        response["nextToken"] = token
+    return response

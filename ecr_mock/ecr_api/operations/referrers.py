@@ -1,0 +1,33 @@
+"""ListImageReferrers: the OCI 1.1 referrers of an image, as ``/v2/<name>/referrers`` lists them."""
+
+from __future__ import annotations
+
+from ecr_mock.core import signing
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.validation import validate_input
+
+REFERRERS_PAGE_DEFAULT = 20
+REFERRERS_PAGE_MAX = 50
+
+
+@operation("ListImageReferrers")
+def list_image_referrers(ctx: Context, params: Params) -> Result:
+    """ListImageReferrers: filter by artifact types and status (default ACTIVE), paginated
+    (default 20, max 50). An unknown subject has no referrers."""
+    validate_input(ctx.operation, params)
+    repo = ctx.repository(params)
+    subject = (params.get("subjectId") or {}).get("imageDigest", "")
+    wanted = params.get("filter") or {}
+    found = signing.referrers(
+        repo,
+        subject,
+        artifact_types=wanted.get("artifactTypes"),
+        status=wanted.get("artifactStatus") or "ACTIVE",
+    )
+    page, token = paginate(
+        found, params, default=REFERRERS_PAGE_DEFAULT, maximum=REFERRERS_PAGE_MAX
+    )
+    result: Result = {"referrers": [signing.referrer_json(image) for image in page]}
+    if token:
+        result["nextToken"] = token
+    return result

@@ -1,0 +1,123 @@
+"""Scanning operations: StartImageScan, findings, registry and repository scanning configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecr_mock.core import scanning
+from ecr_mock.core.errors import RepositoryNotFound
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.validation import validate_input
+
+FINDINGS_PAGE_DEFAULT = 100
+FINDINGS_PAGE_MAX = 1000
+
+
+def _image_id(params: Params, digest: str) -> dict[str, Any]:
+    given = params.get("imageId") or {}
+    doc: dict[str, Any] = {"imageDigest": digest}
+    if given.get("imageTag"):
+        doc["imageTag"] = given["imageTag"]
+    return doc
+
+
+@operation("StartImageScan")
+def start_image_scan(ctx: Context, params: Params) -> Result:
+    """StartImageScan: a basic scan, once per image per 24 hours; it completes at once."""
+    validate_input(ctx.operation, params)
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    image_id = params.get("imageId") or {}
+    image = ctx.backend.find_image(
+        repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
+    )
+    status = scanning.start_image_scan(ctx.backend, reg, repo, image)
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageId": _image_id(params, image.digest),
+        "imageScanStatus": status,
+    }
+
+
+@operation("DescribeImageScanFindings")
+def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
+    """DescribeImageScanFindings: the last scan's findings, paginated (default 100, max 1000)."""
+    validate_input(ctx.operation, params)
+    reg = ctx.registry(params)
+    repo = ctx.repository(params, reg)
+    image_id = params.get("imageId") or {}
+    tag = image_id.get("imageTag")
+    image = ctx.backend.find_image(repo, digest=image_id.get("imageDigest"), tag=tag)
+    report = scanning.scan_report(repo, image, tag)
+    result: Result = {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageId": _image_id(params, image.digest),
+        "imageScanStatus": report.status,
+    }
+    if report.status.get("status") not in ("COMPLETE", "ACTIVE"):
+        return result
+    page, token = paginate(
+        report.findings, params, default=FINDINGS_PAGE_DEFAULT, maximum=FINDINGS_PAGE_MAX
+    )
+    findings: dict[str, Any] = {
+        "imageScanCompletedAt": report.completed_at,
+        "vulnerabilitySourceUpdatedAt": report.source_updated_at,
+        "findingSeverityCounts": report.severity_counts,
+    }
+    if report.scan_type == scanning.ENHANCED:
+        findings["enhancedFindings"] = [
+            scanning.enhanced_finding(repo, image, f, report.completed_at) for f in page
+        ]
+    else:
+        findings["findings"] = page
+    result["imageScanFindings"] = findings
+    if token:
+        result["nextToken"] = token
+    return result
+
+
+@operation("PutRegistryScanningConfiguration")
+def put_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
+    """PutRegistryScanningConfiguration: BASIC or ENHANCED with up to two rules."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    stored = scanning.put_registry_scanning_configuration(
+        ctx.backend, reg, params.get("scanType"), params.get("rules")
+    )
+    return {"registryScanningConfiguration": stored}
+
+
+@operation("GetRegistryScanningConfiguration")
+def get_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
+    """GetRegistryScanningConfiguration (default: BASIC with no rules)."""
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    return {
+        "registryId": reg.account,
+        "scanningConfiguration": scanning.registry_scanning_configuration(reg),
+    }
+
+
+@operation("BatchGetRepositoryScanningConfiguration")
+def batch_get_repository_scanning_configuration(ctx: Context, params: Params) -> Result:
+    """BatchGetRepositoryScanningConfiguration: each repository's effective scanning, failures
+    for repositories that do not exist."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    configurations: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for name in params.get("repositoryNames") or []:
+        try:
+            repo = ctx.backend.get_repository(reg, name)
+        except RepositoryNotFound as exc:
+            failures.append(
+                {
+                    "repositoryName": name,
+                    "failureCode": "REPOSITORY_NOT_FOUND",
+                    "failureReason": exc.message,
+                }
+            )
+            continue
+        configurations.append(scanning.repository_scanning_configuration(reg, repo))
+    return {"scanningConfigurations": configurations, "failures": failures}

@@ -1,0 +1,64 @@
+"""Account settings and the pull-time update exclusion list of a registry."""
+
+from __future__ import annotations
+
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.validation import validate_input
+
+EXCLUSIONS_PAGE_DEFAULT = 100
+EXCLUSIONS_PAGE_MAX = 1000
+
+
+@operation("GetAccountSetting")
+def get_account_setting(ctx: Context, params: Params) -> Result:
+    """GetAccountSetting: the stored value, else the setting's default."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    name = params["name"]
+    return {"name": name, "value": ctx.backend.account_setting(reg, name)}
+
+
+@operation("PutAccountSetting")
+def put_account_setting(ctx: Context, params: Params) -> Result:
+    """PutAccountSetting: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE or BLOB_MOUNTING."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    name, value = params["name"], params["value"]
+    return {"name": name, "value": ctx.backend.put_account_setting(reg, name, value)}
+
+
+@operation("RegisterPullTimeUpdateExclusion")
+def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
+    """RegisterPullTimeUpdateExclusion: pulls by the principal stop updating pull times."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    arn = params["principalArn"]
+    created = ctx.backend.register_pull_time_exclusion(reg, arn)
+    return {"principalArn": arn, "createdAt": created}
+
+
+@operation("DeregisterPullTimeUpdateExclusion")
+def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
+    """DeregisterPullTimeUpdateExclusion; ExclusionNotFoundException when not excluded."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    arn = params["principalArn"]
+    ctx.backend.deregister_pull_time_exclusion(reg, arn)
+    return {"principalArn": arn}
+
+
+@operation("ListPullTimeUpdateExclusions")
+def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
+    """ListPullTimeUpdateExclusions, in the order they were registered, paginated."""
+    validate_input(ctx.operation, params)
+    reg = ctx.backend.registry(ctx.account, ctx.region)
+    page, token = paginate(
+        list(reg.pull_time_update_exclusions),
+        params,
+        default=EXCLUSIONS_PAGE_DEFAULT,
+        maximum=EXCLUSIONS_PAGE_MAX,
+    )
+    result: Result = {"pullTimeUpdateExclusions": page}
+    if token:
+        result["nextToken"] = token
+    return result
