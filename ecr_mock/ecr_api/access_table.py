@@ -184,7 +184,12 @@ def targets(ctx: Context, params: Mapping[str, Any]) -> list[Target]:
     names = params.get("repositoryNames")
     if isinstance(names, list) and names:
         return [
-            Target(rule.action, repository_arn(account, region, str(n)), reg, reg.repositories.get(str(n)))
+            Target(
+                rule.action,
+                repository_arn(account, region, str(n)),
+                reg,
+                reg.repositories.get(str(n)),
+            )
             for n in names
         ]
     if rule.scope == "describe":

@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
+from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -132,6 +134,7 @@ def handle(
             validate_input(name, params)
         principal, region, access_key = caller_from_headers(backend, headers)
         ctx = Context(backend, name, principal, region, access_key, source_ip, secure)
+        check_operation(ctx, params)
         result = handler(ctx, params)
     except ValidationError as exc:
         return 400, error_body(exc.code, exc.message)

@@ -34,7 +34,7 @@ from ecr_mock.core.manifests import (
 from ecr_mock.core.models import Image, Repository
 from ecr_mock.core.names import is_digest, is_valid_repository_name, is_valid_tag
 from ecr_mock.registry import auth
-from ecr_mock.registry.auth import RequestContext, authorize
+from ecr_mock.registry.auth import RequestContext
 from ecr_mock.registry.errors import (
     RegistryError,
     digest_invalid,
@@ -75,7 +75,7 @@ def _repository(ctx: RequestContext, name: str, *actions: str) -> Repository:
         raise name_invalid(name)
     arn = ctx.repository_arn(name)
     for action in actions:
-        authorize(ctx, action, arn)
+        auth.authorize(ctx, action, arn)
     return ctx.backend.get_repository(ctx.registry, name)
 
 
@@ -266,7 +266,7 @@ def base(ctx: RequestContext, params: dict[str, str]) -> Response:
 def catalog(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/_catalog``: the repositories of the token's registry, sorted and paginated."""
     registry = ctx.registry
-    authorize(ctx, auth.DESCRIBE_REPOSITORIES, ctx.repository_arn("*"))
+    auth.authorize(ctx, auth.DESCRIBE_REPOSITORIES, ctx.repository_arn("*"))
     names = sorted(registry.repositories)
     page, link = _page(names, ctx.request, "/v2/_catalog")
     response = _json(200, {"repositories": page})
@@ -322,8 +322,8 @@ def _try_mount(ctx: RequestContext, repo: Repository, digest: str, source: str |
     if not source or not is_digest(digest) or not is_valid_repository_name(source):
         return False
     try:
-        authorize(ctx, auth.PULL_MANIFEST, ctx.repository_arn(source))
-        authorize(ctx, auth.PULL_BLOB, ctx.repository_arn(source))
+        auth.authorize(ctx, auth.PULL_MANIFEST, ctx.repository_arn(source))
+        auth.authorize(ctx, auth.PULL_BLOB, ctx.repository_arn(source))
     except AccessDenied:
         return False
     source_repo = ctx.registry.repositories.get(source)
@@ -343,8 +343,8 @@ def start_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     digest = args.get("digest")
     if digest is not None:
         _checked_digest(digest)
-        authorize(ctx, auth.UPLOAD_PART, repo.arn)
-        authorize(ctx, auth.COMPLETE_UPLOAD, repo.arn)
+        auth.authorize(ctx, auth.UPLOAD_PART, repo.arn)
+        auth.authorize(ctx, auth.COMPLETE_UPLOAD, repo.arn)
         session = ctx.backend.start_upload(ctx.registry, repo)
         try:
             _append_body(ctx, repo, session, name)
@@ -381,7 +381,7 @@ def put_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     session = ctx.backend.get_upload(ctx.registry, repo, params["upload_id"])
     digest = _checked_digest(ctx.request.args.get("digest", ""))
     if ctx.request.headers.get("Content-Range") or _content_length(ctx.request) != 0:
-        authorize(ctx, auth.UPLOAD_PART, repo.arn)
+        auth.authorize(ctx, auth.UPLOAD_PART, repo.arn)
         _append_body(ctx, repo, session, name)
     _finish(ctx, repo, session, digest)
     return _blob_created(name, digest)

@@ -1,0 +1,301 @@
+"""Registry replication: rules, copying pushed images into destination registries, statuses."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ecr_mock.core.errors import EcrError, InvalidParameter, LayersNotFound
+from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.names import repository_arn
+from ecr_mock.core.policy import AuthzRequest, PolicyParseError, evaluate, parse_policy
+from ecr_mock.core.policy import Principal as IamPrincipal
+from ecr_mock.core.templates import REPLICATION, create_from_template
+
+if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
+
+MAX_RULES = 10
+MAX_DESTINATIONS = 25
+"""Unique destinations across all rules of a registry (ECR service quota)."""
+MAX_FILTERS = 100
+FILTER_TYPES = ("PREFIX_MATCH",)
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETE = "COMPLETE"
+FAILED = "FAILED"
+
+STATUS_KEY = "replicationStatuses"
+"""``Image.extra`` key: ``{(registryId, region): {region, registryId, status[, failureCode]}}``."""
+SOURCE_KEY = "replicatedFrom"
+"""``Image.extra`` key on a replica: ``{registryId, region, repositoryName}`` of its source."""
+
+_REGION_RE = re.compile(r"[0-9a-z-]{2,25}")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+_FILTER_RE = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*")
+_INSTALLED = "replication_listener"
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One (registry id, region) to copy into."""
+
+    registry_id: str
+    region: str
+
+
+def _invalid(detail: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: '{detail}'"
+    )
+
+
+def check_rules(reg: Registry, rules: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validate ``rules`` as PutReplicationConfiguration does; returns the rules to store."""
+    kept: list[dict[str, Any]] = []
+    unique: set[Destination] = set()
+    for rule in rules:
+        destinations: list[dict[str, str]] = []
+        for item in rule.get("destinations") or []:
+            region, registry_id = str(item.get("region", "")), str(item.get("registryId", ""))
+            if not _REGION_RE.fullmatch(region):
+                raise _invalid(f"Invalid destination region '{region}'")
+            if not _ACCOUNT_RE.fullmatch(registry_id):
+                raise _invalid(f"Invalid destination registry id '{registry_id}'")
+            if region == reg.region and registry_id == reg.account:
+                raise _invalid(
+                    "Replication destination cannot be the same as the source registry "
+                    f"(region '{region}', registry id '{registry_id}')"
+                )
+            unique.add(Destination(registry_id, region))
+            destinations.append({"region": region, "registryId": registry_id})
+        stored: dict[str, Any] = {"destinations": destinations}
+        filters = rule.get("repositoryFilters")
+        if filters is not None:
+            if not 1 <= len(filters) <= MAX_FILTERS:
+                raise _invalid(f"A rule must have between 1 and {MAX_FILTERS} repository filters")
+            checked: list[dict[str, str]] = []
+            for item in filters:
+                value, kind = str(item.get("filter", "")), item.get("filterType")
+                if kind not in FILTER_TYPES:
+                    raise _invalid("Repository filter type must be PREFIX_MATCH")
+                if not 2 <= len(value) <= 256 or _FILTER_RE.fullmatch(value) is None:
+                    raise _invalid(f"Invalid repository filter '{value}'")
+                checked.append({"filter": value, "filterType": str(kind)})
+            stored["repositoryFilters"] = checked
+        kept.append(stored)
+    if len(kept) > MAX_RULES:
+        raise _invalid(f"The replication configuration can have at most {MAX_RULES} rules")
+    if len(unique) > MAX_DESTINATIONS:
+        raise _invalid(
+            f"The replication configuration can have at most {MAX_DESTINATIONS} unique "
+            "destinations across all rules"
+        )
+    return kept
+
+
+def put_replication_configuration(
+    backend: Backend, reg: Registry, rules: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """PutReplicationConfiguration: validate and replace the registry's rules."""
+    kept = check_rules(reg, rules)
+    install(backend)
+    with backend.lock:
+        reg.replication_rules = kept
+    return [dict(rule) for rule in kept]
+
+
+def replication_configuration(reg: Registry) -> dict[str, Any]:
+    """The ``ReplicationConfiguration`` shape of DescribeRegistry."""
+    return {"rules": [dict(rule) for rule in reg.replication_rules]}
+
+
+def destinations_for(reg: Registry, repository_name: str) -> list[Destination]:
+    """Where a push to ``repository_name`` goes: every matching rule's destinations, in order."""
+    found: dict[Destination, None] = {}
+    for rule in reg.replication_rules:
+        filters = rule.get("repositoryFilters")
+        if filters and not any(repository_name.startswith(f["filter"]) for f in filters):
+            continue
+        for item in rule.get("destinations") or []:
+            dest = Destination(item["registryId"], item["region"])
+            if (dest.registry_id, dest.region) != (reg.account, reg.region):
+                found[dest] = None
+    return list(found)
+
+
+# ----- copying ---------------------------------------------------------------------------------
+
+
+def install(backend: Backend) -> None:
+    """Make pushes into ``backend`` replicate (idempotent)."""
+    with backend.lock:
+        if backend.extra.get(_INSTALLED):
+            return
+        backend.extra[_INSTALLED] = True
+
+        def on_event(kind: str, detail: dict[str, Any]) -> None:
+            if kind != "image-pushed" or getattr(_local, "active", False):
+                return
+            repo = detail.get("repository")
+            image = detail.get("image")
+            wanted = detail.get("new") or detail.get("tag") is not None
+            if isinstance(repo, Repository) and isinstance(image, Image) and wanted:
+                replicate(backend, repo, image, detail.get("tag"))
+
+        backend.listeners.append(on_event)
+
+
+def replicate(
+    backend: Backend, repo: Repository, image: Image, tag: str | None = None
+) -> list[dict[str, str]]:
+    """Copy ``image`` (with ``tag``) of ``repo`` into every destination its registry names.
+
+    A replica is never replicated again, so rule loops (A to B to A) stop after one copy.
+    Returns the statuses, also kept on the image for DescribeImageReplicationStatus.
+    """
+    source = backend.registry(repo.account, repo.region)
+    statuses: dict[tuple[str, str], dict[str, str]] = image.extra.setdefault(STATUS_KEY, {})
+    for dest in destinations_for(source, repo.name):
+        key = (dest.registry_id, dest.region)
+        with backend.lock:
+            statuses[key] = {
+                "region": dest.region,
+                "registryId": dest.registry_id,
+                "status": IN_PROGRESS,
+            }
+        failure = _copy_to(backend, source, repo, image, tag, dest)
+        entry = {"region": dest.region, "registryId": dest.registry_id, "status": COMPLETE}
+        if failure is not None:
+            entry.update(status=FAILED, failureCode=failure)
+        with backend.lock:
+            statuses[key] = entry
+    return [dict(entry) for entry in statuses.values()]
+
+
+def replication_statuses(image: Image) -> list[dict[str, str]]:
+    """The ``ImageReplicationStatus`` list of an image (empty when it was never replicated)."""
+    statuses: dict[tuple[str, str], dict[str, str]] = image.extra.get(STATUS_KEY, {})
+    return [dict(entry) for entry in statuses.values()]
+
+
+def _denied(backend: Backend, source_account: str, dest: Registry, name: str) -> str | None:
+    """Why the destination's registry policy refuses the source account, or None."""
+    if source_account == dest.account:
+        return None
+    arn = repository_arn(dest.account, dest.region, name)
+    actions = ["ecr:ReplicateImage"]
+    if name not in dest.repositories:
+        actions.append("ecr:CreateRepository")
+    if not dest.policy_text:
+        return (
+            f"REGISTRY_POLICY_DENIED: registry '{dest.account}' in '{dest.region}' has no "
+            f"registry policy allowing account '{source_account}' to replicate"
+        )
+    try:
+        policy = parse_policy(dest.policy_text)
+    except PolicyParseError:
+        return f"REGISTRY_POLICY_DENIED: registry '{dest.account}' has an unreadable policy"
+    principal = IamPrincipal.for_root(source_account)
+    for action in actions:
+        request = AuthzRequest(action=action, resource=arn, principal=principal)
+        if not evaluate(request, [], [policy]).allowed:
+            return (
+                f"REGISTRY_POLICY_DENIED: the registry policy of '{dest.account}' in "
+                f"'{dest.region}' does not allow account '{source_account}' to perform "
+                f"{action} on {arn}"
+            )
+    return None
+
+
+def _closure(repo: Repository, image: Image) -> list[Image]:
+    """The images to copy for ``image``: an index's manifests first, then the image."""
+    ordered: dict[str, Image] = {}
+
+    def visit(item: Image) -> None:
+        for child in item.parsed.manifests:
+            found = repo.images.get(child.digest)
+            if found is not None and found.digest not in ordered:
+                visit(found)
+        ordered[item.digest] = item
+
+    visit(image)
+    return list(ordered.values())
+
+
+def _copy_to(
+    backend: Backend,
+    source: Registry,
+    repo: Repository,
+    image: Image,
+    tag: str | None,
+    dest: Destination,
+) -> str | None:
+    """Copy into one destination; the failure code, or None on success. All or nothing."""
+    target = backend.registry(dest.registry_id, dest.region)
+    denied = _denied(backend, repo.account, target, repo.name)
+    if denied is not None:
+        return denied
+    try:
+        drepo = target.repositories.get(repo.name) or create_from_template(
+            backend, target, repo.name, REPLICATION
+        )
+    except EcrError as exc:
+        return f"{exc.code}: {exc.message}"
+    moves = tag is not None and drepo.tags.get(tag) not in (None, image.digest)
+    if tag is not None and moves and drepo.tag_is_immutable(tag):
+        return (
+            f"ImageTagAlreadyExistsException: the tag '{tag}' exists in the immutable "
+            f"repository '{drepo.name}' of registry '{drepo.account}'"
+        )
+    added_blobs: list[str] = []
+    added_images: list[Image] = []
+    _local.active = True
+    try:
+        for item in _closure(repo, image):
+            for digest in item.parsed.blob_digests():
+                blob = source.blobs.get(digest)
+                if blob is None:
+                    raise LayersNotFound([digest], repo.name, repo.account)
+                if digest not in drepo.blobs:
+                    added_blobs.append(digest)
+                backend.store_blob(target, drepo, blob)
+            existed = item.digest in drepo.images
+            copied = backend.put_image(
+                target,
+                drepo,
+                item.manifest,
+                tag=tag if item is image else None,
+                media_type=item.media_type,
+                idempotent=True,
+            )
+            if not existed:
+                added_images.append(copied)
+                copied.extra[SOURCE_KEY] = {
+                    "registryId": repo.account,
+                    "region": repo.region,
+                    "repositoryName": repo.name,
+                }
+    except EcrError as exc:
+        _undo(backend, drepo, added_images, added_blobs)
+        return f"{exc.code}: {exc.message}"
+    finally:
+        _local.active = False
+    return None
+
+
+def _undo(backend: Backend, repo: Repository, images: list[Image], blobs: list[str]) -> None:
+    """Remove what a failed copy added, so no partial image stays in the destination."""
+    for item in reversed(images):
+        try:
+            backend.delete_manifest(repo, item.digest)
+        except EcrError:
+            continue
+    with backend.lock:
+        referenced = repo.referenced_blobs()
+        for digest in blobs:
+            if digest not in referenced:
+                repo.blobs.discard(digest)
