@@ -43,8 +43,7 @@ def handle_findings_request(backend: Backend, method: str, path: str, body: byte
     if match is None:
         return _error(
             404,
-            "Expected /ecr-mock/findings/<account>/<region>/<repository>[@<digest>], got "
-            f"{path!r}",
+            f"Expected /ecr-mock/findings/<account>/<region>/<repository>[@<digest>], got {path!r}",
         )
     account, region = match.group("account"), match.group("region")
     repository, digest = match.group("repository"), match.group("digest")

@@ -48,7 +48,13 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import (
+    DechunkedInput,
+    ThreadedWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    select_address_family,
+)
 from werkzeug.wsgi import LimitedStream
 
 from ecr_mock.core.backend import Backend
@@ -150,7 +156,16 @@ class _HTTPServer(ThreadedWSGIServer):
         self.log_requests = log_requests
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(host, port, app, handler=_Handler)
+        # Bind here: werkzeug turns a bind error into sys.exit(1), we raise the OSError.
+        family = select_address_family(host, port)
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(get_sockaddr(host, port, family))
+            listener.listen(self.request_queue_size)
+            super().__init__(host, port, app, handler=_Handler, fd=listener.fileno())
+        finally:
+            listener.close()
 
     def close_connections(self) -> None:
         """Shut every open client connection (kept-alive ones included)."""
@@ -382,7 +397,7 @@ class EcrMockServer:
             self._thread = threading.Thread(
                 target=httpd.serve_forever,
                 kwargs={"poll_interval": 0.1},
-                name=f"ecr-mock-server:{httpd.server_port}",
+                name=f"ecr-mock-server:{httpd.port}",
                 daemon=True,
             )
             self._thread.start()
@@ -421,7 +436,7 @@ class EcrMockServer:
     def port(self) -> int:
         """The bound port (the requested one until started)."""
         httpd = self._httpd
-        return int(httpd.server_port) if httpd is not None else self._requested_port
+        return int(httpd.port) if httpd is not None else self._requested_port
 
     @property
     def host(self) -> str:

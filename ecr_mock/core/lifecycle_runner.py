@@ -422,9 +422,7 @@ class LifecycleScheduler:
         if self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, name="ecr-mock-lifecycle", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name="ecr-mock-lifecycle", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -26,6 +26,7 @@ from ecr_mock.core.errors import (
 from ecr_mock.core.manifests import MAX_MANIFEST_BYTES, digest_of, parse_manifest
 from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.names import REGISTRY_HOST_RE, is_digest, is_valid_repository_name
+from ecr_mock.core.replication import suppressed
 from ecr_mock.core.templates import PULL_THROUGH_CACHE, ROOT, check_role_arn, create_from_template
 
 if TYPE_CHECKING:
@@ -610,10 +611,10 @@ def _store(
         _store(backend, reg, repo, child, None)
     for blob in fetched.blobs:
         backend.store_blob(reg, repo, blob)
-    image = backend.put_image(
-        reg, repo, fetched.manifest, tag=tag, media_type=fetched.media_type, idempotent=True
-    )
-    return image
+    with suppressed():
+        return backend.put_image(
+            reg, repo, fetched.manifest, tag=tag, media_type=fetched.media_type, idempotent=True
+        )
 
 
 def fill_from_upstream(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +131,17 @@ def destinations_for(reg: Registry, repository_name: str) -> list[Destination]:
 # ----- copying ---------------------------------------------------------------------------------
 
 
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Within this block pushes made by this thread are not replicated (replicas, cache fills)."""
+    previous = getattr(_local, "active", False)
+    _local.active = True
+    try:
+        yield
+    finally:
+        _local.active = previous
+
+
 def install(backend: Backend) -> None:
     """Make pushes into ``backend`` replicate (idempotent)."""
     with backend.lock:
@@ -253,7 +265,6 @@ def _copy_to(
         )
     added_blobs: list[str] = []
     added_images: list[Image] = []
-    _local.active = True
     try:
         for item in _closure(repo, image):
             for digest in item.parsed.blob_digests():
@@ -264,14 +275,15 @@ def _copy_to(
                     added_blobs.append(digest)
                 backend.store_blob(target, drepo, blob)
             existed = item.digest in drepo.images
-            copied = backend.put_image(
-                target,
-                drepo,
-                item.manifest,
-                tag=tag if item is image else None,
-                media_type=item.media_type,
-                idempotent=True,
-            )
+            with suppressed():
+                copied = backend.put_image(
+                    target,
+                    drepo,
+                    item.manifest,
+                    tag=tag if item is image else None,
+                    media_type=item.media_type,
+                    idempotent=True,
+                )
             if not existed:
                 added_images.append(copied)
                 copied.extra[SOURCE_KEY] = {
@@ -282,8 +294,6 @@ def _copy_to(
     except EcrError as exc:
         _undo(backend, drepo, added_images, added_blobs)
         return f"{exc.code}: {exc.message}"
-    finally:
-        _local.active = False
     return None
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,10 +33,10 @@ def _entry(event: dict[str, Any]) -> dict[str, Any]:
         "Detail": json.dumps(event["detail"]),
         "Resources": list(event.get("resources") or []),
     }
-    try:
-        entry["Time"] = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
-    except (KeyError, TypeError, ValueError):
-        pass
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        entry["Time"] = datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=timezone.utc
+        )
     return entry
 
 

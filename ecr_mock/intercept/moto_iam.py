@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -15,7 +16,15 @@ from ecr_mock.core.access import (
 from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal
 
-__all__ = ["MOTO_IDENTITIES", "MotoIdentities"]
+__all__ = ["ECR_MANAGED_POLICIES", "MOTO_IDENTITIES", "MotoIdentities", "add_ecr_managed_policies"]
+
+ECR_MANAGED_POLICIES = (
+    "AmazonEC2ContainerRegistryFullAccess",
+    "AmazonEC2ContainerRegistryPowerUser",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
+)
+"""The AWS managed ECR policies; attach them as ``arn:aws:iam::aws:policy/<name>``."""
 
 
 def _iam_backends() -> Iterator[tuple[str, Any]]:
@@ -159,6 +168,27 @@ class MotoIdentities:
             if session.arn == principal.arn:
                 return str(session.role_arn)
         return None
+
+
+def add_ecr_managed_policies(account_id: str = "123456789012") -> list[str]:
+    """Make moto's IAM in ``account_id`` know the four AWS managed ECR policies; their ARNs.
+
+    moto only loads AWS managed policies when asked (``mock_aws(config={"iam":
+    {"load_aws_managed_policies": True}})`` or ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``), which
+    loads all of them; this adds just the ECR ones, cheaply. Call it after ``mock_aws`` starts
+    (moto resets its state on start). Adding them twice is harmless. Requires moto.
+    """
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    data = json.loads(aws_managed_policies_data)
+    backend = iam_backends[account_id]["aws"]
+    arns: list[str] = []
+    for name in ECR_MANAGED_POLICIES:
+        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data[name])
+        backend.managed_policies.setdefault(policy.arn, policy)
+        arns.append(str(policy.arn))
+    return arns
 
 
 MOTO_IDENTITIES = MotoIdentities()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,8 @@ class HttpUpstream:
         if scheme == "basic":
             if creds is None:
                 return None
-            return "Basic " + requests.auth._basic_auth_str(creds.username, creds.password)
+            raw = f"{creds.username}:{creds.password}".encode()
+            return "Basic " + base64.b64encode(raw).decode()
         if scheme != "bearer" or "realm" not in params:
             return None
         query: dict[str, str] = {}
@@ -117,9 +119,7 @@ class HttpUpstream:
         except requests.RequestException as exc:
             raise UpstreamError("unreachable", f"token service unreachable: {exc}") from None
         if answer.status_code != 200:
-            raise UpstreamError(
-                "unauthorized", f"the token service answered {answer.status_code}"
-            )
+            raise UpstreamError("unauthorized", f"the token service answered {answer.status_code}")
         try:
             doc = answer.json()
         except ValueError:

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request
 
+from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal, Registry
-from ecr_mock.core.names import REGISTRY_HOST_RE, repository_arn
+from ecr_mock.core.names import REGISTRY_HOST_RE, parse_repository_arn, repository_arn
 from ecr_mock.core.tokens import Token
+from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
 
 # IAM actions ECR checks for each registry step.
 PULL_MANIFEST = "ecr:BatchGetImage"
@@ -84,7 +86,27 @@ def authenticate(backend: Backend, request: Request) -> RequestContext:
 def authorize(request_ctx: RequestContext, action: str, repo_arn: str) -> None:
     """Allow or refuse ``action`` on ``repo_arn`` for the caller; raises AccessDenied.
 
-    Every registry step calls this with the IAM action ECR checks. For now everything is
-    allowed; access control (identity and repository policies) plugs in here.
+    Every registry step calls this with the IAM action ECR checks. The policies in force now
+    decide (a token stops working for what its principal has lost): the caller's identity
+    policies, the repository policy and the registry policy. Signed download URLs (no token)
+    carry their own authority and are not checked here.
     """
-    del request_ctx, action, repo_arn
+    principal = request_ctx.principal
+    if principal is None:
+        return
+    registry = request_ctx.registry
+    ref = parse_repository_arn(repo_arn)
+    repository = registry.repositories.get(ref.name) if ref is not None else None
+    request = request_ctx.request
+    check_access(
+        request_ctx.backend,
+        principal,
+        AccessRequest(
+            action=action,
+            resource=repo_arn,
+            registry=registry,
+            repository=repository,
+            source_ip=request.remote_addr,
+            secure_transport=request.scheme == "https",
+        ),
+    )

@@ -254,7 +254,9 @@ def test_expired_image_is_gone_from_the_registry_surface(world: World) -> None:
     accept = {"Accept": OCI_MANIFEST, **basic_auth_headers(world.backend, ACCOUNT, REGION)}
 
     assert client.get(path, headers=accept, base_url=base).status_code == 404
-    assert client.get("/v2/team/app/manifests/old", headers=accept, base_url=base).status_code == 404
+    assert (
+        client.get("/v2/team/app/manifests/old", headers=accept, base_url=base).status_code == 404
+    )
 
 
 def test_archived_image_cannot_be_pulled_through_the_registry(world: World) -> None:

@@ -49,7 +49,9 @@ def push(backend: Backend, repo_name: str, tag: str, seed: bytes = b"layer") -> 
         ("prod*repo", [False, False, True, False, True]),
     ],
 )
-def test_filter_matches_follows_the_ecr_user_guide_table(pattern: str, expected: list[bool]) -> None:
+def test_filter_matches_follows_the_ecr_user_guide_table(
+    pattern: str, expected: list[bool]
+) -> None:
     names = ["prod", "repo-prod", "prod-repo", "repo-prod-repo", "prodrepo"]
     assert [scanning.filter_matches(pattern, n) for n in names] == expected
 
@@ -73,7 +75,12 @@ def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event() -> N
         backend,
         backend.registry(),
         "BASIC",
-        [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "app*", "filterType": "WILDCARD"}]}],
+        [
+            {
+                "scanFrequency": "SCAN_ON_PUSH",
+                "repositoryFilters": [{"filter": "app*", "filterType": "WILDCARD"}],
+            }
+        ],
     )
     scanned = push(backend, "app-web", "v1")
     unscanned = push(backend, "other", "v1")
@@ -120,9 +127,7 @@ def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans() 
     backend.create_repository(reg, "gated", scan_on_push=True)
     one = push(backend, "gated", "one", b"1")
     two = push(backend, "gated", "two", b"2")
-    scanning.set_scan_findings(
-        backend, "gated", [{"name": "CVE-1", "severity": "CRITICAL"}]
-    )
+    scanning.set_scan_findings(backend, "gated", [{"name": "CVE-1", "severity": "CRITICAL"}])
     scanning.set_scan_findings(
         backend,
         "gated",
@@ -133,7 +138,11 @@ def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans() 
     assert [f["name"] for f in scanning.scan_report(repo, one).findings] == ["CVE-1"]
     report = scanning.scan_report(repo, two)
     assert report.findings == [
-        {"name": "CVE-2", "severity": "LOW", "attributes": [{"key": "package_name", "value": "zlib"}]}
+        {
+            "name": "CVE-2",
+            "severity": "LOW",
+            "attributes": [{"key": "package_name", "value": "zlib"}],
+        }
     ]
     assert two.extra["imageScanFindingsSummary"]["findingSeverityCounts"] == {"LOW": 1}
     scanning.set_scan_findings(backend, "gated", None, digest=two.digest)

@@ -198,8 +198,11 @@ def test_results_paginate_by_max_results_and_the_paginator_collects_all(
 
 def test_max_results_above_100_is_refused(env: tuple[Any, Backend, Clock]) -> None:
     _, backend, _ = env
-    call(backend, "StartLifecyclePolicyPreview", {"repositoryName": REPO,
-                                                   "lifecyclePolicyText": UNTAGGED_AFTER_1_DAY})
+    call(
+        backend,
+        "StartLifecyclePolicyPreview",
+        {"repositoryName": REPO, "lifecyclePolicyText": UNTAGGED_AFTER_1_DAY},
+    )
 
     status, body = call(
         backend, "GetLifecyclePolicyPreview", {"repositoryName": REPO, "maxResults": 101}
@@ -241,9 +244,9 @@ def test_image_ids_and_tag_status_filter_narrow_the_results(
     assert sorted(r["imageDigest"] for r in by_id["previewResults"]) == sorted(
         [tagged, untagged[1]]
     )
-    assert [(r["imageDigest"], r["appliedRulePriority"]) for r in only_tagged["previewResults"]] == [
-        (tagged, 2)
-    ]
+    assert [
+        (r["imageDigest"], r["appliedRulePriority"]) for r in only_tagged["previewResults"]
+    ] == [(tagged, 2)]
     assert [r["imageDigest"] for r in only_untagged["previewResults"]] == untagged
     assert error(mixed)[0] == "InvalidParameterException"
 
@@ -268,7 +271,9 @@ def test_transition_preview_reports_the_target_and_the_transition_summary(
         "expiringImageTotalCount": 0,
         "transitioningImageTotalCounts": [{"targetStorageClass": "ARCHIVE", "imageTotalCount": 2}],
     }
-    statuses = {d["imageStatus"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]}
+    statuses = {
+        d["imageStatus"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]
+    }
     assert statuses == {"ACTIVE"}
 
 
@@ -285,7 +290,9 @@ def test_stored_policy_is_applied_by_tick_after_the_clock_moves(
     clock.advance(days=2)
     backend.tick()
 
-    remaining = [d["imageDigest"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]]
+    remaining = [
+        d["imageDigest"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]
+    ]
     assert remaining == [kept]
     failures = client.batch_get_image(repositoryName=REPO, imageIds=[{"imageDigest": old}])[
         "failures"
@@ -306,8 +313,8 @@ def test_transitioned_images_are_reported_archived_by_describe_images(
 
     backend.apply_lifecycle_policies()
 
-    [detail] = client.describe_images(
-        repositoryName=REPO, filter={"imageStatus": "ARCHIVED"}
-    )["imageDetails"]
+    [detail] = client.describe_images(repositoryName=REPO, filter={"imageStatus": "ARCHIVED"})[
+        "imageDetails"
+    ]
     assert detail["imageStatus"] == "ARCHIVED"
     assert detail["lastArchivedAt"] == clock.now()

@@ -44,10 +44,14 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": config.digest, "size": config.size},
-        "layers": [{"mediaType": "application/octet-stream", "digest": layer.digest, "size": layer.size}],
+        "layers": [
+            {"mediaType": "application/octet-stream", "digest": layer.digest, "size": layer.size}
+        ],
     }
     reg = backend.registry(None, REGION)
-    return backend.put_image(reg, reg.repositories[repo_name], json.dumps(manifest).encode(), tag=tag)
+    return backend.put_image(
+        reg, reg.repositories[repo_name], json.dumps(manifest).encode(), tag=tag
+    )
 
 
 def push_referrer(
@@ -60,8 +64,18 @@ def push_referrer(
         "mediaType": OCI_MANIFEST,
         "artifactType": artifact_type,
         "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": empty.size},
-        "layers": [{"mediaType": "application/octet-stream", "digest": payload.digest, "size": payload.size}],
-        "subject": {"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": len(subject.manifest)},
+        "layers": [
+            {
+                "mediaType": "application/octet-stream",
+                "digest": payload.digest,
+                "size": payload.size,
+            }
+        ],
+        "subject": {
+            "mediaType": OCI_MANIFEST,
+            "digest": subject.digest,
+            "size": len(subject.manifest),
+        },
         "annotations": {"note": note},
     }
     reg = backend.registry(None, REGION)
@@ -72,7 +86,9 @@ def test_lists_referrers_with_descriptor_fields(env: tuple[Backend, Any]) -> Non
     backend, ecr = env
     subject = push_image(backend, "app", "v1")
     signature = push_referrer(backend, "app", subject, NOTATION, "sig")
-    answer = ecr.list_image_referrers(repositoryName="app", subjectId={"imageDigest": subject.digest})
+    answer = ecr.list_image_referrers(
+        repositoryName="app", subjectId={"imageDigest": subject.digest}
+    )
     assert answer["referrers"] == [
         {
             "digest": signature.digest,
@@ -100,7 +116,9 @@ def test_filters_by_artifact_type_and_status(env: tuple[Backend, Any]) -> None:
     )
     assert [r["digest"] for r in only_sbom["referrers"]] == [sbom.digest]
     sbom.status = "ARCHIVED"
-    active = ecr.list_image_referrers(repositoryName="app", subjectId={"imageDigest": subject.digest})
+    active = ecr.list_image_referrers(
+        repositoryName="app", subjectId={"imageDigest": subject.digest}
+    )
     assert [r["digest"] for r in active["referrers"]] == [signature.digest]
     archived = ecr.list_image_referrers(
         repositoryName="app",
@@ -115,7 +133,9 @@ def test_filters_by_artifact_type_and_status(env: tuple[Backend, Any]) -> None:
         subjectId={"imageDigest": subject.digest},
         filter={"artifactStatus": "ANY"},
     )
-    assert sorted(r["digest"] for r in every["referrers"]) == sorted([signature.digest, sbom.digest])
+    assert sorted(r["digest"] for r in every["referrers"]) == sorted(
+        [signature.digest, sbom.digest]
+    )
 
 
 def test_paginates_with_max_results(env: tuple[Backend, Any]) -> None:
@@ -123,7 +143,11 @@ def test_paginates_with_max_results(env: tuple[Backend, Any]) -> None:
     subject = push_image(backend, "app", "v1")
     made = sorted(push_referrer(backend, "app", subject, SBOM, f"n{i}").digest for i in range(5))
     seen: list[str] = []
-    kwargs: dict[str, Any] = {"repositoryName": "app", "subjectId": {"imageDigest": subject.digest}, "maxResults": 2}
+    kwargs: dict[str, Any] = {
+        "repositoryName": "app",
+        "subjectId": {"imageDigest": subject.digest},
+        "maxResults": 2,
+    }
     while True:
         page = ecr.list_image_referrers(**kwargs)
         assert len(page["referrers"]) <= 2
@@ -139,10 +163,14 @@ def test_unknown_subject_has_no_referrers_and_unknown_repository_fails(
 ) -> None:
     backend, ecr = env
     push_image(backend, "app", "v1")
-    answer = ecr.list_image_referrers(repositoryName="app", subjectId={"imageDigest": "sha256:" + "1" * 64})
+    answer = ecr.list_image_referrers(
+        repositoryName="app", subjectId={"imageDigest": "sha256:" + "1" * 64}
+    )
     assert answer["referrers"] == []
     with pytest.raises(ClientError) as exc:
-        ecr.list_image_referrers(repositoryName="nope", subjectId={"imageDigest": "sha256:" + "1" * 64})
+        ecr.list_image_referrers(
+            repositoryName="nope", subjectId={"imageDigest": "sha256:" + "1" * 64}
+        )
     assert exc.value.response["Error"]["Code"] == "RepositoryNotFoundException"
 
 
@@ -158,8 +186,13 @@ def test_bad_input_is_refused(env: tuple[Backend, Any], extra: dict[str, Any]) -
     backend, ecr = env
     subject = push_image(backend, "app", "v1")
     with pytest.raises(ClientError) as exc:
-        ecr.list_image_referrers(repositoryName="app", subjectId={"imageDigest": subject.digest}, **extra)
-    assert exc.value.response["Error"]["Code"] in ("ValidationException", "InvalidParameterException")
+        ecr.list_image_referrers(
+            repositoryName="app", subjectId={"imageDigest": subject.digest}, **extra
+        )
+    assert exc.value.response["Error"]["Code"] in (
+        "ValidationException",
+        "InvalidParameterException",
+    )
 
 
 def test_api_and_v2_referrers_agree(env: tuple[Backend, Any]) -> None:

@@ -46,7 +46,9 @@ def push(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": {"mediaType": config_type, "digest": config.digest, "size": config.size},
-        "layers": [{"mediaType": "application/octet-stream", "digest": layer.digest, "size": layer.size}],
+        "layers": [
+            {"mediaType": "application/octet-stream", "digest": layer.digest, "size": layer.size}
+        ],
     }
     return backend.put_image(reg, repo, json.dumps(manifest).encode(), tag=tag)
 
@@ -83,15 +85,18 @@ def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
     assert found["imageScanStatus"]["status"] == "COMPLETE"
     expected = scanning.built_in_findings(image.digest)
     body = found["imageScanFindings"]
-    assert sorted(f["name"] for f in body.get("findings", [])) == sorted(f["name"] for f in expected)
+    assert sorted(f["name"] for f in body.get("findings", [])) == sorted(
+        f["name"] for f in expected
+    )
     assert body["findingSeverityCounts"] == scanning.severity_counts(expected)
     assert body["imageScanCompletedAt"] == backend.now()
     assert body["vulnerabilitySourceUpdatedAt"] == datetime(2026, 3, 1, tzinfo=timezone.utc)
     described = ecr.describe_images(repositoryName="repo")["imageDetails"][0]
     assert described["imageScanStatus"]["status"] == "COMPLETE"
-    assert described["imageScanFindingsSummary"]["findingSeverityCounts"] == body[
-        "findingSeverityCounts"
-    ]
+    assert (
+        described["imageScanFindingsSummary"]["findingSeverityCounts"]
+        == body["findingSeverityCounts"]
+    )
 
 
 def test_second_scan_within_24_hours_is_limit_exceeded(env: tuple[Backend, Any]) -> None:
@@ -149,7 +154,9 @@ def test_start_scan_of_an_index_is_unsupported(env: tuple[Backend, Any]) -> None
     index = {
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
-        "manifests": [{"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child.manifest)}],
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child.manifest)}
+        ],
     }
     backend.put_image(reg, repo, json.dumps(index).encode(), tag="multi")
     with pytest.raises(ClientError) as exc:
@@ -179,12 +186,27 @@ def test_enhanced_scan_on_push_returns_enhanced_findings(env: tuple[Backend, Any
     backend, ecr = env
     ecr.put_registry_scanning_configuration(
         scanType="ENHANCED",
-        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
+        rules=[
+            {
+                "scanFrequency": "SCAN_ON_PUSH",
+                "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}],
+            }
+        ],
     )
     scanning.set_scan_findings(
         backend,
         "svc",
-        [{"name": "CVE-2023-4911", "severity": "HIGH", "attributes": {"package_name": "glibc", "package_version": "2.36", "CVSS2_SCORE": "7.8"}}],
+        [
+            {
+                "name": "CVE-2023-4911",
+                "severity": "HIGH",
+                "attributes": {
+                    "package_name": "glibc",
+                    "package_version": "2.36",
+                    "CVSS2_SCORE": "7.8",
+                },
+            }
+        ],
         region=REGION,
     )
     image = push(backend, "svc", "v1")
@@ -203,7 +225,12 @@ def test_enhanced_continuous_scan_reports_active(env: tuple[Backend, Any]) -> No
     backend, ecr = env
     ecr.put_registry_scanning_configuration(
         scanType="ENHANCED",
-        rules=[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "prod", "filterType": "WILDCARD"}]}],
+        rules=[
+            {
+                "scanFrequency": "CONTINUOUS_SCAN",
+                "repositoryFilters": [{"filter": "prod", "filterType": "WILDCARD"}],
+            }
+        ],
     )
     push(backend, "repo-prod", "v1")
     found = ecr.describe_image_scan_findings(repositoryName="repo-prod", imageId={"imageTag": "v1"})
@@ -218,8 +245,14 @@ def test_registry_scanning_configuration_round_trips_and_defaults(
     assert default["registryId"] == "123456789012"
     assert default["scanningConfiguration"] == {"scanType": "BASIC", "rules": []}
     rules = [
-        {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "prod*", "filterType": "WILDCARD"}]},
-        {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]},
+        {
+            "scanFrequency": "CONTINUOUS_SCAN",
+            "repositoryFilters": [{"filter": "prod*", "filterType": "WILDCARD"}],
+        },
+        {
+            "scanFrequency": "SCAN_ON_PUSH",
+            "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}],
+        },
     ]
     put = ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=rules)
     assert put["registryScanningConfiguration"] == {"scanType": "ENHANCED", "rules": rules}
@@ -231,12 +264,18 @@ def test_registry_scanning_configuration_round_trips_and_defaults(
     ("kwargs", "error_code", "fragment"),
     [
         (
-            {"scanType": "BASIC", "rules": [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": []}]},
+            {
+                "scanType": "BASIC",
+                "rules": [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": []}],
+            },
             "InvalidParameterException",
             "not supported for scan type BASIC",
         ),
         (
-            {"scanType": "ENHANCED", "rules": [{"scanFrequency": "MANUAL", "repositoryFilters": []}]},
+            {
+                "scanType": "ENHANCED",
+                "rules": [{"scanFrequency": "MANUAL", "repositoryFilters": []}],
+            },
             "InvalidParameterException",
             "not supported for scan type ENHANCED",
         ),
@@ -253,17 +292,36 @@ def test_registry_scanning_configuration_round_trips_and_defaults(
         ),
         ({"scanType": "DEEP"}, "ValidationException", "enum value set: [BASIC, ENHANCED]"),
         (
-            {"scanType": "BASIC", "rules": [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "Bad Name", "filterType": "WILDCARD"}]}]},
+            {
+                "scanType": "BASIC",
+                "rules": [
+                    {
+                        "scanFrequency": "SCAN_ON_PUSH",
+                        "repositoryFilters": [{"filter": "Bad Name", "filterType": "WILDCARD"}],
+                    }
+                ],
+            },
             "ValidationException",
             "regular expression pattern",
         ),
         (
-            {"scanType": "BASIC", "rules": [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "a", "filterType": "PREFIX"}]}]},
+            {
+                "scanType": "BASIC",
+                "rules": [
+                    {
+                        "scanFrequency": "SCAN_ON_PUSH",
+                        "repositoryFilters": [{"filter": "a", "filterType": "PREFIX"}],
+                    }
+                ],
+            },
             "ValidationException",
             "enum value set: [WILDCARD]",
         ),
         (
-            {"scanType": "ENHANCED", "rules": [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": []}] * 3},
+            {
+                "scanType": "ENHANCED",
+                "rules": [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": []}] * 3,
+            },
             "ValidationException",
             "length less than or equal to 2",
         ),
@@ -273,7 +331,12 @@ def test_bad_registry_scanning_configuration_is_refused_and_changes_nothing(
     env: tuple[Backend, Any], kwargs: dict[str, Any], error_code: str, fragment: str
 ) -> None:
     _, ecr = env
-    before_rules = [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "keep", "filterType": "WILDCARD"}]}]
+    before_rules = [
+        {
+            "scanFrequency": "SCAN_ON_PUSH",
+            "repositoryFilters": [{"filter": "keep", "filterType": "WILDCARD"}],
+        }
+    ]
     ecr.put_registry_scanning_configuration(scanType="BASIC", rules=before_rules)
     with pytest.raises(ClientError) as exc:
         ecr.put_registry_scanning_configuration(**kwargs)
@@ -292,7 +355,12 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
     ecr.create_repository(repositoryName="flagged", imageScanningConfiguration={"scanOnPush": True})
     ecr.put_registry_scanning_configuration(
         scanType="BASIC",
-        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "prod*", "filterType": "WILDCARD"}]}],
+        rules=[
+            {
+                "scanFrequency": "SCAN_ON_PUSH",
+                "repositoryFilters": [{"filter": "prod*", "filterType": "WILDCARD"}],
+            }
+        ],
     )
     answer = ecr.batch_get_repository_scanning_configuration(
         repositoryNames=["prod-api", "dev-api", "flagged", "missing"]
@@ -300,7 +368,9 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
     by_name = {c["repositoryName"]: c for c in answer["scanningConfigurations"]}
     assert by_name["prod-api"]["scanFrequency"] == "SCAN_ON_PUSH"
     assert by_name["prod-api"]["scanOnPush"] is True
-    assert by_name["prod-api"]["appliedScanFilters"] == [{"filter": "prod*", "filterType": "WILDCARD"}]
+    assert by_name["prod-api"]["appliedScanFilters"] == [
+        {"filter": "prod*", "filterType": "WILDCARD"}
+    ]
     assert by_name["prod-api"]["repositoryArn"].endswith(":repository/prod-api")
     assert by_name["dev-api"]["scanFrequency"] == "MANUAL"
     assert by_name["dev-api"]["scanOnPush"] is False

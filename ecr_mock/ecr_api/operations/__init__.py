@@ -7,12 +7,15 @@ from ecr_mock.ecr_api.operations import (
     layers,
     lifecycle,
     policies,
+    pull_through,
     referrers,
+    replication,
     repositories,
     scanning,
     settings,
     signing,
     tagging,
+    templates,
 )
 
 __all__ = [
@@ -22,10 +25,13 @@ __all__ = [
     "layers",
     "lifecycle",
     "policies",
+    "pull_through",
     "referrers",
+    "replication",
     "repositories",
     "scanning",
     "settings",
     "signing",
     "tagging",
+    "templates",
 ]

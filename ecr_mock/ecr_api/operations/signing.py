@@ -12,9 +12,7 @@ def put_signing_configuration(ctx: Context, params: Params) -> Result:
     """PutSigningConfiguration: replace the registry's signing rules."""
     validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
-    stored = signing.put_signing_configuration(
-        ctx.backend, reg, params.get("signingConfiguration")
-    )
+    stored = signing.put_signing_configuration(ctx.backend, reg, params.get("signingConfiguration"))
     return {"signingConfiguration": stored}
 
 

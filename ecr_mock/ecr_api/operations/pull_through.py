@@ -1,0 +1,152 @@
+"""Pull-through cache rule operations: Create/Describe/Update/Delete/ValidatePullThroughCacheRule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecr_mock.core import pull_through
+from ecr_mock.core.models import Registry
+from ecr_mock.core.pull_through import PullThroughRule
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.intercept import upstream_http
+
+
+def _rule_json(rule: PullThroughRule, registry_id: str, *keys: str) -> dict[str, Any]:
+    """The rule's members named in ``keys`` (the shapes differ per operation)."""
+    values: dict[str, Any] = {
+        "ecrRepositoryPrefix": rule.prefix,
+        "upstreamRegistryUrl": rule.upstream_url,
+        "createdAt": rule.created_at,
+        "registryId": registry_id,
+        "upstreamRegistry": rule.upstream_registry,
+        "credentialArn": rule.credential_arn,
+        "customRoleArn": rule.custom_role_arn,
+        "upstreamRepositoryPrefix": rule.upstream_prefix,
+        "updatedAt": rule.updated_at,
+    }
+    return {key: values[key] for key in keys if values.get(key) is not None}
+
+
+def _registry(ctx: Context, params: Params) -> Registry:
+    upstream_http.install(ctx.backend)
+    return ctx.registry(params)
+
+
+@operation("CreatePullThroughCacheRule")
+def create_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
+    """CreatePullThroughCacheRule."""
+    reg = _registry(ctx, params)
+    rule = pull_through.create_rule(
+        ctx.backend,
+        reg,
+        params["ecrRepositoryPrefix"],
+        params["upstreamRegistryUrl"],
+        upstream_registry=params.get("upstreamRegistry"),
+        credential_arn=params.get("credentialArn"),
+        custom_role_arn=params.get("customRoleArn"),
+        upstream_prefix=params.get("upstreamRepositoryPrefix"),
+    )
+    return _rule_json(
+        rule,
+        reg.account,
+        "ecrRepositoryPrefix",
+        "upstreamRegistryUrl",
+        "createdAt",
+        "registryId",
+        "upstreamRegistry",
+        "credentialArn",
+        "customRoleArn",
+        "upstreamRepositoryPrefix",
+    )
+
+
+@operation("DescribePullThroughCacheRules")
+def describe_pull_through_cache_rules(ctx: Context, params: Params) -> Result:
+    """DescribePullThroughCacheRules: the named prefixes (each must exist) or all, paginated."""
+    reg = _registry(ctx, params)
+    found = pull_through.describe_rules(reg, params.get("ecrRepositoryPrefixes"))
+    page, token = paginate(found, params, default=100, maximum=1000)
+    result: Result = {
+        "pullThroughCacheRules": [
+            _rule_json(
+                rule,
+                reg.account,
+                "ecrRepositoryPrefix",
+                "upstreamRegistryUrl",
+                "createdAt",
+                "registryId",
+                "credentialArn",
+                "customRoleArn",
+                "upstreamRepositoryPrefix",
+                "upstreamRegistry",
+                "updatedAt",
+            )
+            for rule in page
+        ]
+    }
+    if token:
+        result["nextToken"] = token
+    return result
+
+
+@operation("UpdatePullThroughCacheRule")
+def update_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
+    """UpdatePullThroughCacheRule: a new credential ARN and/or custom role."""
+    reg = _registry(ctx, params)
+    rule = pull_through.update_rule(
+        ctx.backend,
+        reg,
+        params["ecrRepositoryPrefix"],
+        credential_arn=params.get("credentialArn"),
+        custom_role_arn=params.get("customRoleArn"),
+    )
+    return _rule_json(
+        rule,
+        reg.account,
+        "ecrRepositoryPrefix",
+        "registryId",
+        "updatedAt",
+        "credentialArn",
+        "customRoleArn",
+        "upstreamRepositoryPrefix",
+    )
+
+
+@operation("DeletePullThroughCacheRule")
+def delete_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
+    """DeletePullThroughCacheRule (repositories already cached stay)."""
+    reg = _registry(ctx, params)
+    rule = pull_through.delete_rule(ctx.backend, reg, params["ecrRepositoryPrefix"])
+    return _rule_json(
+        rule,
+        reg.account,
+        "ecrRepositoryPrefix",
+        "upstreamRegistryUrl",
+        "createdAt",
+        "registryId",
+        "credentialArn",
+        "customRoleArn",
+        "upstreamRepositoryPrefix",
+    )
+
+
+@operation("ValidatePullThroughCacheRule")
+def validate_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
+    """ValidatePullThroughCacheRule: reach the upstream with the rule's credentials."""
+    reg = _registry(ctx, params)
+    failure = pull_through.validate_rule(ctx.backend, reg, params["ecrRepositoryPrefix"])
+    rule = pull_through.get_rule(reg, params["ecrRepositoryPrefix"])
+    result = _rule_json(
+        rule,
+        reg.account,
+        "ecrRepositoryPrefix",
+        "registryId",
+        "upstreamRegistryUrl",
+        "credentialArn",
+        "customRoleArn",
+        "upstreamRepositoryPrefix",
+    )
+    result["isValid"] = failure is None
+    if failure is not None:
+        result["failure"] = failure
+    return result
