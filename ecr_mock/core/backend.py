@@ -343,8 +343,7 @@ class Backend:
             if existing is None:
                 repo.images[digest] = image
                 repo.blobs.update(parsed.blob_digests())
-                if parsed.subject is not None:
-                    repo.referrers.setdefault(parsed.subject.digest, set()).add(digest)
+                repo.index_image(image)
             if tag is not None:
                 if old_digest is not None and old_digest != digest:
                     self._drop_tag(repo, tag)
@@ -419,11 +418,7 @@ class Backend:
             if found is None:
                 raise ImageDeleteFailure("ImageNotFound", "Requested image not found")
             image = found
-            parents = [
-                other.digest
-                for other in repo.images.values()
-                if any(c.digest == image.digest for c in other.parsed.manifests)
-            ]
+            parents = sorted(repo.parents.get(image.digest, ()))
             if parents:
                 raise ImageDeleteFailure(
                     "ImageReferencedByManifestList",
@@ -437,11 +432,7 @@ class Backend:
         for tag in list(image.tags):
             repo.tags.pop(tag, None)
         del repo.images[image.digest]
-        subject = image.parsed.subject
-        if subject is not None and subject.digest in repo.referrers:
-            repo.referrers[subject.digest].discard(image.digest)
-            if not repo.referrers[subject.digest]:
-                del repo.referrers[subject.digest]
+        repo.unindex_image(image)
 
     def untag(self, repo: Repository, tag: str) -> Image:
         """Remove a tag only (``/v2/`` tag DELETE); the image stays, untagged if it was the last."""
@@ -462,9 +453,7 @@ class Backend:
         self.emit("image-deleted", {"repository": repo, "image": image})
         return image
 
-    def record_pull(
-        self, repo: Repository, image: Image, principal_arn: str | None = None
-    ) -> None:
+    def record_pull(self, repo: Repository, image: Image, principal_arn: str | None = None) -> None:
         """Note a pull: ``lastRecordedPullTime``; archived images cannot be pulled.
 
         A pull by a principal on the registry's pull-time update exclusion list leaves
@@ -617,7 +606,7 @@ class Backend:
     def download_layer(self, reg: Registry, repo: Repository, digest: str) -> Blob:
         """GetDownloadUrlForLayer: only layers an image of the repository references."""
         blob = reg.blobs.get(digest)
-        if blob is None or digest not in repo.referenced_blobs():
+        if blob is None or not repo.references_blob(digest):
             raise LayerInaccessible(digest, repo.name, reg.account)
         return blob
 
@@ -626,7 +615,7 @@ class Backend:
     ) -> Blob | None:
         """Cross-repository mount: the blob when an image of ``source`` references it."""
         blob = reg.blobs.get(digest)
-        if blob is None or digest not in source.referenced_blobs():
+        if blob is None or not source.references_blob(digest):
             return None
         with self.lock:
             target.blobs.add(digest)
@@ -669,14 +658,7 @@ class Backend:
 
     def layer_media_type(self, repo: Repository, digest: str) -> str | None:
         """The media type the newest image of ``repo`` referencing blob ``digest`` gives it."""
-        for image in reversed(repo.images.values()):
-            config = image.parsed.config
-            if config is not None and config.digest == digest:
-                return config.media_type
-            for layer in image.parsed.layers:
-                if layer.digest == digest:
-                    return layer.media_type
-        return None
+        return repo.layer_types.get(digest)
 
     # ----- helpers for listings ----------------------------------------------------------------
 

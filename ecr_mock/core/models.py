@@ -72,6 +72,12 @@ class Repository:
     tags: dict[str, str] = field(default_factory=dict)
     blobs: set[str] = field(default_factory=set)
     referrers: dict[str, set[str]] = field(default_factory=dict)
+    blob_refs: dict[str, int] = field(default_factory=dict)
+    """How many images reference each config/layer digest (kept by index_image/unindex_image)."""
+    parents: dict[str, set[str]] = field(default_factory=dict)
+    """Manifest digest -> digests of the indexes in this repository that reference it."""
+    layer_types: dict[str, str] = field(default_factory=dict)
+    """Blob digest -> the media type the newest image referencing it gives it."""
     policy_text: str | None = None
     lifecycle_policy_text: str | None = None
     lifecycle_updated_at: datetime | None = None
@@ -95,19 +101,54 @@ class Repository:
             return excluded
         return False
 
+    def index_image(self, image: Image) -> None:
+        """Record what a newly stored image references (blobs, child manifests, subject)."""
+        parsed = image.parsed
+        for digest in parsed.blob_digests():
+            self.blob_refs[digest] = self.blob_refs.get(digest, 0) + 1
+        if parsed.config is not None:
+            self.layer_types[parsed.config.digest] = parsed.config.media_type
+        for layer in parsed.layers:
+            self.layer_types[layer.digest] = layer.media_type
+        for child in parsed.manifests:
+            self.parents.setdefault(child.digest, set()).add(image.digest)
+        if parsed.subject is not None:
+            self.referrers.setdefault(parsed.subject.digest, set()).add(image.digest)
+
+    def unindex_image(self, image: Image) -> None:
+        """Forget what a removed image referenced."""
+        parsed = image.parsed
+        for digest in parsed.blob_digests():
+            left = self.blob_refs.get(digest, 0) - 1
+            if left > 0:
+                self.blob_refs[digest] = left
+            else:
+                self.blob_refs.pop(digest, None)
+                self.layer_types.pop(digest, None)
+        for child in parsed.manifests:
+            holders = self.parents.get(child.digest)
+            if holders is not None:
+                holders.discard(image.digest)
+                if not holders:
+                    del self.parents[child.digest]
+        if parsed.subject is not None:
+            holders = self.referrers.get(parsed.subject.digest)
+            if holders is not None:
+                holders.discard(image.digest)
+                if not holders:
+                    del self.referrers[parsed.subject.digest]
+
+    def references_blob(self, digest: str) -> bool:
+        """True when an image of this repository references the config or layer ``digest``."""
+        return digest in self.blob_refs
+
     def referenced_blobs(self) -> set[str]:
         """Digests of every config and layer an image of this repository references."""
-        found: set[str] = set()
-        for image in self.images.values():
-            found.update(image.parsed.blob_digests())
-        return found
+        return set(self.blob_refs)
 
     def referenced_manifests(self) -> set[str]:
         """Digests of the manifests that indexes in this repository reference."""
-        found: set[str] = set()
-        for image in self.images.values():
-            found.update(child.digest for child in image.parsed.manifests)
-        return found
+        return set(self.parents)
 
 
 @dataclass
