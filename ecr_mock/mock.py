@@ -37,6 +37,7 @@ class mock_ecr:
         self.backend = backend or Backend(account_id, region, clock=clock)
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
+        self._undo_events: Callable[[], None] | None = None
 
     @property
     def active(self) -> bool:
@@ -51,6 +52,9 @@ class mock_ecr:
             botocore_hook.push(self.backend)
             requests_hook.install(botocore_hook.active_backend)
             self._saved_env = _fake_credentials()
+            from ecr_mock.intercept import moto_events
+
+            self._undo_events = moto_events.install(self.backend)
         self._depth += 1
         return self.backend
 
@@ -66,6 +70,9 @@ class mock_ecr:
             if botocore_hook.active_backend() is None:
                 requests_hook.uninstall()
             _restore_env(self._saved_env)
+            if self._undo_events is not None:
+                self._undo_events()
+                self._undo_events = None
 
     def reset(self) -> None:
         """Drop all state: a fresh empty backend with the same settings."""

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ecr_mock.core.backend import Backend
 
 __all__ = [
+    "ADMINISTRATOR_POLICY",
+    "POLICY_RECOVERY_ACTIONS",
     "REGISTRY_POLICY_SCOPE",
     "V1_REGISTRY_POLICY_ACTIONS",
     "AccessRequest",
@@ -47,6 +49,20 @@ V1_REGISTRY_POLICY_ACTIONS = frozenset(
     {"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
 )
 """The only actions a V1-scoped registry policy governs."""
+
+
+POLICY_RECOVERY_ACTIONS = frozenset(
+    {
+        "ecr:GetRepositoryPolicy",
+        "ecr:SetRepositoryPolicy",
+        "ecr:DeleteRepositoryPolicy",
+        "ecr:GetRegistryPolicy",
+        "ecr:PutRegistryPolicy",
+        "ecr:DeleteRegistryPolicy",
+    }
+)
+"""Actions the owning account's root may always perform, whatever the resource policies say,
+so that a policy locking everyone out (``SetRepositoryPolicy --force``) can be undone."""
 
 
 class MissingAuthenticationToken(Unauthenticated):
@@ -199,13 +215,28 @@ def resolve_principal(backend: Backend, access_key: str | None) -> Principal:
     return Principal.root(backend.default_account)
 
 
+ADMINISTRATOR_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+)
+"""The identity policy of principals registered with ``Backend.add_access_key``."""
+
+
 def identity_of(backend: Backend, principal: Principal) -> Identity:
-    """The current identity of ``principal``: the first provider's answer, else no policies."""
-    if principal.kind != "root":
-        for provider in _providers(backend):
-            found = provider.identity(principal)
-            if found is not None:
-                return found
+    """The current identity of ``principal``.
+
+    The first identity provider that knows it answers. A principal registered with
+    ``Backend.add_access_key`` that no provider knows has no IAM of its own and acts as an
+    administrator of its account (give it policies through an identity provider instead);
+    any other principal nobody knows (e.g. a deleted user holding a token) has no policies.
+    """
+    if principal.kind == "root":
+        return Identity(principal, (), dict(principal.tags))
+    for provider in _providers(backend):
+        found = provider.identity(principal)
+        if found is not None:
+            return found
+    if any(known == principal for known in list(backend.access_keys.values())):
+        return Identity(principal, (ADMINISTRATOR_POLICY,), dict(principal.tags))
     return Identity(principal, (), dict(principal.tags))
 
 
@@ -298,7 +329,13 @@ def decide(
     identity = identity_of(backend, principal)
     resource_policies: Sequence[Policy] = ()
     registry = request.registry
-    if not request.identity_only:
+    owner = registry.account if registry is not None else principal.account_id
+    recovering = (
+        principal.kind == "root"
+        and principal.account_id == owner
+        and request.action in POLICY_RECOVERY_ACTIONS
+    )
+    if not request.identity_only and not recovering:
         texts: list[str | None] = []
         if request.repository is not None:
             texts.append(request.repository.policy_text)
@@ -311,7 +348,7 @@ def decide(
         action=request.action,
         resource=request.resource,
         principal=_iam_principal(identity),
-        resource_account=registry.account if registry is not None else principal.account_id,
+        resource_account=owner,
         context=_context(backend, request),
     )
     decision = evaluate(authz, _policies(identity.policies), resource_policies)

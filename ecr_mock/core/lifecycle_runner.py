@@ -67,6 +67,7 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 """Real seconds between evaluations by a started scheduler's background thread."""
 
 _RESTORE_DUE = "restore_due_at"
+_PENDING = "pending_restores"
 _PREVIEW = "lifecycle_preview"
 
 
@@ -203,8 +204,18 @@ def restore_image(backend: Backend, repo: Repository, image: Image) -> Image:
     with backend.lock:
         image.status = ACTIVATING
         image.extra[_RESTORE_DUE] = backend.clock.now() + RESTORE_DURATION
+        _pending(backend)[(id(repo), image.digest)] = (repo, image)
     backend.emit("image-restore-started", {"repository": repo, "image": image})
     return image
+
+
+def _pending(backend: Backend) -> dict[tuple[int, str], tuple[Repository, Image]]:
+    """Restores in progress, keyed by (repository identity, digest): no scan of all images."""
+    found = backend.extra.get(_PENDING)
+    if not isinstance(found, dict):
+        found = {}
+        backend.extra[_PENDING] = found
+    return found
 
 
 def complete_restores(backend: Backend, now: datetime | None = None) -> list[Image]:
@@ -212,29 +223,30 @@ def complete_restores(backend: Backend, now: datetime | None = None) -> list[Ima
     when = now or backend.clock.now()
     finished: list[tuple[Repository, Image]] = []
     with backend.lock:
-        for repo in _repositories(backend, None, None):
-            for image in list(repo.images.values()):
-                due = image.extra.get(_RESTORE_DUE)
-                if image.status != ACTIVATING or not isinstance(due, datetime) or due > when:
-                    continue
-                del image.extra[_RESTORE_DUE]
-                image.storage_class = STANDARD
-                image.status = ACTIVE
-                image.last_activated_at = due
-                finished.append((repo, image))
+        pending = _pending(backend)
+        for key, (repo, image) in list(pending.items()):
+            due = image.extra.get(_RESTORE_DUE)
+            if image.status != ACTIVATING or not isinstance(due, datetime):
+                del pending[key]
+                continue
+            if due > when:
+                continue
+            del pending[key]
+            del image.extra[_RESTORE_DUE]
+            if repo.images.get(image.digest) is not image:
+                continue
+            image.storage_class = STANDARD
+            image.status = ACTIVE
+            image.last_activated_at = due
+            finished.append((repo, image))
     for repo, image in finished:
         backend.emit("image-restored", {"repository": repo, "image": image})
     return [image for _, image in finished]
 
 
 def _next_restore_due(backend: Backend) -> datetime | None:
-    found: datetime | None = None
-    for repo in _repositories(backend, None, None):
-        for image in list(repo.images.values()):
-            due = image.extra.get(_RESTORE_DUE)
-            if isinstance(due, datetime) and (found is None or due < found):
-                found = due
-    return found
+    dues = [image.extra.get(_RESTORE_DUE) for _, image in list(_pending(backend).values())]
+    return min((due for due in dues if isinstance(due, datetime)), default=None)
 
 
 def update_storage_class(

@@ -25,7 +25,12 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.manifests import MAX_MANIFEST_BYTES, digest_of, parse_manifest
 from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.names import REGISTRY_HOST_RE, is_digest, is_valid_repository_name
+from ecr_mock.core.names import (
+    REGISTRY_HOST_RE,
+    is_digest,
+    is_valid_repository_name,
+    is_valid_tag,
+)
 from ecr_mock.core.replication import suppressed
 from ecr_mock.core.templates import PULL_THROUGH_CACHE, ROOT, check_role_arn, create_from_template
 
@@ -629,6 +634,8 @@ def fill_from_upstream(
     """
     rule = find_rule(reg, repository_name)
     if rule is None or not is_valid_repository_name(repository_name):
+        return None
+    if not (is_digest(reference) or is_valid_tag(reference)):
         return None
     with _lock_for(backend, reg, repository_name):
         existing = reg.repositories.get(repository_name)

@@ -205,7 +205,7 @@ def _denied(backend: Backend, source_account: str, dest: Registry, name: str) ->
     if not dest.policy_text:
         return (
             f"REGISTRY_POLICY_DENIED: registry '{dest.account}' in '{dest.region}' has no "
-            f"registry policy allowing account '{source_account}' to replicate"
+            f"registry policy allowing account '{source_account}' to perform ecr:ReplicateImage"
         )
     try:
         policy = parse_policy(dest.policy_text)

@@ -132,6 +132,7 @@ def handle(
     try:
         if validate:
             validate_input(name, params)
+        backend.tick()
         principal, region, access_key = caller_from_headers(backend, headers)
         ctx = Context(backend, name, principal, region, access_key, source_ip, secure)
         check_operation(ctx, params)

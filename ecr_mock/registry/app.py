@@ -46,6 +46,7 @@ class RegistryApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
+            self.backend.tick()
             response = self._dispatch(request)
         except RegistryError as exc:
             response = self._error(request, exc)

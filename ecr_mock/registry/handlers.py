@@ -20,6 +20,7 @@ from ecr_mock.core.errors import (
     EcrError,
     ImageNotFound,
     RangeInvalid,
+    RepositoryNotFound,
     SizeInvalid,
     UploadNotFound,
 )
@@ -33,6 +34,8 @@ from ecr_mock.core.manifests import (
 )
 from ecr_mock.core.models import Image, Repository
 from ecr_mock.core.names import is_digest, is_valid_repository_name, is_valid_tag
+from ecr_mock.core.pull_through import fill_from_upstream, find_rule
+from ecr_mock.core.templates import CREATE_ON_PUSH, create_from_template, find_template
 from ecr_mock.registry import auth
 from ecr_mock.registry.auth import RequestContext
 from ecr_mock.registry.errors import (
@@ -77,6 +80,47 @@ def _repository(ctx: RequestContext, name: str, *actions: str) -> Repository:
     for action in actions:
         auth.authorize(ctx, action, arn)
     return ctx.backend.get_repository(ctx.registry, name)
+
+
+CREATE_REPOSITORY = "ecr:CreateRepository"
+IMPORT_UPSTREAM = "ecr:BatchImportUpstreamImage"
+
+
+def _pushed_repository(ctx: RequestContext, name: str, *actions: str) -> Repository:
+    """Like :func:`_repository` for a push: a missing repository is created when a
+    CREATE_ON_PUSH creation template covers the name and the caller may create it."""
+    try:
+        return _repository(ctx, name, *actions)
+    except RepositoryNotFound:
+        template = find_template(ctx.registry, name, CREATE_ON_PUSH)
+        if template is None:
+            raise
+    auth.authorize(ctx, CREATE_REPOSITORY, ctx.repository_arn(name))
+    return create_from_template(ctx.backend, ctx.registry, name, CREATE_ON_PUSH, template)
+
+
+def _pulled_through(ctx: RequestContext, name: str, reference: str) -> tuple[Repository, Image]:
+    """A pull miss under a pull-through cache rule: fill the cache from the upstream.
+
+    Raises the original miss when no rule covers the name, and MANIFEST_UNKNOWN (with the
+    reason) when the upstream cannot give the image.
+    """
+    if find_rule(ctx.registry, name) is None:
+        raise ImageNotFound()
+    arn = ctx.repository_arn(name)
+    auth.authorize(ctx, IMPORT_UPSTREAM, arn)
+    if name not in ctx.registry.repositories:
+        auth.authorize(ctx, CREATE_REPOSITORY, arn)
+    from ecr_mock.intercept import upstream_http
+
+    upstream_http.install(ctx.backend)
+    try:
+        image = fill_from_upstream(ctx.backend, ctx.registry, name, reference)
+    except EcrError as exc:
+        raise ImageNotFound(f"Requested image not found: {exc.message}") from None
+    if image is None:
+        raise ImageNotFound()
+    return ctx.backend.get_repository(ctx.registry, name), image
 
 
 def _content_length(request: Request) -> int | None:
@@ -335,7 +379,7 @@ def _try_mount(ctx: RequestContext, repo: Repository, digest: str, source: str |
 def start_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``POST /v2/<name>/blobs/uploads/``: mount, monolithic (``?digest=``) or a new session."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.INITIATE_UPLOAD)
+    repo = _pushed_repository(ctx, name, auth.INITIATE_UPLOAD)
     args = ctx.request.args
     mount = args.get("mount")
     if mount is not None and _try_mount(ctx, repo, mount, args.get("from")):
@@ -443,8 +487,13 @@ def _find_image(ctx: RequestContext, repo: Repository, reference: str) -> Image:
 def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET``/``HEAD /v2/<name>/manifests/<ref>``: the bytes as pushed; GET records a pull."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.PULL_MANIFEST)
-    image = _find_image(ctx, repo, params["reference"])
+    try:
+        repo = _repository(ctx, name, auth.PULL_MANIFEST)
+        image = _find_image(ctx, repo, params["reference"])
+    except (RepositoryNotFound, ImageNotFound) as miss:
+        if find_rule(ctx.registry, name) is None:
+            raise miss from None
+        repo, image = _pulled_through(ctx, name, params["reference"])
     if not _accepts(ctx.request, image):
         raise ImageNotFound()
     if ctx.request.method == "GET":
@@ -458,7 +507,7 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
 def put_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``PUT /v2/<name>/manifests/<ref>``: store by tag or digest (``?tag=`` adds tags)."""
     name, reference = params["name"], params["reference"]
-    repo = _repository(ctx, name, auth.PUT_IMAGE)
+    repo = _pushed_repository(ctx, name, auth.PUT_IMAGE)
     by_digest = ":" in reference
     if by_digest and not is_digest(reference):
         raise digest_invalid(reference)

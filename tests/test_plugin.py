@@ -1,0 +1,311 @@
+"""The pytest plugin: fixtures, marker and live server, run in inner pytest sessions (pytester)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    tomllib = pytest.importorskip("tomli")
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_MODULE = "ecr_mock_pytest_plugin"
+
+
+def _entry_point_installed() -> bool:
+    return any(
+        ep.name == "ecr_mock" and ep.value == PLUGIN_MODULE
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    )
+
+
+@pytest.fixture
+def plugin_args() -> list[str]:
+    """Arguments that load the plugin in an inner session.
+
+    Installed, the ``pytest11`` entry point loads it by itself. From a source tree, the module
+    is loaded from ``pytest_plugin/`` under its installed name and named with ``-p``.
+    """
+    if _entry_point_installed():
+        return []
+    if PLUGIN_MODULE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            PLUGIN_MODULE, ROOT / "pytest_plugin" / "__init__.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[PLUGIN_MODULE] = module
+        spec.loader.exec_module(module)
+    return ["-p", PLUGIN_MODULE]
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester, plugin_args: list[str]) -> pytest.Pytester:
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.syspathinsert(ROOT)
+    return pytester
+
+
+def run_inner(inner: pytest.Pytester, plugin_args: list[str], *args: str) -> pytest.RunResult:
+    return inner.runpytest(*plugin_args, *args)
+
+
+def test_fixtures_are_listed(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = run_inner(inner, plugin_args, "--fixtures")
+    listed = result.stdout.str()
+    for name in (
+        "ecr_mock ",
+        "ecr_client",
+        "ecr_backend",
+        "ecr_clock",
+        "ecr_mock_account_id",
+        "ecr_mock_region",
+        "ecr_server",
+        "ecr_login",
+    ):
+        assert name in listed, name
+
+
+def test_marker_is_registered(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = run_inner(inner, plugin_args, "--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.ecr_mock(account_id=None, region=None)*"])
+
+
+def test_each_test_gets_a_fresh_backend(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("run", [1, 2, 3])
+        def test_starts_empty(ecr_client, run):
+            assert ecr_client.describe_repositories()["repositories"] == []
+            ecr_client.create_repository(repositoryName=f"repo-{run}")
+            names = [r["repositoryName"] for r in ecr_client.describe_repositories()["repositories"]]
+            assert names == [f"repo-{run}"]
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=3)
+
+
+def test_fixtures_share_one_backend(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        import boto3
+        from ecr_mock import mock_ecr
+
+        def test_shared(ecr_mock, ecr_backend, ecr_clock, ecr_client):
+            assert isinstance(ecr_mock, mock_ecr) and ecr_mock.active
+            assert ecr_backend is ecr_mock.backend
+            assert ecr_clock is ecr_backend.clock
+            ecr_client.create_repository(repositoryName="seen")
+            other = boto3.client("ecr", region_name="us-east-1")
+            assert [r["repositoryName"] for r in other.describe_repositories()["repositories"]] == ["seen"]
+            assert list(ecr_backend.registry().repositories) == ["seen"]
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)
+
+
+def test_marker_sets_account_and_region(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ecr_mock(account_id="111122223333", region="eu-west-1")
+        def test_marked(ecr_client, ecr_mock_account_id, ecr_mock_region):
+            repo = ecr_client.create_repository(repositoryName="marked")["repository"]
+            assert repo["repositoryArn"] == "arn:aws:ecr:eu-west-1:111122223333:repository/marked"
+            assert (ecr_mock_account_id, ecr_mock_region) == ("111122223333", "eu-west-1")
+
+        def test_unmarked(ecr_client):
+            repo = ecr_client.create_repository(repositoryName="plain")["repository"]
+            assert repo["repositoryArn"] == "arn:aws:ecr:us-east-1:123456789012:repository/plain"
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=2)
+
+
+def test_account_and_region_fixtures_can_be_overridden(
+    inner: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    inner.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def ecr_mock_account_id():
+            return "222233334444"
+
+        @pytest.fixture
+        def ecr_mock_region():
+            return "ap-south-1"
+        """
+    )
+    inner.makepyfile(
+        """
+        def test_overridden(ecr_client):
+            repo = ecr_client.create_repository(repositoryName="over")["repository"]
+            assert repo["repositoryUri"] == "222233334444.dkr.ecr.ap-south-1.amazonaws.com/over"
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)
+
+
+def test_clock_moves_token_expiry(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        from datetime import timedelta
+
+        def test_expiry(ecr_client, ecr_clock):
+            data = ecr_client.get_authorization_token()["authorizationData"][0]
+            issued = ecr_clock.now()
+            ecr_clock.advance(hours=13)
+            assert ecr_clock.now() - issued >= timedelta(hours=13)
+            assert data["expiresAt"] < ecr_clock.now()
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)
+
+
+def test_live_server_serves_the_test_backend(
+    inner: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    inner.makepyfile(
+        """
+        import requests
+
+        def test_registry(ecr_server, ecr_login, ecr_client):
+            repo = ecr_client.create_repository(repositoryName="live")["repository"]
+            assert repo["repositoryUri"] == f"{ecr_server.endpoint}/live"
+            assert ecr_login.registry == ecr_server.endpoint
+            assert ecr_login.creds == f"AWS:{ecr_login.password}"
+            url = f"{ecr_server.url}/v2/live/tags/list"
+            response = requests.get(url, auth=(ecr_login.username, ecr_login.password))
+            assert response.status_code == 200
+            assert response.json() == {"name": "live", "tags": []}
+            proxy = ecr_client.get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
+            assert proxy == ecr_server.url
+
+        def test_expired_login_is_refused(ecr_server, ecr_login, ecr_clock):
+            ecr_clock.advance(hours=13)
+            response = requests.get(f"{ecr_server.url}/v2/", auth=("AWS", ecr_login.password))
+            assert response.status_code == 403
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=2)
+
+
+def test_live_server_is_one_per_session_and_reset_per_test(
+    inner: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    inner.makepyfile(
+        """
+        import requests
+
+        ports = []
+
+        def test_first(ecr_server, ecr_login, ecr_backend):
+            ports.append(ecr_server.port)
+            ecr_backend.create_repository(ecr_backend.registry(), "only-in-first")
+            url = f"{ecr_server.url}/v2/only-in-first/tags/list"
+            assert requests.get(url, auth=("AWS", ecr_login.password)).status_code == 200
+
+        def test_second(ecr_server, ecr_login):
+            ports.append(ecr_server.port)
+            url = f"{ecr_server.url}/v2/only-in-first/tags/list"
+            assert requests.get(url, auth=("AWS", ecr_login.password)).status_code == 404
+
+        def test_same_server():
+            assert len(ports) == 2 and ports[0] == ports[1]
+
+        def test_backend_without_server_names_ecr_hosts(ecr_client):
+            repo = ecr_client.create_repository(repositoryName="offline")["repository"]
+            assert repo["repositoryUri"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/offline"
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=4)
+
+
+def test_mock_is_stopped_after_the_test(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        import boto3, pytest
+        from botocore.config import Config
+        from botocore.exceptions import EndpointConnectionError
+
+        def test_uses_mock(ecr_client):
+            ecr_client.describe_repositories()
+
+        def test_after_it():
+            client = boto3.client(
+                "ecr", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                aws_access_key_id="a", aws_secret_access_key="b",
+                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            )
+            with pytest.raises(EndpointConnectionError):
+                client.describe_repositories()
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=2)
+
+
+def test_fixtures_drive_the_deploy_example(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.syspathinsert(ROOT / "examples")
+    inner.makepyfile(
+        """
+        from deploy_by_digest import image_reference
+        from push_with_layer_api import push_image
+
+        def test_deploy_pins_the_digest(ecr_client):
+            ecr_client.create_repository(repositoryName="svc")
+            digest = push_image(ecr_client, "svc", "prod", {"bin": b"v1"})
+            ref = image_reference(ecr_client, "svc", "prod")
+            assert ref == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/svc@{digest}"
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)
+
+
+# ----- packaging ---------------------------------------------------------------------------
+
+
+def _pyproject() -> dict[str, object]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_pyproject_registers_the_plugin_under_pytest11() -> None:
+    project = _pyproject()["project"]
+    assert isinstance(project, dict)
+    assert project["entry-points"]["pytest11"] == {"ecr_mock": PLUGIN_MODULE}
+    assert project["scripts"] == {"ecr-mock": "ecr_mock.cli:main"}
+    setuptools = _pyproject()["tool"]["setuptools"]  # type: ignore[index]
+    assert setuptools["package-dir"][PLUGIN_MODULE] == "pytest_plugin"
+
+
+def test_pyproject_lists_every_package_of_the_source_tree() -> None:
+    setuptools = _pyproject()["tool"]["setuptools"]  # type: ignore[index]
+    on_disk = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "ecr_mock").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert on_disk <= set(setuptools["packages"])
+    assert PLUGIN_MODULE in setuptools["packages"]
+
+
+@pytest.mark.skipif(not _entry_point_installed(), reason="ecr-mock is not installed")
+def test_installed_entry_point_loads_the_plugin_module() -> None:
+    (entry,) = [
+        ep for ep in importlib.metadata.entry_points(group="pytest11") if ep.name == "ecr_mock"
+    ]
+    module = entry.load()
+    assert module.__name__ == PLUGIN_MODULE
+    assert callable(module.ecr_client)
