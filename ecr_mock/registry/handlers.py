@@ -497,7 +497,8 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     if not _accepts(ctx.request, image):
         raise ImageNotFound()
     if ctx.request.method == "GET":
-        ctx.backend.record_pull(repo, image)
+        principal = ctx.principal
+        ctx.backend.record_pull(repo, image, principal.arn if principal is not None else None)
     response = Response(image.manifest, status=200, content_type=image.media_type)
     response.headers["Docker-Content-Digest"] = image.digest
     response.headers["ETag"] = f'"{image.digest}"'
