@@ -68,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="address clients reach the server at, used in repositoryUri and proxyEndpoint",
     )
-    serve.add_argument(
-        "--log-requests", action="store_true", help="log every request to stderr"
-    )
+    serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
     return parser
 
 

@@ -7,7 +7,11 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
+import requests
+
+import ecr_mock.server
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -16,6 +20,9 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_MODULE = "ecr_mock_pytest_plugin"
+# Inner sessions run in this process and drop the modules they import; importing these here
+# once keeps each inner session from importing them again.
+PRELOADED = (boto3, requests, ecr_mock.server)
 
 
 def _entry_point_installed() -> bool:
@@ -42,7 +49,7 @@ def plugin_args() -> list[str]:
         module = importlib.util.module_from_spec(spec)
         sys.modules[PLUGIN_MODULE] = module
         spec.loader.exec_module(module)
-    return ["-p", PLUGIN_MODULE]
+    return ["-p", PLUGIN_MODULE, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 
 @pytest.fixture

@@ -48,9 +48,7 @@ def manifest_for(config: bytes, layers: list[bytes]) -> bytes:
     return json.dumps(doc).encode()
 
 
-def push(
-    backend: Backend, reg: Registry, name: str, tag: str | None, seed: str = "a"
-) -> Image:
+def push(backend: Backend, reg: Registry, name: str, tag: str | None, seed: str = "a") -> Image:
     repo = reg.repositories.get(name) or backend.create_repository(reg, name)
     config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
     layers = [f"layer-{seed}-1".encode(), f"layer-{seed}-2".encode()]
@@ -134,7 +132,10 @@ def test_more_than_25_unique_destinations_are_refused(backend: Backend, source: 
 def test_a_filter_type_other_than_prefix_match_is_refused(
     backend: Backend, source: Registry
 ) -> None:
-    rule = {"destinations": [dest(WEST)], "repositoryFilters": [{"filter": "ab", "filterType": "X"}]}
+    rule = {
+        "destinations": [dest(WEST)],
+        "repositoryFilters": [{"filter": "ab", "filterType": "X"}],
+    }
     with pytest.raises(InvalidParameter):
         configure(backend, source, rule)
 

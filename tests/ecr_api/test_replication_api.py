@@ -105,9 +105,7 @@ def test_a_pushed_image_appears_in_the_destination_region_with_complete_status(
     assert detail["imageTags"] == ["v1"]
     got = eu.batch_get_image(repositoryName="web", imageIds=[{"imageTag": "v1"}])
     assert json.loads(got["images"][0]["imageManifest"])["schemaVersion"] == 2
-    status = ecr.describe_image_replication_status(
-        repositoryName="web", imageId={"imageTag": "v1"}
-    )
+    status = ecr.describe_image_replication_status(repositoryName="web", imageId={"imageTag": "v1"})
     assert status["imageId"] == {"imageDigest": digest, "imageTag": "v1"}
     assert status["replicationStatuses"] == [
         {"region": "eu-west-1", "registryId": ACCOUNT, "status": "COMPLETE"}
@@ -189,7 +187,5 @@ def test_an_image_not_under_any_rule_has_no_statuses(backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "v1")
-    answer = ecr.describe_image_replication_status(
-        repositoryName="web", imageId={"imageTag": "v1"}
-    )
+    answer = ecr.describe_image_replication_status(repositoryName="web", imageId={"imageTag": "v1"})
     assert answer["replicationStatuses"] == []

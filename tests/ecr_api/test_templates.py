@@ -145,7 +145,12 @@ def test_delete_returns_the_template_and_removes_it(ecr: Any) -> None:
         ({"customRoleArn": "not-a-role"}, "InvalidParameterException"),
         ({"imageTagMutabilityExclusionFilters": None}, "InvalidParameterException"),
         (
-            {"encryptionConfiguration": {"encryptionType": "AES256", "kmsKey": "arn:aws:kms:us-east-1:123456789012:key/abc"}},
+            {
+                "encryptionConfiguration": {
+                    "encryptionType": "AES256",
+                    "kmsKey": "arn:aws:kms:us-east-1:123456789012:key/abc",
+                }
+            },
             "InvalidParameterException",
         ),
         ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidTagParameterException"),
