@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.abc
+import io
 import importlib.machinery
 import sys
 import threading
@@ -106,6 +107,8 @@ def _serve(backend: Any, request: Any) -> Any:
     response.reason = status.split(" ", 1)[1] if " " in status else ""
     response.headers = CaseInsensitiveDict(dict(response_headers.items()))
     response._content = content
+    response._content_consumed = True
+    response.raw = io.BytesIO(content)
     response.url = request.url
     response.request = request
     response.encoding = requests.utils.get_encoding_from_headers(response.headers)

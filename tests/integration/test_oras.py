@@ -7,6 +7,7 @@ from pathlib import Path
 
 import boto3
 import oras.client
+import oras.oci
 import pytest
 
 from ecr_mock import mock_ecr
@@ -34,7 +35,9 @@ def test_oras_pushes_an_artifact_with_a_subject_and_pulls_it(
     response = client.push(
         target=f"{live.endpoint}/app:sbom",
         files=[str(sbom)],
-        subject=f"{live.endpoint}/app@{image.digest}",
+        subject=oras.oci.Subject(
+            mediaType=image.media_type, digest=image.digest, size=len(image.manifest)
+        ),
         disable_path_validation=True,
     )
     assert response.status_code == 201
@@ -66,8 +69,12 @@ def test_oras_works_in_process_without_a_socket(tmp_path: Path) -> None:
         assert [Path(f).read_text() for f in files] == ["hello"]
 
 
-def test_oras_with_wrong_password_is_refused(live: Live) -> None:
+def test_oras_with_wrong_password_is_refused(live: Live, tmp_path: Path) -> None:
     live.client.create_repository(repositoryName="app")
-    client = oras.client.OrasClient(hostname=live.endpoint, insecure=True, auth_backend="basic")
-    with pytest.raises(Exception):  # noqa: B017, PT011  oras raises a plain exception
-        client.login(username="AWS", password="wrong", hostname=live.endpoint)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    client = oras_client(live.endpoint, "wrong", insecure=True)
+    with pytest.raises(ValueError, match="401"):
+        client.push(target=f"{live.endpoint}/app:notes", files=[str(notes)],
+                    disable_path_validation=True)
+    assert live.client.list_images(repositoryName="app")["imageIds"] == []
