@@ -43,6 +43,7 @@ import contextlib
 import io
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterable
 from types import TracebackType
@@ -58,6 +59,7 @@ from werkzeug.serving import (
 from werkzeug.wsgi import LimitedStream
 
 from ecr_mock.core.backend import Backend
+from ecr_mock.intercept.moto_iam import moto_service, moto_wsgi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -75,6 +77,8 @@ class EcrMockApp:
     """WSGI application routing each request to the ECR API or the registry of one backend.
 
     ``backend`` may be replaced at any time; the next request is served by the new one.
+    Requests signed for another AWS service (IAM, STS, S3...) go to moto's server app in this
+    process, so identities created with ``aws --endpoint-url ... iam`` decide ECR access.
     """
 
     def __init__(self, backend: Backend) -> None:
@@ -86,6 +90,8 @@ class EcrMockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
+        if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
+            return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
             return _api_app(backend)(_with_sized_body(environ), start_response)
         if path == "/" and method in ("GET", "HEAD"):
@@ -167,6 +173,24 @@ class _HTTPServer(ThreadedWSGIServer):
         finally:
             listener.close()
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve one connection; one that opens with a TLS handshake is served over TLS.
+
+        Plain HTTP and HTTPS (with a self-signed certificate) share the port, so clients that
+        insist on trying TLS first (``docker manifest inspect --insecure``) work as they are.
+        """
+        try:
+            request.settimeout(IDLE_TIMEOUT)
+            first = request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        if first == b"\x16":
+            try:
+                request = _tls_context().wrap_socket(request, server_side=True)
+            except (OSError, ValueError):
+                return
+        super().finish_request(request, client_address)
+
     def close_connections(self) -> None:
         """Shut every open client connection (kept-alive ones included)."""
         with self.connections_lock:
@@ -175,6 +199,20 @@ class _HTTPServer(ThreadedWSGIServer):
         for conn in open_connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+
+
+_TLS: list[ssl.SSLContext] = []
+_TLS_LOCK = threading.Lock()
+
+
+def _tls_context() -> ssl.SSLContext:
+    """A server context with a self-signed certificate, made once per process."""
+    with _TLS_LOCK:
+        if not _TLS:
+            from werkzeug.serving import generate_adhoc_ssl_context
+
+            _TLS.append(generate_adhoc_ssl_context())
+        return _TLS[0]
 
 
 class _Handler(WSGIRequestHandler):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,7 +19,15 @@ from ecr_mock.core.access import (
 from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal
 
-__all__ = ["ECR_MANAGED_POLICIES", "MOTO_IDENTITIES", "MotoIdentities", "add_ecr_managed_policies"]
+__all__ = [
+    "ECR_MANAGED_POLICIES",
+    "MOTO_IDENTITIES",
+    "MotoIdentities",
+    "add_ecr_managed_policies",
+    "ensure_ecr_managed_policies",
+    "moto_service",
+    "moto_wsgi",
+]
 
 ECR_MANAGED_POLICIES = (
     "AmazonEC2ContainerRegistryFullAccess",
@@ -170,6 +181,27 @@ class MotoIdentities:
         return None
 
 
+@functools.cache
+def _managed_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return {name: data[name] for name in ECR_MANAGED_POLICIES}
+
+
+def _add_to(backend: Any, account_id: str) -> list[str]:
+    from moto.iam.models import AWSManagedPolicy
+
+    arns: list[str] = []
+    for name, data in _managed_policy_data().items():
+        arn = f"arn:aws:iam::aws:policy/{name}"
+        if arn not in backend.managed_policies:
+            policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
+            backend.managed_policies.setdefault(policy.arn, policy)
+        arns.append(arn)
+    return arns
+
+
 def add_ecr_managed_policies(account_id: str = "123456789012") -> list[str]:
     """Make moto's IAM in ``account_id`` know the four AWS managed ECR policies; their ARNs.
 
@@ -178,17 +210,85 @@ def add_ecr_managed_policies(account_id: str = "123456789012") -> list[str]:
     loads all of them; this adds just the ECR ones, cheaply. Call it after ``mock_aws`` starts
     (moto resets its state on start). Adding them twice is harmless. Requires moto.
     """
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy, iam_backends
+    from moto.iam.models import iam_backends
 
-    data = json.loads(aws_managed_policies_data)
-    backend = iam_backends[account_id]["aws"]
-    arns: list[str] = []
-    for name in ECR_MANAGED_POLICIES:
-        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data[name])
-        backend.managed_policies.setdefault(policy.arn, policy)
-        arns.append(str(policy.arn))
-    return arns
+    return _add_to(iam_backends[account_id]["aws"], account_id)
+
+
+def ensure_ecr_managed_policies(default_account: str = "123456789012") -> None:
+    """Add the ECR managed policies to every IAM backend moto holds and to ``default_account``'s."""
+    add_ecr_managed_policies(default_account)
+    for account_id, backend in _iam_backends():
+        _add_to(backend, account_id)
+
+
+_ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+_SCOPE_RE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/[^/]+/([a-z0-9.-]+)/aws4_request")
+_QUERY_SCOPE_RE = re.compile(r"X-Amz-Credential=[^&]*?%2F([a-z0-9.-]+)%2Faws4_request", re.I)
+
+
+def moto_service(environ: dict[str, Any]) -> str | None:
+    """The AWS service (SigV4 signing name) of a request that is not for ECR, else None.
+
+    ECR calls (``X-Amz-Target`` of ECR, or signed for ``ecr``), registry calls (``/v2/``, Basic
+    credentials) and unsigned calls are ECR's; anything signed for another service (``iam``,
+    ``sts``, ``s3``...) is moto's.
+    """
+    if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ECR_TARGET_PREFIX):
+        return None
+    match = _SCOPE_RE.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+    if match is None:
+        match = _QUERY_SCOPE_RE.search(str(environ.get("QUERY_STRING", "")))
+    if match is None or match.group(1) == "ecr":
+        return None
+    return match.group(1)
+
+
+WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
+_moto_app: list[WSGIApp] = []
+_moto_app_lock = threading.Lock()
+
+
+def _unavailable(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    body = json.dumps(
+        {
+            "message": "ecr-mock serves other AWS services through moto's server, which needs "
+            "moto's server extras: pip install 'moto[server]'"
+        }
+    ).encode()
+    start_response(
+        "501 Not Implemented",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def moto_wsgi(default_account: str = "123456789012") -> WSGIApp:
+    """A WSGI app serving every AWS service moto emulates (IAM, STS, S3...), made once.
+
+    Before each request the four ECR managed policies are made known to moto's IAM, so that
+    ``aws iam attach-user-policy --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly``
+    works as against AWS. Without moto's server extras (flask) it answers 501 saying so.
+    """
+    with _moto_app_lock:
+        if not _moto_app:
+            try:
+                from moto.moto_server.werkzeug_app import (
+                    DomainDispatcherApplication,
+                    create_backend_app,
+                )
+            except ImportError:
+                _moto_app.append(_unavailable)
+            else:
+                _moto_app.append(DomainDispatcherApplication(create_backend_app))
+        app = _moto_app[0]
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if app is not _unavailable:
+            ensure_ecr_managed_policies(default_account)
+        return app(environ, start_response)
+
+    return serve
 
 
 MOTO_IDENTITIES = MotoIdentities()
