@@ -227,7 +227,9 @@ def main() -> None:
     scale = scaling(200)
     moto_scale = moto_scaling(100)
 
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print()
     print("| measure | ecr_mock | moto | ratio |")
     print("|---|---|---|---|")
@@ -252,7 +254,9 @@ def main() -> None:
         f"| {moto_scale['put@10000'] / moto_scale['put@100']:.2f} |"
     )
     print(f"| DescribeImages(maxResults=100) at 100 images | {scale['describe@100']:.3f} | |")
-    print(f"| DescribeImages(maxResults=100) at 100,000 images | {scale['describe@100000']:.3f} | |")
+    print(
+        f"| DescribeImages(maxResults=100) at 100,000 images | {scale['describe@100000']:.3f} | |"
+    )
     print(f"| ratio 100,000 / 100 | {scale['describe@100000'] / scale['describe@100']:.2f} | |")
 
 

@@ -76,8 +76,11 @@ def make_layout(path: Path, layer_sizes: list[int]) -> None:
         desc = write_blob(path, size=size)
         layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", **desc})
     config = json.dumps(
-        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [
-            layer["digest"] for layer in layers]}}
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [layer["digest"] for layer in layers]},
+        }
     ).encode()
     config_desc = write_blob(path, data_chunks=[config])
     manifest = json.dumps(
@@ -135,8 +138,11 @@ def start_reference(work: Path) -> tuple[subprocess.Popen[bytes], str]:
         f"    rootdirectory: {work / 'refstore'}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
     )
-    proc = subprocess.Popen(["docker-registry", "serve", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["docker-registry", "serve", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_port(port)
     return proc, f"127.0.0.1:{port}"
 
@@ -146,7 +152,8 @@ def start_ecr_mock() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ecr_mock", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_port(port)
     return proc, f"127.0.0.1:{port}"
@@ -155,8 +162,11 @@ def start_ecr_mock() -> tuple[subprocess.Popen[bytes], str]:
 def ecr_login(endpoint: str, repos: list[str]) -> str:
     """Create the repositories and return ``AWS:<password>``."""
     client = boto3.client(
-        "ecr", region_name="us-east-1", endpoint_url=f"http://{endpoint}",
-        aws_access_key_id="x", aws_secret_access_key="y",
+        "ecr",
+        region_name="us-east-1",
+        endpoint_url=f"http://{endpoint}",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
     )
     for repo in repos:
         client.create_repository(repositoryName=repo)
@@ -183,40 +193,54 @@ def run(big_mib: int, small_count: int, rounds: int) -> None:
                     proc, endpoint = start_ecr_mock()
                     creds = ecr_login(endpoint, ["big", "small"])
                 try:
-                    push_big = skopeo_copy(f"oci:{big}:bench", f"docker://{endpoint}/big:bench",
-                                           creds, push=True)
+                    push_big = skopeo_copy(
+                        f"oci:{big}:bench", f"docker://{endpoint}/big:bench", creds, push=True
+                    )
                     out = work / f"pull-{name}-{round_no}"
-                    pull_big = skopeo_copy(f"docker://{endpoint}/big:bench", f"oci:{out}:bench",
-                                           creds, push=False)
+                    pull_big = skopeo_copy(
+                        f"docker://{endpoint}/big:bench", f"oci:{out}:bench", creds, push=False
+                    )
                     shutil.rmtree(out, ignore_errors=True)
-                    push_small = skopeo_copy(f"oci:{small}:bench",
-                                             f"docker://{endpoint}/small:bench", creds, push=True)
+                    push_small = skopeo_copy(
+                        f"oci:{small}:bench", f"docker://{endpoint}/small:bench", creds, push=True
+                    )
                     if name == "ecr_mock":
                         peaks.append(peak_rss_mib(proc.pid))
                 finally:
                     proc.terminate()
                     proc.wait(timeout=20)
-                for key, value in (("push_big", push_big), ("pull_big", pull_big),
-                                   ("push_small", push_small)):
+                for key, value in (
+                    ("push_big", push_big),
+                    ("pull_big", pull_big),
+                    ("push_small", push_small),
+                ):
                     results[name].setdefault(key, []).append(value)
             shutil.rmtree(work / f"ref{round_no}", ignore_errors=True)
         med = {n: {k: statistics.median(v) for k, v in r.items()} for n, r in results.items()}
         mb = (big_mib << 20) / 1e6
-        print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}; {rounds} rounds, medians")
+        print(
+            f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}; {rounds} rounds, medians"
+        )
         print()
         print("| measure | reference | ecr_mock | ratio (ecr_mock / reference) |")
         print("|---|---|---|---|")
         for key, label in (("push_big", "push"), ("pull_big", "pull")):
             ref_tp = mb / med["reference"][key]
             our_tp = mb / med["ecr_mock"][key]
-            print(f"| {big_mib} MiB layer {label} throughput (MB/s) | {ref_tp:.0f} | {our_tp:.0f} "
-                  f"| {our_tp / ref_tp:.2f} |")
-        print(f"| {small_count} layers of 64 KiB, push time (s) | "
-              f"{med['reference']['push_small']:.2f} | {med['ecr_mock']['push_small']:.2f} | "
-              f"{med['ecr_mock']['push_small'] / med['reference']['push_small']:.2f} |")
-        print(f"| ecr-mock server peak RSS over the round (MiB) | | "
-              f"{statistics.median(peaks):.0f} | |")
+            print(
+                f"| {big_mib} MiB layer {label} throughput (MB/s) | {ref_tp:.0f} | {our_tp:.0f} "
+                f"| {our_tp / ref_tp:.2f} |"
+            )
+        print(
+            f"| {small_count} layers of 64 KiB, push time (s) | "
+            f"{med['reference']['push_small']:.2f} | {med['ecr_mock']['push_small']:.2f} | "
+            f"{med['ecr_mock']['push_small'] / med['reference']['push_small']:.2f} |"
+        )
+        print(
+            f"| ecr-mock server peak RSS over the round (MiB) | | "
+            f"{statistics.median(peaks):.0f} | |"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -23,6 +23,12 @@ class mock_ecr:
     mock again, or nesting mocks, is harmless; the innermost active mock answers.
     """
 
+    def __new__(cls, backend: Any = None, **kwargs: Any) -> Any:
+        """``@mock_ecr`` without parentheses decorates directly, like ``@mock_ecr()``."""
+        if backend is not None and not isinstance(backend, Backend) and callable(backend):
+            return cls(**kwargs)(backend)
+        return super().__new__(cls)
+
     def __init__(
         self,
         backend: Backend | None = None,

@@ -292,3 +292,12 @@ print(json.dumps([after_import, after_use]))
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [[], []]
+
+
+def test_bare_decorator_without_parentheses_serves_ecr() -> None:
+    @mock_ecr
+    def create() -> str:
+        client = boto3.client("ecr", region_name="us-east-1")
+        return str(client.create_repository(repositoryName="bare")["repository"]["repositoryName"])
+
+    assert create() == "bare"

@@ -130,7 +130,7 @@ def _load_model() -> dict[str, Any]:
         with opener(path, "rb") as handle:
             loaded: dict[str, Any] = json.loads(handle.read())
         return loaded
-    import botocore.loaders  # type: ignore[import-untyped]
+    import botocore.loaders
 
     fallback: dict[str, Any] = botocore.loaders.Loader().load_service_model(_SERVICE, "service-2")
     return fallback

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.abc
-import io
 import importlib.machinery
+import io
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -107,7 +107,7 @@ def _serve(backend: Any, request: Any) -> Any:
     response.reason = status.split(" ", 1)[1] if " " in status else ""
     response.headers = CaseInsensitiveDict(dict(response_headers.items()))
     response._content = content
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
     response.raw = io.BytesIO(content)
     response.url = request.url
     response.request = request

@@ -157,7 +157,11 @@ PARAMS: dict[str, dict[str, Any]] = {
     "BatchDeleteImage": {**REPO, "imageIds": [{"imageTag": "absent"}]},
     "BatchGetImage": {**REPO, "imageIds": [IMAGE]},
     "BatchGetRepositoryScanningConfiguration": {"repositoryNames": ["app"]},
-    "CompleteLayerUpload": {**REPO, "uploadId": "00000000-0000-0000-0000-000000000000", "layerDigests": [LAYER]},
+    "CompleteLayerUpload": {
+        **REPO,
+        "uploadId": "00000000-0000-0000-0000-000000000000",
+        "layerDigests": [LAYER],
+    },
     "CreatePullThroughCacheRule": {
         "ecrRepositoryPrefix": "hub",
         "upstreamRegistryUrl": "public.ecr.aws",

@@ -15,13 +15,24 @@ def docker(config: Path, *args: str, stdin: str | None = None) -> subprocess.Com
     """Run the docker CLI with its own config folder."""
     return subprocess.run(
         [require("docker"), "--config", str(config), *args],
-        input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 def test_docker_login_with_token_password_succeeds(live: Live, tmp_path: Path) -> None:
-    result = docker(tmp_path, "login", "--username", "AWS", "--password-stdin", live.endpoint,
-                    stdin=live.password)
+    result = docker(
+        tmp_path,
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        live.endpoint,
+        stdin=live.password,
+    )
     assert result.returncode == 0, result.stderr
     assert "Login Succeeded" in result.stdout
     auths = json.loads((tmp_path / "config.json").read_text())["auths"]
@@ -29,16 +40,24 @@ def test_docker_login_with_token_password_succeeds(live: Live, tmp_path: Path) -
 
 
 def test_docker_login_with_wrong_password_fails(live: Live, tmp_path: Path) -> None:
-    result = docker(tmp_path, "login", "--username", "AWS", "--password-stdin", live.endpoint,
-                    stdin="wrong")
+    result = docker(
+        tmp_path, "login", "--username", "AWS", "--password-stdin", live.endpoint, stdin="wrong"
+    )
     assert result.returncode != 0
     assert "unauthorized" in (result.stderr + result.stdout).lower()
 
 
 def test_docker_login_with_expired_token_fails(live: Live, tmp_path: Path) -> None:
     live.backend.clock.advance(hours=13)
-    result = docker(tmp_path, "login", "--username", "AWS", "--password-stdin", live.endpoint,
-                    stdin=live.password)
+    result = docker(
+        tmp_path,
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        live.endpoint,
+        stdin=live.password,
+    )
     assert result.returncode != 0
 
 
@@ -49,8 +68,9 @@ def test_docker_manifest_inspect_shows_the_pushed_manifest(
     built = layout.image("v1")
     assert push(live, layout, "web:v1").returncode == 0
     config = tmp_path / "docker"
-    login = docker(config, "login", "--username", "AWS", "--password-stdin", live.endpoint,
-                   stdin=live.password)
+    login = docker(
+        config, "login", "--username", "AWS", "--password-stdin", live.endpoint, stdin=live.password
+    )
     assert login.returncode == 0, login.stderr
     result = docker(config, "manifest", "inspect", "--insecure", f"{live.endpoint}/web:v1")
     assert result.returncode == 0, result.stderr
@@ -60,8 +80,9 @@ def test_docker_manifest_inspect_shows_the_pushed_manifest(
 def test_docker_manifest_inspect_of_unknown_tag_fails(live: Live, tmp_path: Path) -> None:
     live.client.create_repository(repositoryName="web")
     config = tmp_path / "docker"
-    docker(config, "login", "--username", "AWS", "--password-stdin", live.endpoint,
-           stdin=live.password)
+    docker(
+        config, "login", "--username", "AWS", "--password-stdin", live.endpoint, stdin=live.password
+    )
     result = docker(config, "manifest", "inspect", "--insecure", f"{live.endpoint}/web:nope")
     assert result.returncode != 0
     assert "no such manifest" in result.stderr

@@ -75,6 +75,7 @@ def test_oras_with_wrong_password_is_refused(live: Live, tmp_path: Path) -> None
     notes.write_text("hello")
     client = oras_client(live.endpoint, "wrong", insecure=True)
     with pytest.raises(ValueError, match="UNAUTHORIZED"):
-        client.push(target=f"{live.endpoint}/app:notes", files=[str(notes)],
-                    disable_path_validation=True)
+        client.push(
+            target=f"{live.endpoint}/app:notes", files=[str(notes)], disable_path_validation=True
+        )
     assert live.client.list_images(repositoryName="app")["imageIds"] == []
