@@ -155,16 +155,14 @@ def scaling(runs: int) -> dict[str, float]:
     from ecr_mock.core.blobs import Blob
 
     results = {}
+    config = Blob.from_bytes(b"{}").digest
+    layer = Blob.from_bytes(b"abcd").digest
     for size in (100, 10_000):
         with mock_ecr() as backend:
             fill(backend, "scale", size)
             client = boto3.client("ecr", region_name=REGION)
-            reg = backend.registry()
-            config = Blob.from_bytes(b"{}").digest
-            layer = Blob.from_bytes(b"abcd").digest
-            del reg
             results[f"put@{size}"] = median_ms(
-                lambda i, s=size: client.put_image(
+                lambda i, s=size, c=client: c.put_image(
                     repositoryName="scale",
                     imageManifest=manifest(s + 1 + i, config, layer),
                     imageTag=f"new{i}",
@@ -176,7 +174,7 @@ def scaling(runs: int) -> dict[str, float]:
             fill(backend, "scale", size)
             client = boto3.client("ecr", region_name=REGION)
             results[f"describe@{size}"] = median_ms(
-                lambda i: client.describe_images(repositoryName="scale", maxResults=100), runs
+                lambda i, c=client: c.describe_images(repositoryName="scale", maxResults=100), runs
             )
     return results
 
@@ -186,11 +184,11 @@ def moto_scaling(runs: int) -> dict[str, float]:
     from moto import mock_aws
 
     results = {}
+    config, layer = "sha256:" + "1" * 64, "sha256:" + "2" * 64
     for size in (100, 10_000):
         with mock_aws():
             client = boto3.client("ecr", region_name=REGION)
             client.create_repository(repositoryName="scale")
-            config, layer = "sha256:" + "1" * 64, "sha256:" + "2" * 64
             for i in range(size):
                 client.put_image(
                     repositoryName="scale",
@@ -198,7 +196,7 @@ def moto_scaling(runs: int) -> dict[str, float]:
                     imageTag=f"seed{i}",
                 )
             results[f"put@{size}"] = median_ms(
-                lambda i, s=size: client.put_image(
+                lambda i, s=size, c=client: c.put_image(
                     repositoryName="scale",
                     imageManifest=manifest(s + 1 + i, config, layer),
                     imageTag=f"new{i}",

@@ -22,11 +22,18 @@ point, so installing ecr-mock is enough. Fixtures:
 ``ecr_login``
     :class:`EcrLogin` (registry ``HOST:PORT``, username ``AWS``, password) for the live server,
     valid for the default account and region.
+``ecr_scan_findings``
+    A function ``set(repository, findings, digest=None)`` fixing the scan findings of a
+    repository (or one image) in the default registry; ``findings=None`` restores the built-in
+    deterministic ones.
+``ecr_events``
+    The backend's event log (``.all()``, ``.of_type("ECR Image Action")``): EventBridge-shaped
+    records of pushes, deletes, scans and lifecycle actions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
@@ -145,3 +152,24 @@ def ecr_login(ecr_server: EcrMockServer, ecr_backend: Backend) -> EcrLogin:
     principal = ecr_backend.principal_for_key(None)
     token = ecr_backend.tokens.issue(principal, account, region)
     return EcrLogin(ecr_server.endpoint, "AWS", token.password)
+
+
+@pytest.fixture
+def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
+    """``set(repository, findings, digest=None)``: fix scan findings in the default registry."""
+    from ecr_mock.core.scanning import set_scan_findings
+
+    def set_findings(
+        repository: str,
+        findings: Sequence[Mapping[str, Any]] | None,
+        digest: str | None = None,
+    ) -> None:
+        set_scan_findings(ecr_backend, repository, findings, digest=digest)
+
+    return set_findings
+
+
+@pytest.fixture
+def ecr_events(ecr_backend: Backend) -> Any:
+    """The backend's EventLog of EventBridge-shaped ECR events."""
+    return ecr_backend.events

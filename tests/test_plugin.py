@@ -316,3 +316,41 @@ def test_installed_entry_point_loads_the_plugin_module() -> None:
     module = entry.load()
     assert module.__name__ == PLUGIN_MODULE
     assert callable(module.ecr_client)
+
+
+def test_scan_findings_and_events_fixtures(inner: pytest.Pytester, plugin_args: list[str]) -> None:
+    inner.makepyfile(
+        """
+        import hashlib, json
+
+        def push(client, backend):
+            from ecr_mock.core.blobs import Blob
+            reg = backend.registry()
+            repo = backend.get_repository(reg, "scanned")
+            config, layer = Blob.from_bytes(b'{"os":"linux"}'), Blob.from_bytes(b"layer")
+            backend.store_blob(reg, repo, config)
+            backend.store_blob(reg, repo, layer)
+            manifest = json.dumps({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                           "digest": config.digest, "size": config.size},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                            "digest": layer.digest, "size": layer.size}],
+            })
+            client.put_image(repositoryName="scanned", imageManifest=manifest, imageTag="v1")
+
+        def test_findings(ecr_client, ecr_backend, ecr_scan_findings, ecr_events):
+            ecr_client.create_repository(repositoryName="scanned")
+            ecr_scan_findings("scanned", [{"name": "CVE-2099-0001", "severity": "CRITICAL"}])
+            push(ecr_client, ecr_backend)
+            ecr_client.start_image_scan(repositoryName="scanned", imageId={"imageTag": "v1"})
+            found = ecr_client.describe_image_scan_findings(
+                repositoryName="scanned", imageId={"imageTag": "v1"})
+            names = [f["name"] for f in found["imageScanFindings"]["findings"]]
+            assert names == ["CVE-2099-0001"]
+            pushes = ecr_events.of_type("ECR Image Action")
+            assert [e["detail"]["action-type"] for e in pushes] == ["PUSH"]
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)
