@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="address clients reach the server at, used in repositoryUri and proxyEndpoint",
     )
     serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--strict-credentials",
+        action="store_true",
+        help="refuse access keys no identity was created for (UnrecognizedClientException), "
+        "instead of treating them as the root of --account-id",
+    )
     return parser
 
 
@@ -88,6 +94,7 @@ def serve(args: argparse.Namespace) -> int:
     from ecr_mock.server import EcrMockServer
 
     backend = Backend(args.account_id, args.region)
+    backend.strict_credentials = args.strict_credentials
     for key, account in args.access_key:
         backend.add_access_key(key, account)
     server = EcrMockServer(
@@ -96,6 +103,7 @@ def serve(args: argparse.Namespace) -> int:
         args.port,
         public_endpoint=args.public_endpoint,
         log_requests=args.log_requests,
+        apply_lifecycle=True,
     )
     try:
         server.start()

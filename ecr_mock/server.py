@@ -88,6 +88,8 @@ class EcrMockApp:
         backend = self.backend
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/ecr-mock/findings/"):
+            return _findings(backend, environ, start_response)
         if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
@@ -102,6 +104,25 @@ class EcrMockApp:
             {"message": f"ecr-mock serves POST / (ECR API), /v2/ (registry); not {method} {path}"},
             method == "HEAD",
         )
+
+
+def _findings(
+    backend: Backend, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """The test-control endpoint that fixes scan findings (see ``ecr_mock.control``)."""
+    from ecr_mock.control import handle_findings_request
+
+    length = _content_length(environ.get("CONTENT_LENGTH")) or 0
+    body = environ["wsgi.input"].read(min(length, _API_BODY_LIMIT)) if length else b""
+    status, payload = handle_findings_request(
+        backend, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO") or "/", body
+    )
+    reasons = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
+    start_response(
+        f"{status} {reasons.get(status, 'Method Not Allowed')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
 
 
 def _api_app(backend: Backend) -> WSGIApplication:
@@ -370,6 +391,8 @@ class EcrMockServer:
 
     ``port=0`` picks a free ephemeral port; read the real one from :attr:`port` after
     :meth:`start`. Works as a context manager; starting twice and stopping twice are harmless.
+    With ``apply_lifecycle`` (the default for ``ecr-mock serve``) the served backend applies its
+    lifecycle policies in the background every minute, besides on each request once due.
     """
 
     def __init__(
@@ -380,8 +403,10 @@ class EcrMockServer:
         *,
         public_endpoint: str | None = None,
         log_requests: bool = False,
+        apply_lifecycle: bool = False,
     ) -> None:
         self._app = EcrMockApp(backend or Backend())
+        self._apply_lifecycle = apply_lifecycle
         self._host = host
         self._requested_port = port
         self._public_endpoint = public_endpoint
@@ -413,10 +438,14 @@ class EcrMockServer:
     def _attach(self) -> None:
         self._saved_endpoint = self._app.backend.public_endpoint
         self._app.backend.public_endpoint = self.endpoint
+        if self._apply_lifecycle:
+            self._app.backend.lifecycle.start()
 
     def _detach(self) -> None:
         self._app.backend.public_endpoint = self._saved_endpoint
         self._saved_endpoint = None
+        if self._apply_lifecycle:
+            self._app.backend.lifecycle.stop()
 
     # ----- lifecycle ----------------------------------------------------------------------
 

@@ -257,12 +257,24 @@ def test_create_repository_with_bad_tag_raises_invalid_tag_parameter(
     assert error(exc)[0] == "InvalidTagParameterException"
 
 
-def test_create_repository_in_another_registry_is_read_with_its_registry_id(client: Any) -> None:
-    repo = client.create_repository(registryId=OTHER_ACCOUNT, repositoryName="shared")["repository"]
+def test_create_repository_in_another_account_needs_that_accounts_credentials(
+    backend: Backend, client: Any
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        client.create_repository(registryId=OTHER_ACCOUNT, repositoryName="shared")
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    backend.add_access_key("AKIAOTHERACCOUNT0001", OTHER_ACCOUNT)
+    other = boto3.client(
+        "ecr",
+        region_name=REGION,
+        aws_access_key_id="AKIAOTHERACCOUNT0001",
+        aws_secret_access_key="secret",
+    )
+    repo = other.create_repository(repositoryName="shared")["repository"]
     assert repo["registryId"] == OTHER_ACCOUNT
     assert repo["repositoryArn"] == f"arn:aws:ecr:{REGION}:{OTHER_ACCOUNT}:repository/shared"
     assert client.describe_repositories()["repositories"] == []
-    found = client.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"]
+    found = other.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"]
     assert [r["repositoryName"] for r in found] == ["shared"]
 
 

@@ -137,12 +137,26 @@ def test_arn_of_missing_repository_raises_not_found(client: Any) -> None:
     assert error(exc)[0] == "RepositoryNotFoundException"
 
 
-def test_tags_are_shown_for_the_repository_of_another_account(
-    backend: Backend, client: Any
-) -> None:
+def test_tags_of_another_accounts_repository_need_its_policy(backend: Backend, client: Any) -> None:
     other = "210987654321"
-    backend.create_repository(backend.registry(other, REGION), "shared", tags={"x": "y"})
+    reg = backend.registry(other, REGION)
+    repo = backend.create_repository(reg, "shared", tags={"x": "y"})
     arn = f"arn:aws:ecr:{REGION}:{other}:repository/shared"
+    with pytest.raises(ClientError) as exc:
+        tags_of(client, arn)
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    repo.policy_text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "ecr:ListTagsForResource",
+                }
+            ],
+        }
+    )
     assert tags_of(client, arn) == {"x": "y"}
 
 
