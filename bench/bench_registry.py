@@ -132,6 +132,7 @@ def peak_rss_mib(pid: int) -> float:
 def start_reference(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The distribution registry on a free loopback port."""
     port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
     config = work / "registry.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"

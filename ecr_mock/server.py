@@ -202,6 +202,9 @@ class _HTTPServer(ThreadedWSGIServer):
         """
         try:
             request.settimeout(IDLE_TIMEOUT)
+            # Small answers are written in pieces (status line, headers, body): without
+            # TCP_NODELAY each piece can wait for the client's delayed ACK (about 40 ms).
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             first = request.recv(1, socket.MSG_PEEK)
         except OSError:
             return
