@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.ecr_api import operations as _operations  # noqa: F401  (registers handlers)
+from ecr_mock.ecr_api import operations as _operations  # noqa: F401  (loads handlers on demand)
 from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
 
 if TYPE_CHECKING:

@@ -29,6 +29,8 @@ Result = dict[str, Any]
 Handler = Callable[["Context", Params], Result]
 OPERATIONS: dict[str, Handler] = {}
 T = TypeVar("T")
+MAX_OFFSET = 2**31 - 1
+"""The largest position a ``nextToken`` may hold (a forged larger one is an invalid token)."""
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:
@@ -121,11 +123,13 @@ def handle(
     """
     name = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
     handler = OPERATIONS.get(name)
+    if handler is None and _load_operation(name):
+        handler = OPERATIONS.get(name)
     if handler is None:
         return 400, error_body("UnknownOperationException", f"Unknown operation {target!r}")
     try:
         params = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return 400, error_body("SerializationException", "Request body is not valid JSON")
     if not isinstance(params, dict):
         return 400, error_body("SerializationException", "Start of list found where not expected.")
@@ -150,6 +154,12 @@ def handle(
             return 400, error_body(code, message)
         return 500, error_body("ServerException", f"Internal error: {type(exc).__name__}: {exc}")
     return 200, json.dumps(result, default=_encode).encode()
+
+
+def _load_operation(name: str) -> bool:
+    from ecr_mock.ecr_api.operations import load
+
+    return load(name)
 
 
 # ----- pagination ------------------------------------------------------------------------------
@@ -199,7 +209,7 @@ def decode_token(token: Any) -> int:
         raise InvalidParameter(
             "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'"
         ) from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameter(
             "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'"
         )
