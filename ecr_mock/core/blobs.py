@@ -56,6 +56,11 @@ class Blob:
             pos += len(chunk)
             yield chunk
 
+    def body(self, start: int = 0, end: int | None = None) -> BlobBody:
+        """The bytes ``[start, end)`` as a response body a server may send with sendfile."""
+        stop = self.size if end is None else min(end, self.size)
+        return BlobBody(self, start, max(stop, start))
+
     def read(self) -> bytes:
         """All the bytes (for small blobs such as configs)."""
         if self._data is not None:
@@ -68,6 +73,27 @@ class Blob:
         return self._data is not None
 
 
+class BlobBody:
+    """An iterable over part of a blob that can also name its file span for zero-copy sends."""
+
+    __slots__ = ("blob", "start", "stop")
+
+    def __init__(self, blob: Blob, start: int, stop: int) -> None:
+        self.blob = blob
+        self.start = start
+        self.stop = stop
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.blob.iter_bytes(self.start, self.stop)
+
+    def file_range(self) -> tuple[int, int, int] | None:
+        """(file descriptor, offset, count) when the bytes live in a file, else None."""
+        file = self.blob._file
+        if self.blob._data is not None or file is None:
+            return None
+        return file.fileno(), self.start, self.stop - self.start
+
+
 @dataclass
 class UploadSession:
     """An upload in progress: shared by the layer API (``uploadId``) and ``/v2/`` uploads."""
@@ -78,6 +104,8 @@ class UploadSession:
     size: int = 0
     parts: int = 0
     last_part_size: int | None = None
+    # Size of a part under 5 MiB that another part followed; CompleteLayerUpload refuses it.
+    small_part_size: int | None = None
     _hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
     _spool: IO[bytes] = field(
         default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPILL_BYTES)  # noqa: SIM115

@@ -251,7 +251,7 @@ def _blob_response(request: Request, blob: Blob) -> Response:
             start, stop = bounds
             status = 206
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
-    body: Iterable[bytes] = blob.iter_bytes(start, stop)
+    body: Iterable[bytes] = blob.body(start, stop)
     response = Response(
         body,
         status=status,
