@@ -521,14 +521,14 @@ class Backend:
                     reg.account,
                     last_valid,
                 )
-            previous = session.last_part_size
-            if previous is not None and previous < MIN_PART_BYTES:
-                raise LayerPartTooSmall(
-                    f"The layer part of size {previous} bytes is smaller than the minimum of "
-                    f"{MIN_PART_BYTES} bytes: only the last part may be smaller"
-                )
             if session.parts >= MAX_PARTS:
                 raise LimitExceeded(f"An upload can have at most {MAX_PARTS} parts")
+            # Like S3 multipart, a too small part is refused at completion: the model lists
+            # LayerPartTooSmallException for CompleteLayerUpload only.
+            previous = session.last_part_size
+            small = previous is not None and previous < MIN_PART_BYTES
+            if small and session.small_part_size is None:
+                session.small_part_size = previous
             session.append(data)
             session.parts += 1
             session.last_part_size = len(data)
@@ -542,6 +542,11 @@ class Backend:
         with session.lock:
             if session.size == 0:
                 raise EmptyUpload(upload_id, repo.name, reg.account)
+            if session.small_part_size is not None:
+                raise LayerPartTooSmall(
+                    f"The layer part of size {session.small_part_size} bytes is smaller than "
+                    f"the minimum of {MIN_PART_BYTES} bytes: only the last part may be smaller"
+                )
             digest = digests[0] if digests else ""
             if not is_digest(digest):
                 raise InvalidLayer(

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from ecr_mock.core.errors import (
     EcrError,
     InvalidParameter,
+    InvalidTagParameter,
     LimitExceeded,
     RepositoryAlreadyExists,
+    TooManyTags,
 )
 from ecr_mock.core.lifecycle import parse_lifecycle_policy
 from ecr_mock.core.models import MUTABLE, Registry, Repository
@@ -164,7 +166,12 @@ def _check_settings(backend: Backend, settings: TemplateSettings) -> None:
             settings.tag_mutability or MUTABLE, settings.mutability_exclusions
         )
     if settings.resource_tags is not None:
-        backend.check_resource_tags(settings.resource_tags)
+        # The template operations model neither InvalidTagParameterException nor
+        # TooManyTagsException: a bad tag is an InvalidParameterException at 'resourceTags'.
+        try:
+            backend.check_resource_tags(settings.resource_tags)
+        except (InvalidTagParameter, TooManyTags) as exc:
+            raise _invalid("resourceTags", exc.message) from None
     if settings.repository_policy:
         if len(settings.repository_policy) > MAX_POLICY_CHARS:
             raise _invalid(

@@ -33,7 +33,8 @@
 #   length limits apply to the decoded size, computed from the text without decoding it, and
 #   the handler that decodes them reports bad base64.
 # * ECR rules the model does not carry: a resource tag key is 1-128 characters and a value at
-#   most 256 (``InvalidTagParameterException``), checked once the model constraints pass.
+#   most 256 (``InvalidTagParameterException``, or ``InvalidParameterException`` where the
+#   operation does not model it), checked once the model constraints pass.
 #   The tag count limit (50) depends on existing tags and is left to the domain.
 #
 # The model is read straight from botocore's data directory (gzip + json, ~3 ms, without
@@ -276,7 +277,12 @@ class _Compiler:
         report = _validation_exception if "ValidationException" in errors else _invalid_parameter
         input_ref = spec.get("input")
         check = self._container(input_ref["shape"]) if input_ref else None
-        rules = self._rules(input_ref["shape"]) if input_ref else ()
+        tag_code = (
+            "InvalidTagParameterException"
+            if "InvalidTagParameterException" in errors
+            else "InvalidParameterException"
+        )
+        rules = self._rules(input_ref["shape"], tag_code) if input_ref else ()
 
         def validate(params: Any) -> None:
             if params is None:
@@ -453,7 +459,7 @@ class _Compiler:
 
     # -- ECR rules the model does not carry
 
-    def _rules(self, input_shape: str) -> tuple[_Rule, ...]:
+    def _rules(self, input_shape: str, tag_code: str) -> tuple[_Rule, ...]:
         members = self._shapes[input_shape].get("members", {})
         tag_members = tuple(
             name for name, ref in members.items() if ref["shape"] in ("TagList", "Tags")
@@ -472,9 +478,9 @@ class _Compiler:
                     continue
                 for key, value in pairs:
                     if isinstance(key, str) and not 1 <= len(key) <= _TAG_KEY_MAX:
-                        raise ValidationError("InvalidTagParameterException", _TAG_MESSAGE)
+                        raise ValidationError(tag_code, _TAG_MESSAGE)
                     if isinstance(value, str) and len(value) > _TAG_VALUE_MAX:
-                        raise ValidationError("InvalidTagParameterException", _TAG_MESSAGE)
+                        raise ValidationError(tag_code, _TAG_MESSAGE)
 
         return (tags_rule,)
 

@@ -143,11 +143,15 @@ def test_part_whose_range_does_not_match_its_bytes_raises_invalid_layer_part(
     assert error_code(exc) == "InvalidLayerPartException"
 
 
-def test_part_after_a_part_smaller_than_5_mib_raises_layer_part_too_small(client: Any) -> None:
+def test_completing_after_a_part_smaller_than_5_mib_raises_layer_part_too_small(
+    client: Any,
+) -> None:
+    # The model lists LayerPartTooSmallException for CompleteLayerUpload only (S3 multipart).
     upload_id = start(client)
     part(client, upload_id, 0, b"tiny")
+    assert part(client, upload_id, 4, b"more")["lastByteReceived"] == 7
     with pytest.raises(ClientError) as exc:
-        part(client, upload_id, 4, b"more")
+        complete(client, upload_id, sha256(b"tinymore"))
     assert error_code(exc) == "LayerPartTooSmallException"
 
 

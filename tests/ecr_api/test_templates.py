@@ -153,7 +153,7 @@ def test_delete_returns_the_template_and_removes_it(ecr: Any) -> None:
             },
             "InvalidParameterException",
         ),
-        ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidTagParameterException"),
+        ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidParameterException"),
     ],
 )
 def test_invalid_templates_are_refused(ecr: Any, overrides: dict[str, Any], expected: str) -> None:

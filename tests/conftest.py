@@ -1,0 +1,65 @@
+"""Suite-wide checks: every ECR API answer any test gets must fit botocore's ECR model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import ecr_mock.ecr_api.app
+import ecr_mock.ecr_api.dispatch
+import ecr_mock.intercept.botocore_hook
+from tests.ecr_api.model_check import check_error, check_output
+
+_ORIGINAL_HANDLE = ecr_mock.ecr_api.dispatch.handle
+_PATCHED_MODULES = (
+    "ecr_mock.ecr_api.dispatch",
+    "ecr_mock.intercept.botocore_hook",
+    "ecr_mock.ecr_api.app",
+)
+
+
+def _answer_problems(target: str, status: int, payload: bytes) -> list[str]:
+    prefix = ecr_mock.ecr_api.dispatch.TARGET_PREFIX
+    name = target[len(prefix) :] if target.startswith(prefix) else ""
+    try:
+        doc = json.loads(payload or b"{}")
+    except ValueError:
+        return [f"{name or target!r} $: answer is not JSON: {payload[:80]!r}"]
+    if status == 200:
+        problems = check_output(name, doc)
+    elif not isinstance(doc, dict) or not isinstance(doc.get("__type"), str):
+        problems = [f"$: error answer (status {status}) without __type: {doc!r:.120}"]
+    else:
+        problems = check_error(name, doc["__type"], doc)
+    return [f"{name or target!r} {problem}" for problem in problems]
+
+
+def _modules_holding_handle() -> list[str]:
+    names = set(_PATCHED_MODULES)
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("tests.") and getattr(module, "handle", None) is _ORIGINAL_HANDLE:
+            names.add(module_name)
+    return sorted(names)
+
+
+@pytest.fixture(autouse=True)
+def _ecr_answers_fit_the_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail the test if any ECR API answer it got breaks botocore's ECR model."""
+    violations: list[str] = []
+
+    def checked_handle(*args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = _ORIGINAL_HANDLE(*args, **kwargs)
+        target = kwargs["target"] if "target" in kwargs else args[1]
+        violations.extend(_answer_problems(str(target), status, payload))
+        return status, payload
+
+    for module_name in _modules_holding_handle():
+        monkeypatch.setattr(sys.modules[module_name], "handle", checked_handle)
+    yield
+    if violations:
+        shown = "\n  ".join(dict.fromkeys(violations))
+        pytest.fail(f"ECR API answers break botocore's ECR model:\n  {shown}", pytrace=False)
