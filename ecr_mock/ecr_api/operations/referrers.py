@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ecr_mock.core import signing
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
-from ecr_mock.ecr_api.validation import validate_input
 
 REFERRERS_PAGE_DEFAULT = 20
 REFERRERS_PAGE_MAX = 50
@@ -14,7 +13,6 @@ REFERRERS_PAGE_MAX = 50
 def list_image_referrers(ctx: Context, params: Params) -> Result:
     """ListImageReferrers: filter by artifact types and status (default ACTIVE), paginated
     (default 20, max 50). An unknown subject has no referrers."""
-    validate_input(ctx.operation, params)
     repo = ctx.repository(params)
     subject = (params.get("subjectId") or {}).get("imageDigest", "")
     wanted = params.get("filter") or {}

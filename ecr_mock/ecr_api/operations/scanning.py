@@ -7,7 +7,6 @@ from typing import Any
 from ecr_mock.core import scanning
 from ecr_mock.core.errors import RepositoryNotFound
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
-from ecr_mock.ecr_api.validation import validate_input
 
 FINDINGS_PAGE_DEFAULT = 100
 FINDINGS_PAGE_MAX = 1000
@@ -24,7 +23,6 @@ def _image_id(params: Params, digest: str) -> dict[str, Any]:
 @operation("StartImageScan")
 def start_image_scan(ctx: Context, params: Params) -> Result:
     """StartImageScan: a basic scan, once per image per 24 hours; it completes at once."""
-    validate_input(ctx.operation, params)
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
@@ -43,7 +41,6 @@ def start_image_scan(ctx: Context, params: Params) -> Result:
 @operation("DescribeImageScanFindings")
 def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
     """DescribeImageScanFindings: the last scan's findings, paginated (default 100, max 1000)."""
-    validate_input(ctx.operation, params)
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
@@ -81,7 +78,6 @@ def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
 @operation("PutRegistryScanningConfiguration")
 def put_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
     """PutRegistryScanningConfiguration: BASIC or ENHANCED with up to two rules."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     stored = scanning.put_registry_scanning_configuration(
         ctx.backend, reg, params.get("scanType"), params.get("rules")
@@ -103,7 +99,6 @@ def get_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
 def batch_get_repository_scanning_configuration(ctx: Context, params: Params) -> Result:
     """BatchGetRepositoryScanningConfiguration: each repository's effective scanning, failures
     for repositories that do not exist."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     configurations: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
-from ecr_mock.ecr_api.validation import validate_input
 
 EXCLUSIONS_PAGE_DEFAULT = 100
 EXCLUSIONS_PAGE_MAX = 1000
@@ -12,7 +11,6 @@ EXCLUSIONS_PAGE_MAX = 1000
 @operation("GetAccountSetting")
 def get_account_setting(ctx: Context, params: Params) -> Result:
     """GetAccountSetting: the stored value, else the setting's default."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name = params["name"]
     return {"name": name, "value": ctx.backend.account_setting(reg, name)}
@@ -21,7 +19,6 @@ def get_account_setting(ctx: Context, params: Params) -> Result:
 @operation("PutAccountSetting")
 def put_account_setting(ctx: Context, params: Params) -> Result:
     """PutAccountSetting: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE or BLOB_MOUNTING."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name, value = params["name"], params["value"]
     return {"name": name, "value": ctx.backend.put_account_setting(reg, name, value)}
@@ -30,7 +27,6 @@ def put_account_setting(ctx: Context, params: Params) -> Result:
 @operation("RegisterPullTimeUpdateExclusion")
 def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """RegisterPullTimeUpdateExclusion: pulls by the principal stop updating pull times."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
     created = ctx.backend.register_pull_time_exclusion(reg, arn)
@@ -40,7 +36,6 @@ def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
 @operation("DeregisterPullTimeUpdateExclusion")
 def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """DeregisterPullTimeUpdateExclusion; ExclusionNotFoundException when not excluded."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
     ctx.backend.deregister_pull_time_exclusion(reg, arn)
@@ -50,7 +45,6 @@ def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Resul
 @operation("ListPullTimeUpdateExclusions")
 def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
     """ListPullTimeUpdateExclusions, in the order they were registered, paginated."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     page, token = paginate(
         list(reg.pull_time_update_exclusions),

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from ecr_mock.core import signing
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
-from ecr_mock.ecr_api.validation import validate_input
 
 
 @operation("PutSigningConfiguration")
 def put_signing_configuration(ctx: Context, params: Params) -> Result:
     """PutSigningConfiguration: replace the registry's signing rules."""
-    validate_input(ctx.operation, params)
     reg = ctx.backend.registry(ctx.account, ctx.region)
     stored = signing.put_signing_configuration(ctx.backend, reg, params.get("signingConfiguration"))
     return {"signingConfiguration": stored}
@@ -37,7 +35,6 @@ def delete_signing_configuration(ctx: Context, params: Params) -> Result:
 @operation("DescribeImageSigningStatus")
 def describe_image_signing_status(ctx: Context, params: Params) -> Result:
     """DescribeImageSigningStatus: one status per signing profile covering the repository."""
-    validate_input(ctx.operation, params)
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
