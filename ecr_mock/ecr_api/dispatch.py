@@ -119,7 +119,7 @@ def handle(
 ) -> tuple[int, bytes]:
     """Serve one ECR JSON 1.1 call; returns (status, JSON body). Never raises.
 
-    ``validate=False`` skips the model check for callers that already made it (boto3 does).
+    ``validate=False`` skips the model check, so tests can reach the semantic checks behind it.
     """
     name = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
     handler = OPERATIONS.get(name)
