@@ -53,7 +53,7 @@ def handle_findings_request(backend: Backend, method: str, path: str, body: byte
     if verb == "PUT":
         try:
             findings = json.loads(body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(400, "The body must be a JSON list of findings")
         if not isinstance(findings, list):
             return _error(400, "The body must be a JSON list of findings")

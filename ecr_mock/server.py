@@ -40,7 +40,6 @@ application (``wsgi.input_terminated``). Request bodies are never buffered by th
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import socket
 import ssl
@@ -95,7 +94,7 @@ class EcrMockApp:
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
-            return _api_app(backend)(_with_sized_body(environ), start_response)
+            return _api_app(backend)(environ, start_response)
         if path == "/" and method in ("GET", "HEAD"):
             return _json(start_response, "200 OK", _status_document(backend), method == "HEAD")
         return _json(
@@ -141,17 +140,6 @@ def _registry_app(backend: Backend) -> WSGIApplication:
 
         app = backend.extra.setdefault("registry_app", RegistryApp(backend))
     return cast("WSGIApplication", app)
-
-
-def _with_sized_body(environ: WSGIEnvironment) -> WSGIEnvironment:
-    """The API reads ``CONTENT_LENGTH`` bytes: give a chunked JSON body a length."""
-    if environ.get("CONTENT_LENGTH") or not environ.get("wsgi.input_terminated"):
-        return environ
-    body = environ["wsgi.input"].read(_API_BODY_LIMIT)
-    sized = dict(environ)
-    sized["CONTENT_LENGTH"] = str(len(body))
-    sized["wsgi.input"] = io.BytesIO(body)
-    return sized
 
 
 def _status_document(backend: Backend) -> dict[str, Any]:

@@ -386,7 +386,7 @@ def parse_lifecycle_policy(text: str) -> list[LifecycleRule]:
     """
     try:
         document = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise LifecyclePolicyError("Could not map policyString into LifecyclePolicy.")

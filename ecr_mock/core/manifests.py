@@ -136,7 +136,7 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
         raise ManifestInvalid("the manifest is larger than 4 MiB")
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ManifestInvalid(f"Invalid JSON syntax: {exc}") from None
     if not isinstance(doc, dict):
         raise ManifestInvalid("Invalid JSON syntax: the manifest must be a JSON object")

@@ -699,7 +699,7 @@ def parse_policy(text: str) -> Policy:
     """Parse and structurally validate a policy document (JSON text)."""
     try:
         document = json.loads(text)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RecursionError) as error:
         raise PolicyParseError(f"policy is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise PolicyParseError("policy must be a JSON object")

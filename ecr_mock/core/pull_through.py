@@ -342,7 +342,7 @@ def credentials_for(backend: Backend, rule: PullThroughRule) -> Credentials | No
         raise SecretNotFound(rule.credential_arn)
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if (
         not isinstance(doc, dict)

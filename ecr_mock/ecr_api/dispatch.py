@@ -205,7 +205,7 @@ def decode_token(token: Any) -> int:
         return 0
     try:
         offset = json.loads(base64.urlsafe_b64decode(str(token).encode()))["o"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise InvalidParameter(
             "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'"
         ) from None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import string
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
@@ -44,6 +46,7 @@ class RegistryApp:
         return is_registry_path(path)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ = _with_utf8_query(environ)
         request = Request(environ)
         try:
             self.backend.tick()
@@ -80,6 +83,30 @@ class RegistryApp:
         if error.status == 401:
             response.headers["WWW-Authenticate"] = challenge(request)
         return response
+
+
+def _with_utf8_query(environ: WSGIEnvironment) -> WSGIEnvironment:
+    """The environ with a query string that decodes as UTF-8.
+
+    Raw bytes that are not UTF-8 are percent-encoded, so such a parameter reads as the literal
+    text a client percent-encoding them would send (and then fails its own check), instead of
+    failing the whole request while werkzeug decodes it.
+    """
+    raw: str = environ.get("QUERY_STRING", "")
+    if raw.isascii():
+        return environ
+    try:
+        raw.encode("latin-1").decode("utf-8")
+        return environ
+    except UnicodeError:
+        pass
+    try:
+        data = raw.encode("latin-1")
+    except UnicodeEncodeError:  # a server that handed over decoded text, not latin-1 bytes
+        data = raw.encode("utf-8", "surrogateescape")
+    fixed = dict(environ)
+    fixed["QUERY_STRING"] = quote(data, safe=string.punctuation)
+    return fixed
 
 
 def basic_auth_headers(

@@ -7,9 +7,10 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import urlencode
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from ecr_mock.core.backend import Backend
@@ -139,9 +140,25 @@ def _content_length(request: Request) -> int | None:
     return 0
 
 
+class _RequestBody:
+    """``wsgi.input`` on which a client that disconnects mid-body raises SizeInvalid.
+
+    (werkzeug raises ClientDisconnected, a chunked body OSError/ValueError; a body cut short
+    must fail the request as SIZE_INVALID and never pass for a complete one.)
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except (ClientDisconnected, OSError, ValueError):
+            raise SizeInvalid("The request body ended before it was complete") from None
+
+
 def _input(request: Request) -> IO[bytes]:
-    stream: IO[bytes] = request.environ["wsgi.input"]
-    return stream
+    return cast("IO[bytes]", _RequestBody(request.environ["wsgi.input"]))
 
 
 def _upload_path(name: str, upload_id: str) -> str:

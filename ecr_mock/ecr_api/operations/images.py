@@ -104,7 +104,7 @@ def _require_media_type(manifest: bytes) -> None:
     """A schema 2 manifest without ``mediaType`` needs ``imageManifestMediaType`` (ECR rule)."""
     try:
         doc = json.loads(manifest)
-    except ValueError:
+    except (ValueError, RecursionError):
         return  # the core reports the syntax error
     if isinstance(doc, dict) and doc.get("schemaVersion") == 2 and "mediaType" not in doc:
         raise ManifestInvalid("Invalid JSON syntax")
