@@ -429,3 +429,40 @@ class ExclusionNotFound(EcrError):
             f"The pull time update exclusion for principal '{principal_arn}' does not exist in "
             f"the registry with id '{registry_id}'"
         )
+
+
+class ReplicationBackfillInProgress(EcrError):
+    """A replication backfill to the same destination region has not ended yet."""
+
+    code = "ReplicationBackfillInProgressException"
+
+    def __init__(self, region: str, backfill_id: str, registry_id: str) -> None:
+        super().__init__(
+            f"A replication backfill to the destination region '{region}' is already in "
+            f"progress in the registry with id '{registry_id}' (replicationBackfillId "
+            f"'{backfill_id}')"
+        )
+
+
+class ReplicationBackfillNotFound(EcrError):
+    """No replication backfill has the id in the registry."""
+
+    code = "ReplicationBackfillNotFoundException"
+
+    def __init__(self, backfill_id: str, registry_id: str) -> None:
+        super().__init__(
+            f"The replication backfill with id '{backfill_id}' does not exist in the registry "
+            f"with id '{registry_id}'"
+        )
+
+
+class ReplicationBackfillInvalidStatus(EcrError):
+    """The backfill's status does not allow the operation (stopping an ended backfill)."""
+
+    code = "ReplicationBackfillInvalidStatusException"
+
+    def __init__(self, backfill_id: str, status: str) -> None:
+        super().__init__(
+            f"The replication backfill with id '{backfill_id}' cannot be stopped because its "
+            f"status is '{status}'; only a PREPARING or IN_PROGRESS backfill can be stopped"
+        )

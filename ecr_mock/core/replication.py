@@ -309,3 +309,22 @@ def _undo(backend: Backend, repo: Repository, images: list[Image], blobs: list[s
         for digest in blobs:
             if digest not in referenced:
                 repo.blobs.discard(digest)
+
+
+def copy_image(
+    backend: Backend, repo: Repository, image: Image, tag: str | None, dest: Destination
+) -> str | None:
+    """Copy ``image`` (with ``tag``) of ``repo`` into ``dest`` now, recording its status there.
+
+    Returns the failure (``CODE: message``), or None once the copy is complete. The copy is all
+    or nothing, checks the destination's registry policy across accounts and creates a missing
+    repository from a REPLICATION creation template, as a push-triggered replication does.
+    """
+    source = backend.registry(repo.account, repo.region)
+    failure = _copy_to(backend, source, repo, image, tag, dest)
+    entry = {"region": dest.region, "registryId": dest.registry_id, "status": COMPLETE}
+    if failure is not None:
+        entry.update(status=FAILED, failureCode=failure)
+    with backend.lock:
+        image.extra.setdefault(STATUS_KEY, {})[(dest.registry_id, dest.region)] = entry
+    return failure

@@ -488,11 +488,20 @@ class _Compiler:
 # --------------------------------------------------------------------------- scalar checks
 
 
+_LINEAR_PATTERNS: dict[str, str] = {
+    r"^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$": r"^[a-z0-9*]+(?:[._\-/][a-z0-9*]+)*$",
+}
+"""Model patterns that backtrack exponentially on a near miss (30 characters take hours),
+mapped to patterns of the same language that match in linear time; messages quote the
+model's text."""
+
+
 def _string_check(shape: dict[str, Any]) -> _Scalar:
     low: int | None = shape.get("min")
     high: int | None = shape.get("max")
     pattern: str | None = shape.get("pattern")
-    matches = re.compile(pattern, re.ASCII).fullmatch if pattern is not None else None
+    compiled = _LINEAR_PATTERNS.get(pattern, pattern) if pattern is not None else None
+    matches = re.compile(compiled, re.ASCII).fullmatch if compiled is not None else None
     enum_values: list[str] | None = shape.get("enum")
     allowed = frozenset(enum_values) if enum_values is not None else None
     pattern_message = f"Member must satisfy regular expression pattern: {pattern}"

@@ -24,6 +24,7 @@ KNOWN_VALUES: dict[str, Any] = {
     "resourceArn": "arn:aws:ecr:us-east-1:123456789012:repository/completeness/repo",
     "principalArn": "arn:aws:iam::123456789012:role/completeness",
     "uploadId": "00000000-0000-0000-0000-000000000000",
+    "replicationBackfillId": "00000000-0000-0000-0000-000000000000",
     "imageDigest": "sha256:" + "0" * 64,
     "layerDigest": "sha256:" + "0" * 64,
     "imageManifest": '{"schemaVersion": 2}',

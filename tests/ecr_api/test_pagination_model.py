@@ -24,6 +24,7 @@ from tests.ecr_api.model_check import service_model
 REPO = "team/paged"
 ACCOUNT = "123456789012"
 SMALL_PAGE = 7
+BACKFILL_DESTINATION = {"region": "eu-west-1", "registryId": ACCOUNT}
 _MODEL_DIR = os.path.join(os.path.dirname(botocore.__file__), "data", "ecr", "2015-09-21")
 with open(os.path.join(_MODEL_DIR, "paginators-1.json"), encoding="utf-8") as _file:
     PAGINATORS: dict[str, dict[str, Any]] = json.load(_file)["pagination"]
@@ -127,6 +128,37 @@ def _creation_templates(client: Any, backend: Backend, count: int) -> Setup:
     return Setup({}, prefixes, lambda item: item["prefix"])
 
 
+def _finished_backfill(client: Any) -> str:
+    """Start a backfill to eu-west-1 and poll it until it ends; returns its id."""
+    backfill_id: str = client.start_replication_backfill(destination=BACKFILL_DESTINATION)[
+        "replicationBackfillId"
+    ]
+    for _ in range(5):
+        answer = client.describe_replication_backfill_results(replicationBackfillId=backfill_id)
+        if answer["status"] in ("COMPLETE", "FAILED", "STOPPED"):
+            return backfill_id
+    raise AssertionError(f"backfill {backfill_id} did not end")
+
+
+def _replicate_to_eu(client: Any) -> None:
+    client.put_replication_configuration(
+        replicationConfiguration={"rules": [{"destinations": [BACKFILL_DESTINATION]}]}
+    )
+
+
+def _backfill_results(client: Any, backend: Backend, count: int) -> Setup:
+    digests = _images(client, backend, count)  # pushed before replication is configured
+    _replicate_to_eu(client)
+    params = {"replicationBackfillId": _finished_backfill(client)}
+    return Setup(params, digests, lambda item: item["imageId"]["imageDigest"])
+
+
+def _backfills(client: Any, backend: Backend, count: int) -> Setup:
+    _replicate_to_eu(client)
+    ids = [_finished_backfill(client) for _ in range(count)]
+    return Setup({}, ids, lambda item: item["replicationBackfillId"])
+
+
 # operation -> (setup, how many items the emulator's quotas allow at most)
 SETUPS: dict[str, tuple[Callable[[Any, Backend, int], Setup], int | None]] = {
     "ListImages": (_list_images, None),
@@ -136,6 +168,8 @@ SETUPS: dict[str, tuple[Callable[[Any, Backend, int], Setup], int | None]] = {
     "GetLifecyclePolicyPreview": (_lifecycle_preview, None),
     "DescribePullThroughCacheRules": (_pull_through_rules, 50),  # 50 rules per registry
     "DescribeRepositoryCreationTemplates": (_creation_templates, 100),
+    "DescribeReplicationBackfillResults": (_backfill_results, None),
+    "ListReplicationBackfills": (_backfills, None),
 }
 
 

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from tests.ecr_api.helpers import config_blob, image_manifest, upload_layer
+from tests.ecr_api.model_check import service_model
 
 ACCOUNT = "123456789012"
 
@@ -74,10 +75,13 @@ def test_an_empty_rule_list_turns_replication_off(backend: Backend) -> None:
     assert client("us-west-2").describe_repositories()["repositories"] == []
 
 
-def test_eleven_rules_fail_model_validation(backend: Backend) -> None:
+def test_more_rules_than_the_model_allows_fail_model_validation(backend: Backend) -> None:
+    most = service_model().shape_for("ReplicationRuleList").metadata["max"]
     rule = {"destinations": [{"region": "us-west-2", "registryId": ACCOUNT}]}
     with pytest.raises(ClientError) as caught:
-        client().put_replication_configuration(replicationConfiguration={"rules": [rule] * 11})
+        client().put_replication_configuration(
+            replicationConfiguration={"rules": [rule] * (most + 1)}
+        )
     assert code(caught) == "ValidationException"
 
 

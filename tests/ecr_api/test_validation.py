@@ -27,6 +27,7 @@ KNOWN_STRINGS = {
     "RepositoryName": "team/my-repo",
     "LayerDigest": "sha256:" + "a" * 64,
     "UploadId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "ReplicationBackfillId": "0f8fad5b-d9cb-469f-a165-70867728950e",
     "PrincipalArn": "arn:aws:iam::123456789012:role/builder",
     "Prefix": "team/",
     "PullThroughCacheRuleRepositoryPrefix": "ecr-public",

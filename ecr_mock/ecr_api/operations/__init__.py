@@ -36,7 +36,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "ValidatePullThroughCacheRule",
     ),
     "referrers": ("ListImageReferrers",),
-    "replication": ("DescribeImageReplicationStatus", "PutReplicationConfiguration"),
+    "replication": (
+        "DescribeImageReplicationStatus",
+        "DescribeReplicationBackfillResults",
+        "ListReplicationBackfills",
+        "PutReplicationConfiguration",
+        "StartReplicationBackfill",
+        "StopReplicationBackfill",
+    ),
     "repositories": (
         "CreateRepository",
         "DeleteRepository",
@@ -87,6 +94,6 @@ def load(operation: str) -> bool:
 
 
 def load_all() -> None:
-    """Import every operation module (registers all 58 operations)."""
+    """Import every operation module (registers every operation of the model)."""
     for module in MODULES:
         importlib.import_module(f"{__name__}.{module}")

@@ -1,10 +1,11 @@
-"""Replication operations: PutReplicationConfiguration and DescribeImageReplicationStatus."""
+"""Replication operations: configuration, per-image replication status, and backfills."""
 
 from __future__ import annotations
 
 from ecr_mock.core import replication
+from ecr_mock.core import replication_backfill as backfill
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 
 @operation("PutReplicationConfiguration")
@@ -36,3 +37,70 @@ def describe_image_replication_status(ctx: Context, params: Params) -> Result:
         "imageId": answered,
         "replicationStatuses": replication.replication_statuses(image),
     }
+
+
+@operation("StartReplicationBackfill")
+def start_replication_backfill(ctx: Context, params: Params) -> Result:
+    """StartReplicationBackfill: a PREPARING backfill of existing images to one destination."""
+    reg = ctx.registry(params)
+    dest = params.get("destination")
+    if not isinstance(dest, dict):
+        dest = {}
+    found = backfill.start(
+        ctx.backend, reg, str(dest.get("region", "")), str(dest.get("registryId", ""))
+    )
+    summary = found.summary()
+    return {
+        "replicationBackfillId": found.backfill_id,
+        "registryId": reg.account,
+        "destination": summary["destination"],
+        "status": found.status,
+        "startedAt": found.started_at,
+    }
+
+
+@operation("StopReplicationBackfill")
+def stop_replication_backfill(ctx: Context, params: Params) -> Result:
+    """StopReplicationBackfill: stop a PREPARING or IN_PROGRESS backfill."""
+    reg = ctx.registry(params)
+    found = backfill.stop(ctx.backend, reg, str(params.get("replicationBackfillId", "")))
+    summary = found.summary()
+    return {
+        "registryId": reg.account,
+        "replicationBackfillId": found.backfill_id,
+        "destination": summary["destination"],
+        "status": found.status,
+        "startedAt": found.started_at,
+    }
+
+
+@operation("DescribeReplicationBackfillResults")
+def describe_replication_backfill_results(ctx: Context, params: Params) -> Result:
+    """DescribeReplicationBackfillResults: status, progress and (once ended) per-image results.
+
+    Each call moves an unfinished backfill one step (see ``core.replication_backfill``).
+    """
+    reg = ctx.registry(params)
+    found = backfill.get(ctx.backend, reg, str(params.get("replicationBackfillId", "")))
+    backfill.observe(ctx.backend, reg, found)
+    wanted = params.get("resultStatusFilter")
+    results = found.visible_results(wanted if isinstance(wanted, str) else None)
+    page, token = paginate(results, params, default=100, maximum=1000)
+    out: Result = {"registryId": reg.account, **found.summary()}
+    out["results"] = [item.to_api() for item in page]
+    if token is not None:
+        out["nextToken"] = token
+    return out
+
+
+@operation("ListReplicationBackfills")
+def list_replication_backfills(ctx: Context, params: Params) -> Result:
+    """ListReplicationBackfills: the registry's backfills, oldest first, each moved one step."""
+    reg = ctx.registry(params)
+    page, token = paginate(backfill.backfills(ctx.backend, reg), params, default=25, maximum=50)
+    for item in page:
+        backfill.observe(ctx.backend, reg, item)
+    out: Result = {"registryId": reg.account, "backfills": [item.summary() for item in page]}
+    if token is not None:
+        out["nextToken"] = token
+    return out
