@@ -282,7 +282,7 @@ JUNK_STRINGS = [
     "true",
     "{}",
     "[]",
-    "{\"a\":",
+    '{"a":',
     "*",
 ]
 REPOSITORY_NAMES = [
@@ -573,7 +573,9 @@ def _scalar(shape: Any, member: str) -> st.SearchStrategy[Any]:
     return junk(1)
 
 
-def value_for(shape: Any, member: str, depth: int = 0, typed: bool = True) -> st.SearchStrategy[Any]:
+def value_for(
+    shape: Any, member: str, depth: int = 0, typed: bool = True
+) -> st.SearchStrategy[Any]:
     """A value for a model shape with hostile contents; ``typed=False`` mixes in junk types."""
     kind = shape.type_name
     if depth > 5:

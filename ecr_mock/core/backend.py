@@ -412,6 +412,7 @@ class Backend:
                 image = repo.images[target]
                 if len(image.tags) > 1:
                     self._drop_tag(repo, tag)
+                    self.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
                     return image
                 digest = target
             found = repo.images.get(digest or "")
@@ -441,7 +442,9 @@ class Backend:
             if digest is None:
                 raise ImageNotFound()
             self._drop_tag(repo, tag)
-            return repo.images[digest]
+            image = repo.images[digest]
+        self.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
+        return image
 
     def delete_manifest(self, repo: Repository, digest: str) -> Image:
         """Remove an image and every tag on it (``/v2/`` manifest DELETE by digest)."""

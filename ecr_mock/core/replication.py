@@ -19,7 +19,7 @@ from ecr_mock.core.templates import REPLICATION, create_from_template
 if TYPE_CHECKING:
     from ecr_mock.core.backend import Backend
 
-MAX_RULES = 10
+MAX_RULES = 25
 MAX_DESTINATIONS = 25
 """Unique destinations across all rules of a registry (ECR service quota)."""
 MAX_FILTERS = 100
@@ -87,6 +87,11 @@ def check_rules(reg: Registry, rules: Iterable[Mapping[str, Any]]) -> list[dict[
                     raise _invalid(f"Invalid repository filter '{value}'")
                 checked.append({"filter": value, "filterType": str(kind)})
             stored["repositoryFilters"] = checked
+        delete_replication = rule.get("deleteReplication")
+        if delete_replication is not None:
+            if not isinstance(delete_replication, bool):
+                raise _invalid("deleteReplication must be a boolean")
+            stored["deleteReplication"] = delete_replication
         kept.append(stored)
     if len(kept) > MAX_RULES:
         raise _invalid(f"The replication configuration can have at most {MAX_RULES} rules")
@@ -150,7 +155,12 @@ def install(backend: Backend) -> None:
         backend.extra[_INSTALLED] = True
 
         def on_event(kind: str, detail: dict[str, Any]) -> None:
-            if kind != "image-pushed" or getattr(_local, "active", False):
+            if getattr(_local, "active", False):
+                return
+            if kind in ("image-deleted", "tag-removed"):
+                replicate_deletion(backend, detail)
+                return
+            if kind != "image-pushed":
                 return
             repo = detail.get("repository")
             image = detail.get("image")
@@ -159,6 +169,43 @@ def install(backend: Backend) -> None:
                 replicate(backend, repo, image, detail.get("tag"))
 
         backend.listeners.append(on_event)
+
+
+def deletion_destinations(reg: Registry, repository_name: str) -> list[Destination]:
+    """Destinations of the matching rules that have ``deleteReplication`` turned on."""
+    found: dict[Destination, None] = {}
+    for rule in reg.replication_rules:
+        if not rule.get("deleteReplication"):
+            continue
+        filters = rule.get("repositoryFilters")
+        if filters and not any(repository_name.startswith(f["filter"]) for f in filters):
+            continue
+        for item in rule.get("destinations") or []:
+            found[Destination(item["registryId"], item["region"])] = None
+    return list(found)
+
+
+def replicate_deletion(backend: Backend, detail: Mapping[str, Any]) -> None:
+    """Carry an image deletion or a tag removal to destinations whose rule asks for it.
+
+    Only images this registry pushed itself are followed (a replica's deletion is its own
+    registry's business), and only destination images with the same digest are touched.
+    """
+    repo, image, tag = detail.get("repository"), detail.get("image"), detail.get("tag")
+    if not isinstance(repo, Repository) or not isinstance(image, Image):
+        return
+    source = backend.registry(repo.account, repo.region)
+    for dest in deletion_destinations(source, repo.name):
+        target_reg = backend.registry(dest.registry_id, dest.region)
+        target = target_reg.repositories.get(repo.name)
+        if target is None or image.digest not in target.images:
+            continue
+        with suppressed():
+            if tag is not None:
+                if target.tags.get(tag) == image.digest:
+                    backend.untag(target, tag)
+            else:
+                backend.delete_manifest(target, image.digest)
 
 
 def replicate(

@@ -451,8 +451,7 @@ def check_scanning_configuration(
                 raise _rule_error("filter must have length between 1 and 255")
             if not _FILTER_RE.fullmatch(value):
                 raise _rule_error(
-                    f"filter '{value}' must satisfy regular expression pattern: "
-                    f"{_FILTER_PATTERN}"
+                    f"filter '{value}' must satisfy regular expression pattern: {_FILTER_PATTERN}"
                 )
             if item.get("filterType") != "WILDCARD":
                 raise _rule_error("filterType must satisfy enum value set: [WILDCARD]")

@@ -114,10 +114,42 @@ def test_a_destination_equal_to_the_source_registry_is_refused(
     assert source.replication_rules == []
 
 
-def test_more_than_ten_rules_are_refused(backend: Backend, source: Registry) -> None:
-    rules = [{"destinations": [dest(WEST)]} for _ in range(11)]
+def test_more_rules_than_the_model_allows_are_refused(backend: Backend, source: Registry) -> None:
+    configure(backend, source, *[{"destinations": [dest(WEST)]} for _ in range(25)])
+    assert len(source.replication_rules) == 25
     with pytest.raises(InvalidParameter):
-        configure(backend, source, *rules)
+        configure(backend, source, *[{"destinations": [dest(WEST)]} for _ in range(26)])
+    assert len(source.replication_rules) == 25
+
+
+# ----- delete replication ----------------------------------------------------------------------
+
+
+def test_deletions_and_tag_removals_follow_only_with_delete_replication(
+    backend: Backend, source: Registry
+) -> None:
+    configure(
+        backend,
+        source,
+        {
+            "destinations": [dest(WEST)],
+            "repositoryFilters": [{"filter": "prod", "filterType": "PREFIX_MATCH"}],
+            "deleteReplication": True,
+        },
+        {"destinations": [dest("eu-west-1")]},
+    )
+    assert source.replication_rules[0]["deleteReplication"] is True
+    image = push(backend, source, "prod/api", "v1")
+    backend.put_image(source, source.repositories["prod/api"], image.manifest, tag="stable")
+    west = backend.registry(SOURCE, WEST).repositories["prod/api"]
+    europe = backend.registry(SOURCE, "eu-west-1").repositories["prod/api"]
+    assert west.tags == {"v1": image.digest, "stable": image.digest}
+    backend.delete_image(source.repositories["prod/api"], tag="stable")
+    assert west.tags == {"v1": image.digest}
+    assert europe.tags == {"v1": image.digest, "stable": image.digest}
+    backend.delete_image(source.repositories["prod/api"], digest=image.digest)
+    assert west.images == {}
+    assert image.digest in europe.images
 
 
 def test_more_than_25_unique_destinations_are_refused(backend: Backend, source: Registry) -> None:

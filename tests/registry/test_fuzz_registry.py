@@ -140,16 +140,12 @@ def call(
     environ["QUERY_STRING"] = raw_query.decode("latin-1")
     if content_length is not None:
         environ["CONTENT_LENGTH"] = content_length
-    app_iter, status, response_headers = run_wsgi_app(
-        populated.client.app, environ, buffered=True
-    )
+    app_iter, status, response_headers = run_wsgi_app(populated.client.app, environ, buffered=True)
     body = b"".join(app_iter)
     return int(status.split()[0]), dict(response_headers), body
 
 
-def check_response(
-    status: int, headers: dict[str, str], body: bytes, method: str = "GET"
-) -> None:
+def check_response(status: int, headers: dict[str, str], body: bytes, method: str = "GET") -> None:
     assert status < 500, (status, body[:300])
     assert headers.get("Docker-Distribution-Api-Version") == "registry/2.0"
     if status >= 400 and body:
@@ -256,10 +252,14 @@ def paths(draw: st.DrawFn) -> str | bytes:
         return ("/v2/" + raw.decode("latin-1") + draw(st.sampled_from(SUFFIXES))).encode("latin-1")
     name = draw(st.one_of(st.sampled_from(NAMES), st.sampled_from(NAMES), st.text(max_size=12)))
     suffix = draw(st.sampled_from(SUFFIXES))
-    return "/v2/" + name + suffix.format(
-        ref=draw(st.one_of(st.sampled_from(REFERENCES), st.text(max_size=12))),
-        digest=draw(st.sampled_from(DIGESTS)),
-        upload=draw(st.sampled_from(UPLOAD_IDS)),
+    return (
+        "/v2/"
+        + name
+        + suffix.format(
+            ref=draw(st.one_of(st.sampled_from(REFERENCES), st.text(max_size=12))),
+            digest=draw(st.sampled_from(DIGESTS)),
+            upload=draw(st.sampled_from(UPLOAD_IDS)),
+        )
     )
 
 
@@ -512,7 +512,12 @@ def test_bad_manifests_are_refused_with_an_oci_error_and_store_nothing(
     populated = Populated()
     headers = {"Content-Type": content_type} if content_type else {}
     status = check_call(
-        populated, "PUT", f"/v2/{name}/manifests/{reference}", headers=headers, data=body, query=query
+        populated,
+        "PUT",
+        f"/v2/{name}/manifests/{reference}",
+        headers=headers,
+        data=body,
+        query=query,
     )
     assert status >= 400
 
@@ -577,7 +582,11 @@ def test_a_manifest_referencing_missing_blobs_is_refused_and_the_tag_stays() -> 
 def test_deeply_nested_manifest_json_is_manifest_invalid(body: bytes) -> None:
     populated = Populated()
     status, headers, payload = call(
-        populated, "PUT", "/v2/app/manifests/deep", data=body, headers={"Content-Type": OCI_MANIFEST}
+        populated,
+        "PUT",
+        "/v2/app/manifests/deep",
+        data=body,
+        headers={"Content-Type": OCI_MANIFEST},
     )
     check_response(status, headers, payload)
     assert json.loads(payload)["errors"][0]["code"] == "MANIFEST_INVALID"
