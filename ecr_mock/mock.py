@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -58,9 +59,10 @@ class mock_ecr:
             botocore_hook.push(self.backend)
             requests_hook.install(botocore_hook.active_backend)
             self._saved_env = _fake_credentials()
-            from ecr_mock.intercept import moto_events
+            if "moto" in sys.modules:  # forward events to moto's EventBridge only beside moto
+                from ecr_mock.intercept import moto_events
 
-            self._undo_events = moto_events.install(self.backend)
+                self._undo_events = moto_events.install(self.backend)
         self._depth += 1
         return self.backend
 

@@ -487,8 +487,27 @@ BLOBS = [
 TIMESTAMPS: list[Any] = [0, -1, 1e308, -1e308, 2**63, 1.5, "2024-01-01T00:00:00Z", "yesterday", ""]
 INTEGERS: list[Any] = [0, 1, -1, 2, 99, 100, 1000, 1001, 2**31, 2**31 - 1, -(2**31), 2**63, 10**30]
 
+UPSTREAM_URLS = [
+    "registry-1.docker.io",
+    "public.ecr.aws",
+    "ghcr.io",
+    "quay.io",
+    f"{OTHER_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+    "myregistry.azurecr.io",
+    "localhost:5000",
+    "http://127.0.0.1:1",
+    "[]",
+    "[::1",
+    "[::1]:5000",
+    "host:abc",
+    "host:99999",
+    "ftp://x.y",
+    "http://",
+    "a]b",
+]
 KEYWORD_POOLS: list[tuple[tuple[str, ...], list[Any]]] = [
     (("nexttoken",), NEXT_TOKENS),
+    (("upstreamregistryurl", "url"), UPSTREAM_URLS),
     (("repositoryname", "repository", "prefix", "ecrrepository"), REPOSITORY_NAMES),
     (("digest",), DIGESTS),
     (("imagetag", "tag"), TAGS),
@@ -732,3 +751,107 @@ def test_odd_authorization_headers_still_get_a_service_answer(header: str) -> No
         {"Authorization": header},
     )
     check_answer("DescribeRepositories", status, payload)
+
+
+# ----- patterns that used to backtrack for hours -----------------------------------------------
+
+MANY_STARS = "*a*a*a*a*a*a*a*a*a*b"
+LONG_NAME = "a" * 250
+
+
+def _ok(backend: Backend, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    status, payload = handle(backend, TARGET_PREFIX + operation, json.dumps(body).encode(), HEADERS)
+    doc = check_answer(operation, status, payload)
+    return status, doc
+
+
+def test_a_near_miss_scanning_filter_is_refused_at_once() -> None:
+    rules = [
+        {
+            "scanFrequency": "SCAN_ON_PUSH",
+            "repositoryFilters": [{"filter": "a" * 200 + "!", "filterType": "WILDCARD"}],
+        }
+    ]
+    status, doc = _ok(
+        populated_backend(),
+        "PutRegistryScanningConfiguration",
+        {"scanType": "BASIC", "rules": rules},
+    )
+    assert status == 400
+    assert doc["__type"] == "ValidationException"
+
+
+def test_many_wildcards_against_a_long_name_answer_without_backtracking() -> None:
+    backend = populated_backend()
+    _call(backend, "CreateRepository", {"repositoryName": LONG_NAME})
+    rules = [
+        {
+            "scanFrequency": "SCAN_ON_PUSH",
+            "repositoryFilters": [{"filter": MANY_STARS, "filterType": "WILDCARD"}],
+        }
+    ]
+    _call(backend, "PutRegistryScanningConfiguration", {"scanType": "BASIC", "rules": rules})
+    status, doc = _ok(
+        backend, "BatchGetRepositoryScanningConfiguration", {"repositoryNames": [LONG_NAME]}
+    )
+    assert status == 200
+    assert doc["scanningConfigurations"][0]["appliedScanFilters"] == []
+    profile = f"arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/fuzz_profile"
+    signing = {
+        "rules": [
+            {
+                "signingProfileArn": profile,
+                "repositoryFilters": [{"filter": MANY_STARS, "filterType": "WILDCARD_MATCH"}],
+            }
+        ]
+    }
+    _call(backend, "PutSigningConfiguration", {"signingConfiguration": signing})
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "stars",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "ecr:*",
+                "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{MANY_STARS}",
+                "Condition": {"StringLike": {"aws:PrincipalArn": "?" + MANY_STARS}},
+            }
+        ],
+    }
+    _call(backend, "PutRegistryPolicy", {"policyText": json.dumps(deny)})
+    status, doc = _ok(backend, "DescribeImages", {"repositoryName": LONG_NAME})
+    assert status == 200
+
+
+def test_four_wildcard_tag_patterns_against_long_tags_preview_without_backtracking() -> None:
+    backend = populated_backend()
+    long_tag = "a" * 300
+    _call(
+        backend,
+        "PutImage",
+        {"repositoryName": "app", "imageManifest": MANIFEST_B, "imageTag": long_tag},
+    )
+    policy = {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["a*a*a*a*b"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 1,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }
+    status, _ = _ok(
+        backend,
+        "StartLifecyclePolicyPreview",
+        {"repositoryName": "app", "lifecyclePolicyText": json.dumps(policy)},
+    )
+    assert status == 200
+    status, doc = _ok(backend, "GetLifecyclePolicyPreview", {"repositoryName": "app"})
+    assert status == 200
+    assert doc["previewResults"] == []

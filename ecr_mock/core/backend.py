@@ -6,10 +6,9 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from ecr_mock.core.access import IdentityProvider, resolve_principal
 from ecr_mock.core.blobs import Blob, UploadSession, new_upload
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.errors import (
@@ -41,13 +40,6 @@ from ecr_mock.core.errors import (
     TooManyTags,
     UploadNotFound,
 )
-from ecr_mock.core.events import EventLog
-from ecr_mock.core.lifecycle import LifecycleAction
-from ecr_mock.core.lifecycle_runner import (
-    LifecycleScheduler,
-    apply_lifecycle,
-    update_storage_class,
-)
 from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
 from ecr_mock.core.models import (
     IMMUTABLE,
@@ -69,10 +61,17 @@ from ecr_mock.core.names import (
     parse_repository_arn,
     registry_host,
 )
-from ecr_mock.core.policy import AuthzRequest, Policy, evaluate
-from ecr_mock.core.policy import Principal as IamPrincipal
-from ecr_mock.core.scanning import ScanOnPush
 from ecr_mock.core.tokens import TokenStore
+
+if TYPE_CHECKING:
+    from ecr_mock.core.access import IdentityProvider
+    from ecr_mock.core.events import EventLog
+    from ecr_mock.core.lifecycle import LifecycleAction
+    from ecr_mock.core.lifecycle_runner import LifecycleScheduler
+    from ecr_mock.core.policy import Policy
+
+LIFECYCLE_PERIOD = timedelta(hours=24)
+"""How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
 
 MAX_TAGS_PER_IMAGE = 1000
 MAX_IMAGES_PER_REPOSITORY = 100_000
@@ -124,11 +123,47 @@ class Backend:
         self.public_scheme = "https"
         self.listeners: list[Listener] = []
         self.extra: dict[str, Any] = {}
-        self.listeners.append(ScanOnPush(self))
-        self.events = EventLog().install(self)
+        self._events: EventLog | None = None
+        self._lifecycle: LifecycleScheduler | None = None
+        self._lifecycle_epoch = self.clock.now()
+        self._scan_on_push: Listener | None = None
+        self.listeners.append(self._on_core_event)
+
+    # ----- parts made on first use (a fresh process pays only for what it uses) --------------
+
+    @property
+    def events(self) -> EventLog:
         """ECR's EventBridge events recorded so far: ``events.all()``, ``events.of_type(...)``."""
-        self.lifecycle = LifecycleScheduler(self)
+        if self._events is None:
+            from ecr_mock.core.events import EventLog
+
+            with self.lock:
+                if self._events is None:
+                    self._events = EventLog(backend=self)
+        return self._events
+
+    @property
+    def lifecycle(self) -> LifecycleScheduler:
         """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
+        if self._lifecycle is None:
+            from ecr_mock.core.lifecycle_runner import LifecycleScheduler
+
+            with self.lock:
+                if self._lifecycle is None:
+                    scheduler = LifecycleScheduler(self, period=LIFECYCLE_PERIOD)
+                    scheduler.last_run = self._lifecycle_epoch
+                    self._lifecycle = scheduler
+        return self._lifecycle
+
+    def _on_core_event(self, kind: str, detail: dict[str, Any]) -> None:
+        """Record every core event as an ECR event, and scan new images that scan on push."""
+        self.events.on_backend_event(kind, detail)
+        if kind == "image-pushed" and detail.get("new"):
+            if self._scan_on_push is None:
+                from ecr_mock.core.scanning import ScanOnPush
+
+                self._scan_on_push = ScanOnPush(self)
+            self._scan_on_push(kind, detail)
 
     # ----- registries, identities, addresses -------------------------------------------------
 
@@ -144,6 +179,8 @@ class Backend:
     def principal_for_key(self, access_key: str | None) -> Principal:
         """The principal behind an access key: registered, known to an identity provider, else
         the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
+        from ecr_mock.core.access import resolve_principal
+
         return resolve_principal(self, access_key)
 
     def add_access_key(
@@ -186,18 +223,27 @@ class Backend:
         Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         """
+        if self._lifecycle is None:
+            now = self.clock.now()
+            if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
+                return []
         return self.lifecycle.tick()
 
     def apply_lifecycle_policies(
         self, registry: Registry | None = None, repository: Repository | None = None
     ) -> list[LifecycleAction]:
         """Apply the stored lifecycle policies now (all, one registry's or one repository's)."""
+        from ecr_mock.core.lifecycle_runner import apply_lifecycle
+
         return apply_lifecycle(self, registry, repository)
 
     def update_image_storage_class(
         self, repo: Repository, image: Image, target: str, tag: str | None = None
     ) -> Image:
         """UpdateImageStorageClass: ``ARCHIVE`` archives, ``STANDARD`` starts a 20-minute restore."""
+        from ecr_mock.core.lifecycle_runner import update_storage_class
+
+        self.lifecycle  # noqa: B018  (restores complete on the scheduler's ticks)
         return update_storage_class(self, repo, image, target, tag)
 
     # ----- repositories ------------------------------------------------------------------------
@@ -837,6 +883,9 @@ class Backend:
         SetRepositoryPolicy without ``force`` refuses such a policy: the caller could not
         replace it afterwards.
         """
+        from ecr_mock.core.policy import AuthzRequest, evaluate
+        from ecr_mock.core.policy import Principal as IamPrincipal
+
         try:
             caller = IamPrincipal.from_arn(principal.arn, tags=dict(principal.tags))
         except ValueError:

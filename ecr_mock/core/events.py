@@ -127,12 +127,13 @@ class EventLog:
     EventBridge forwarder) receive each recorded event; a failing subscriber is skipped.
     """
 
-    def __init__(self, max_events: int = MAX_EVENTS) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, backend: Backend | None = None) -> None:
         self.max_events = max_events
         self._events: list[Event] = []
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
-        self._backend: Backend | None = None
+        self._backend: Backend | None = backend
+        """Whose clock times the events (set by :meth:`install` too)."""
 
     def install(self, backend: Backend) -> EventLog:
         """Listen to ``backend`` (harmless when already listening); returns self."""

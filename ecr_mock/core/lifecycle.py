@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
+from ecr_mock.core.wildcards import wildcard_source
 
 __all__ = [
     "MAX_RULES",
@@ -411,7 +412,7 @@ def parse_lifecycle_policy(text: str) -> list[LifecycleRule]:
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+    return re.compile(wildcard_source(pattern), re.DOTALL)
 
 
 def _tags_match(rule: LifecycleRule, tags: tuple[str, ...]) -> bool:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ecr_mock.core.wildcards import wildcard_source
+
 __all__ = [
     "MANAGED_POLICIES",
     "AuthzRequest",
@@ -229,8 +231,8 @@ def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(_glob_source(pattern), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def _glob_source(pattern: str) -> str:
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+def _glob_source(pattern: str, group_prefix: str = "w") -> str:
+    return wildcard_source(pattern, question_mark=True, group_prefix=group_prefix)
 
 
 def _glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
@@ -283,13 +285,13 @@ class _Vars:
         parts: list[str] = []
         last = 0
         for match in _VARIABLE_RE.finditer(value):
-            parts.append(_glob_source(value[last : match.start()]))
+            parts.append(_glob_source(value[last : match.start()], f"w{len(parts)}_"))
             found = self._lookup(match.group(1), match.group(2))
             if found is None:
                 return None
             parts.append(re.escape(found))
             last = match.end()
-        parts.append(_glob_source(value[last:]))
+        parts.append(_glob_source(value[last:], f"w{len(parts)}_"))
         return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 

@@ -273,7 +273,13 @@ def infer_upstream_registry(url: str) -> str | None:
 
 def _check_url(url: str, upstream_registry: str | None) -> str | None:
     """Validate the URL against the registry type; returns the type to store."""
-    parts = urlsplit(url if "://" in url else f"//{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+        _ = parts.port  # ValueError for a port that is no number from 0 to 65535
+    except ValueError:  # also an unclosed or invalid ``[IPv6]`` host
+        raise UnsupportedUpstreamRegistry(
+            f"The upstream registry URL '{url}' is not valid"
+        ) from None
     if not url or any(c.isspace() for c in url) or not parts.hostname:
         raise UnsupportedUpstreamRegistry(f"The upstream registry URL '{url}' is not valid")
     if parts.scheme and parts.scheme not in ("http", "https"):

@@ -20,6 +20,7 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.manifests import DOCKER_CONFIG, OCI_CONFIG
 from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.wildcards import wildcard_fullmatch
 
 if TYPE_CHECKING:
     from ecr_mock.core.backend import Backend
@@ -386,8 +387,7 @@ def filter_matches(pattern: str, repository_name: str) -> bool:
     ``*`` the whole name must match, each ``*`` standing for zero or more characters."""
     if "*" not in pattern:
         return pattern in repository_name
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, repository_name) is not None
+    return wildcard_fullmatch(pattern, repository_name)
 
 
 def _rule_error(detail: str) -> InvalidParameter:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.errors import InvalidParameter, SigningConfigurationNotFound
 from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.wildcards import wildcard_fullmatch
 
 if TYPE_CHECKING:
     from ecr_mock.core.backend import Backend
@@ -174,8 +175,7 @@ def _copy(config: dict[str, Any]) -> dict[str, Any]:
 
 def wildcard_match(pattern: str, name: str) -> bool:
     """``WILDCARD_MATCH``: ``*`` matches any sequence of characters; the rest literally."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, name) is not None
+    return wildcard_fullmatch(pattern, name)
 
 
 def signing_profiles(reg: Registry, repo: Repository) -> list[str]:

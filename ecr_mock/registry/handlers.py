@@ -20,6 +20,7 @@ from ecr_mock.core.errors import (
     DigestInvalid,
     EcrError,
     ImageNotFound,
+    ImageTagAlreadyExists,
     RangeInvalid,
     RepositoryNotFound,
     SizeInvalid,
@@ -57,7 +58,9 @@ BLOB_MOUNTING_SETTING = "BLOB_MOUNTING"
 Handler = Callable[[RequestContext, dict[str, str]], Response]
 PublicHandler = Callable[[Backend, Request, dict[str, str]], Response]
 
-_CONTENT_RANGE_RE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
+_CONTENT_RANGE_RE = re.compile(
+    r"(?:bytes[ =])?(\d{1,20})-(\d{1,20})(?:/(?:\d{1,20}|\*))?", re.ASCII
+)
 
 
 # ----- helpers ------------------------------------------------------------------------------
@@ -536,6 +539,10 @@ def put_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     body = _read_manifest(ctx.request)
     media_type = ctx.request.headers.get("Content-Type") or None
     backend = ctx.backend
+    for tag in extra_tags:  # refuse before storing anything: no image half-tagged on failure
+        current = repo.tags.get(tag)
+        if current is not None and current != reference and repo.tag_is_immutable(tag):
+            raise ImageTagAlreadyExists(tag, repo.name)
     if by_digest:
         image = backend.put_image(
             ctx.registry, repo, body, media_type=media_type, digest=reference, idempotent=True

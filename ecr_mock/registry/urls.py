@@ -58,10 +58,10 @@ def check_download_signature(
     signature: str,
 ) -> str | None:
     """None when the signature is right and unexpired, else the reason it is refused."""
-    if not expires.isdigit():
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 20:
         return "Request is missing a valid expiry"
     expected = _signature(backend, account, region, name, digest, int(expires))
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
         return "The request signature we calculated does not match the signature you provided"
     if backend.now().timestamp() >= int(expires):
         return "Request has expired"

@@ -297,6 +297,12 @@ QUERIES = [
     "X-Ecr-Mock-Expires=99999999999999999999999&X-Ecr-Mock-Signature=x",
     "X-Ecr-Mock-Expires=١٢&X-Ecr-Mock-Signature=",
     "X-Ecr-Mock-Expires=-1",
+    "X-Ecr-Mock-Expires=99999999999&X-Ecr-Mock-Signature=%C3%BC",
+    "X-Ecr-Mock-Expires=%C2%B2&X-Ecr-Mock-Signature=x",
+    "X-Ecr-Mock-Expires=" + "9" * 5000,
+    "n=" + "9" * 5000,
+    "n=%C2%B2",
+    "n=%D9%A1",
 ]
 HEADER_VALUES: dict[str, list[str]] = {
     "Content-Range": [
@@ -310,6 +316,9 @@ HEADER_VALUES: dict[str, list[str]] = {
         "bytes=0-",
         "7-13",
         "0-6/*",
+        "0-" + "9" * 5000,
+        "\u0661-\u0662",
+        "0-6/" + "9" * 5000,
     ],
     "Range": [
         "bytes=0-0",
@@ -623,3 +632,72 @@ def test_content_length_beyond_the_body_is_size_invalid_and_drops_the_partial_up
     assert json.loads(payload)["errors"][0]["code"] == "SIZE_INVALID"
     check_unchanged(before, populated.reg)
     assert populated.reg.uploads == {}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "X-Ecr-Mock-Expires=99999999999&X-Ecr-Mock-Signature=%C3%BC",
+        "X-Ecr-Mock-Expires=%C2%B2&X-Ecr-Mock-Signature=x",
+        "X-Ecr-Mock-Expires=" + "9" * 5000 + "&X-Ecr-Mock-Signature=x",
+        "X-Ecr-Mock-Expires=1&X-Ecr-Mock-Signature=",
+        "",
+    ],
+    ids=["unicode-signature", "superscript-expiry", "5000-digit-expiry", "expired", "none"],
+)
+def test_layer_download_urls_with_junk_signatures_are_denied(query: str) -> None:
+    populated = Populated()
+    path = f"/ecr-mock/layers/{ACCOUNT}/{REGION}/app/{sha256(b'layer-a')}"
+    status, headers, body = call(populated, "GET", path, query=query, auth=False)
+    check_response(status, headers, body)
+    assert status == 403
+    assert json.loads(body)["errors"][0]["code"] == "DENIED"
+
+
+@pytest.mark.parametrize("content_range", ["0-" + "9" * 5000, "0-6/" + "9" * 5000, "7-0", "x"])
+def test_content_range_junk_is_range_invalid_and_keeps_the_upload(content_range: str) -> None:
+    populated = Populated()
+    before = snapshot(populated.reg)
+    status, headers, body = call(
+        populated,
+        "PATCH",
+        populated.upload_location,
+        data=b"more",
+        headers={"Content-Range": content_range},
+    )
+    check_response(status, headers, body)
+    assert status == 416
+    assert json.loads(body)["errors"][0]["code"] == "RANGE_INVALID"
+    assert headers["Range"] == "0-6"
+    check_unchanged(before, populated.reg)
+    assert {k: v.size for k, v in populated.reg.uploads.items()} == before[1]
+
+
+@pytest.mark.parametrize("query", [b"n=\xbd", b"last=\xff\xfe", b"digest=\x80"])
+def test_query_strings_that_are_not_utf8_get_client_errors(query: bytes) -> None:
+    populated = Populated()
+    for path in ("/v2/_catalog", "/v2/app/tags/list"):
+        check_call(populated, "GET", path, query=query)
+    assert check_call(populated, "POST", "/v2/app/blobs/uploads/", query=query) < 500
+
+
+def test_manifest_put_by_digest_with_an_immutable_extra_tag_stores_nothing() -> None:
+    populated = Populated()
+    manifest = populated.client.image_manifest("team/locked", [b"layer-new"])
+    digest = sha256(manifest)
+    before = snapshot(populated.reg)
+    status, headers, body = call(
+        populated,
+        "PUT",
+        f"/v2/team/locked/manifests/{digest}",
+        data=manifest,
+        headers={"Content-Type": OCI_MANIFEST},
+        query="tag=new&tag=v1",
+    )
+    check_response(status, headers, body)
+    assert status == 400
+    assert json.loads(body)["errors"][0]["code"] == "TAG_INVALID"
+    repo = populated.reg.repositories["team/locked"]
+    assert digest not in repo.images
+    assert "new" not in repo.tags
+    assert snapshot(populated.reg)[0][0] == before[0][0]
