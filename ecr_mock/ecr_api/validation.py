@@ -160,6 +160,18 @@ _COMPILER_LOCK = threading.Lock()
 _VALIDATORS: dict[str, Callable[[Any], None]] = {}
 
 
+def prime_model(description: Any) -> None:
+    """Use an already loaded ECR service description (e.g. the one a boto3 client holds).
+
+    Saves reading and parsing the model file again in a process that has it in memory.
+    """
+    global _COMPILER
+    if _COMPILER is None and isinstance(description, dict) and "operations" in description:
+        with _COMPILER_LOCK:
+            if _COMPILER is None:
+                _COMPILER = _Compiler(description)
+
+
 def _compiler() -> _Compiler:
     global _COMPILER
     if _COMPILER is None:

@@ -64,6 +64,8 @@ def _do_get_response(
     original = _original
     if backend is None or operation_model.service_model.service_id != "ECR":
         return original(self, request, operation_model, context)  # type: ignore[no-any-return]
+    if not _primed:
+        _prime(operation_model)
     headers = {key: _text(value) for key, value in request.headers.items()}
     body = request.body
     if hasattr(body, "read"):
@@ -94,3 +96,16 @@ def _do_get_response(
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+_primed: list[bool] = []
+
+
+def _prime(operation_model: Any) -> None:
+    """Hand the model boto3 already parsed to the validator (no second read of the file)."""
+    from ecr_mock.ecr_api.validation import prime_model
+
+    description = getattr(operation_model.service_model, "_service_description", None)
+    if description is not None:
+        prime_model(description)
+    _primed.append(True)
