@@ -41,16 +41,36 @@ print(time.perf_counter() - t)
 """
 
 
-def startup(code: str, runs: int) -> float:
-    """Median seconds of a fresh interpreter doing import + mock + client + first call."""
+FLOOR = """
+import time
+t = time.perf_counter()
+import boto3
+from botocore.stub import Stubber
+client = boto3.client("ecr", region_name="us-east-1")
+with Stubber(client) as stub:
+    stub.add_response("create_repository", {"repository": {"repositoryName": "bench"}})
+    client.create_repository(repositoryName="bench")
+print(time.perf_counter() - t)
+"""
+
+
+def run_once(code: str) -> float:
+    """Seconds a fresh interpreter reports for ``code``."""
     env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "PATH": "/usr/bin:/bin"}
-    samples = []
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def startups(runs: int) -> dict[str, float]:
+    """Median start-up seconds of ecr_mock, moto and boto3 alone, runs interleaved."""
+    samples: dict[str, list[float]] = {"ecr_mock": [], "moto": [], "floor": []}
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-        )
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        samples["ecr_mock"].append(run_once(STARTUP_ECR_MOCK))
+        samples["moto"].append(run_once(STARTUP_MOTO))
+        samples["floor"].append(run_once(FLOOR))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def manifest(i: int, config: str, layer: str) -> str:
@@ -216,8 +236,8 @@ def main() -> None:
     from ecr_mock import mock_ecr
 
     runs = 300
-    ours_start = startup(STARTUP_ECR_MOCK, 9)
-    moto_start = startup(STARTUP_MOTO, 9)
+    starts = startups(15)
+    ours_start, moto_start = starts["ecr_mock"], starts["moto"]
     with mock_ecr():
         ours = warm(boto3.client("ecr", region_name=REGION), runs)
     with mock_aws():
@@ -234,6 +254,10 @@ def main() -> None:
     print(
         f"| fresh process: import, mock, client, CreateRepository (ms) | {ours_start * 1000:.0f} "
         f"| {moto_start * 1000:.0f} | {ours_start / moto_start:.2f} |"
+    )
+    print(
+        f"| fresh process, boto3 alone answering from a canned response (ms) "
+        f"| {starts['floor'] * 1000:.0f} | | |"
     )
     for name in ours:
         print(

@@ -301,3 +301,17 @@ def test_bare_decorator_without_parentheses_serves_ecr() -> None:
         return str(client.create_repository(repositoryName="bare")["repository"]["repositoryName"])
 
     assert create() == "bare"
+
+
+def test_in_process_api_calls_load_no_http_stack_and_no_moto() -> None:
+    code = (
+        "import sys, boto3\n"
+        "from ecr_mock import mock_ecr\n"
+        "with mock_ecr():\n"
+        "    c = boto3.client('ecr', region_name='us-east-1')\n"
+        "    c.create_repository(repositoryName='light')\n"
+        "    c.describe_repositories()\n"
+        "print(sorted(m for m in ('werkzeug', 'requests', 'moto', 'flask') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -11,7 +11,6 @@ from botocore import endpoint as _endpoint
 from botocore.awsrequest import AWSResponse
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.ecr_api.app import EcrApiApp  # noqa: F401  (registers the operations)
 from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
 
 _lock = threading.RLock()
