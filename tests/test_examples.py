@@ -178,3 +178,29 @@ def test_cleanup_untagged_script_deletes_two_and_keeps_latest() -> None:
     assert [line.split()[0] for line in lines] == ["deleted", "deleted", "left"]
     assert all(re.fullmatch(rf"deleted {DIGEST}", line) for line in lines[:2])
     assert lines[2] == "left ['latest']"
+
+
+# ----- replicate_and_cache -------------------------------------------------------------------
+
+
+def test_replication_copies_the_push_and_pull_through_caches_it() -> None:
+    module = example("replicate_and_cache")
+    with mock_ecr():
+        east = boto3.client("ecr", region_name="us-east-1")
+        west = boto3.client("ecr", region_name="us-west-2")
+        digest, replica, statuses = module.replicate(east, west)
+        assert replica == digest
+        assert [(s["region"], s["status"]) for s in statuses] == [("us-west-2", "COMPLETE")]
+        status, cached, names = module.pull_through(
+            east, "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+        )
+        assert (status, cached) == (200, digest)
+        assert sorted(names) == ["mirror/prod/api", "prod/api"]
+        again = east.describe_images(repositoryName="mirror/prod/api")["imageDetails"]
+        assert [d["imageDigest"] for d in again] == [digest]
+
+
+def test_replicate_and_cache_script_runs() -> None:
+    lines = run_script("replicate_and_cache").splitlines()
+    assert lines[1] == "replication: [('us-west-2', 'COMPLETE')]"
+    assert re.fullmatch(rf"pull through mirror/: 200 {DIGEST}; repositories .*", lines[2]), lines
