@@ -364,8 +364,9 @@ class Backend:
         with self.lock:
             existing = repo.images.get(digest)
             old_digest = repo.tags.get(tag) if tag is not None else None
+            restored = existing is not None and self._restore_on_push(existing)
             if existing is not None and (tag is None or old_digest == digest):
-                if idempotent:
+                if idempotent or restored:
                     return existing
                 raise ImageAlreadyExists(digest, tag, repo.name, repo.account)
             if tag is not None and old_digest is not None and repo.tag_is_immutable(tag):
@@ -400,6 +401,15 @@ class Backend:
             {"repository": repo, "image": image, "tag": tag, "new": existing is None},
         )
         return image
+
+    def _restore_on_push(self, image: Image) -> bool:
+        """Pushing an archived image again restores it at once (ECR's documented behaviour)."""
+        if image.status != "ARCHIVED":
+            return False
+        image.storage_class = "STANDARD"
+        image.status = "ACTIVE"
+        image.last_activated_at = self.now()
+        return True
 
     def _check_references(self, reg: Registry, repo: Repository, parsed: Manifest) -> None:
         if parsed.is_index:

@@ -166,6 +166,7 @@ def apply_lifecycle(
                     backend.delete_image(repo, digest=action.digest)
                 except ImageDeleteFailure:
                     continue
+                _delete_referrers(backend, repo, action.digest)
             else:
                 if image.storage_class == ARCHIVE:
                     continue
@@ -173,6 +174,23 @@ def apply_lifecycle(
             done.append(action)
             backend.emit("lifecycle-action", {"repository": repo, "image": image, "action": action})
     return done
+
+
+def _delete_referrers(backend: Backend, repo: Repository, subject: str) -> None:
+    """Delete the artifacts that refer to an expired image (signatures, SBOMs...), as ECR does.
+
+    Referrers of referrers go too; an artifact a manifest list still references stays.
+    """
+    pending = [subject]
+    while pending:
+        for digest in sorted(repo.referrers.get(pending.pop(), ())):
+            if digest not in repo.images:
+                continue
+            try:
+                backend.delete_image(repo, digest=digest)
+            except ImageDeleteFailure:
+                continue
+            pending.append(digest)
 
 
 # --------------------------------------------------------------------------- archive and restore

@@ -51,7 +51,7 @@ ERROR_TABLE: dict[type[EcrError], tuple[str, int]] = {
     LayersNotFound: ("BLOB_UPLOAD_UNKNOWN", 404),
     ReferencedImagesNotFound: ("MANIFEST_BLOB_UNKNOWN", 400),
     ImageTagAlreadyExists: ("TAG_INVALID", 400),
-    ImageArchived: ("DENIED", 403),
+    ImageArchived: ("MANIFEST_UNKNOWN", 404),  # AWS: pulls of archived images fail with 404
     AccessDenied: ("DENIED", 403),
     TokenExpired: ("DENIED", 403),
     Unauthenticated: ("UNAUTHORIZED", 401),

@@ -271,8 +271,23 @@ def test_archived_image_cannot_be_pulled_through_the_registry(world: World) -> N
         base_url=f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
     )
 
-    assert response.status_code in (403, 404)
+    assert response.status_code == 404
+    assert response.json["errors"][0]["code"] == "MANIFEST_UNKNOWN"
     assert image.last_pulled_at is None
+
+
+def test_pushing_an_archived_image_again_restores_it_at_once(world: World) -> None:
+    image = world.push("cold", tag="cold")
+    world.backend.update_image_storage_class(world.repo, image, "ARCHIVE")
+    world.clock.advance(hours=1)
+
+    again = world.backend.put_image(world.reg, world.repo, image.manifest, tag="cold")
+
+    assert again is image
+    assert (image.storage_class, image.status) == ("STANDARD", "ACTIVE")
+    assert image.last_activated_at == world.clock.now()
+    world.backend.record_pull(world.repo, image)
+    assert image.last_pulled_at == world.clock.now()
 
 
 # --------------------------------------------------------------------------- archive / restore
@@ -426,3 +441,52 @@ def test_started_scheduler_applies_policies_in_real_time_and_stops(world: World)
 
     assert not scheduler.running
     assert world.repo.images == {}
+
+
+def test_expiring_an_image_deletes_the_artifacts_that_refer_to_it(world: World) -> None:
+    def refer(subject: Image, name: str) -> Image:
+        empty = Blob.from_bytes(b"{}")
+        payload = Blob.from_bytes(name.encode())
+        for blob in (empty, payload):
+            world.backend.store_blob(world.reg, world.repo, blob)
+        doc = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.cncf.notary.signature",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": empty.digest,
+                "size": empty.size,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/octet-stream",
+                    "digest": payload.digest,
+                    "size": payload.size,
+                }
+            ],
+            "subject": {
+                "mediaType": OCI_MANIFEST,
+                "digest": subject.digest,
+                "size": len(subject.manifest),
+            },
+        }
+        return world.backend.put_image(
+            world.reg, world.repo, json.dumps(doc).encode(), tag=f"{name}-tag"
+        )
+
+    old = world.push("old")
+    signature = refer(old, "signature")
+    countersigned = refer(signature, "countersignature")
+    kept = world.push("kept", tag="v1")
+    unrelated = refer(kept, "kept-signature")
+    world.repo.lifecycle_policy_text = policy(rule(1, "untagged", "sinceImagePushed", 5))
+    world.clock.advance(days=6)
+
+    actions = apply_lifecycle(world.backend)
+
+    assert [a.digest for a in actions] == [old.digest]
+    assert set(world.repo.images) == {kept.digest, unrelated.digest}
+    assert signature.digest not in world.repo.images
+    assert countersigned.digest not in world.repo.images
+    assert world.repo.referrers == {kept.digest: {unrelated.digest}}
