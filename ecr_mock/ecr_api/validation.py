@@ -172,6 +172,18 @@ def prime_model(description: Any) -> None:
                 _COMPILER = _Compiler(description)
 
 
+def output_members(operation: str) -> tuple[str, ...]:
+    """The member names of ``operation``'s output shape, in model order."""
+    compiler = _compiler()
+    output = compiler.operation_model(operation).get("output", {}).get("shape")
+    return compiler.shape_members(output) if output else ()
+
+
+def shape_members(shape: str) -> tuple[str, ...]:
+    """The member names of structure ``shape``, in model order."""
+    return _compiler().shape_members(shape)
+
+
 def _compiler() -> _Compiler:
     global _COMPILER
     if _COMPILER is None:
@@ -257,6 +269,23 @@ def _invalid_parameter(violations: list[_Violation]) -> ValidationError:
 # --------------------------------------------------------------------------- compiling
 
 
+def _item_problems(
+    item: Any,
+    scalar: _Scalar | None,
+    container: _Check | None,
+    path: str,
+    out: list[_Violation],
+) -> tuple[str, ...]:
+    """Problems of one list or map item of scalar type; a structured item reports into ``out``."""
+    if item is None:
+        return (_NOT_NULL,)
+    if scalar is not None:
+        return scalar(item)
+    if container is not None:
+        container(item, path, out)
+    return ()
+
+
 class _Compiler:
     """Turns model shapes into cached check functions."""
 
@@ -266,6 +295,15 @@ class _Compiler:
         self._scalars: dict[str, _Scalar] = {}
         self._containers: dict[str, _Check] = {}
         self._lock = threading.Lock()
+
+    def operation_model(self, name: str) -> dict[str, Any]:
+        """The raw model of operation ``name``."""
+        found: dict[str, Any] = self._operations[name]
+        return found
+
+    def shape_members(self, name: str) -> tuple[str, ...]:
+        """Member names of structure shape ``name``."""
+        return tuple(self._shapes[name].get("members", {}))
 
     def operation(self, name: str) -> Callable[[Any], None]:
         with self._lock:
@@ -412,17 +450,8 @@ class _Compiler:
                 out.append((path, value, problem))
             bad: list[str] = []
             for index, item in enumerate(value, 1):
-                if item is None:
-                    problems: tuple[str, ...] = (_NOT_NULL,)
-                elif scalar is not None:
-                    problems = scalar(item)
-                else:
-                    if container is not None:
-                        container(item, f"{path}.{index}.member", out)
-                    continue
-                for problem in problems:
-                    if problem not in bad:
-                        bad.append(problem)
+                problems = _item_problems(item, scalar, container, f"{path}.{index}.member", out)
+                bad.extend(p for p in problems if p not in bad)
             if bad:
                 out.append((path, value, f"Member must satisfy constraint: [{', '.join(bad)}]"))
 
@@ -447,17 +476,8 @@ class _Compiler:
                 for problem in key_check(key):
                     if problem not in bad_keys:
                         bad_keys.append(problem)
-                if item is None:
-                    problems: tuple[str, ...] = (_NOT_NULL,)
-                elif scalar is not None:
-                    problems = scalar(item)
-                else:
-                    if container is not None:
-                        container(item, f"{path}.{key}", out)
-                    continue
-                for problem in problems:
-                    if problem not in bad_values:
-                        bad_values.append(problem)
+                problems = _item_problems(item, scalar, container, f"{path}.{key}", out)
+                bad_values.extend(p for p in problems if p not in bad_values)
             if bad_keys:
                 out.append(
                     (path, value, f"Map keys must satisfy constraint: [{', '.join(bad_keys)}]")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ecr_mock.core import pull_through
 from ecr_mock.core.models import Registry
 from ecr_mock.core.pull_through import PullThroughRule
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.validation import output_members, shape_members
 from ecr_mock.intercept import upstream_http
 
 
-def _rule_json(rule: PullThroughRule, registry_id: str, *keys: str) -> dict[str, Any]:
-    """The rule's members named in ``keys`` (the shapes differ per operation)."""
+def _rule_json(rule: PullThroughRule, registry_id: str, keys: Iterable[str]) -> dict[str, Any]:
+    """The rule's members that the model's shape ``keys`` name (they differ per operation)."""
     values: dict[str, Any] = {
         "ecrRepositoryPrefix": rule.prefix,
         "upstreamRegistryUrl": rule.upstream_url,
@@ -25,6 +27,11 @@ def _rule_json(rule: PullThroughRule, registry_id: str, *keys: str) -> dict[str,
         "updatedAt": rule.updated_at,
     }
     return {key: values[key] for key in keys if values.get(key) is not None}
+
+
+def _answer(ctx: Context, rule: PullThroughRule, registry_id: str) -> dict[str, Any]:
+    """The rule as the calling operation's output shape has it."""
+    return _rule_json(rule, registry_id, output_members(ctx.operation))
 
 
 def _registry(ctx: Context, params: Params) -> Registry:
@@ -46,18 +53,7 @@ def create_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
         custom_role_arn=params.get("customRoleArn"),
         upstream_prefix=params.get("upstreamRepositoryPrefix"),
     )
-    return _rule_json(
-        rule,
-        reg.account,
-        "ecrRepositoryPrefix",
-        "upstreamRegistryUrl",
-        "createdAt",
-        "registryId",
-        "upstreamRegistry",
-        "credentialArn",
-        "customRoleArn",
-        "upstreamRepositoryPrefix",
-    )
+    return _answer(ctx, rule, reg.account)
 
 
 @operation("DescribePullThroughCacheRules")
@@ -68,20 +64,7 @@ def describe_pull_through_cache_rules(ctx: Context, params: Params) -> Result:
     page, token = paginate(found, params, default=100, maximum=1000)
     result: Result = {
         "pullThroughCacheRules": [
-            _rule_json(
-                rule,
-                reg.account,
-                "ecrRepositoryPrefix",
-                "upstreamRegistryUrl",
-                "createdAt",
-                "registryId",
-                "credentialArn",
-                "customRoleArn",
-                "upstreamRepositoryPrefix",
-                "upstreamRegistry",
-                "updatedAt",
-            )
-            for rule in page
+            _rule_json(rule, reg.account, shape_members("PullThroughCacheRule")) for rule in page
         ]
     }
     if token:
@@ -100,16 +83,7 @@ def update_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
         credential_arn=params.get("credentialArn"),
         custom_role_arn=params.get("customRoleArn"),
     )
-    return _rule_json(
-        rule,
-        reg.account,
-        "ecrRepositoryPrefix",
-        "registryId",
-        "updatedAt",
-        "credentialArn",
-        "customRoleArn",
-        "upstreamRepositoryPrefix",
-    )
+    return _answer(ctx, rule, reg.account)
 
 
 @operation("DeletePullThroughCacheRule")
@@ -117,17 +91,7 @@ def delete_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     """DeletePullThroughCacheRule (repositories already cached stay)."""
     reg = _registry(ctx, params)
     rule = pull_through.delete_rule(ctx.backend, reg, params["ecrRepositoryPrefix"])
-    return _rule_json(
-        rule,
-        reg.account,
-        "ecrRepositoryPrefix",
-        "upstreamRegistryUrl",
-        "createdAt",
-        "registryId",
-        "credentialArn",
-        "customRoleArn",
-        "upstreamRepositoryPrefix",
-    )
+    return _answer(ctx, rule, reg.account)
 
 
 @operation("ValidatePullThroughCacheRule")
@@ -136,16 +100,7 @@ def validate_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     reg = _registry(ctx, params)
     failure = pull_through.validate_rule(ctx.backend, reg, params["ecrRepositoryPrefix"])
     rule = pull_through.get_rule(reg, params["ecrRepositoryPrefix"])
-    result = _rule_json(
-        rule,
-        reg.account,
-        "ecrRepositoryPrefix",
-        "registryId",
-        "upstreamRegistryUrl",
-        "credentialArn",
-        "customRoleArn",
-        "upstreamRepositoryPrefix",
-    )
+    result = _answer(ctx, rule, reg.account)
     result["isValid"] = failure is None
     if failure is not None:
         result["failure"] = failure
