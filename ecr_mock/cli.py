@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="address clients reach the server at, used in repositoryUri and proxyEndpoint",
     )
+    serve.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="keep everything (metadata in DIR/state.db, blobs under DIR/blobs) across restarts; "
+        "without it the state lives in memory and ends with the process",
+    )
     serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
     serve.add_argument(
         "--strict-credentials",
@@ -93,7 +99,16 @@ def serve(args: argparse.Namespace) -> int:
     from ecr_mock.core.backend import Backend
     from ecr_mock.server import EcrMockServer
 
-    backend = Backend(args.account_id, args.region)
+    if args.state_dir:
+        from ecr_mock.core.persistence import StateDirError
+
+        try:
+            backend = Backend.open(args.state_dir, args.account_id, args.region)
+        except StateDirError as exc:
+            print(f"ecr-mock: {exc}", file=sys.stderr)
+            return 1
+    else:
+        backend = Backend(args.account_id, args.region)
     backend.strict_credentials = args.strict_credentials
     for key, account in args.access_key:
         backend.add_access_key(key, account)
@@ -108,6 +123,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
+        backend.close()
         print(f"ecr-mock: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
@@ -122,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
             pass
     finally:
         server.stop()
+        backend.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("ecr-mock: stopped", flush=True)

@@ -85,6 +85,21 @@ class EcrMockApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
+        state = backend.state_dir
+        if state is None or state.read_only:
+            return self._route(backend, environ, start_response)
+        result = self._route(backend, environ, start_response)
+        # The answer goes out only after what it acknowledges is saved (headers are sent on
+        # the first write, after this returns).
+        if saves_at_once(environ):
+            backend.save()
+        else:
+            state.touch()
+        return result
+
+    def _route(
+        self, backend: Backend, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/ecr-mock/findings/"):
@@ -103,6 +118,45 @@ class EcrMockApp:
             {"message": f"ecr-mock serves POST / (ECR API), /v2/ (registry); not {method} {path}"},
             method == "HEAD",
         )
+
+
+_READ_ONLY_API = frozenset(
+    {
+        "BatchCheckLayerAvailability",
+        "BatchGetImage",
+        "BatchGetRepositoryScanningConfiguration",
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+        "ValidatePullThroughCacheRule",
+    }
+)
+"""ECR operations whose changes (pull times, open uploads) need not be saved before answering."""
+
+
+def saves_at_once(environ: WSGIEnvironment) -> bool:
+    """Whether a request may change saved state, so its answer waits for the save.
+
+    Reads, upload starts and chunks change nothing a restart keeps (or only pull times, which
+    the background flusher saves within a second); everything else is saved before answering.
+    """
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method in ("GET", "HEAD", "OPTIONS", "PATCH"):
+        return False
+    path = environ.get("PATH_INFO") or "/"
+    if path.startswith("/v2/"):
+        if path.endswith("/blobs/uploads/") and method == "POST":
+            query = environ.get("QUERY_STRING", "")
+            return "digest=" in query or "mount=" in query
+        return True
+    if path == "/" and method == "POST":
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        operation = target.rsplit(".", 1)[-1]
+        if operation in _READ_ONLY_API:
+            return False
+        if operation.startswith(("Describe", "List")):
+            return False
+        return not (operation.startswith("Get") and operation != "GetAuthorizationToken")
+    return True
 
 
 def _findings(

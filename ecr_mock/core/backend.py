@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import uuid
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from ecr_mock.core.events import EventLog
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.lifecycle_runner import LifecycleScheduler
+    from ecr_mock.core.persistence.statedir import StateDir
     from ecr_mock.core.policy import Policy
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
@@ -128,6 +130,62 @@ class Backend:
         self._lifecycle_epoch = self.clock.now()
         self._scan_on_push: Listener | None = None
         self.listeners.append(self._on_core_event)
+        self.state_dir: StateDir | None = None
+        """Where this backend's state is kept across restarts (None: memory only)."""
+
+    # ----- a state directory: the same state after a restart --------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        *,
+        read_only: bool = False,
+    ) -> Backend:
+        """A backend holding what the state directory ``path`` holds (created when new).
+
+        Changes are saved by :meth:`save` and :meth:`close` (a server also saves after every
+        request that changes something). ``read_only`` opens a directory another process
+        (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
+        never writes. StateDirError when the directory is in use or of an unknown schema.
+        """
+        from ecr_mock.core.persistence.statedir import StateDir
+
+        backend = cls(account_id, region)
+        state = StateDir(path, read_only=read_only)
+        try:
+            state.load(backend)
+        except BaseException:
+            state.close()
+            raise
+        backend.state_dir = state
+        if not read_only:
+            backend.listeners.append(lambda kind, detail: state.touch())
+            state.start_flusher(backend)
+        return backend
+
+    def save(self) -> None:
+        """Write every change to the state directory now (nothing to do without one)."""
+        if self.state_dir is not None and not self.state_dir.read_only:
+            self.state_dir.save(self)
+
+    def close(self) -> None:
+        """Save and release the state directory (harmless without one, or when closed)."""
+        state = self.state_dir
+        if state is not None:
+            state.close(self)
+
+    def lifecycle_last_run(self) -> datetime:
+        """When lifecycle policies were last applied (on the backend clock)."""
+        return self._lifecycle.last_run if self._lifecycle is not None else self._lifecycle_epoch
+
+    def set_lifecycle_last_run(self, when: datetime) -> None:
+        """Set when lifecycle policies were last applied (a restart takes it back)."""
+        self._lifecycle_epoch = when
+        if self._lifecycle is not None:
+            self._lifecycle.last_run = when
 
     # ----- parts made on first use (a fresh process pays only for what it uses) --------------
 

@@ -22,15 +22,38 @@ READ_CHUNK = 1024 * 1024
 
 
 class Blob:
-    """Immutable content: in memory when small, in an anonymous temporary file when large."""
+    """Immutable content: in memory when small, in a temporary file when large, or in a file of
+    a state directory (opened on first read)."""
 
-    __slots__ = ("_data", "_file", "digest", "size")
+    __slots__ = ("_data", "_file", "_open_lock", "digest", "path", "size")
 
-    def __init__(self, digest: str, size: int, data: bytes | None, file: IO[bytes] | None) -> None:
+    def __init__(
+        self,
+        digest: str,
+        size: int,
+        data: bytes | None,
+        file: IO[bytes] | None,
+        path: str | None = None,
+    ) -> None:
         self.digest = digest
         self.size = size
         self._data = data
         self._file = file
+        self.path = path
+        """The durable file holding the bytes, for blobs of a state directory."""
+        self._open_lock = threading.Lock() if path is not None else None
+
+    @classmethod
+    def from_path(cls, digest: str, size: int, path: str) -> Blob:
+        """A blob whose bytes are the file at ``path`` (opened when first read)."""
+        return cls(digest, size, None, None, path)
+
+    def _fileno(self) -> int | None:
+        if self._file is None and self.path is not None and self._open_lock is not None:
+            with self._open_lock:
+                if self._file is None:
+                    self._file = open(self.path, "rb")  # noqa: SIM115  (kept open for readers)
+        return None if self._file is None else self._file.fileno()
 
     @classmethod
     def from_bytes(cls, data: bytes, digest: str | None = None) -> Blob:
@@ -45,9 +68,9 @@ class Blob:
             for pos in range(start, stop, READ_CHUNK):
                 yield bytes(view[pos : min(pos + READ_CHUNK, stop)])
             return
-        if self._file is None:
+        fd = self._fileno()
+        if fd is None:
             return
-        fd = self._file.fileno()
         pos = start
         while pos < stop:
             chunk = os.pread(fd, min(READ_CHUNK, stop - pos), pos)
@@ -66,6 +89,28 @@ class Blob:
         if self._data is not None:
             return self._data
         return b"".join(self.iter_bytes())
+
+    def copy_to(self, fd: int) -> None:
+        """Write every byte to the file descriptor ``fd`` (in the kernel when file-backed)."""
+        source = None if self._data is not None else self._fileno()
+        if source is not None and hasattr(os, "copy_file_range"):
+            pos = 0
+            try:
+                while pos < self.size:
+                    copied = os.copy_file_range(source, fd, self.size - pos, pos)
+                    if copied == 0:
+                        break
+                    pos += copied
+                if pos == self.size:
+                    return
+            except OSError:
+                pass
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+        for chunk in self.iter_bytes():
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
 
     @property
     def in_memory(self) -> bool:
@@ -88,10 +133,12 @@ class BlobBody:
 
     def file_range(self) -> tuple[int, int, int] | None:
         """(file descriptor, offset, count) when the bytes live in a file, else None."""
-        file = self.blob._file
-        if self.blob._data is not None or file is None:
+        if self.blob._data is not None:
             return None
-        return file.fileno(), self.start, self.stop - self.start
+        fd = self.blob._fileno()
+        if fd is None:
+            return None
+        return fd, self.start, self.stop - self.start
 
 
 @dataclass

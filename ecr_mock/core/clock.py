@@ -49,6 +49,17 @@ class Clock:
         with self._lock:
             self._frozen = target
 
+    def state(self) -> tuple[timedelta, datetime | None]:
+        """(offset from real time, frozen time or None): what a state directory keeps."""
+        with self._lock:
+            return self._offset, self._frozen
+
+    def restore(self, offset: timedelta, frozen: datetime | None) -> None:
+        """Take back a :meth:`state` saved earlier."""
+        with self._lock:
+            self._offset = offset
+            self._frozen = frozen
+
     def unfreeze(self) -> None:
         """Let time run again from where it was frozen."""
         with self._lock:

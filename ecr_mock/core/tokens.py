@@ -58,6 +58,18 @@ class TokenStore:
             self._tokens[password] = token
         return token
 
+    def issued(self) -> list[Token]:
+        """Every token issued and not yet expired, oldest first."""
+        now = self._clock.now()
+        with self._lock:
+            return [t for t in self._tokens.values() if t.expires_at > now]
+
+    def restore(self, tokens: list[Token]) -> None:
+        """Know ``tokens`` again (issued before a restart)."""
+        with self._lock:
+            for token in tokens:
+                self._tokens[token.password] = token
+
     def check(self, password: str) -> Token:
         """The token for ``password``; Unauthenticated when unknown, TokenExpired when expired."""
         token = self._tokens.get(password)

@@ -1,0 +1,389 @@
+"""A state directory: metadata in SQLite (WAL), blobs as content-addressed durable files."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecr_mock.core.blobs import Blob, UploadSession
+from ecr_mock.core.manifests import parse_manifest
+from ecr_mock.core.models import Image, Principal, Registry, Repository
+from ecr_mock.core.persistence.codec import (
+    Unencodable,
+    build,
+    decode,
+    encode,
+    encode_fields,
+)
+from ecr_mock.core.tokens import Token
+
+if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
+
+SCHEMA_VERSION = 1
+"""The layout of ``state.db`` this version writes and reads."""
+
+FLUSH_INTERVAL = 0.5
+"""Seconds between background saves of changes no request waited for (pull times, scans)."""
+
+_MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
+_REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
+_REPOSITORY_OWN = frozenset({"images"})
+_IMAGE_OWN = frozenset({"manifest", "parsed"})
+_BACKEND_EXTRA_KEPT = ("registry.download_url_secret", "secrets")
+"""``Backend.extra`` entries that are state (the rest is wiring: apps, hooks, connectors)."""
+
+
+class StateDirError(Exception):
+    """A state directory cannot be used: locked by another server, unknown schema, unreadable."""
+
+
+@dataclass
+class _Pending:
+    """What one save writes: changed rows, removed keys, blobs to make durable first."""
+
+    rows: dict[str, str]
+    manifests: dict[str, bytes]
+    new_blobs: list[tuple[Registry, str, Blob]]
+
+
+class StateDir:
+    """One state directory opened by one process: ``state.db``, ``blobs/``, ``tmp/``, ``lock``.
+
+    Saves are atomic SQLite transactions of the rows that changed since the last save; a blob's
+    file is written, fsynced and renamed into place before any row naming it commits, so after
+    a crash every tag has its manifest and every manifest its blobs.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        self.path = Path(path).resolve()
+        self.read_only = read_only
+        self._lock_file: Any = None
+        self._save_lock = threading.Lock()
+        self._written: dict[str, str] = {}
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self.closed = False
+        if read_only:
+            if not (self.path / "state.db").is_file():
+                raise StateDirError(f"{self.path} is not an ecr-mock state directory")
+            uri = (self.path / "state.db").as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            try:
+                (self.path / "tmp").mkdir(parents=True, exist_ok=True)
+                (self.path / "blobs").mkdir(exist_ok=True)
+            except OSError as exc:
+                raise StateDirError(f"cannot use {self.path} as a state directory: {exc}") from None
+            self._take_lock()
+            self._db = sqlite3.connect(
+                self.path / "state.db", check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self._check_schema()
+        except BaseException:
+            self._db.close()
+            self._release_lock()
+            raise
+
+    # ----- opening ----------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        handle = open(self.path / "lock", "a+")  # noqa: SIM115  (held until close)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StateDirError(
+                f"the state directory {self.path} is in use by another ecr-mock "
+                f"(pid {holder}); stop it or choose another --state-dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def _release_lock(self) -> None:
+        handle, self._lock_file = self._lock_file, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.truncate(0)
+            handle.close()
+
+    def _check_schema(self) -> None:
+        tables = {
+            row[0]
+            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "meta" not in tables:
+            if self.read_only:
+                raise StateDirError(f"{self.path} holds no ecr-mock state yet")
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self._db.execute(
+                    "CREATE TABLE rows (key TEXT PRIMARY KEY, doc TEXT NOT NULL, data BLOB)"
+                )
+                self._db.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            return
+        found = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = found[0] if found else None
+        if version != str(SCHEMA_VERSION):
+            raise StateDirError(
+                f"the state directory {self.path} has schema version {version}; this version "
+                f"of ecr-mock reads version {SCHEMA_VERSION} only (nothing was changed)"
+            )
+
+    def blob_path(self, digest: str) -> Path:
+        """Where the bytes of ``digest`` live: ``blobs/<algorithm>/<2 hex>/<hex>``."""
+        algorithm, _, hexpart = digest.partition(":")
+        return self.path / "blobs" / algorithm / hexpart[:2] / hexpart
+
+    # ----- loading ----------------------------------------------------------------------------
+
+    def load(self, backend: Backend) -> None:
+        """Put everything the directory holds into ``backend`` (which should be empty)."""
+        rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
+        by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
+        for key, doc, data in rows:
+            by_kind.setdefault(key.split("/", 1)[0], []).append((key, json.loads(doc), data))
+        with backend.lock:
+            self._load_backend(backend, by_kind.get("backend", []))
+            for _, doc, _ in by_kind.get("registry", []):
+                reg = build(Registry, doc, repositories={}, blobs={}, uploads={})
+                backend.registries[(reg.account, reg.region)] = reg
+            for key, doc, _ in by_kind.get("blob", []):
+                reg, digest = self._registry_of(backend, key)
+                path = self.blob_path(digest)
+                size = int(doc["size"])
+                if path.is_file() and path.stat().st_size == size:
+                    reg.blobs[digest] = Blob.from_path(digest, size, str(path))
+            for key, doc, _ in by_kind.get("repository", []):
+                reg, name = self._registry_of(backend, key)
+                reg.repositories[name] = build(Repository, doc, images={})
+            for key, doc, data in by_kind.get("image", []):
+                reg, rest = self._registry_of(backend, key)
+                name, _, digest = rest.rpartition("@")
+                repo = reg.repositories.get(name)
+                if repo is None or data is None:
+                    continue
+                media_type = decode(doc.get("media_type"))
+                repo.images[digest] = build(
+                    Image, doc, manifest=data, parsed=parse_manifest(data, media_type)
+                )
+            self._resume_restores(backend)
+        self._written = {key: doc for key, doc, _ in rows}
+        if not self.read_only:
+            self._collect_garbage()
+
+    @staticmethod
+    def _registry_of(backend: Backend, key: str) -> tuple[Registry, str]:
+        _, account, region, rest = key.split("/", 3)
+        return backend.registry(account, region), rest
+
+    def _load_backend(self, backend: Backend, rows: list[tuple[str, Any, bytes | None]]) -> None:
+        for key, doc, _ in rows:
+            name = key.split("/", 1)[1]
+            if name == "clock":
+                backend.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
+            elif name == "tokens":
+                backend.tokens.restore([t for t in decode(doc) if isinstance(t, Token)])
+            elif name == "access_keys":
+                keys = decode(doc)
+                backend.access_keys.update(
+                    {k: v for k, v in keys.items() if isinstance(v, Principal)}
+                )
+            elif name == "lifecycle":
+                backend.set_lifecycle_last_run(decode(doc["last_run"]))
+            elif name.startswith("extra/"):
+                backend.extra[name[len("extra/") :]] = decode(doc)
+
+    @staticmethod
+    def _resume_restores(backend: Backend) -> None:
+        """Restores in progress at the last save complete on the clock as if never stopped."""
+        from ecr_mock.core.lifecycle_runner import ACTIVATING, _pending
+
+        pending = _pending(backend)
+        for reg in backend.registries.values():
+            for repo in reg.repositories.values():
+                for image in repo.images.values():
+                    if image.status == ACTIVATING:
+                        pending[(id(repo), image.digest)] = (repo, image)
+        if pending:
+            backend.lifecycle  # noqa: B018  (its ticks complete the restores)
+
+    def _collect_garbage(self) -> None:
+        """Remove half-written files and blob files no registry names (crash leftovers)."""
+        for leftover in (self.path / "tmp").iterdir():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        named = {
+            self.blob_path(key.rsplit("/", 1)[1])
+            for (key,) in self._db.execute("SELECT key FROM rows WHERE key LIKE 'blob/%'")
+        }
+        for path in (self.path / "blobs").glob("*/*/*"):
+            if path not in named:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    # ----- saving -----------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Note that something may have changed: the background flusher saves it soon."""
+        self._dirty.set()
+
+    def save(self, backend: Backend) -> int:
+        """Write what changed since the last save; returns how many rows were written."""
+        if self.read_only:
+            raise StateDirError(f"{self.path} was opened read-only")
+        with self._save_lock:
+            if self.closed:
+                return 0
+            self._dirty.clear()
+            with backend.lock:
+                current, pending = self._snapshot(backend)
+            durable = [
+                (reg, digest, blob, self._make_durable(blob))
+                for reg, digest, blob in pending.new_blobs
+            ]
+            changed = {k: doc for k, doc in current.items() if self._written.get(k) != doc}
+            removed = [k for k in self._written if k not in current]
+            if changed or removed:
+                self._write(changed, removed, pending.manifests)
+            self._written = current
+            if durable:
+                with backend.lock:
+                    for reg, digest, old, new in durable:
+                        if reg.blobs.get(digest) is old:
+                            reg.blobs[digest] = new
+            return len(changed) + len(removed)
+
+    def _snapshot(self, backend: Backend) -> tuple[dict[str, str], _Pending]:
+        """Every row of the current state as JSON text (the backend lock is held)."""
+        rows: dict[str, str] = {}
+        manifests: dict[str, bytes] = {}
+        new_blobs: list[tuple[Registry, str, Blob]] = []
+        dump = json.dumps
+        offset, frozen = backend.clock.state()
+        rows["backend/clock"] = dump({"offset": encode(offset), "frozen": encode(frozen)})
+        rows["backend/tokens"] = dump(encode(backend.tokens.issued()))
+        rows["backend/access_keys"] = dump(encode(dict(backend.access_keys)))
+        rows["backend/lifecycle"] = dump({"last_run": encode(backend.lifecycle_last_run())})
+        for name in _BACKEND_EXTRA_KEPT:
+            if name in backend.extra:
+                rows[f"backend/extra/{name}"] = dump(encode(backend.extra[name], _MODEL_TYPES))
+        for (account, region), reg in list(backend.registries.items()):
+            prefix = f"{account}/{region}"
+            rows[f"registry/{prefix}"] = dump(encode_fields(reg, _MODEL_TYPES, _REGISTRY_OWN))
+            for digest, blob in reg.blobs.items():
+                rows[f"blob/{prefix}/{digest}"] = dump({"size": blob.size})
+                if blob.path is None:
+                    new_blobs.append((reg, digest, blob))
+            for name, repo in reg.repositories.items():
+                rows[f"repository/{prefix}/{name}"] = dump(
+                    encode_fields(repo, _MODEL_TYPES, _REPOSITORY_OWN)
+                )
+                for digest, image in repo.images.items():
+                    key = f"image/{prefix}/{name}@{digest}"
+                    rows[key] = dump(encode_fields(image, _MODEL_TYPES, _IMAGE_OWN))
+                    if key not in self._written:
+                        manifests[key] = image.manifest
+        return rows, _Pending(rows, manifests, new_blobs)
+
+    def _make_durable(self, blob: Blob) -> Blob:
+        """The blob's bytes in their content-addressed file, fsynced, as a file-backed blob."""
+        target = self.blob_path(blob.digest)
+        if not (target.is_file() and target.stat().st_size == blob.size):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path / "tmp" / uuid.uuid4().hex
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                blob.copy_to(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+            _fsync_directory(target.parent)
+        return Blob.from_path(blob.digest, blob.size, str(target))
+
+    def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for key in removed:
+                db.execute("DELETE FROM rows WHERE key = ?", (key,))
+            db.executemany(
+                "INSERT INTO rows (key, doc, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET doc = excluded.doc",
+                [(key, doc, data.get(key)) for key, doc in changed.items()],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ----- background saves, closing ----------------------------------------------------------
+
+    def start_flusher(self, backend: Backend) -> None:
+        """Save in the background whenever :meth:`touch` was called (harmless when started)."""
+        if self._flusher is not None or self.read_only:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                self._dirty.wait(FLUSH_INTERVAL)
+                if self._stop.wait(FLUSH_INTERVAL) or not self._dirty.is_set():
+                    continue
+                try:
+                    self.save(backend)
+                except Exception as exc:  # the next save tries again; the server keeps serving
+                    print(f"ecr-mock: saving the state failed: {exc!r}", file=sys.stderr)
+
+        self._flusher = threading.Thread(target=loop, name="ecr-mock-state-flusher", daemon=True)
+        self._flusher.start()
+
+    def close(self, backend: Backend | None = None) -> None:
+        """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
+        self._stop.set()
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
+        if backend is not None and not self.read_only and not self.closed:
+            self.save(backend)
+        with self._save_lock:
+            if self.closed:
+                return
+            self.closed = True
+            if not self.read_only:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
+            self._release_lock()
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["SCHEMA_VERSION", "StateDir", "StateDirError", "Unencodable"]
