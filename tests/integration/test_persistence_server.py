@@ -66,8 +66,17 @@ def serve(state_dir: Path, *extra: str) -> Served:
     """Start ``ecr-mock serve --state-dir`` on a free port; wait for its banner."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", "--state-dir", str(state_dir)]
-        + list(extra),
+        [
+            sys.executable,
+            "-m",
+            "ecr_mock",
+            "serve",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
