@@ -37,7 +37,8 @@ def test_aws_cli_creates_describes_and_deletes_public_repositories(
     )
     repo = created["repository"]
     assert isinstance(repo, dict)
-    assert repo["repositoryUri"] == f"{live.endpoint}/{default_alias(ACCOUNT)}/cli/app"
+    port = live.endpoint.rsplit(":", 1)[1]
+    assert repo["repositoryUri"] == f"localhost:{port}/{default_alias(ACCOUNT)}/cli/app"
     registries = aws(live, tmp_path, "describe-registries")["registries"]
     assert isinstance(registries, list)
     assert registries[0]["aliases"][0]["name"] == default_alias(ACCOUNT)

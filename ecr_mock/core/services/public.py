@@ -204,9 +204,38 @@ def parse_repository_arn(arn: str) -> tuple[str, str] | None:
     return match["account"], match["name"]
 
 
+_LOOPBACK_RE = re.compile(r"127(?:\.[0-9]{1,3}){3}")
+
+
 def host(backend: Backend) -> str:
-    """The public registry host: the live server's ``HOST:PORT`` or ``public.ecr.aws``."""
-    return backend.public_endpoint or PUBLIC_HOST
+    """The public registry host: ``public.ecr.aws``, or for a live server a second name of its
+    own address, as ``public.ecr.aws`` is a host of its own beside ECR's registry hosts.
+
+    A server on a loopback address (``127.0.0.1:PORT``) is also ``localhost:PORT`` (and one on
+    ``localhost`` also ``127.0.0.1``): the public registry is that other name, where ``/v2/``
+    answers ECR Public's Bearer challenge. A server on any other address is its own public
+    host: public repositories are told apart by their ``<alias>/`` path there.
+    """
+    endpoint = backend.public_endpoint
+    if not endpoint:
+        return PUBLIC_HOST
+    name, sep, port = endpoint.rpartition(":")
+    if not sep:
+        return endpoint
+    if _LOOPBACK_RE.fullmatch(name):
+        return f"localhost:{port}"
+    if name == "localhost":
+        return f"127.0.0.1:{port}"
+    return endpoint
+
+
+def is_public_host(backend: Backend, value: str) -> bool:
+    """True when ``value`` (a ``Host`` header) names the public registry host only."""
+    lowered = value.lower()
+    if lowered.split(":", 1)[0] == PUBLIC_HOST:
+        return True
+    own = host(backend)
+    return own != backend.public_endpoint and lowered == own
 
 
 def registry_uri(backend: Backend, reg: Registry) -> str:
@@ -223,7 +252,7 @@ def logo_url(backend: Backend, reg: Registry, repo: Repository) -> str | None:
     """Where the repository's logo is served, when it has one."""
     if repo.catalog is None or repo.catalog.logo is None:
         return None
-    scheme = backend.public_scheme if backend.public_endpoint else "https"
+    scheme = backend.proxy_endpoint(reg.account, API_REGION).partition("://")[0]
     return f"{scheme}://{host(backend)}{LOGO_PATH_PREFIX}/{reg.account}/{repo.name}"
 
 
