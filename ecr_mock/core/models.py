@@ -107,6 +107,11 @@ class Repository:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def is_public(self) -> bool:
+        """True for an ECR Public repository (public repositories always have catalog data)."""
+        return self.catalog is not None
+
+    @property
     def arn(self) -> str:
         """The repository ARN."""
         return repository_arn(self.account, self.region, self.name)

@@ -308,3 +308,13 @@ def test_identity_policy_decides_ecr_public_actions(mock: Backend) -> None:
         client.create_repository(repositoryName="app")
     assert error_code(exc) == "AccessDeniedException"
     assert f"arn:aws:ecr-public::{ACCOUNT}:repository/app" in str(exc.value)
+
+
+def test_public_pushes_send_no_eventbridge_events(mock: Backend, public: Any) -> None:
+    public.create_repository(repositoryName="app")
+    push(public, "app", "v1")
+    assert mock.events.all() == []
+    private = boto3.client("ecr", region_name="us-east-1")
+    private.create_repository(repositoryName="app")
+    push(private, "app", "v1")
+    assert [e["detail-type"] for e in mock.events.all()] == ["ECR Image Action"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -14,11 +15,16 @@ from tests.test_cli import clean_env, run
 ACCOUNT = "123456789012"
 
 
-def aws(live: Live, tmp_path: Path, *args: str, region: str = "us-east-1") -> dict[str, object]:
-    result = run(
+def aws_run(live: Live, tmp_path: Path, *args: str, region: str = "us-east-1") -> Any:
+    """Run ``aws ecr-public <args>`` against the live server."""
+    return run(
         [require("aws"), "--endpoint-url", live.url, "--region", region, "ecr-public", *args],
         clean_env(tmp_path),
     )
+
+
+def aws(live: Live, tmp_path: Path, *args: str) -> dict[str, object]:
+    result = aws_run(live, tmp_path, *args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
 
@@ -56,11 +62,7 @@ def test_aws_cli_creates_describes_and_deletes_public_repositories(
 
 
 def test_aws_cli_get_login_password_opens_the_public_registry(live: Live, tmp_path: Path) -> None:
-    result = run(
-        [require("aws"), "--endpoint-url", live.url, "--region", "us-east-1"]
-        + ["ecr-public", "get-login-password"],
-        clean_env(tmp_path),
-    )
+    result = aws_run(live, tmp_path, "get-login-password")
     assert result.returncode == 0, result.stderr
     password = result.stdout.strip()
     token = live.backend.tokens.check(password)
@@ -70,17 +72,9 @@ def test_aws_cli_get_login_password_opens_the_public_registry(live: Live, tmp_pa
 
 
 def test_aws_cli_reports_ecr_public_errors_and_regions(live: Live, tmp_path: Path) -> None:
-    result = run(
-        [require("aws"), "--endpoint-url", live.url, "--region", "us-east-1"]
-        + ["ecr-public", "delete-repository", "--repository-name", "missing"],
-        clean_env(tmp_path),
-    )
+    result = aws_run(live, tmp_path, "delete-repository", "--repository-name", "missing")
     assert result.returncode != 0
     assert "RepositoryNotFoundException" in result.stderr
-    result = run(
-        [require("aws"), "--endpoint-url", live.url, "--region", "eu-west-1"]
-        + ["ecr-public", "describe-registries"],
-        clean_env(tmp_path),
-    )
+    result = aws_run(live, tmp_path, "describe-registries", region="eu-west-1")
     assert result.returncode != 0
     assert "UnsupportedCommandException" in result.stderr
