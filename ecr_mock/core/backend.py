@@ -598,7 +598,9 @@ class Backend:
 
     def start_upload(self, reg: Registry, repo: Repository) -> UploadSession:
         """Start an upload session into ``repo``."""
-        session = new_upload(repo.name, self.now())
+        state = self.state_dir
+        spool = state.new_spool if state is not None and not state.read_only else None
+        session = new_upload(repo.name, self.now(), spool)
         with self.lock:
             reg.uploads[session.upload_id] = session
         return session

@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
@@ -111,6 +111,20 @@ class Blob:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]
+
+    @property
+    def spool_path(self) -> str | None:
+        """The named upload file holding the bytes (uploads into a state directory), if any."""
+        if self._data is not None or self._file is None:
+            return None
+        found = getattr(self._file, "durable_path", None)
+        return found if isinstance(found, str) else None
+
+    def sync(self) -> None:
+        """Flush the bytes of a file-backed blob to disk (fsync)."""
+        fd = self._fileno()
+        if fd is not None:
+            os.fsync(fd)
 
     @property
     def in_memory(self) -> bool:
@@ -237,6 +251,13 @@ class UploadSession:
         self._spool.close()
 
 
-def new_upload(repository: str, now: datetime) -> UploadSession:
-    """Start an empty upload session with an unguessable id."""
-    return UploadSession(upload_id=str(uuid.uuid4()), repository=repository, started_at=now)
+def new_upload(
+    repository: str, now: datetime, spool: Callable[[], IO[bytes]] | None = None
+) -> UploadSession:
+    """Start an empty upload session with an unguessable id (``spool`` makes its file)."""
+    session_id = str(uuid.uuid4())
+    if spool is None:
+        return UploadSession(upload_id=session_id, repository=repository, started_at=now)
+    return UploadSession(
+        upload_id=session_id, repository=repository, started_at=now, _spool=spool()
+    )

@@ -242,6 +242,17 @@ def build_rich_state(backend: Backend) -> None:
         push(ecr, "team/app", "replicated", b"replicated layer" * 30)
         ecr.get_authorization_token()
         client(key="AKIAOTHER").get_authorization_token()
+        public = boto3.client(
+            "ecr-public",
+            region_name="us-east-1",
+            aws_access_key_id="AKIAEXAMPLE",
+            aws_secret_access_key="secret",
+        )
+        public.create_repository(
+            repositoryName="tools/app",
+            catalogData={"description": "A tool", "architectures": ["x86-64"]},
+        )
+        public.put_registry_catalog_data(displayName="Example tools")
         other = client("eu-central-1")
         other.create_repository(repositoryName="elsewhere")
         backend.clock.advance(hours=5)
@@ -529,3 +540,29 @@ def test_the_codec_refuses_what_it_cannot_store() -> None:
 def test_the_codec_refuses_classes_this_version_does_not_have() -> None:
     with pytest.raises(Undecodable, match="does not have"):
         decode({"$dc": "ecr_mock.core.models:Vanished", "f": {}})
+
+
+def test_uploads_spool_into_the_directory_and_complete_by_a_rename(tmp_path: Path) -> None:
+    backend = Backend.open(tmp_path)
+    try:
+        reg = backend.registry()
+        repo = backend.create_repository(reg, "uploads")
+        data = b"0123456789" * 200_000
+        session = backend.start_upload(reg, repo)
+        session.append(data)
+        spools = list((tmp_path / "tmp").iterdir())
+        assert [p.stat().st_size for p in spools] == [len(data)]
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        backend.finish_upload(reg, repo, session, digest)
+        backend.save()
+        assert list((tmp_path / "tmp").iterdir()) == []
+        stored = tmp_path / "blobs" / "sha256" / digest[7:9] / digest[7:]
+        assert stored.read_bytes() == data
+        assert b"".join(reg.blobs[digest].iter_bytes()) == data
+        abandoned = backend.start_upload(reg, repo)
+        abandoned.append(b"half")
+        assert len(list((tmp_path / "tmp").iterdir())) == 1
+        backend.cancel_upload(reg, repo, abandoned.upload_id)
+        assert list((tmp_path / "tmp").iterdir()) == []
+    finally:
+        backend.close()

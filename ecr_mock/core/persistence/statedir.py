@@ -12,7 +12,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ecr_mock.core.blobs import Blob, UploadSession
 from ecr_mock.core.manifests import parse_manifest
@@ -307,10 +307,24 @@ class StateDir:
                         manifests[key] = image.manifest
         return rows, _Pending(rows, manifests, new_blobs)
 
+    def new_spool(self) -> IO[bytes]:
+        """A file for an upload in progress, in this directory: completing it is a rename."""
+        from ecr_mock.core.persistence.spool import FileSpool
+
+        return FileSpool(self.path / "tmp")
+
     def _make_durable(self, blob: Blob) -> Blob:
         """The blob's bytes in their content-addressed file, fsynced, as a file-backed blob."""
         target = self.blob_path(blob.digest)
-        if not (target.is_file() and target.stat().st_size == blob.size):
+        spool = blob.spool_path
+        if target.is_file() and target.stat().st_size == blob.size:
+            pass
+        elif spool is not None and Path(spool).parent == self.path / "tmp":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            blob.sync()
+            os.replace(spool, target)
+            _fsync_directory(target.parent)
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path / "tmp" / uuid.uuid4().hex
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
