@@ -1,4 +1,5 @@
-"""``docker pull`` of an ECR Public image through a real dockerd, with no login at all."""
+"""docker through a real dockerd: pulls of ECR Public images with no login, and pushes after
+``docker login`` with the public token."""
 
 from __future__ import annotations
 
