@@ -91,10 +91,11 @@ class EcrMockApp:
         result = self._route(backend, environ, start_response)
         # The answer goes out only after what it acknowledges is saved (headers are sent on
         # the first write, after this returns).
-        if saves_at_once(environ):
-            backend.save()
-        else:
+        scope = saves_at_once(environ)
+        if scope is False:
             state.touch()
+        else:
+            state.save(backend, None if scope is True else [scope])
         return result
 
     def _route(
@@ -125,29 +126,32 @@ _READ_ONLY_API = frozenset(
         "BatchCheckLayerAvailability",
         "BatchGetImage",
         "BatchGetRepositoryScanningConfiguration",
+        "CompleteLayerUpload",
         "InitiateLayerUpload",
         "UploadLayerPart",
         "ValidatePullThroughCacheRule",
     }
 )
-"""ECR operations whose changes (pull times, open uploads) need not be saved before answering."""
+"""ECR operations whose changes (pull times, uploads) need not be saved before answering."""
 
 
-def saves_at_once(environ: WSGIEnvironment) -> bool:
+def saves_at_once(environ: WSGIEnvironment) -> bool | str:
     """Whether a request may change saved state, so its answer waits for the save.
 
-    Reads, upload starts and chunks change nothing a restart keeps (or only pull times, which
-    the background flusher saves within a second); everything else is saved before answering.
+    False for reads, upload starts, chunks and completions (blobs become durable in the
+    background, and at the latest with the manifest that names them) and for pulls (pull
+    times are saved within a second); a repository name for manifest pushes and deletions
+    (only that repository's images need looking at); True for everything else.
     """
     method = environ.get("REQUEST_METHOD", "GET")
     if method in ("GET", "HEAD", "OPTIONS", "PATCH"):
         return False
     path = environ.get("PATH_INFO") or "/"
     if path.startswith("/v2/"):
-        if path.endswith("/blobs/uploads/") and method == "POST":
-            query = environ.get("QUERY_STRING", "")
-            return "digest=" in query or "mount=" in query
-        return True
+        name, found, _ = path[len("/v2/") :].rpartition("/manifests/")
+        if found:
+            return name
+        return "/blobs/uploads/" not in path
     if path == "/" and method == "POST":
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         operation = target.rsplit(".", 1)[-1]

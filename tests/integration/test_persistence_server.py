@@ -156,8 +156,8 @@ def registry_session(served: Served) -> requests.Session:
 
 def check_invariants(state_dir: Path, acknowledged: dict[str, str]) -> int:
     """What a crash may never leave; returns how many images the directory holds."""
-    for file in (state_dir / "blobs").glob("*/*/*"):
-        algorithm = file.parent.parent.name
+    for file in (state_dir / "blobs").glob("*/*"):
+        algorithm = file.parent.name
         assert hashlib.new(algorithm, file.read_bytes()).hexdigest() == file.name, (
             f"partial blob {file}"
         )
@@ -381,3 +381,57 @@ def test_skopeo_push_then_restart_then_pull_gives_the_same_image(
             assert (out / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
     finally:
         assert second.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "target", "expected"),
+    [
+        ("PUT", "/v2/team/app/manifests/v1", "", "team/app"),
+        ("DELETE", "/v2/team/app/manifests/sha256:ab", "", "team/app"),
+        ("POST", "/v2/team/app/blobs/uploads/", "", False),
+        ("PATCH", "/v2/team/app/blobs/uploads/123", "", False),
+        ("PUT", "/v2/team/app/blobs/uploads/123", "", False),
+        ("DELETE", "/v2/team/app/blobs/sha256:ab", "", True),
+        ("GET", "/v2/team/app/manifests/v1", "", False),
+        ("POST", "/", "AmazonEC2ContainerRegistry_V20150921.CreateRepository", True),
+        ("POST", "/", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", True),
+        ("POST", "/", "AmazonEC2ContainerRegistry_V20150921.DescribeImages", False),
+        ("POST", "/", "AmazonEC2ContainerRegistry_V20150921.CompleteLayerUpload", False),
+        ("POST", "/ecr-mock/clock", "", True),
+    ],
+)
+def test_which_requests_wait_for_a_save(
+    method: str, path: str, target: str, expected: bool | str
+) -> None:
+    from ecr_mock.server import saves_at_once
+
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_X_AMZ_TARGET": target}
+    assert saves_at_once(environ) == expected  # type: ignore[arg-type]
+
+
+def test_an_uploaded_blob_becomes_a_durable_file_without_a_manifest(
+    running: Served, state_dir: Path
+) -> None:
+    running.client().create_repository(repositoryName="blobs")
+    session = registry_session(running)
+    data = os.urandom(70_000)
+    digest = hashlib.sha256(data).hexdigest()
+    started = session.post(f"{running.url}/v2/blobs/blobs/uploads/", timeout=60)
+    location = started.headers["Location"]
+    location = running.url + location if location.startswith("/") else location
+    sep = "&" if "?" in location else "?"
+    done = session.put(f"{location}{sep}digest=sha256:{digest}", data=data, timeout=60)
+    assert done.status_code == 201
+    stored = state_dir / "blobs" / "sha256" / digest
+    waited = threading.Event()
+    for _ in range(300):
+        if stored.is_file():
+            break
+        waited.wait(0.1)
+    assert stored.read_bytes() == data
+    assert running.stop(signal.SIGTERM) == 0
+    backend = Backend.open(state_dir, read_only=True)
+    try:
+        assert f"sha256:{digest}" in backend.registry().repositories["blobs"].blobs
+    finally:
+        backend.close()

@@ -9,8 +9,9 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -47,15 +48,6 @@ class StateDirError(Exception):
     """A state directory cannot be used: locked by another server, unknown schema, unreadable."""
 
 
-@dataclass
-class _Pending:
-    """What one save writes: changed rows, removed keys, blobs to make durable first."""
-
-    rows: dict[str, str]
-    manifests: dict[str, bytes]
-    new_blobs: list[tuple[Registry, str, Blob]]
-
-
 class StateDir:
     """One state directory opened by one process: ``state.db``, ``blobs/``, ``tmp/``, ``lock``.
 
@@ -70,7 +62,9 @@ class StateDir:
         self._lock_file: Any = None
         self._save_lock = threading.Lock()
         self._written: dict[str, str] = {}
+        self._written_images: dict[str, dict[str, str]] = {}
         self._dirty = threading.Event()
+        self._kick = threading.Event()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.closed = False
@@ -152,9 +146,9 @@ class StateDir:
             )
 
     def blob_path(self, digest: str) -> Path:
-        """Where the bytes of ``digest`` live: ``blobs/<algorithm>/<2 hex>/<hex>``."""
+        """Where the bytes of ``digest`` live: ``blobs/<algorithm>/<hex>``."""
         algorithm, _, hexpart = digest.partition(":")
-        return self.path / "blobs" / algorithm / hexpart[:2] / hexpart
+        return self.path / "blobs" / algorithm / hexpart
 
     # ----- loading ----------------------------------------------------------------------------
 
@@ -189,7 +183,14 @@ class StateDir:
                     Image, doc, manifest=data, parsed=parse_manifest(data, media_type)
                 )
             self._resume_restores(backend)
-        self._written = {key: doc for key, doc, _ in rows}
+        self._written = {}
+        self._written_images = {}
+        for key, doc, _ in rows:
+            if key.startswith("image/"):
+                repo_key = key[len("image/") :].rpartition("@")[0]
+                self._written_images.setdefault(repo_key, {})[key] = doc
+            else:
+                self._written[key] = doc
         if not self.read_only:
             self._collect_garbage()
 
@@ -238,7 +239,7 @@ class StateDir:
             self.blob_path(key.rsplit("/", 1)[1])
             for (key,) in self._db.execute("SELECT key FROM rows WHERE key LIKE 'blob/%'")
         }
-        for path in (self.path / "blobs").glob("*/*/*"):
+        for path in (self.path / "blobs").glob("*/*"):
             if path not in named:
                 with contextlib.suppress(OSError):
                     path.unlink()
@@ -248,36 +249,84 @@ class StateDir:
     def touch(self) -> None:
         """Note that something may have changed: the background flusher saves it soon."""
         self._dirty.set()
+        self._kick.set()
 
-    def save(self, backend: Backend) -> int:
-        """Write what changed since the last save; returns how many rows were written."""
+    def save(self, backend: Backend, names: Collection[str] | None = None) -> int:
+        """Write what changed since the last save; returns how many rows were written.
+
+        With ``names``, only the images of repositories so named (in any registry) are looked
+        at; everything else but other images is. A request that touched one repository saves
+        in time independent of how many images the others hold; the background flusher's full
+        saves catch the rest.
+        """
         if self.read_only:
             raise StateDirError(f"{self.path} was opened read-only")
         with self._save_lock:
             if self.closed:
                 return 0
-            self._dirty.clear()
+            if names is None:
+                self._dirty.clear()
             with backend.lock:
-                current, pending = self._snapshot(backend)
-            durable = [
-                (reg, digest, blob, self._make_durable(blob))
-                for reg, digest, blob in pending.new_blobs
-            ]
-            changed = {k: doc for k, doc in current.items() if self._written.get(k) != doc}
-            removed = [k for k in self._written if k not in current]
+                rows, images, manifests, new_blobs = self._snapshot(backend, names)
+            durable = self._make_all_durable(new_blobs)
+            changed = {k: doc for k, doc in rows.items() if self._written.get(k) != doc}
+            removed = [k for k in self._written if k not in rows]
+            for repo_key, image_rows in images.items():
+                old = self._written_images.get(repo_key, {})
+                if image_rows is old:
+                    continue
+                changed.update((k, doc) for k, doc in image_rows.items() if old.get(k) != doc)
+                removed.extend(k for k in old if k not in image_rows)
+            for repo_key, old in self._written_images.items():
+                if repo_key not in images:
+                    removed.extend(old)
             if changed or removed:
-                self._write(changed, removed, pending.manifests)
-            self._written = current
+                self._write(changed, removed, manifests)
+            self._written = rows
+            self._written_images = images
             if durable:
                 with backend.lock:
-                    for reg, digest, old, new in durable:
-                        if reg.blobs.get(digest) is old:
-                            reg.blobs[digest] = new
+                    for reg, digest, old_blob, new_blob in durable:
+                        if reg.blobs.get(digest) is old_blob:
+                            reg.blobs[digest] = new_blob
             return len(changed) + len(removed)
 
-    def _snapshot(self, backend: Backend) -> tuple[dict[str, str], _Pending]:
-        """Every row of the current state as JSON text (the backend lock is held)."""
+    def make_blobs_durable(self, backend: Backend) -> int:
+        """Write, fsync and rename every blob not yet in its file; returns how many."""
+        with backend.lock:
+            pending = [
+                (reg, digest, blob)
+                for reg in list(backend.registries.values())
+                for digest, blob in reg.blobs.items()
+                if blob.path is None
+            ]
+        if not pending:
+            return 0
+        with self._save_lock:
+            if self.closed:
+                return 0
+            durable = self._make_all_durable(pending)
+        with backend.lock:
+            for reg, digest, old_blob, new_blob in durable:
+                if reg.blobs.get(digest) is old_blob:
+                    reg.blobs[digest] = new_blob
+        return len(durable)
+
+    def _snapshot(
+        self, backend: Backend, names: Collection[str] | None
+    ) -> tuple[
+        dict[str, str],
+        dict[str, dict[str, str]],
+        dict[str, bytes],
+        list[tuple[Registry, str, Blob]],
+    ]:
+        """The rows of the current state as JSON text (the backend lock is held).
+
+        Returns the rows but images, the image rows by repository, the manifests of images
+        not written yet, and the blobs that are not durable yet.
+        """
         rows: dict[str, str] = {}
+        images: dict[str, dict[str, str]] = {}
         manifests: dict[str, bytes] = {}
         new_blobs: list[tuple[Registry, str, Blob]] = []
         dump = json.dumps
@@ -293,19 +342,43 @@ class StateDir:
             prefix = f"{account}/{region}"
             rows[f"registry/{prefix}"] = dump(encode_fields(reg, _MODEL_TYPES, _REGISTRY_OWN))
             for digest, blob in reg.blobs.items():
-                rows[f"blob/{prefix}/{digest}"] = dump({"size": blob.size})
+                rows[f"blob/{prefix}/{digest}"] = f'{{"size": {blob.size}}}'
                 if blob.path is None:
                     new_blobs.append((reg, digest, blob))
             for name, repo in reg.repositories.items():
-                rows[f"repository/{prefix}/{name}"] = dump(
+                repo_key = f"{prefix}/{name}"
+                rows[f"repository/{repo_key}"] = dump(
                     encode_fields(repo, _MODEL_TYPES, _REPOSITORY_OWN)
                 )
+                written = self._written_images.get(repo_key)
+                if names is not None and name not in names and written is not None:
+                    images[repo_key] = written
+                    continue
+                image_rows: dict[str, str] = {}
                 for digest, image in repo.images.items():
-                    key = f"image/{prefix}/{name}@{digest}"
-                    rows[key] = dump(encode_fields(image, _MODEL_TYPES, _IMAGE_OWN))
-                    if key not in self._written:
+                    key = f"image/{repo_key}@{digest}"
+                    image_rows[key] = dump(encode_fields(image, _MODEL_TYPES, _IMAGE_OWN))
+                    if written is None or key not in written:
                         manifests[key] = image.manifest
-        return rows, _Pending(rows, manifests, new_blobs)
+                images[repo_key] = image_rows
+        return rows, images, manifests, new_blobs
+
+    def _make_all_durable(
+        self, blobs: list[tuple[Registry, str, Blob]]
+    ) -> list[tuple[Registry, str, Blob, Blob]]:
+        """Each blob made durable; the directories renamed into are fsynced once each."""
+        done = []
+        directories: set[Path] = set()
+        for reg, digest, blob in blobs:
+            if blob.path is not None:
+                continue
+            durable, directory = self._make_durable(blob)
+            done.append((reg, digest, blob, durable))
+            if directory is not None:
+                directories.add(directory)
+        for directory in directories:
+            _fsync_directory(directory)
+        return done
 
     def new_spool(self) -> IO[bytes]:
         """A file for an upload in progress, in this directory: completing it is a rename."""
@@ -313,29 +386,28 @@ class StateDir:
 
         return FileSpool(self.path / "tmp")
 
-    def _make_durable(self, blob: Blob) -> Blob:
-        """The blob's bytes in their content-addressed file, fsynced, as a file-backed blob."""
+    def _make_durable(self, blob: Blob) -> tuple[Blob, Path | None]:
+        """The blob's bytes in their content-addressed file (fsynced) as a file-backed blob, and
+        the directory to fsync for the rename (None when the file was there already)."""
         target = self.blob_path(blob.digest)
         spool = blob.spool_path
+        durable = Blob.from_path(blob.digest, blob.size, str(target))
         if target.is_file() and target.stat().st_size == blob.size:
-            pass
-        elif spool is not None and Path(spool).parent == self.path / "tmp":
-            target.parent.mkdir(parents=True, exist_ok=True)
+            return durable, None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if spool is not None and Path(spool).parent == self.path / "tmp":
             blob.sync()
             os.replace(spool, target)
-            _fsync_directory(target.parent)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path / "tmp" / uuid.uuid4().hex
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                blob.copy_to(fd)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, target)
-            _fsync_directory(target.parent)
-        return Blob.from_path(blob.digest, blob.size, str(target))
+            return durable, target.parent
+        temporary = self.path / "tmp" / uuid.uuid4().hex
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            blob.copy_to(fd)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, target)
+        return durable, target.parent
 
     def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
         db = self._db
@@ -361,12 +433,18 @@ class StateDir:
             return
 
         def loop() -> None:
-            while not self._stop.is_set():
-                self._dirty.wait(FLUSH_INTERVAL)
-                if self._stop.wait(FLUSH_INTERVAL) or not self._dirty.is_set():
-                    continue
+            last_save = time.monotonic()
+            while True:
+                self._kick.wait(FLUSH_INTERVAL)
+                if self._stop.is_set():
+                    return
+                self._kick.clear()
                 try:
-                    self.save(backend)
+                    self.make_blobs_durable(backend)
+                    due = time.monotonic() - last_save >= FLUSH_INTERVAL
+                    if due and self._dirty.is_set():
+                        self.save(backend)
+                        last_save = time.monotonic()
                 except Exception as exc:  # the next save tries again; the server keeps serving
                     print(f"ecr-mock: saving the state failed: {exc!r}", file=sys.stderr)
 
@@ -376,6 +454,7 @@ class StateDir:
     def close(self, backend: Backend | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
         self._stop.set()
+        self._kick.set()
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.join()
