@@ -27,6 +27,10 @@ def _account(value: str) -> str:
     return value
 
 
+class _DefaultPort(int):
+    """The unchosen ``--port``: 5000, or ``AWS_PORT`` with ``--aws-hostnames``."""
+
+
 def _region(value: str) -> str:
     if not REGION_RE.fullmatch(value):
         raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
@@ -59,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=int,
-        default=None,
+        default=_DefaultPort(5000),
         help="port to bind; 0 picks a free one (default 5000, or 443 with --aws-hostnames)",
     )
     serve.add_argument(
@@ -174,8 +178,8 @@ def serve(args: argparse.Namespace) -> int:
     elif args.ca_dir is not None:
         print("ecr-mock: --ca-dir is used with --aws-hostnames", file=sys.stderr)
         return 2
-    if args.port is None:
-        args.port = AWS_PORT if args.aws_hostnames else 5000
+    if isinstance(args.port, _DefaultPort):
+        args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     backend = Backend(args.account_id, args.region)
     backend.strict_credentials = args.strict_credentials
     for key, account in args.access_key:

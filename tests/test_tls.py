@@ -18,11 +18,11 @@ import pytest
 
 pytest.importorskip("cryptography", reason="the tls extra: pip install 'ecr-mock[tls]'")
 
-from ecr_mock import Backend  # noqa: E402
-from ecr_mock.cli import main  # noqa: E402
-from ecr_mock.core.names import REGISTRY_HOST_RE, region_of_registry_host  # noqa: E402
-from ecr_mock.server import EcrMockServer  # noqa: E402
-from ecr_mock.tls import CertificateAuthority, TlsSetupError, is_issuable_name  # noqa: E402
+from ecr_mock import Backend
+from ecr_mock.cli import main
+from ecr_mock.core.names import REGISTRY_HOST_RE, region_of_registry_host
+from ecr_mock.server import EcrMockServer
+from ecr_mock.tls import CertificateAuthority, TlsSetupError, is_issuable_name
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -239,7 +239,7 @@ def test_a_name_the_ca_does_not_sign_gets_no_certificate_for_it(
 ) -> None:
     server, ca = aws_server
     connection = _https(server, ca, "registry.example.org")
-    with pytest.raises(ssl.SSLCertVerificationError, match="registry.example.org"):
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"registry\.example\.org"):
         connection.request("GET", "/v2/")
 
 
@@ -250,3 +250,25 @@ def test_stopping_the_server_restores_the_backend_endpoint(tmp_path: Path) -> No
     with EcrMockServer(backend, certificate_authority=ca):
         assert backend.public_endpoint is None
     assert backend.public_endpoint == "before:1"
+
+
+def test_aws_hostnames_serves_on_443_unless_told_otherwise(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ecr_mock.server
+
+    bound: list[int] = []
+
+    class Refused(EcrMockServer):
+        def start(self) -> EcrMockServer:
+            bound.append(self.port)
+            raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(ecr_mock.server, "EcrMockServer", Refused)
+    assert main(["serve", "--aws-hostnames", "--ca-dir", str(tmp_path)]) == 1
+    assert main(["serve", "--aws-hostnames", "--ca-dir", str(tmp_path), "--port", "5000"]) == 1
+    assert main(["serve", "--port", "80"]) == 1
+    assert bound == [443, 5000, 80]
+    err = capsys.readouterr().err
+    assert "cannot listen on 127.0.0.1:443" in err
+    assert "ports below 1024 need root or CAP_NET_BIND_SERVICE" in err
