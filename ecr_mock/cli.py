@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.add_argument(
         "--fips", action="store_true", help="also the FIPS and dual-stack names ECR documents"
     )
+    hosts.add_argument(
+        "--public",
+        action="store_true",
+        help="also ECR Public's names (public.ecr.aws, api.ecr-public.us-east-1.amazonaws.com): "
+        "pulls of real public images on this machine then go to ecr-mock too",
+    )
     return parser
 
 
@@ -306,7 +312,13 @@ def print_hosts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     if len(accounts) != len(regions):
         parser.error("hosts: give one --region per --account (or a single one of either)")
     print(
-        hosts_file(list(zip(accounts, regions, strict=True)), args.address, fips=args.fips), end=""
+        hosts_file(
+            list(zip(accounts, regions, strict=True)),
+            args.address,
+            fips=args.fips,
+            public=args.public,
+        ),
+        end="",
     )
     return 0
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["api_hosts", "global_hosts", "hosts_file", "registry_hosts"]
+__all__ = ["PUBLIC_HOSTS", "api_hosts", "global_hosts", "hosts_file", "registry_hosts"]
+
+PUBLIC_HOSTS = ("public.ecr.aws", "api.ecr-public.us-east-1.amazonaws.com")
+"""ECR Public's registry and API (its API lives in us-east-1 only)."""
 
 
 def registry_hosts(account: str, region: str, *, fips: bool = False) -> list[str]:
@@ -39,10 +42,15 @@ def global_hosts(regions: Iterable[str]) -> list[str]:
 
 
 def hosts_file(
-    registries: Sequence[tuple[str, str]], address: str = "127.0.0.1", *, fips: bool = False
+    registries: Sequence[tuple[str, str]],
+    address: str = "127.0.0.1",
+    *,
+    fips: bool = False,
+    public: bool = False,
 ) -> str:
     """The ``/etc/hosts`` lines that send every name of ``registries`` ((account, region)
-    pairs) to ``address``, with a note on which address to use."""
+    pairs) to ``address`` (with ``public`` also ECR Public's), with a note on which address
+    to use."""
     lines = [
         "# ecr-mock: ECR, STS and IAM host names answered by ecr-mock serve --aws-hostnames",
     ]
@@ -64,4 +72,6 @@ def hosts_file(
             seen.update(names)
             lines.append(f"{address} {' '.join(names)}")
     lines.append(f"{address} {' '.join(global_hosts(regions))}")
+    if public:
+        lines.append(f"{address} {' '.join(PUBLIC_HOSTS)}")
     return "\n".join(lines) + "\n"

@@ -48,9 +48,10 @@ MAX_CACHED_NAMES = 1024
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _AWS_NAME_RE = re.compile(
-    rf"(?:{_LABEL}\.)+(?:amazonaws\.com|amazonaws\.com\.cn|api\.aws|on\.aws)|localhost"
+    rf"(?:{_LABEL}\.)+(?:amazonaws\.com|amazonaws\.com\.cn|api\.aws|on\.aws)|public\.ecr\.aws|localhost"
 )
-"""Names the CA signs: AWS's own (ECR, STS, IAM and the rest), dual-stack ones, and localhost."""
+"""Names the CA signs: AWS's own (ECR, STS, IAM and the rest), dual-stack ones, ECR Public's
+registry, and localhost."""
 
 _INSTALL_HINT = (
     "ecr-mock serve --aws-hostnames needs the cryptography library: "

@@ -97,7 +97,13 @@ def test_ca_dir_without_aws_hostnames_is_refused(
 
 
 def test_issuable_names_are_aws_names_and_localhost() -> None:
-    for name in (REGISTRY, "api.ecr.eu-west-1.amazonaws.com", "sts.amazonaws.com", "localhost"):
+    for name in (
+        REGISTRY,
+        "api.ecr.eu-west-1.amazonaws.com",
+        "sts.amazonaws.com",
+        "public.ecr.aws",
+        "localhost",
+    ):
         assert is_issuable_name(name)
     for name in ("example.org", "amazonaws.com", "evil.amazonaws.com.example.org", "-x.on.aws"):
         assert not is_issuable_name(name)
@@ -146,6 +152,13 @@ def test_hosts_command_with_another_address_and_fips_names(
         "ecr-fips.us-east-1.amazonaws.com",
     } <= names
     assert "inside a container" not in out
+    assert "public.ecr.aws" not in names
+
+
+def test_hosts_command_names_ecr_public_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hosts", "--public"]) == 0
+    entries = [line.split() for line in capsys.readouterr().out.splitlines() if line[:1] != "#"]
+    assert ["127.0.0.1", "public.ecr.aws", "api.ecr-public.us-east-1.amazonaws.com"] in entries
 
 
 def test_hosts_command_refuses_unpaired_accounts_and_regions(
