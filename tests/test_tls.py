@@ -331,3 +331,12 @@ def test_plain_server_addresses_take_the_region_from_the_signature_alone(
     server, _ = aws_server
     status, body = _api_call(server, f"127.0.0.1:{server.port}", "ap-south-1")
     assert (status, json.loads(body)) == (200, {"repositories": []})
+
+
+def test_public_endpoint_with_aws_hostnames_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["serve", "--aws-hostnames", "--ca-dir", str(tmp_path / "ca"), "--port", "0"]
+    assert main([*argv, "--public-endpoint", "localhost:5000"]) == 2
+    assert "--public-endpoint does not apply with --aws-hostnames" in capsys.readouterr().err
+    assert not (tmp_path / "ca").exists()
