@@ -12,7 +12,6 @@ from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal, Registry
 from ecr_mock.core.names import REGISTRY_HOST_RE, parse_repository_arn, repository_arn
 from ecr_mock.core.tokens import Token
-from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
 
 # IAM actions ECR checks for each registry step.
 PULL_MANIFEST = "ecr:BatchGetImage"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ecr_mock.registry.urls import LAYER_PATH_PREFIX
+from ecr_mock.core.services.download_urls import LAYER_PATH_PREFIX
 
 
 @dataclass(frozen=True)
