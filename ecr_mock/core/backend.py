@@ -39,8 +39,10 @@ class Backend(Store):
         account_id: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
         clock: Clock | None = None,
+        *,
+        allow_missing_layers: bool = False,
     ) -> None:
-        super().__init__(account_id, region, clock)
+        super().__init__(account_id, region, clock, allow_missing_layers=allow_missing_layers)
         self._lifecycle: LifecycleScheduler | None = None
         self._lifecycle_epoch = self.clock.now()
         self._scan_on_push: Listener | None = None

@@ -35,6 +35,8 @@ class Store:
         account_id: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
         clock: Clock | None = None,
+        *,
+        allow_missing_layers: bool = False,
     ) -> None:
         self.default_account = account_id
         self.default_region = region
@@ -45,6 +47,15 @@ class Store:
         self.access_keys: dict[str, Principal] = {}
         self.strict_credentials = False
         """Refuse unknown access keys (``UnrecognizedClientException``) instead of using root."""
+        self.allow_missing_layers = allow_missing_layers
+        """Accept manifests naming blobs never uploaded and indexes naming images never pushed.
+
+        Off by default, as in ECR (``LayersNotFoundException``,
+        ``ReferencedImagesNotFoundException``). On, it is the bridge for suites written against
+        moto, which never checks: the image is stored exactly as pushed (digest, media type,
+        tags, immutability and policies unchanged), its size comes from the manifest's
+        descriptors, and a missing blob stays missing (``BLOB_UNKNOWN`` on ``/v2/``).
+        """
         self.public_endpoint: str | None = None
         """``HOST:PORT`` of a live server sharing this state; None for ``*.amazonaws.com``."""
         self.public_scheme = "https"

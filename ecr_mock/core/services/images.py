@@ -96,7 +96,8 @@ def put_image(
         if tag is not None and old_digest is not None and repo.tag_is_immutable(tag):
             raise ImageTagAlreadyExists(tag, repo.name)
         if existing is None:
-            _check_references(store, reg, repo, parsed)
+            if not store.allow_missing_layers:
+                _check_references(store, reg, repo, parsed)
             if len(repo.images) >= MAX_IMAGES_PER_REPOSITORY:
                 raise LimitExceeded(
                     "The maximum number of images in the repository has been reached"
@@ -113,7 +114,6 @@ def put_image(
         )
         if existing is None:
             repo.images[digest] = image
-            repo.blobs.update(parsed.blob_digests())
             repo.index_image(image)
         if tag is not None:
             if old_digest is not None and old_digest != digest:
