@@ -1,1 +1,1 @@
-"""The core's entry points: one module of functions over a Store per capability."""
+"""The core's services: the entry points adapters call, one module per capability."""
