@@ -37,6 +37,7 @@ from ecr_mock.core.names import (
     is_digest,
     is_valid_repository_name,
     is_valid_tag,
+    region_of_registry_host,
 )
 from ecr_mock.core.ports import (
     Credentials,
@@ -472,7 +473,9 @@ def _source_for(backend: Store, rule: PullThroughRule) -> _Source:
         and match is not None
         and not _is_local_url(rule.upstream_url)
     ):
-        return _LocalEcr(backend, backend.registry(match["account"], match["region"]))
+        return _LocalEcr(
+            backend, backend.registry(match["account"], region_of_registry_host(match))
+        )
     credentials = credentials_for(backend, rule)
     connector = backend.upstream_connector
     if connector is None:
