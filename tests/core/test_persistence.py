@@ -20,7 +20,7 @@ from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Image, Principal, Registry, Repository
 from ecr_mock.core.persistence import SCHEMA_VERSION, StateDirError
 from ecr_mock.core.persistence.codec import Undecodable, Unencodable, decode, encode
-from ecr_mock.core.scanning import set_scan_findings
+from ecr_mock.core.services.scanning import set_scan_findings
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -118,6 +118,11 @@ def build_rich_state(backend: Backend) -> None:
         )
         ecr.put_image(repositoryName="team/app", imageManifest=index, imageTag="multi")
         ecr.batch_get_image(repositoryName="team/app", imageIds=[{"imageTag": "v1"}])
+        ecr.get_download_url_for_layer(
+            repositoryName="team/app",
+            layerDigest="sha256:" + hashlib.sha256(b"layer one" * 100).hexdigest(),
+        )
+        backend.secrets["ecr-pullthroughcache/quay"] = '{"username": "u", "accessToken": "t"}'
         ecr.set_repository_policy(
             repositoryName="team/app",
             policyText=json.dumps(
@@ -277,7 +282,8 @@ def full_state(backend: Backend) -> Any:
             "tokens": backend.tokens.issued(),
             "access_keys": backend.access_keys,
             "lifecycle": backend.lifecycle_last_run(),
-            "secrets": backend.extra.get("secrets"),
+            "secrets": backend.secrets,
+            "download_url_secret": backend.download_url_secret,
         }
     )
 
@@ -296,6 +302,8 @@ def rich(tmp_path: Path) -> Iterator[tuple[Backend, Path]]:
 
 def test_everything_comes_back_after_reopening(rich: tuple[Backend, Path]) -> None:
     backend, path = rich
+    assert backend.download_url_secret is not None
+    assert backend.secrets
     before = full_state(backend)
     backend.close()
     again = Backend.open(path)

@@ -40,8 +40,8 @@ _MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
 _REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
 _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
-_BACKEND_EXTRA_KEPT = ("registry.download_url_secret", "secrets")
-"""``Backend.extra`` entries that are state (the rest is wiring: apps, hooks, connectors)."""
+_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+"""Store slots that are state (the others are wiring: providers, locks, listeners)."""
 
 
 class StateDirError(Exception):
@@ -213,15 +213,15 @@ class StateDir:
                 )
             elif name == "lifecycle":
                 backend.set_lifecycle_last_run(decode(doc["last_run"]))
-            elif name.startswith("extra/"):
-                backend.extra[name[len("extra/") :]] = decode(doc)
+            elif name.startswith("slot/") and name[len("slot/") :] in _STORE_SLOTS_KEPT:
+                setattr(backend, name[len("slot/") :], decode(doc))
 
     @staticmethod
     def _resume_restores(backend: Backend) -> None:
         """Restores in progress at the last save complete on the clock as if never stopped."""
-        from ecr_mock.core.lifecycle_runner import ACTIVATING, _pending
+        from ecr_mock.core.services.lifecycle import ACTIVATING
 
-        pending = _pending(backend)
+        pending = backend.pending_restores
         for reg in backend.registries.values():
             for repo in reg.repositories.values():
                 for image in repo.images.values():
@@ -335,9 +335,8 @@ class StateDir:
         rows["backend/tokens"] = dump(encode(backend.tokens.issued()))
         rows["backend/access_keys"] = dump(encode(dict(backend.access_keys)))
         rows["backend/lifecycle"] = dump({"last_run": encode(backend.lifecycle_last_run())})
-        for name in _BACKEND_EXTRA_KEPT:
-            if name in backend.extra:
-                rows[f"backend/extra/{name}"] = dump(encode(backend.extra[name], _MODEL_TYPES))
+        for name in _STORE_SLOTS_KEPT:
+            rows[f"backend/slot/{name}"] = dump(encode(getattr(backend, name), _MODEL_TYPES))
         for (account, region), reg in list(backend.registries.items()):
             prefix = f"{account}/{region}"
             rows[f"registry/{prefix}"] = dump(encode_fields(reg, _MODEL_TYPES, _REGISTRY_OWN))
