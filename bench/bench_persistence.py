@@ -137,24 +137,30 @@ def run(big_mib: int, images: int, rounds: int) -> None:
         mb = (big_mib << 20) / 1e6
         print(
             f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; {rounds} rounds, medians"
+            f"{platform.python_version()}; {rounds} rounds, medians; load average "
+            f"{os.getloadavg()[0]:.1f} at the end"
         )
         print()
-        print("| measure | in memory | --state-dir | ratio (state-dir / memory) |")
-        print("|---|---|---|---|")
-        for key, label in (("push_big", "push"), ("pull_big", "pull")):
-            memory = mb / med["memory"][key]
-            durable = mb / med["state-dir"][key]
+        print(
+            "| measure | in memory | --state-dir | ratio of medians | ratio per round "
+            "(state-dir / memory, each round back to back) |"
+        )
+        print("|---|---|---|---|---|")
+        rows = (
+            ("push_big", f"one {big_mib} MiB layer, push throughput (MB/s)", mb, "{:.0f}"),
+            ("pull_big", f"one {big_mib} MiB layer, pull throughput (MB/s)", mb, "{:.0f}"),
+            ("push_small", f"{images} small images over /v2/, push (images/s)", images, "{:.1f}"),
+            ("pull_small", f"{images} small images over /v2/, pull (images/s)", images, "{:.1f}"),
+        )
+        for key, label, amount, fmt in rows:
+            memory = amount / med["memory"][key]
+            durable = amount / med["state-dir"][key]
+            per_round = [
+                m / d for m, d in zip(results["memory"][key], results["state-dir"][key])
+            ]
             print(
-                f"| one {big_mib} MiB layer, {label} throughput (MB/s) | {memory:.0f} | "
-                f"{durable:.0f} | {durable / memory:.2f} |"
-            )
-        for key, label in (("push_small", "push"), ("pull_small", "pull")):
-            memory = images / med["memory"][key]
-            durable = images / med["state-dir"][key]
-            print(
-                f"| {images} small images over /v2/, {label} (images/s) | {memory:.1f} | "
-                f"{durable:.1f} | {durable / memory:.2f} |"
+                f"| {label} | {fmt.format(memory)} | {fmt.format(durable)} | "
+                f"{durable / memory:.2f} | {', '.join(f'{r:.2f}' for r in per_round)} |"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
