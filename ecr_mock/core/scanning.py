@@ -513,12 +513,20 @@ def repository_scanning(reg: Registry, repo: Repository) -> tuple[str, list[dict
 
 
 def repository_scanning_configuration(reg: Registry, repo: Repository) -> dict[str, Any]:
-    """The ``RepositoryScanningConfiguration`` shape of BatchGetRepositoryScanningConfiguration."""
+    """The ``RepositoryScanningConfiguration`` shape of BatchGetRepositoryScanningConfiguration.
+
+    ``scanOnPush`` is the repository's own setting, whatever the registry rules make of it: a
+    real answer for a repository under an ENHANCED ``*`` CONTINUOUS_SCAN rule reads
+    ``scanFrequency: CONTINUOUS_SCAN, scanOnPush: false`` ("the value of ScanOnPush will
+    continue with the previous state", turbot/steampipe-plugin-aws#1716), and moto's ECR tests
+    expect ``false`` under ENHANCED CONTINUOUS_SCAN and SCAN_ON_PUSH rules and a BASIC
+    SCAN_ON_PUSH rule alike.
+    """
     frequency, filters = repository_scanning(reg, repo)
     return {
         "repositoryArn": repo.arn,
         "repositoryName": repo.name,
-        "scanOnPush": frequency != MANUAL,
+        "scanOnPush": repo.scan_on_push,
         "scanFrequency": frequency,
         "appliedScanFilters": filters,
     }
