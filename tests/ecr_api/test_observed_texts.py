@@ -270,3 +270,49 @@ def test_malformed_registry_id_is_refused_with_ecrs_text(
     with pytest.raises(ClientError) as caught:
         getattr(client, method)(registryId="123", **params)
     assert error(caught) == ("InvalidParameterException", REGISTRY_ID_MESSAGE)
+
+
+# ----- scan findings before a scan ----------------------------------------------------------
+
+
+def test_scan_not_found_echoes_the_image_id_as_asked(client: Any) -> None:
+    from tests.ecr_api.helpers import config_blob, upload_layer
+
+    config = config_blob("never-scanned")
+    layer = b"layer of an image never scanned"
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(config),
+                "digest": upload_layer(client, "app", config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(layer),
+                    "digest": upload_layer(client, "app", layer),
+                }
+            ],
+        }
+    )
+    digest = client.put_image(repositoryName="app", imageManifest=manifest, imageTag="v1")["image"][
+        "imageId"
+    ]["imageDigest"]
+    tail = "in the repository with name 'app' in the registry with id '123456789012'"
+    with pytest.raises(ClientError) as by_tag:
+        client.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
+    with pytest.raises(ClientError) as by_digest:
+        client.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
+    assert error(by_tag) == (
+        "ScanNotFoundException",
+        f"Image scan does not exist for the image with '{{imageDigest:'null', imageTag:'v1'}}' "
+        + tail,
+    )
+    assert error(by_digest) == (
+        "ScanNotFoundException",
+        f"Image scan does not exist for the image with '{{imageDigest:'{digest}', "
+        f"imageTag:'null'}}' " + tail,
+    )

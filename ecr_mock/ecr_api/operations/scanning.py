@@ -46,7 +46,7 @@ def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
     image_id = params.get("imageId") or {}
     tag = image_id.get("imageTag")
     image = ctx.backend.find_image(repo, digest=image_id.get("imageDigest"), tag=tag)
-    report = scanning.scan_report(repo, image, tag)
+    report = scanning.scan_report(repo, image, tag, image_id=image_id)
     result: Result = {
         "registryId": repo.account,
         "repositoryName": repo.name,
