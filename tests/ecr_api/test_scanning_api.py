@@ -67,7 +67,8 @@ def test_describe_findings_before_any_scan_is_scan_not_found(env: tuple[Backend,
     with pytest.raises(ClientError) as exc:
         ecr.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
     assert code(exc) == "ScanNotFoundException"
-    assert image.digest in message(exc)
+    assert "{imageDigest:'null', imageTag:'v1'}" in message(exc)  # the imageId as asked
+    assert image.digest not in message(exc)
 
 
 def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
