@@ -37,14 +37,29 @@ class mock_ecr:
         account_id: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
         clock: Clock | None = None,
+        enforce_quotas: bool = False,
+        max_calls: int | None = None,
     ) -> None:
         self._shared = backend is not None
         self._options = {"account_id": account_id, "region": region}
         self._clock = clock
-        self.backend = backend or Backend(account_id, region, clock=clock)
+        self._enforce_quotas = enforce_quotas
+        self._max_calls = max_calls
+        self.backend = self._prepare(backend or Backend(account_id, region, clock=clock))
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None
+
+    def _prepare(self, backend: Backend) -> Backend:
+        """Fault rules, quotas mode and the call record's size, as this mock was asked."""
+        from ecr_mock.faults import attach
+
+        attach(backend)
+        if self._enforce_quotas:
+            backend.quotas.enabled = True
+        if self._max_calls is not None:
+            backend.calls.maxlen = self._max_calls
+        return backend
 
     @property
     def active(self) -> bool:
@@ -86,7 +101,9 @@ class mock_ecr:
         """Drop all state: a fresh empty backend with the same settings."""
         from ecr_mock.intercept import botocore_hook
 
-        fresh = Backend(self._options["account_id"], self._options["region"], clock=self._clock)
+        fresh = self._prepare(
+            Backend(self._options["account_id"], self._options["region"], clock=self._clock)
+        )
         if self.active:
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)
@@ -116,6 +133,8 @@ class mock_ecr:
             account_id=self._options["account_id"],
             region=self._options["region"],
             clock=self._clock,
+            enforce_quotas=self._enforce_quotas,
+            max_calls=self._max_calls,
         )
 
     def _decorate_function(self, func: F) -> F:

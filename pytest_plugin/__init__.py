@@ -29,6 +29,16 @@ point, so installing ecr-mock is enough. Fixtures:
 ``ecr_events``
     The backend's event log (``.all()``, ``.of_type("ECR Image Action")``): EventBridge-shaped
     records of pushes, deletes, scans and lifecycle actions.
+``ecr_faults``
+    The backend's fault rules: ``ecr_faults.add(operation="PutImage",
+    error="ThrottlingException", times=2)`` returns the rule (``.hits``, ``.remove()``, a
+    context manager). The marker ``@pytest.mark.ecr_fault(**rule)`` (repeatable) adds rules
+    before the test starts.
+``ecr_calls``
+    The backend's call record: every API and /v2/ request, oldest first, with
+    ``.of(operation=..., repository=...)`` and ``.operations()``.
+
+Quotas mode: ``@pytest.mark.ecr_mock(enforce_quotas=True)``.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ecr_mock import Backend, Clock, mock_ecr
+    from ecr_mock.faults import CallLog, FaultRules
     from ecr_mock.server import EcrMockServer
 
 __all__ = ["EcrLogin"]
@@ -64,8 +75,13 @@ class EcrLogin(NamedTuple):
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "ecr_mock(account_id=None, region=None): the account and region of this test's "
-        "ecr_mock backend and ecr_client",
+        "ecr_mock(account_id=None, region=None, enforce_quotas=False): the account and region "
+        "of this test's ecr_mock backend and ecr_client; quotas mode",
+    )
+    config.addinivalue_line(
+        "markers",
+        "ecr_fault(**rule): add a fault rule (operation=, error=, times=, ...) to this test's "
+        "ecr_mock backend; repeatable",
     )
 
 
@@ -97,7 +113,10 @@ def ecr_mock(
 
     account = _marker_option(request, "account_id") or ecr_mock_account_id
     region = _marker_option(request, "region") or ecr_mock_region
-    mock = mock_ecr(account_id=account, region=region)
+    enforce_quotas = bool(_marker_option(request, "enforce_quotas"))
+    mock = mock_ecr(account_id=account, region=region, enforce_quotas=enforce_quotas)
+    for marker in reversed(list(request.node.iter_markers("ecr_fault"))):
+        mock.backend.faults.add(**marker.kwargs)
     with mock:
         yield mock
 
@@ -173,3 +192,15 @@ def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
 def ecr_events(ecr_backend: Backend) -> Any:
     """The backend's EventLog of EventBridge-shaped ECR events."""
     return ecr_backend.events
+
+
+@pytest.fixture
+def ecr_faults(ecr_backend: Backend) -> FaultRules:
+    """The backend's fault rules: ``ecr_faults.add(**rule)``, ``ecr_faults.clear()``."""
+    return ecr_backend.faults
+
+
+@pytest.fixture
+def ecr_calls(ecr_backend: Backend) -> CallLog:
+    """The backend's call record (``.of(operation=...)``, ``.operations()``, ``[-1]``)."""
+    return ecr_backend.calls

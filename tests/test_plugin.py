@@ -83,7 +83,12 @@ def test_fixtures_are_listed(inner: pytest.Pytester, plugin_args: list[str]) -> 
 def test_marker_is_registered(inner: pytest.Pytester, plugin_args: list[str]) -> None:
     inner.makepyfile("def test_nothing():\n    pass\n")
     result = run_inner(inner, plugin_args, "--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.ecr_mock(account_id=None, region=None)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.ecr_mock(account_id=None, region=None, enforce_quotas=False)*",
+            "@pytest.mark.ecr_fault(**rule)*",
+        ]
+    )
 
 
 def test_each_test_gets_a_fresh_backend(inner: pytest.Pytester, plugin_args: list[str]) -> None:

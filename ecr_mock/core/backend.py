@@ -69,6 +69,9 @@ if TYPE_CHECKING:
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.lifecycle_runner import LifecycleScheduler
     from ecr_mock.core.policy import Policy
+    from ecr_mock.core.services.calls import CallLog
+    from ecr_mock.core.services.faults import FaultCatalog, FaultRules
+    from ecr_mock.core.services.quotas import Quotas
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
@@ -128,6 +131,11 @@ class Backend:
         self._lifecycle_epoch = self.clock.now()
         self._scan_on_push: Listener | None = None
         self.listeners.append(self._on_core_event)
+        self.fault_catalog: Callable[[], FaultCatalog] | None = None
+        """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
+        self._faults: FaultRules | None = None
+        self._calls: CallLog | None = None
+        self._quotas: Quotas | None = None
 
     # ----- parts made on first use (a fresh process pays only for what it uses) --------------
 
@@ -141,6 +149,39 @@ class Backend:
                 if self._events is None:
                     self._events = EventLog(backend=self)
         return self._events
+
+    @property
+    def faults(self) -> FaultRules:
+        """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
+        if self._faults is None:
+            from ecr_mock.core.services.faults import FaultRules
+
+            with self.lock:
+                if self._faults is None:
+                    self._faults = FaultRules(lambda: self.fault_catalog)
+        return self._faults
+
+    @property
+    def calls(self) -> CallLog:
+        """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
+        if self._calls is None:
+            from ecr_mock.core.services.calls import CallLog
+
+            with self.lock:
+                if self._calls is None:
+                    self._calls = CallLog()
+        return self._calls
+
+    @property
+    def quotas(self) -> Quotas:
+        """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
+        if self._quotas is None:
+            from ecr_mock.core.services.quotas import Quotas
+
+            with self.lock:
+                if self._quotas is None:
+                    self._quotas = Quotas()
+        return self._quotas
 
     @property
     def lifecycle(self) -> LifecycleScheduler:
