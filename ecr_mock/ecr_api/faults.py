@@ -20,13 +20,18 @@ COMMON_ERRORS: Mapping[str, int] = {
 """Errors every AWS JSON service may answer besides those of its model, with their status."""
 
 
+SERVICES = ("ecr", "ecr-public")
+"""The JSON 1.1 services the API serves (a rule's operation may be one of either)."""
+
+
 def api_operations() -> frozenset[str]:
-    """The operation names of ECR's model."""
-    return frozenset(operation_names())
+    """The operation names of the ECR and ECR Public models."""
+    return frozenset(name for service in SERVICES for name in operation_names(service))
 
 
 def api_errors() -> dict[str, int]:
-    """Error codes a fault may answer on the API: the model's and the common AWS ones."""
+    """Error codes a fault may answer on the API: the models' and the common AWS ones."""
     errors = dict(COMMON_ERRORS)
-    errors.update(error_statuses())
+    for service in reversed(SERVICES):
+        errors.update(error_statuses(service))
     return errors

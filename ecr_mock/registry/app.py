@@ -16,7 +16,7 @@ from ecr_mock.core.errors import EcrError
 from ecr_mock.core.models import Principal
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
-from ecr_mock.registry.auth import authenticate, challenge
+from ecr_mock.registry.auth import authenticate, challenges
 from ecr_mock.registry.errors import (
     ERROR_CONTENT_TYPE,
     RegistryError,
@@ -87,6 +87,12 @@ class RegistryApp:
             log.exception("registry request %s %s failed", request.method, request.path)
             response = self._error(request, internal_error())
             seen.error_code = "UNKNOWN"
+        if response.status_code == 401:
+            found = match(request.path, request.method.upper())
+            name = found.params.get("name") if isinstance(found, Match) else None
+            del response.headers["WWW-Authenticate"]
+            for value in challenges(self.backend, request, name):
+                response.headers.add("WWW-Authenticate", value)
         response.headers[API_VERSION_HEADER] = API_VERSION
         fault = seen.fault
         if fault is not None and fault.disconnect_after_bytes is not None:
@@ -129,7 +135,8 @@ class RegistryApp:
                     self.backend, request, found.params
                 ),
             )
-        ctx = authenticate(self.backend, request)
+        name = found.params.get("name") if isinstance(found, Match) else None
+        ctx = authenticate(self.backend, request, name)
         seen.account, seen.region = ctx.registry.account, ctx.registry.region
         seen.principal = ctx.principal.arn if ctx.principal is not None else None
         if found is None:
@@ -180,8 +187,6 @@ class RegistryApp:
         response = Response(error_body(error), status=error.status)
         response.headers["Content-Type"] = ERROR_CONTENT_TYPE
         response.headers.update(error.headers)
-        if error.status == 401:
-            response.headers["WWW-Authenticate"] = challenge(request)
         return response
 
 

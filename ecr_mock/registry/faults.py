@@ -24,6 +24,8 @@ ROUTE_NAMES: Mapping[tuple[str, str], str] = {
     ("referrers", "GET"): "referrers",
     ("layer_download", "GET"): "layer.download",
     ("layer_download", "HEAD"): "layer.download",
+    ("token", "GET"): "token",
+    ("token", "POST"): "token",
 }
 """(route, method) to the name fault rules and call records use."""
 

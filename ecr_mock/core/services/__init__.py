@@ -1,1 +1,1 @@
-"""The core's capabilities as functions and small objects over the backend's state."""
+"""The core's services: the entry points adapters call, one module per capability."""
