@@ -276,6 +276,17 @@ def test_registry_faults_answer_oci_errors_through_requests(ecr_mock: mock_ecr) 
     assert records[0].account_id == "123456789012" and records[0].region == REGION
 
 
+def test_a_cut_registry_answer_in_process_raises_what_requests_raises(ecr_mock: mock_ecr) -> None:
+    backend = ecr_mock.backend
+    client().create_repository(repositoryName="app")
+    backend.faults.add(operation="tags.list", disconnect_after_bytes=3, times=1)
+    url = f"https://{HOST}/v2/app/tags/list"
+    auth = basic_auth_headers(backend)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match=r"IncompleteRead\(3 bytes"):
+        requests.get(url, headers=auth, timeout=10)
+    assert requests.get(url, headers=auth, timeout=10).json()["name"] == "app"
+
+
 def test_a_faulted_manifest_put_stores_nothing_and_after_commit_stores_once(
     ecr_mock: mock_ecr,
 ) -> None:
