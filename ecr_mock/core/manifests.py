@@ -155,9 +155,12 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
     if media_type in SCHEMA1_TYPES:
         if schema != 1:
             raise ManifestInvalid("schemaVersion must be 1")
+        fs_layers = doc.get("fsLayers") or []
+        if not isinstance(fs_layers, list):
+            raise ManifestInvalid("fsLayers must be a list")
         layers = tuple(
             Descriptor("application/octet-stream", str(item.get("blobSum", "")), 0)
-            for item in doc.get("fsLayers", [])
+            for item in fs_layers
             if isinstance(item, dict)
         )
         if any(not is_digest(layer.digest) for layer in layers):
