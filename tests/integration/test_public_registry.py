@@ -220,3 +220,35 @@ def test_private_credentials_through_the_token_endpoint_reach_private_repositori
     tags = requests.get(f"{live.url}/v2/secret/tags/list", headers=bearer, timeout=10)
     assert tags.status_code == 200
     assert tags.json() == {"name": "secret", "tags": []}
+
+
+@pytest.mark.parametrize("header", ["Basic ", "Basic !!!", "Basic " + "QUJD", "Negotiate x"])
+def test_malformed_credentials_are_refused_even_on_public_paths(live: Live, header: str) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    for url in (f"{live.url}/v2/{ALIAS}/app/tags/list", f"{live.url}/token"):
+        refused = requests.get(url, headers={"Authorization": header}, timeout=10)
+        assert refused.status_code == 401, url
+        assert refused.json()["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_empty_basic_credentials_pull_public_repositories(live: Live) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    answer = requests.get(f"{live.url}/v2/{ALIAS}/app/tags/list", auth=("", ""), timeout=10)
+    assert answer.status_code == 200
+    assert requests.get(f"{live.url}/v2/_catalog", auth=("", ""), timeout=10).status_code == 401
+
+
+def test_base_answers_an_anonymous_token(live: Live) -> None:
+    bearer = {"Authorization": f"Bearer {anonymous_token(live, 'any/thing')}"}
+    assert requests.get(f"{live.url}/v2/", headers=bearer, timeout=10).json() == {}
+    assert requests.get(f"{live.url}/v2/_catalog", headers=bearer, timeout=10).status_code == 401
+
+
+def test_token_endpoint_takes_docker_oauth_password_grants(live: Live) -> None:
+    password = public_password(live)
+    form = {"grant_type": "password", "username": "AWS", "service": live.endpoint}
+    good = requests.post(f"{live.url}/token", data={**form, "password": password}, timeout=10)
+    assert good.status_code == 200
+    assert live.backend.tokens.check(good.json()["token"]).password == password
+    bad = requests.post(f"{live.url}/token", data={**form, "password": "nope"}, timeout=10)
+    assert bad.status_code == 401
