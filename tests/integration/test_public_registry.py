@@ -252,3 +252,17 @@ def test_token_endpoint_takes_docker_oauth_password_grants(live: Live) -> None:
     assert live.backend.tokens.check(good.json()["token"]).password == password
     bad = requests.post(f"{live.url}/token", data={**form, "password": "nope"}, timeout=10)
     assert bad.status_code == 401
+
+
+def test_public_token_stops_working_after_12_hours_on_the_backend_clock(live: Live) -> None:
+    password = public_password(live)
+    public_client(live).create_repository(repositoryName="app")
+    url = f"{live.url}/v2/{ALIAS}/app/blobs/uploads/"
+    live.backend.clock.advance(hours=11, minutes=59)
+    assert requests.post(url, auth=("AWS", password), timeout=10).status_code == 202
+    live.backend.clock.advance(minutes=1)
+    expired = requests.post(url, auth=("AWS", password), timeout=10)
+    assert expired.status_code == 403
+    assert expired.json()["errors"][0]["message"] == (
+        "Your authorization token has expired. Reauthenticate and try again."
+    )
