@@ -45,6 +45,7 @@ def test_registries_are_found_by_account_or_alias() -> None:
         ("127.0.0.1:5000", "localhost:5000", True),
         ("127.1.2.3:80", "localhost:80", True),
         ("localhost:5000", "127.0.0.1:5000", True),
+        ("[::1]:5000", "localhost:5000", True),
         ("10.0.0.7:5000", "10.0.0.7:5000", False),
     ],
 )
