@@ -512,14 +512,23 @@ class Backend:
         self.emit("image-deleted", {"repository": repo, "image": image})
         return image
 
+    @staticmethod
+    def check_pullable(image: Image) -> None:
+        """Raise ImageArchived for an image that cannot be pulled (archived or restoring).
+
+        Every way of reading an image (GET and HEAD of a manifest, BatchGetImage) asks this
+        first, so a client that checks with HEAD learns what GET would answer.
+        """
+        if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
+            raise ImageArchived(image.digest)
+
     def record_pull(self, repo: Repository, image: Image, principal_arn: str | None = None) -> None:
         """Note a pull: ``lastRecordedPullTime``; archived images cannot be pulled.
 
         A pull by a principal on the registry's pull-time update exclusion list leaves
         ``lastRecordedPullTime`` unchanged.
         """
-        if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
-            raise ImageArchived(image.digest)
+        self.check_pullable(image)
         excluded = self.registry(repo.account, repo.region).pull_time_update_exclusions
         if principal_arn is None or principal_arn not in excluded:
             image.last_pulled_at = self.now()

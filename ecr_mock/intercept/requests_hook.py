@@ -58,7 +58,7 @@ def _patch(adapters: ModuleType) -> None:
 
 
 def _is_registry_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    host = (urlsplit(url).hostname or "").rstrip(".")
     return REGISTRY_HOST_RE.fullmatch(host) is not None
 
 

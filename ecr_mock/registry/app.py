@@ -25,6 +25,7 @@ from ecr_mock.registry.errors import (
 )
 from ecr_mock.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.registry.routes import Match, is_registry_path, match
+from ecr_mock.wire import normalize_host
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -47,6 +48,9 @@ class RegistryApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         environ = _with_utf8_query(environ)
+        host = environ.get("HTTP_HOST")
+        if host and host != normalize_host(host):  # one name per host before any decision
+            environ = {**environ, "HTTP_HOST": normalize_host(host)}
         request = Request(environ)
         try:
             self.backend.tick()
@@ -79,7 +83,9 @@ class RegistryApp:
     def _error(request: Request, error: RegistryError) -> Response:
         response = Response(error_body(error), status=error.status)
         response.headers["Content-Type"] = ERROR_CONTENT_TYPE
-        response.headers.update(error.headers)
+        response.headers.update(
+            (key, value) for key, value in error.headers.items() if key.lower() != "content-length"
+        )
         if error.status == 401:
             response.headers["WWW-Authenticate"] = challenge(request)
         return response

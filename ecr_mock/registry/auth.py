@@ -13,6 +13,7 @@ from ecr_mock.core.models import Principal, Registry
 from ecr_mock.core.names import REGISTRY_HOST_RE, parse_repository_arn, repository_arn
 from ecr_mock.core.tokens import Token
 from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
+from ecr_mock.wire import normalize_host
 
 # IAM actions ECR checks for each registry step.
 PULL_MANIFEST = "ecr:BatchGetImage"
@@ -48,7 +49,7 @@ class RequestContext:
 
 def addressed_registry(host: str) -> tuple[str, str] | None:
     """(account, region) when ``host`` is an ECR registry host name, else None."""
-    match = REGISTRY_HOST_RE.fullmatch(host.split(":", 1)[0].lower())
+    match = REGISTRY_HOST_RE.fullmatch(normalize_host(host).split(":", 1)[0])
     if match is None:
         return None
     return match["account"], match["region"]

@@ -48,6 +48,7 @@ from ecr_mock.registry.errors import (
     translate,
 )
 from ecr_mock.registry.urls import check_download_signature
+from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
@@ -249,7 +250,7 @@ def _finish(ctx: RequestContext, repo: Repository, session: UploadSession, diges
 
 
 def _blob_response(request: Request, blob: Blob) -> Response:
-    """Stream a blob (or the one range asked for); HEAD sends the headers only."""
+    """Stream a blob (or the one range asked for, RFC 9110 14.2); HEAD answers as GET would."""
     start, stop, status = 0, blob.size, 200
     headers = {
         "Docker-Content-Digest": blob.digest,
@@ -257,20 +258,20 @@ def _blob_response(request: Request, blob: Blob) -> Response:
         "ETag": f'"{blob.digest}"',
         "Cache-Control": "max-age=31536000",
     }
-    if request.method == "GET" and request.headers.get("Range"):
-        wanted = request.range
-        if wanted is not None and len(wanted.ranges) == 1:
-            bounds = wanted.range_for_length(blob.size)
-            if bounds is None:
-                raise RegistryError(
-                    "RANGE_INVALID",
-                    416,
-                    f"The requested range cannot be satisfied for a blob of {blob.size} bytes",
-                    headers={"Content-Range": f"bytes */{blob.size}"},
-                )
-            start, stop = bounds
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
+    wanted = byte_range(
+        request.headers.get("Range"), blob.size, headers["ETag"], request.headers.get("If-Range")
+    )
+    if wanted == UNSATISFIABLE:
+        raise RegistryError(
+            "RANGE_INVALID",
+            416,
+            f"The requested range cannot be satisfied for a blob of {blob.size} bytes",
+            headers={"Content-Range": f"bytes */{blob.size}"},
+        )
+    if isinstance(wanted, tuple):
+        start, stop = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
     body: Iterable[bytes] = blob.body(start, stop)
     response = Response(
         body,
@@ -505,7 +506,10 @@ def _find_image(ctx: RequestContext, repo: Repository, reference: str) -> Image:
 
 
 def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
-    """``GET``/``HEAD /v2/<name>/manifests/<ref>``: the bytes as pushed; GET records a pull."""
+    """``GET``/``HEAD /v2/<name>/manifests/<ref>``: the bytes as pushed; GET records a pull.
+
+    HEAD answers exactly what GET would (an archived image is unknown to both).
+    """
     name = params["name"]
     try:
         repo = _repository(ctx, name, auth.PULL_MANIFEST)
@@ -516,6 +520,7 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
         repo, image = _pulled_through(ctx, name, params["reference"])
     if not _accepts(ctx.request, image):
         raise ImageNotFound()
+    ctx.backend.check_pullable(image)
     if ctx.request.method == "GET":
         principal = ctx.principal
         ctx.backend.record_pull(repo, image, principal.arn if principal is not None else None)
