@@ -100,7 +100,7 @@ class EcrMockApp:
         return _json(
             start_response,
             "404 Not Found",
-            {"message": f"ecr-mock serves POST / (ECR API), /v2/ (registry); not {method} {path}"},
+            {"message": f"ecr-mock serves POST / (ECR API) and /v2/ (registry), not {path}"},
             method == "HEAD",
         )
 
@@ -343,6 +343,10 @@ class _Handler(WSGIRequestHandler):
             self._server.log("error", f"Error on request {self.command} {self.path}: {exc!r}")
             return
         self._drain()
+
+    def handle_expect_100(self) -> bool:
+        """No ``100 Continue`` before the application wants the body (see :class:`_Body`)."""
+        return True
 
     # ----- the one writer of answers ------------------------------------------------------
 
