@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ecr_mock.core.blobs import Blob, UploadSession, new_upload
+from ecr_mock.core.blobs import UPLOAD_IDLE_TIMEOUT, Blob, UploadSession, new_upload
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.errors import (
     BlobUnknown,
@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from ecr_mock.core.policy import Policy
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
+UPLOAD_CHECK_PERIOD = timedelta(minutes=1)
+"""How often (backend clock) ``tick()`` looks for expired upload sessions."""
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
 
 MAX_TAGS_PER_IMAGE = 1000
@@ -123,6 +125,9 @@ class Backend:
         self.public_scheme = "https"
         self.listeners: list[Listener] = []
         self.extra: dict[str, Any] = {}
+        self.upload_idle_timeout: timedelta = UPLOAD_IDLE_TIMEOUT
+        """How long an upload session may sit untouched before it expires (backend clock)."""
+        self._uploads_checked_at = self.clock.now()
         self._events: EventLog | None = None
         self._lifecycle: LifecycleScheduler | None = None
         self._lifecycle_epoch = self.clock.now()
@@ -223,10 +228,12 @@ class Backend:
         Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         """
-        if self._lifecycle is None:
-            now = self.clock.now()
-            if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
-                return []
+        now = self.clock.now()
+        if abs(now - self._uploads_checked_at) >= UPLOAD_CHECK_PERIOD:
+            self.expire_uploads(now)
+        due = not self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD
+        if self._lifecycle is None and not due:
+            return []
         return self.lifecycle.tick()
 
     def apply_lifecycle_policies(
@@ -296,8 +303,9 @@ class Backend:
             del reg.repositories[name]
             for upload_id, session in list(reg.uploads.items()):
                 if session.repository == name:
-                    session.discard()
+                    session.end(RepositoryNotFound(name, reg.account))
                     del reg.uploads[upload_id]
+            self.release_unreferenced_blobs(reg, repo.blobs)
         for image in list(repo.images.values()):
             self.emit("image-deleted", {"repository": repo, "image": image})
         return repo
@@ -538,15 +546,40 @@ class Backend:
 
     def start_upload(self, reg: Registry, repo: Repository) -> UploadSession:
         """Start an upload session into ``repo``."""
-        session = new_upload(repo.name, self.now())
+        session = new_upload(repo.name, self.now(), reg.account)
         with self.lock:
             reg.uploads[session.upload_id] = session
         return session
+
+    def expire_uploads(self, now: datetime | None = None) -> int:
+        """End every upload session idle longer than :attr:`upload_idle_timeout`; their bytes
+        are freed and they answer 404 BLOB_UPLOAD_UNKNOWN. Returns how many expired.
+
+        ``tick()`` runs this once a minute of backend clock; a session found expired on use is
+        ended then too.
+        """
+        now = now or self.clock.now()
+        self._uploads_checked_at = now
+        expired = 0
+        with self.lock:
+            for reg in list(self.registries.values()):
+                for upload_id, session in list(reg.uploads.items()):
+                    if session.expired(now, self.upload_idle_timeout):
+                        reason = UploadNotFound(upload_id, session.repository, reg.account)
+                        if session.end(reason):
+                            expired += 1
+                        reg.uploads.pop(upload_id, None)
+        return expired
 
     def get_upload(self, reg: Registry, repo: Repository, upload_id: str) -> UploadSession:
         """The open upload ``upload_id`` of ``repo``; UploadNotFound otherwise."""
         session = reg.uploads.get(upload_id)
         if session is None or session.repository != repo.name or session.closed:
+            raise UploadNotFound(upload_id, repo.name, reg.account)
+        if session.expired(self.clock.now(), self.upload_idle_timeout):
+            session.end(UploadNotFound(upload_id, repo.name, reg.account))
+            with self.lock:
+                reg.uploads.pop(upload_id, None)
             raise UploadNotFound(upload_id, repo.name, reg.account)
         return session
 
@@ -561,7 +594,7 @@ class Backend:
     ) -> UploadSession:
         """UploadLayerPart: bytes ``[first, last]`` continuing the upload, ECR's size rules."""
         session = self.get_upload(reg, repo, upload_id)
-        with session.lock:
+        with session.writing(self.clock.now()):
             last_valid = max(session.size - 1, 0)
             if first_byte != session.size or last_byte < first_byte:
                 raise InvalidLayerPart(
@@ -607,7 +640,7 @@ class Backend:
     ) -> str:
         """CompleteLayerUpload: check the digest and store the blob in the registry."""
         session = self.get_upload(reg, repo, upload_id)
-        with session.lock:
+        with session.writing(self.clock.now()):
             if session.size == 0:
                 raise EmptyUpload(upload_id, repo.name, reg.account)
             if session.small_part_size is not None:
@@ -641,7 +674,7 @@ class Backend:
         self, reg: Registry, repo: Repository, session: UploadSession, digest: str
     ) -> Blob:
         """``/v2/`` upload completion: zero bytes refused, digest checked, blob stored."""
-        with session.lock:
+        with session.writing(self.clock.now()):
             if session.size == 0:
                 raise EmptyUpload(session.upload_id, repo.name, reg.account)
             blob = session.finish(digest)
@@ -652,16 +685,46 @@ class Backend:
     def cancel_upload(self, reg: Registry, repo: Repository, upload_id: str) -> None:
         """Drop an upload session and what it received."""
         session = self.get_upload(reg, repo, upload_id)
-        with session.lock:
-            session.discard()
-        reg.uploads.pop(upload_id, None)
+        won = session.end(UploadNotFound(upload_id, repo.name, reg.account))
+        with self.lock:
+            if reg.uploads.get(upload_id) is session:
+                del reg.uploads[upload_id]
+        if not won:  # a completion or another cancel ended it first
+            raise UploadNotFound(upload_id, repo.name, reg.account)
 
     def store_blob(self, reg: Registry, repo: Repository, blob: Blob) -> Blob:
-        """Keep ``blob`` in the registry (once per digest) and make it known to ``repo``."""
+        """Keep ``blob`` in the registry (once per digest) and make it known to ``repo``.
+
+        A blob whose digest the registry already holds is dropped (the stored one stays: blobs
+        are immutable); so is one for a repository deleted meanwhile (RepositoryNotFound).
+        """
         with self.lock:
-            kept = reg.blobs.setdefault(blob.digest, blob)
+            if reg.repositories.get(repo.name) is not repo:
+                blob.discard()
+                raise RepositoryNotFound(repo.name, reg.account)
+            kept = reg.blobs.get(blob.digest)
+            if kept is None or kept.freed:
+                blob.retain()
+                reg.blobs[blob.digest] = kept = blob
+            elif kept is not blob:
+                blob.discard()
             repo.blobs.add(blob.digest)
         return kept
+
+    def release_unreferenced_blobs(self, reg: Registry, digests: Iterable[str]) -> int:
+        """Let go of each of ``digests`` no repository of ``reg`` knows any more; its bytes are
+        freed at once (or when the last download in flight ends). Returns how many went."""
+        released = 0
+        with self.lock:
+            repositories = list(reg.repositories.values())
+            for digest in list(digests):
+                if any(digest in repo.blobs for repo in repositories):
+                    continue
+                blob = reg.blobs.pop(digest, None)
+                if blob is not None:
+                    blob.release()
+                    released += 1
+        return released
 
     def layer_available(self, reg: Registry, repo: Repository, digest: str) -> Blob | None:
         """The blob when the repository can serve ``digest`` (uploaded, mounted or referenced)."""
@@ -700,6 +763,7 @@ class Backend:
             if digest not in repo.blobs:
                 raise BlobUnknown(digest)
             repo.blobs.discard(digest)
+            self.release_unreferenced_blobs(reg, [digest])
 
     def select_manifest(
         self, repo: Repository, image: Image, accepted: Collection[str] | None

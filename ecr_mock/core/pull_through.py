@@ -604,11 +604,15 @@ def _fetch(source: _Source, name: str, reference: str, now: datetime, depth: int
             blobs.append(session.finish(blob_digest))
         except DigestInvalid:
             session.discard()
+            for fetched in blobs:
+                fetched.discard()
             raise UnableToGetUpstreamLayer(
                 f"The upstream layer '{blob_digest}' of '{name}' does not match its digest"
             ) from None
         except UpstreamError as exc:
             session.discard()
+            for fetched in blobs:
+                fetched.discard()
             raise UnableToGetUpstreamLayer(
                 f"Unable to get the upstream layer '{blob_digest}' of '{name}': {exc.message}"
             ) from None

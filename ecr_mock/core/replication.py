@@ -356,6 +356,7 @@ def _undo(backend: Backend, repo: Repository, images: list[Image], blobs: list[s
         for digest in blobs:
             if digest not in referenced:
                 repo.blobs.discard(digest)
+        backend.release_unreferenced_blobs(backend.registry(repo.account, repo.region), blobs)
 
 
 def copy_image(

@@ -212,9 +212,7 @@ def _append_body(ctx: RequestContext, repo: Repository, session: UploadSession, 
     length = _content_length(request)
     content_range = request.headers.get("Content-Range")
     interrupted = False
-    with session.lock:
-        if session.closed:
-            raise UploadNotFound(session.upload_id, repo.name, ctx.registry.account)
+    with session.writing(ctx.backend.clock.now()):
         try:
             if content_range:
                 first, last = _parse_content_range(content_range, session, name)
@@ -272,7 +270,7 @@ def _blob_response(request: Request, blob: Blob) -> Response:
         start, stop = wanted
         status = 206
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
-    body: Iterable[bytes] = blob.body(start, stop)
+    body: Iterable[bytes] = blob.body(start, stop) if request.method != "HEAD" else ()
     response = Response(
         body,
         status=status,
