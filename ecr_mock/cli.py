@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from types import FrameType
 
 from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION
@@ -82,7 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
         "never pushed, as moto does (ECR refuses them; so does ecr-mock without this flag or "
         "ECR_MOCK_ALLOW_MISSING_LAYERS=1)",
     )
+    serve.add_argument(
+        "--upload-idle-timeout",
+        type=_positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="end blob upload sessions left untouched this long; they then answer 404 "
+        "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
+    )
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +127,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
+    if args.upload_idle_timeout is not None:
+        backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
     for key, account in args.access_key:
         backend.add_access_key(key, account)
     server = EcrMockServer(
