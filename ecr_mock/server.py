@@ -89,7 +89,7 @@ class EcrMockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/ecr-mock/findings/"):
             return _findings(backend, environ, start_response)
-        if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
+        if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
             return moto_wsgi(backend.default_account)(environ, start_response)
