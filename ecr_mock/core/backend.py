@@ -710,7 +710,10 @@ class Backend:
         are immutable); so is one for a repository deleted meanwhile (RepositoryNotFound).
         """
         with self.lock:
-            if reg.repositories.get(repo.name) is not repo:
+            live = reg.repositories.get(repo.name) is repo or any(
+                held is repo for held in reg.repositories.values()
+            )
+            if not live:
                 blob.discard()
                 raise RepositoryNotFound(repo.name, reg.account)
             kept = reg.blobs.get(blob.digest)
