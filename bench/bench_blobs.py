@@ -97,7 +97,7 @@ def push_pull(endpoint: str, blob: Path, digest: str, creds: tuple[str, str] | N
     auth = ["-u", f"{creds[0]}:{creds[1]}"] if creds else []
     base = f"http://{endpoint}/v2/big"
     push = curl(
-        [*auth, "-X", "POST", "-T", str(blob), "-H", "Content-Type: application/octet-stream",
+        [*auth, "--data-binary", f"@{blob}", "-H", "Content-Type: application/octet-stream", "-H", "Content-Type: application/octet-stream",
          f"{base}/blobs/uploads/?digest={digest}"]
     )
     pull = curl([*auth, f"{base}/blobs/{digest}"])
