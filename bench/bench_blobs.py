@@ -3,8 +3,8 @@
 Run by hand: ``python bench/bench_blobs.py [--big-mib 512] [--rounds 3] [--memory-mib 1024]``.
 Needs curl and ``docker-registry`` (Debian package). Measured, in the same run:
 
-* push: one monolithic ``POST /v2/<name>/blobs/uploads/?digest=`` of a ``--big-mib`` blob with
-  ``curl -T``, against a single-core sha256 of the same bytes (``hashlib``, page cache warm);
+* push: one monolithic ``PUT <upload>?digest=`` of a ``--big-mib`` blob with ``curl -T``,
+  against a single-core sha256 of the same bytes (``hashlib``, page cache warm);
 * pull: ``curl`` GET of that blob to /dev/null, ecr-mock against the CNCF distribution registry;
 * memory: ``ecr-mock serve`` RSS before, after pushing ``--memory-mib`` in 2 MiB layers (one
   image per 16 layers), and after deleting the images and the repository.
@@ -30,7 +30,7 @@ import boto3
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_registry import free_port, start_reference, wait_port  # noqa: E402
+from bench_registry import free_port, start_reference, wait_port
 
 LAYER = 2 << 20
 
@@ -93,12 +93,27 @@ def curl(args: list[str]) -> float:
     return float(out.stdout)
 
 
-def push_pull(endpoint: str, blob: Path, digest: str, creds: tuple[str, str] | None) -> tuple[float, float]:
+def push_pull(
+    endpoint: str, blob: Path, digest: str, creds: tuple[str, str] | None
+) -> tuple[float, float]:
+    """Monolithic push (POST for a session, then one PUT of the whole blob), then a pull."""
     auth = ["-u", f"{creds[0]}:{creds[1]}"] if creds else []
     base = f"http://{endpoint}/v2/big"
+    started = requests.post(f"{base}/blobs/uploads/", auth=creds, timeout=30)
+    started.raise_for_status()
+    location = started.headers["Location"]
+    if location.startswith("/"):
+        location = f"http://{endpoint}{location}"
+    separator = "&" if "?" in location else "?"
     push = curl(
-        [*auth, "--data-binary", f"@{blob}", "-H", "Content-Type: application/octet-stream", "-H", "Content-Type: application/octet-stream",
-         f"{base}/blobs/uploads/?digest={digest}"]
+        [
+            *auth,
+            "-T",
+            str(blob),
+            "-H",
+            "Content-Type: application/octet-stream",
+            f"{location}{separator}digest={digest}",
+        ]
     )
     pull = curl([*auth, f"{base}/blobs/{digest}"])
     return push, pull
@@ -137,11 +152,15 @@ def throughput(big_mib: int, rounds: int, work: Path) -> None:
     print(f"| {big_mib} MiB blob | MB/s (median of {rounds}) | ratio |")
     print("|---|---|---|")
     print(f"| sha256, one core | {mb / med(hashes):.0f} | |")
-    print(f"| ecr-mock push (curl, monolithic) | {mb / med(ours['push']):.0f} | "
-          f"{med(hashes) / med(ours['push']):.2f} of sha256 |")
+    print(
+        f"| ecr-mock push (curl, monolithic) | {mb / med(ours['push']):.0f} | "
+        f"{med(hashes) / med(ours['push']):.2f} of sha256 |"
+    )
     print(f"| docker-registry push (curl, monolithic) | {mb / med(ref['push']):.0f} | |")
-    print(f"| ecr-mock pull (curl) | {mb / med(ours['pull']):.0f} | "
-          f"{med(ref['pull']) / med(ours['pull']):.2f} of docker-registry |")
+    print(
+        f"| ecr-mock pull (curl) | {mb / med(ours['pull']):.0f} | "
+        f"{med(ref['pull']) / med(ours['pull']):.2f} of docker-registry |"
+    )
     print(f"| docker-registry pull (curl) | {mb / med(ref['pull']):.0f} | |")
 
 
@@ -162,8 +181,13 @@ def memory(total_mib: int) -> None:
             digest = "sha256:" + hashlib.sha256(data).hexdigest()
             answer = session.post(f"{base}/blobs/uploads/?digest={digest}", data=data, timeout=60)
             answer.raise_for_status()
-            layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                           "digest": digest, "size": LAYER})
+            layers.append(
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": digest,
+                    "size": LAYER,
+                }
+            )
             if len(layers) == 16 or index == count - 1:
                 config = json.dumps({"architecture": "amd64", "os": "linux", "n": index}).encode()
                 cdigest = "sha256:" + hashlib.sha256(config).hexdigest()
@@ -171,8 +195,11 @@ def memory(total_mib: int) -> None:
                 manifest = {
                     "schemaVersion": 2,
                     "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                               "digest": cdigest, "size": len(config)},
+                    "config": {
+                        "mediaType": "application/vnd.oci.image.config.v1+json",
+                        "digest": cdigest,
+                        "size": len(config),
+                    },
                     "layers": layers,
                 }
                 answer = session.put(
@@ -193,7 +220,9 @@ def memory(total_mib: int) -> None:
         session.get(f"http://{endpoint}/v2/", timeout=30)
         after = rss_mib(proc.pid)
         print()
-        print(f"| ecr-mock serve RSS (MiB), {total_mib} MiB pushed in 2 MiB layers, {images} images | MiB |")
+        print(
+            f"| ecr-mock serve RSS (MiB), {total_mib} MiB pushed in 2 MiB layers, {images} images | MiB |"
+        )
         print("|---|---|")
         print(f"| at start (after one request) | {before:.0f} |")
         print(f"| after the push | {full:.0f} |")
@@ -213,7 +242,9 @@ def main() -> None:
     for tool in ("curl", "docker-registry"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed")
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print()
     work = Path(tempfile.mkdtemp(prefix="ecr-mock-bench-"))
     try:

@@ -114,7 +114,7 @@ def checks(port: int, auth: str) -> dict[str, bool]:
     """The framing rules a registry client needs; True where the server gets it right."""
 
     def upload() -> str:
-        status, headers, _ = exchange(
+        _, headers, _ = exchange(
             port,
             f"POST /v2/big/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
             "Content-Length: 0\r\n\r\n".encode(),
@@ -128,9 +128,7 @@ def checks(port: int, auth: str) -> dict[str, bool]:
         return exchange(port, head.encode() + body, "PATCH")
 
     ext = patch("Transfer-Encoding: chunked\r\n", b"3;a=b\r\nabc\r\n0\r\nX-T: 1\r\n\r\n")
-    both = patch(
-        "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", b"5\r\nhello\r\n0\r\n\r\n"
-    )
+    both = patch("Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", b"5\r\nhello\r\n0\r\n\r\n")
     plus = patch("Content-Length: +3\r\n", b"abc")
     twice = patch("Content-Length: 3\r\nContent-Length: 5\r\n", b"abcde")
     out_of_order = patch("Content-Range: 9-11\r\nContent-Length: 3\r\n", b"abc")
@@ -172,8 +170,10 @@ def main() -> None:
             out.write(chunk)
     digest = "sha256:" + hasher.hexdigest()
     mb = (args.mib << 20) / 1e6
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {args.mib} MiB blob, median of {args.rounds}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {args.mib} MiB blob, median of {args.rounds}"
+    )
     print()
     print("| server | push MB/s | pull MB/s | framing checks passed |")
     print("|---|---|---|---|")
@@ -185,16 +185,28 @@ def main() -> None:
             try:
                 user_pass = ["-H", f"Authorization: {auth}"]
                 base = f"http://127.0.0.1:{port}/v2/big/blobs"
-                pushes.append(curl([*user_pass, "--data-binary", f"@{blob}", "-H", "Content-Type: application/octet-stream",
-                                    f"{base}/uploads/?digest={digest}"]))
+                pushes.append(
+                    curl(
+                        [
+                            *user_pass,
+                            "--data-binary",
+                            f"@{blob}",
+                            "-H",
+                            "Content-Type: application/octet-stream",
+                            f"{base}/uploads/?digest={digest}",
+                        ]
+                    )
+                )
                 pulls.append(curl([*user_pass, f"{base}/{digest}"]))
                 passed = checks(port, auth)
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
         ok = sum(passed.values())
-        print(f"| {kind} | {mb / statistics.median(pushes):.0f} | "
-              f"{mb / statistics.median(pulls):.0f} | {ok} of {len(passed)} |")
+        print(
+            f"| {kind} | {mb / statistics.median(pushes):.0f} | "
+            f"{mb / statistics.median(pulls):.0f} | {ok} of {len(passed)} |"
+        )
         for name, result in passed.items():
             if not result:
                 print(f"|   fails: {name} | | | |")
