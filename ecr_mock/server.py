@@ -623,6 +623,28 @@ class _Body:
             self._handler.close_connection = True
             raise
 
+    def readinto(self, buffer: memoryview) -> int:
+        """Read into ``buffer`` (no copy for Content-Length bodies); 0 at the end."""
+        if self._chunks is not None:
+            data = self.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        if self._left == 0:
+            return 0
+        if self.awaiting:
+            self.awaiting = False
+            self._handler.send_continue()
+        want = min(len(buffer), self._left)
+        try:
+            got = self._rfile.readinto(buffer[:want])  # type: ignore[attr-defined]
+            if not got:
+                raise FramingError("the request body ended before its Content-Length")
+        except (OSError, ValueError):
+            self._handler.close_connection = True
+            raise
+        self._left -= got
+        return int(got)
+
     def readline(self, size: int | None = -1) -> bytes:
         """One line of the body (WSGI asks for it; the applications here read blocks)."""
         parts: list[bytes] = []

@@ -436,7 +436,9 @@ class Backend:
             if missing:
                 raise ReferencedImagesNotFound(missing)
             return
-        absent = [d for d in parsed.blob_digests() if d not in reg.blobs or d not in repo.blobs]
+        absent = [
+            d for d in parsed.stored_blob_digests() if d not in reg.blobs or d not in repo.blobs
+        ]
         if absent:
             raise LayersNotFound(absent, repo.name, repo.account)
 

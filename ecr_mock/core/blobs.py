@@ -22,11 +22,12 @@ import contextlib
 import hashlib
 import io
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO
@@ -323,6 +324,85 @@ class _Spool:
                 os.unlink(path)
 
 
+PIPELINE_BYTES = 2 * READ_CHUNK
+"""Bodies larger than this are received, hashed and written by three threads at once."""
+
+
+class _Pipeline:
+    """Receive | hash | write for one request body, in order, over a few reused buffers."""
+
+    _BUFFERS = 4
+
+    def __init__(self, session: UploadSession) -> None:
+        self._session = session
+        self._free: queue.Queue[memoryview] = queue.Queue()
+        for _ in range(self._BUFFERS):
+            self._free.put(memoryview(bytearray(READ_CHUNK)))
+        self._to_hash: queue.Queue[tuple[memoryview, int] | None] = queue.Queue()
+        self._to_write: queue.Queue[tuple[memoryview, int] | None] = queue.Queue()
+        self._pending: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._threads = [
+            threading.Thread(target=self._run, args=(self._to_hash, self._hash), daemon=True),
+            threading.Thread(target=self._run, args=(self._to_write, self._write), daemon=True),
+        ]
+
+    def __enter__(self) -> _Pipeline:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._to_hash.put(None)
+        self._to_write.put(None)
+        for thread in self._threads:
+            thread.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+    def free_buffer(self) -> memoryview:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                return self._free.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def give_back(self, buffer: memoryview) -> None:
+        self._free.put(buffer)
+
+    def submit(self, buffer: memoryview, count: int) -> None:
+        with self._lock:
+            self._pending[id(buffer)] = 2
+        self._session.size += count
+        self._to_hash.put((buffer, count))
+        self._to_write.put((buffer, count))
+
+    def _hash(self, data: memoryview) -> None:
+        self._session._hasher.update(data)
+
+    def _write(self, data: memoryview) -> None:
+        self._session._spool.write(data)
+
+    def _run(
+        self, work: queue.Queue[tuple[memoryview, int] | None], step: Callable[[memoryview], None]
+    ) -> None:
+        while (item := work.get()) is not None:
+            buffer, count = item
+            try:
+                if self._error is None:
+                    step(buffer[:count])
+            except BaseException as exc:  # handed to the receiving thread
+                self._error = exc
+            with self._lock:
+                self._pending[id(buffer)] -= 1
+                done = self._pending[id(buffer)] == 0
+            if done:
+                self._free.put(buffer)
+
+
 @dataclass
 class UploadSession:
     """An upload in progress: shared by the layer API (``uploadId``) and ``/v2/`` uploads.
@@ -402,7 +482,7 @@ class UploadSession:
 
     # ----- bytes --------------------------------------------------------------------------
 
-    def append(self, chunk: bytes) -> None:
+    def append(self, chunk: bytes | memoryview) -> None:
         """Add bytes at the end of the upload."""
         if not chunk:
             return
@@ -412,17 +492,43 @@ class UploadSession:
         self.size += len(chunk)
 
     def append_stream(self, stream: IO[bytes], length: int | None) -> int:
-        """Copy a request body in; raise SizeInvalid when it ends before ``length`` bytes."""
-        received = 0
-        while length is None or received < length:
-            want = READ_CHUNK if length is None else min(READ_CHUNK, length - received)
-            chunk = stream.read(want)
-            if not chunk:
-                break
-            self.append(chunk)
-            received += len(chunk)
+        """Copy a request body in; raise SizeInvalid when it ends before ``length`` bytes.
+
+        Large bodies go through a pipeline: this thread receives, one thread hashes, another
+        writes (each releases the GIL), so a push costs about its slowest stage, not the sum.
+        """
+        if length is not None and length <= PIPELINE_BYTES:
+            return self._append_simple(stream, length)
+        with _Pipeline(self) as pipeline:
+            received = 0
+            readinto = getattr(stream, "readinto", None)
+            while length is None or received < length:
+                self.check_open()
+                want = READ_CHUNK if length is None else min(READ_CHUNK, length - received)
+                buffer = pipeline.free_buffer()
+                if readinto is not None:
+                    got = int(readinto(buffer[:want]))
+                else:
+                    chunk = stream.read(want)
+                    got = len(chunk)
+                    buffer[:got] = chunk
+                if not got:
+                    pipeline.give_back(buffer)
+                    break
+                pipeline.submit(buffer, got)
+                received += got
         if length is not None and received < length:
             raise SizeInvalid(f"body ended after {received} of {length} bytes")
+        return received
+
+    def _append_simple(self, stream: IO[bytes], length: int) -> int:
+        received = 0
+        while received < length:
+            chunk = stream.read(min(READ_CHUNK, length - received))
+            if not chunk:
+                raise SizeInvalid(f"body ended after {received} of {length} bytes")
+            self.append(chunk)
+            received += len(chunk)
         return received
 
     def check_offset(self, first_byte: int) -> None:

@@ -600,7 +600,7 @@ def _fetch(source: _Source, name: str, reference: str, now: datetime, depth: int
             _fetch(source, name, child.digest, now, depth + 1) for child in parsed.manifests
         ]
     blobs: list[Blob] = []
-    for blob_digest in parsed.blob_digests():
+    for blob_digest in parsed.stored_blob_digests():
         session = new_upload(name, now)
         try:
             source.blob(name, blob_digest, session.append)

@@ -314,7 +314,7 @@ def _copy_to(
     added_images: list[Image] = []
     try:
         for item in _closure(repo, image):
-            for digest in item.parsed.blob_digests():
+            for digest in item.parsed.stored_blob_digests():
                 blob = source.blobs.get(digest)
                 if blob is None and backend.allow_missing_layers:
                     continue  # never uploaded: it stays missing in the destination too

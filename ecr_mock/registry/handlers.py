@@ -161,6 +161,17 @@ class _RequestBody:
         except (ClientDisconnected, OSError, ValueError):
             raise SizeInvalid("The request body ended before it was complete") from None
 
+    def readinto(self, buffer: memoryview) -> int:
+        try:
+            readinto = getattr(self._stream, "readinto", None)
+            if readinto is None:
+                data = self._stream.read(len(buffer))
+                buffer[: len(data)] = data
+                return len(data)
+            return int(readinto(buffer))
+        except (ClientDisconnected, OSError, ValueError):
+            raise SizeInvalid("The request body ended before it was complete") from None
+
 
 def _input(request: Request) -> IO[bytes]:
     return cast("IO[bytes]", _RequestBody(request.environ["wsgi.input"]))
