@@ -623,20 +623,21 @@ class _Body:
             self._handler.close_connection = True
             raise
 
-    def readinto(self, buffer: memoryview) -> int:
+    def readinto(self, buffer: memoryview | bytearray) -> int:
         """Read into ``buffer`` (no copy for Content-Length bodies); 0 at the end."""
+        view = memoryview(buffer).cast("B")
         if self._chunks is not None:
-            data = self.read(len(buffer))
-            buffer[: len(data)] = data
+            data = self.read(len(view))
+            view[: len(data)] = data
             return len(data)
         if self._left == 0:
             return 0
         if self.awaiting:
             self.awaiting = False
             self._handler.send_continue()
-        want = min(len(buffer), self._left)
+        want = min(len(view), self._left)
         try:
-            got = self._rfile.readinto(buffer[:want])  # type: ignore[attr-defined]
+            got = self._rfile.readinto(view[:want])  # type: ignore[attr-defined]
             if not got:
                 raise FramingError("the request body ended before its Content-Length")
         except (OSError, ValueError):

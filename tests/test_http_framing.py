@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -509,3 +511,34 @@ def test_archived_image_is_unknown_to_head_as_to_get(
         assert get.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
         assert head.header("docker-content-digest") is None
         assert head.header("content-length") == get.header("content-length")
+
+
+def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
+    """WSGI applications built on werkzeug (moto's server) read the body with readinto."""
+    import threading
+
+    from werkzeug.wrappers import Request, Response
+
+    from ecr_mock.server import _HTTPServer
+
+    def app(environ: Any, start_response: Any) -> Any:
+        data = Request(environ).get_data()
+        return Response(hashlib.sha256(data).hexdigest())(environ, start_response)
+
+    httpd = _HTTPServer("127.0.0.1", 0, app, False)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = bytes(range(256)) * 4000
+        with socket.create_connection(("127.0.0.1", httpd.port), timeout=30) as sock:
+            head = f"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: {len(body)}\r\n\r\n"
+            sock.sendall(head.encode() + body)
+            answer = b""
+            while not answer.endswith(hashlib.sha256(body).hexdigest().encode()):
+                chunk = sock.recv(65536)
+                assert chunk, answer
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

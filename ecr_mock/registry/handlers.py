@@ -166,7 +166,7 @@ class _RequestBody:
             readinto = getattr(self._stream, "readinto", None)
             if readinto is None:
                 data = self._stream.read(len(buffer))
-                buffer[: len(data)] = data
+                memoryview(buffer)[: len(data)] = data
                 return len(data)
             return int(readinto(buffer))
         except (ClientDisconnected, OSError, ValueError):
