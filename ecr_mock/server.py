@@ -57,6 +57,7 @@ from werkzeug.serving import (
 )
 
 from ecr_mock.core.backend import Backend
+from ecr_mock.hostnames import misdirected_signature
 from ecr_mock.intercept.moto_iam import moto_service, moto_wsgi
 from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
 
@@ -96,6 +97,11 @@ class EcrMockApp:
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
+            refusal = misdirected_signature(
+                environ.get("HTTP_HOST", ""), environ.get("HTTP_AUTHORIZATION", "")
+            )
+            if refusal is not None:  # signed for another region than the host's (AWS names)
+                return _api_error(start_response, "InvalidSignatureException", refusal)
             return _api_app(backend)(environ, start_response)
         if path == "/" and method in ("GET", "HEAD"):
             return _json(start_response, "200 OK", _status_document(backend), method == "HEAD")
@@ -124,6 +130,17 @@ def _findings(
         [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
     )
     return [payload]
+
+
+def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
+    from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
+
+    body = error_body(code, message)
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _api_app(backend: Backend) -> WSGIApplication:
