@@ -8,7 +8,7 @@ import re
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.names import is_digest
-from ecr_mock.core.scanning import FINDINGS_KEY, set_scan_findings
+from ecr_mock.core.services.scanning import FINDINGS_KEY, set_scan_findings
 
 FINDINGS_PREFIX = "/ecr-mock/findings/"
 _FINDINGS_PATH = re.compile(

@@ -45,6 +45,7 @@ import json
 import socket
 import ssl
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -56,9 +57,10 @@ from werkzeug.serving import (
     select_address_family,
 )
 
+from ecr_mock import providers
 from ecr_mock.core.backend import Backend
 from ecr_mock.hostnames import misdirected_signature
-from ecr_mock.intercept.moto_iam import moto_service, moto_wsgi
+from ecr_mock.providers.moto_iam import moto_service, moto_wsgi
 from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
 
 if TYPE_CHECKING:
@@ -84,7 +86,18 @@ class EcrMockApp:
     """
 
     def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+        self._backend = backend
+        providers.install(backend)
+
+    @property
+    def backend(self) -> Backend:
+        """The backend served (providers are installed into each one assigned)."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend: Backend) -> None:
+        providers.install(backend)
+        self._backend = backend
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
@@ -132,6 +145,11 @@ def _findings(
     return [payload]
 
 
+_API_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
+_REGISTRY_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
+_APPS_LOCK = threading.Lock()
+
+
 def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
     from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
 
@@ -144,21 +162,23 @@ def _api_error(start_response: StartResponse, code: str, message: str) -> list[b
 
 
 def _api_app(backend: Backend) -> WSGIApplication:
-    app = backend.extra.get("ecr_api_app")
+    app = _API_APPS.get(backend)
     if app is None:
         from ecr_mock.ecr_api.app import EcrApiApp
 
-        app = backend.extra.setdefault("ecr_api_app", EcrApiApp(backend))
-    return cast("WSGIApplication", app)
+        with _APPS_LOCK:
+            app = _API_APPS.setdefault(backend, cast("WSGIApplication", EcrApiApp(backend)))
+    return app
 
 
 def _registry_app(backend: Backend) -> WSGIApplication:
-    app = backend.extra.get("registry_app")
+    app = _REGISTRY_APPS.get(backend)
     if app is None:
         from ecr_mock.registry.app import RegistryApp
 
-        app = backend.extra.setdefault("registry_app", RegistryApp(backend))
-    return cast("WSGIApplication", app)
+        with _APPS_LOCK:
+            app = _REGISTRY_APPS.setdefault(backend, cast("WSGIApplication", RegistryApp(backend)))
+    return app
 
 
 def _status_document(backend: Backend) -> dict[str, Any]:

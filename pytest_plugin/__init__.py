@@ -174,7 +174,7 @@ def ecr_login(ecr_server: EcrMockServer, ecr_backend: Backend) -> EcrLogin:
 @pytest.fixture
 def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
     """``set(repository, findings, digest=None)``: fix scan findings in the default registry."""
-    from ecr_mock.core.scanning import set_scan_findings
+    from ecr_mock.core.services.scanning import set_scan_findings
 
     def set_findings(
         repository: str,

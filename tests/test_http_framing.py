@@ -13,8 +13,8 @@ import pytest
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.manifests import OCI_MANIFEST
+from ecr_mock.core.services.download_urls import layer_download_url
 from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.registry.urls import layer_download_url
 from ecr_mock.server import EcrMockServer, serve_backend
 from tests.h11_client import Answer, Connection
 
