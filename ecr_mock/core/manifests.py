@@ -184,10 +184,12 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
     if media_type in SCHEMA1_TYPES:
         if schema != 1:
             raise ManifestInvalid("schemaVersion must be 1")
+        items = doc.get("fsLayers", [])
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ManifestInvalid("fsLayers must be a list of objects")
         layers = tuple(
             Descriptor("application/octet-stream", str(item.get("blobSum", "")), 0)
-            for item in doc.get("fsLayers", [])
-            if isinstance(item, dict)
+            for item in items
         )
         if any(not is_digest(layer.digest) for layer in layers):
             raise ManifestInvalid("fsLayers has an invalid blobSum")
