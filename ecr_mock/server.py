@@ -59,6 +59,7 @@ from werkzeug.serving import (
 
 from ecr_mock import providers
 from ecr_mock.core.backend import Backend
+from ecr_mock.faults import attach
 from ecr_mock.hostnames import misdirected_signature
 from ecr_mock.providers.moto_iam import moto_service, moto_wsgi
 from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
@@ -74,6 +75,8 @@ IDLE_TIMEOUT = 75.0
 """Seconds a kept-alive connection may stay idle before the server closes it."""
 
 _DRAIN_CHUNK = 1024 * 1024
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key an application sets to have the body cut after that many bytes."""
 _API_BODY_LIMIT = 64 * 1024 * 1024
 
 
@@ -105,6 +108,10 @@ class EcrMockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/ecr-mock/findings/"):
             return _findings(backend, environ, start_response)
+        if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
+            from ecr_mock.fault_control import serve_fault_control
+
+            return serve_fault_control(backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
@@ -374,6 +381,10 @@ class _Handler(WSGIRequestHandler):
         try:
             result = self._server.app(environ, start_response)
             try:
+                cut = environ.get(DISCONNECT_AFTER_BYTES)
+                if cut is not None:
+                    self._send_cut(result, int(cut))
+                    return
                 self._respond(result)
             finally:
                 close = getattr(result, "close", None)
@@ -454,6 +465,33 @@ class _Handler(WSGIRequestHandler):
         for data in itertools.chain(buffered, iterator):
             self._write_body(data)
         self._end_body()
+
+    def _send_cut(self, result: Iterable[bytes], limit: int) -> None:
+        """Send the head and the first ``limit`` bytes of the body, then drop the connection
+        (a fault rule's ``disconnect_after_bytes``)."""
+        self.close_connection = True
+        answer = self._answer
+        if answer.status is None:
+            iterator = iter(result)
+            first = next(iterator, None)
+            if answer.status is None:
+                raise RuntimeError("the application did not call start_response()")
+            result = itertools.chain([first] if first is not None else [], iterator)
+        self._send_head(answer.declared_length(), b"")
+        if not answer.head:
+            sent = 0
+            for data in result:
+                if sent >= limit:
+                    break
+                piece = data[: limit - sent]
+                sent += len(piece)
+                if answer.chunked:
+                    self.wfile.write(b"%x\r\n%b" % (len(data), piece))
+                else:
+                    self.wfile.write(piece)
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send_file(self, result: Any) -> bool:
         """Send a file-backed blob body with sendfile (no copies through Python); True if sent."""
@@ -734,7 +772,7 @@ class EcrMockServer:
         apply_lifecycle: bool = False,
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
-        self._app = EcrMockApp(backend or Backend())
+        self._app = EcrMockApp(attach(backend or Backend()))
         self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle
         self._host = host
@@ -761,7 +799,7 @@ class EcrMockServer:
             running = self._httpd is not None
             if running:
                 self._detach()
-            self._app.backend = backend
+            self._app.backend = attach(backend)
             if running:
                 self._attach()
 
