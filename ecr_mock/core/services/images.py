@@ -17,7 +17,7 @@ from ecr_mock.core.errors import (
     ReferencedImagesNotFound,
 )
 from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
-from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.models import ACTIVE, ARCHIVED, STANDARD, Image, Registry, Repository
 from ecr_mock.core.names import check_tag, is_digest
 from ecr_mock.core.state import Store
 
@@ -129,10 +129,10 @@ def put_image(
 
 def _restore_on_push(store: Store, image: Image) -> bool:
     """Pushing an archived image again restores it at once (ECR's documented behaviour)."""
-    if image.status != "ARCHIVED":
+    if image.status != ARCHIVED:
         return False
-    image.storage_class = "STANDARD"
-    image.status = "ACTIVE"
+    image.storage_class = STANDARD
+    image.status = ACTIVE
     image.last_activated_at = store.now()
     return True
 
@@ -254,7 +254,7 @@ def check_pullable(image: Image) -> None:
     Every way of reading an image (GET and HEAD of a manifest, BatchGetImage) asks this first,
     so a client that checks with HEAD learns what GET would answer.
     """
-    if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
+    if not image.pullable():
         raise ImageArchived(image.digest)
 
 
