@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION
+from ecr_mock.seeding import attach
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,7 +42,7 @@ class mock_ecr:
         self._shared = backend is not None
         self._options = {"account_id": account_id, "region": region}
         self._clock = clock
-        self.backend = backend or Backend(account_id, region, clock=clock)
+        self.backend = attach(backend or Backend(account_id, region, clock=clock))
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None
@@ -86,7 +87,9 @@ class mock_ecr:
         """Drop all state: a fresh empty backend with the same settings."""
         from ecr_mock.intercept import botocore_hook
 
-        fresh = Backend(self._options["account_id"], self._options["region"], clock=self._clock)
+        fresh = attach(
+            Backend(self._options["account_id"], self._options["region"], clock=self._clock)
+        )
         if self.active:
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)

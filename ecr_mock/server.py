@@ -10,7 +10,8 @@ Usage::
         # skopeo / docker / oras talk to ``server.endpoint`` (HOST:PORT)
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
-``/ecr-mock/...`` (layer download URLs) go to the registry; ``GET /`` answers a small status
+``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
+the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); ``GET /`` answers a small status
 document, which makes a convenient readiness probe.
 
 While a backend is served, its ``public_endpoint`` is this server's ``HOST:PORT``, so the
@@ -47,6 +48,7 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import (
     DechunkedInput,
@@ -57,8 +59,20 @@ from werkzeug.serving import (
 )
 from werkzeug.wsgi import LimitedStream
 
+from ecr_mock.control import (
+    CONTROL_PREFIX,
+    ControlResponse,
+    ControlRouter,
+    build_router,
+    is_loopback,
+)
+from ecr_mock.control import (
+    MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
+)
 from ecr_mock.core.backend import Backend
 from ecr_mock.intercept.moto_iam import moto_service, moto_wsgi
+from ecr_mock.registry.urls import LAYER_PATH_PREFIX
+from ecr_mock.seeding import attach
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -80,15 +94,17 @@ class EcrMockApp:
     process, so identities created with ``aws --endpoint-url ... iam`` decide ECR access.
     """
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
+        self.backend = attach(backend)
+        self.control = control or build_router()
+        """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith("/ecr-mock/findings/"):
-            return _findings(backend, environ, start_response)
+        if path.startswith(CONTROL_PREFIX) and not path.startswith(LAYER_PATH_PREFIX + "/"):
+            return _control(self.control, backend, environ, start_response)
         if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
@@ -105,23 +121,41 @@ class EcrMockApp:
         )
 
 
-def _findings(
-    backend: Backend, environ: WSGIEnvironment, start_response: StartResponse
+def _control(
+    router: ControlRouter,
+    backend: Backend,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """The test-control endpoint that fixes scan findings (see ``ecr_mock.control``)."""
-    from ecr_mock.control import handle_findings_request
-
-    length = _content_length(environ.get("CONTENT_LENGTH")) or 0
-    body = environ["wsgi.input"].read(min(length, _API_BODY_LIMIT)) if length else b""
-    status, payload = handle_findings_request(
-        backend, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO") or "/", body
-    )
-    reasons = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
-    start_response(
-        f"{status} {reasons.get(status, 'Method Not Allowed')}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-    )
-    return [payload]
+    """The control API (see ``ecr_mock.control``)."""
+    length = _content_length(environ.get("CONTENT_LENGTH"))
+    if length is not None and length > CONTROL_BODY_LIMIT:
+        answer = ControlResponse(
+            413, {"code": "BadRequest", "message": "The body is too large for the control API"}
+        )
+    else:
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").title(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = str(environ["CONTENT_TYPE"])
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING", ""))))
+        answer = router.handle(
+            backend,
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO") or "/",
+            body,
+            headers,
+            query,
+        )
+    payload = answer.body()
+    headers_out = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    headers_out.extend(answer.headers.items())
+    start_response(answer.status_line, headers_out)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
 def _api_app(backend: Backend) -> WSGIApplication:
@@ -434,8 +468,11 @@ class EcrMockServer:
         public_endpoint: str | None = None,
         log_requests: bool = False,
         apply_lifecycle: bool = False,
+        control_token: str | None = None,
     ) -> None:
-        self._app = EcrMockApp(backend or Backend())
+        self._app = EcrMockApp(
+            backend or Backend(), build_router(token=control_token, loopback=is_loopback(host))
+        )
         self._apply_lifecycle = apply_lifecycle
         self._host = host
         self._requested_port = port
@@ -453,6 +490,11 @@ class EcrMockServer:
         """The backend being served."""
         return self._app.backend
 
+    @property
+    def control(self) -> ControlRouter:
+        """The ``/ecr-mock/`` control API router (``server.control.add(route)`` adds routes)."""
+        return self._app.control
+
     def use(self, backend: Backend) -> None:
         """Serve ``backend`` from the next request on; the server keeps its port."""
         with self._lock:
@@ -461,7 +503,7 @@ class EcrMockServer:
             running = self._httpd is not None
             if running:
                 self._detach()
-            self._app.backend = backend
+            self._app.backend = attach(backend)
             if running:
                 self._attach()
 

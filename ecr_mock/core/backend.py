@@ -61,7 +61,7 @@ from ecr_mock.core.names import (
     parse_repository_arn,
     registry_host,
 )
-from ecr_mock.core.tokens import TokenStore
+from ecr_mock.core.tokens import Token, TokenStore
 
 if TYPE_CHECKING:
     from ecr_mock.core.access import IdentityProvider
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.lifecycle_runner import LifecycleScheduler
     from ecr_mock.core.policy import Policy
+    from ecr_mock.core.services.seed import OperationCaller
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
@@ -122,6 +123,8 @@ class Backend:
         """``HOST:PORT`` of a live server sharing this backend; None for ``*.amazonaws.com``."""
         self.public_scheme = "https"
         self.listeners: list[Listener] = []
+        self.operation_caller: OperationCaller | None = None
+        """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
         self.extra: dict[str, Any] = {}
         self._events: EventLog | None = None
         self._lifecycle: LifecycleScheduler | None = None
@@ -214,6 +217,42 @@ class Backend:
     def now(self) -> datetime:
         """The backend clock's time."""
         return self.clock.now()
+
+    # ----- state operations (the control API's, in-process) ------------------------------------
+
+    def reset(self, account_id: str | None = None) -> None:
+        """Empty all state (or one account's registries and tokens); configuration stays."""
+        from ecr_mock.core.services import admin
+
+        admin.reset(self, account_id)
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready summary: registries, repositories, images (digest, tags, size...)."""
+        from ecr_mock.core.services import admin
+
+        return admin.summary(self)
+
+    def issue_token(
+        self,
+        principal_arn: str | None = None,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> Token:
+        """A registry token for any IAM principal (default: the account root)."""
+        from ecr_mock.core.services import admin
+
+        return admin.issue_token(self, principal_arn, account_id, region)
+
+    def seed(self, doc: Mapping[str, Any], base_dir: str | None = None) -> dict[str, Any]:
+        """Apply a seed document (see ``ecr_mock.core.services.seed``) all or nothing.
+
+        Returns what was created; SeedError (with the bad field's path) creates nothing.
+        Image paths are read relative to ``base_dir`` (default: the working directory); a
+        YAML or JSON file loads with ``ecr_mock.seeding.load_seed_file``.
+        """
+        from ecr_mock.core.services import seed
+
+        return seed.apply_seed(self, doc, base_dir=base_dir)
 
     # ----- time-driven work: lifecycle policies, restores ------------------------------------
 
