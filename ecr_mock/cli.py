@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
@@ -68,7 +70,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="address clients reach the server at, used in repositoryUri and proxyEndpoint",
     )
-    serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
+    )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
+        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="request log lines on stderr as key=value text or JSON (default text)",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="log no requests (errors are still logged)"
+    )
+    serve.add_argument("--log-requests", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
         "--strict-credentials",
         action="store_true",
@@ -91,8 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
     from ecr_mock.core.backend import Backend
+    from ecr_mock.request_log import configure_logging
     from ecr_mock.server import EcrMockServer
 
+    configure_logging(args.log_format, quiet=args.quiet)
     backend = Backend(args.account_id, args.region)
     backend.strict_credentials = args.strict_credentials
     for key, account in args.access_key:
@@ -102,9 +127,18 @@ def serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         public_endpoint=args.public_endpoint,
-        log_requests=args.log_requests,
+        log_requests=True,
         apply_lifecycle=True,
+        control_token=args.control_token,
     )
+    if args.seed:
+        from ecr_mock.seeding import SeedError, seed_backend
+
+        try:
+            seed_backend(backend, args.seed)
+        except SeedError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            return 2
     try:
         server.start()
     except OSError as exc:
@@ -125,6 +159,12 @@ def serve(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("ecr-mock: stopped", flush=True)
+    if stop.is_set() and threading.current_thread() is threading.main_thread():
+        # Everything is closed above. Finalising the interpreter after moto's modules were
+        # loaded takes about half a second; a signalled server exits at once instead.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

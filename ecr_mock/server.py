@@ -70,7 +70,12 @@ from ecr_mock.control import (
     MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
 )
 from ecr_mock.core.backend import Backend
-from ecr_mock.intercept.moto_iam import moto_service, moto_wsgi
+from ecr_mock.intercept.moto_iam import (
+    moto_serves,
+    moto_service,
+    moto_wsgi,
+    unknown_service_app,
+)
 from ecr_mock.registry.urls import LAYER_PATH_PREFIX
 from ecr_mock.seeding import attach
 
@@ -107,7 +112,10 @@ class EcrMockApp:
             return _control(self.control, backend, environ, start_response)
         if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
-        if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
+        service = moto_service(environ)
+        if service is not None:  # IAM, STS, ...: moto's, in this process
+            if not moto_serves(service):
+                return unknown_service_app(service)(environ, start_response)
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
             return _api_app(backend)(environ, start_response)
@@ -295,8 +303,7 @@ class _Handler(WSGIRequestHandler):
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self._server.log_requests:
-            super().log_request(code, size)
+        """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
 
     def log_error(self, format: str, *args: Any) -> None:
         if self._server.log_requests:
@@ -531,7 +538,12 @@ class EcrMockServer:
         with self._lock:
             if self._httpd is not None:
                 return self
-            httpd = _HTTPServer(self._host, self._requested_port, self._app, self._log_requests)
+            app: WSGIApplication = self._app
+            if self._log_requests:
+                from ecr_mock.request_log import RequestLog
+
+                app = RequestLog(self._app, lambda: self._app.backend)
+            httpd = _HTTPServer(self._host, self._requested_port, app, self._log_requests)
             self._httpd = httpd
             self._thread = threading.Thread(
                 target=httpd.serve_forever,

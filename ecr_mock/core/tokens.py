@@ -68,6 +68,10 @@ class TokenStore:
                     if token.account == account:
                         del self._tokens[password]
 
+    def find(self, password: str) -> Token | None:
+        """The token for ``password`` whether expired or not (None when unknown)."""
+        return self._tokens.get(password)
+
     def check(self, password: str) -> Token:
         """The token for ``password``; Unauthenticated when unknown, TokenExpired when expired."""
         token = self._tokens.get(password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
 from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
+
+log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -152,6 +155,7 @@ def handle(
         message = getattr(exc, "message", None)
         if isinstance(code, str) and isinstance(message, str):
             return 400, error_body(code, message)
+        log.exception("ECR API call %s failed", name)
         return 500, error_body("ServerException", f"Internal error: {type(exc).__name__}: {exc}")
     return 200, json.dumps(result, default=_encode).encode()
 
