@@ -11,8 +11,9 @@ Usage::
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
 ``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
-the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); ``GET /`` answers a small status
-document, which makes a convenient readiness probe.
+the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); requests
+signed for another AWS service go to moto's server app, or are refused at once (400 JSON naming
+the service) when moto does not emulate it; ``GET /`` answers a small status document.
 
 While a backend is served, its ``public_endpoint`` is this server's ``HOST:PORT``, so the
 ``repositoryUri`` and ``proxyEndpoint`` it returns are addresses docker and skopeo use as they
