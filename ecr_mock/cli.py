@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse access keys no identity was created for (UnrecognizedClientException), "
         "instead of treating them as the root of --account-id",
     )
+    serve.add_argument(
+        "--allow-missing-layers",
+        action="store_true",
+        help="accept manifests naming layers never uploaded and manifest lists naming images "
+        "never pushed, as moto does (ECR refuses them; so does ecr-mock without this flag or "
+        "ECR_MOCK_ALLOW_MISSING_LAYERS=1)",
+    )
     return parser
 
 
@@ -114,11 +121,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
     from ecr_mock.core.backend import Backend
+    from ecr_mock.mock import allow_missing_layers_default
     from ecr_mock.request_log import configure_logging
     from ecr_mock.server import EcrMockServer
 
+    try:
+        allow_missing_layers = args.allow_missing_layers or allow_missing_layers_default()
+    except ValueError as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 2
     configure_logging(args.log_format, quiet=args.quiet)
-    backend = Backend(args.account_id, args.region)
+    backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
     for key, account in args.access_key:
         backend.add_access_key(key, account)

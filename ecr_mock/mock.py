@@ -23,6 +23,11 @@ class mock_ecr:
 
     Each instance starts with an empty backend unless ``backend`` is given. Starting an active
     mock again, or nesting mocks, is harmless; the innermost active mock answers.
+
+    ``allow_missing_layers=True`` accepts manifests whose layers were never uploaded and
+    manifest lists whose images were never pushed, as moto does (see
+    ``Backend.allow_missing_layers``); left out, ``ECR_MOCK_ALLOW_MISSING_LAYERS`` decides, and
+    unset it is off, as in ECR. Given with a shared ``backend``, it changes that backend.
     """
 
     def __new__(cls, backend: Any = None, **kwargs: Any) -> Any:
@@ -38,11 +43,20 @@ class mock_ecr:
         account_id: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
         clock: Clock | None = None,
+        allow_missing_layers: bool | None = None,
     ) -> None:
         self._shared = backend is not None
         self._options = {"account_id": account_id, "region": region}
         self._clock = clock
-        self.backend = attach(backend or Backend(account_id, region, clock=clock))
+        self._allow_missing_layers = allow_missing_layers
+        if backend is None:
+            allow = allow_missing_layers
+            if allow is None:
+                allow = allow_missing_layers_default()
+            backend = Backend(account_id, region, clock=clock, allow_missing_layers=allow)
+        elif allow_missing_layers is not None:
+            backend.allow_missing_layers = allow_missing_layers
+        self.backend = attach(backend)
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None
@@ -87,9 +101,7 @@ class mock_ecr:
         """Drop all state: a fresh empty backend with the same settings."""
         from ecr_mock.intercept import botocore_hook
 
-        fresh = attach(
-            Backend(self._options["account_id"], self._options["region"], clock=self._clock)
-        )
+        fresh = self._per_call().backend
         if self.active:
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)
@@ -119,6 +131,7 @@ class mock_ecr:
             account_id=self._options["account_id"],
             region=self._options["region"],
             clock=self._clock,
+            allow_missing_layers=self._allow_missing_layers,
         )
 
     def _decorate_function(self, func: F) -> F:
@@ -156,6 +169,26 @@ class mock_ecr:
             if name.startswith("test") and callable(member):
                 setattr(cls, name, self._decorate_function(member))
         return cls
+
+
+ALLOW_MISSING_LAYERS_ENV = "ECR_MOCK_ALLOW_MISSING_LAYERS"
+"""Environment variable giving ``allow_missing_layers`` to every ``mock_ecr()`` not passing it."""
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def allow_missing_layers_default() -> bool:
+    """``ECR_MOCK_ALLOW_MISSING_LAYERS`` read now: 1/true/yes/on, or 0/false/no/off/unset."""
+    value = os.environ.get(ALLOW_MISSING_LAYERS_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"{ALLOW_MISSING_LAYERS_ENV}={os.environ[ALLOW_MISSING_LAYERS_ENV]!r}: "
+        "expected 1, true, yes, on, 0, false, no or off"
+    )
 
 
 _FAKE_CREDENTIALS = {

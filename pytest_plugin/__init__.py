@@ -14,6 +14,9 @@ point, so installing ecr-mock is enough. Fixtures:
 ``ecr_mock_account_id`` / ``ecr_mock_region``
     The default account and region (``123456789012``, ``us-east-1``); override them as fixtures
     in a conftest, or per test with ``@pytest.mark.ecr_mock(account_id=..., region=...)``.
+    ``@pytest.mark.ecr_mock(allow_missing_layers=True)`` accepts manifests naming layers never
+    uploaded and manifest lists naming images never pushed, as moto does; without it the
+    environment variable ``ECR_MOCK_ALLOW_MISSING_LAYERS`` decides (unset: off, as in ECR).
 ``ecr_server``
     A live :class:`ecr_mock.server.EcrMockServer` serving the test's backend on an ephemeral
     port, for clients that need a socket (docker, skopeo, the AWS CLI). One server runs per
@@ -64,8 +67,9 @@ class EcrLogin(NamedTuple):
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "ecr_mock(account_id=None, region=None): the account and region of this test's "
-        "ecr_mock backend and ecr_client",
+        "ecr_mock(account_id=None, region=None, allow_missing_layers=None): the account and "
+        "region of this test's ecr_mock backend and ecr_client; allow_missing_layers=True "
+        "accepts manifests naming layers or images never pushed, as moto does",
     )
 
 
@@ -97,7 +101,12 @@ def ecr_mock(
 
     account = _marker_option(request, "account_id") or ecr_mock_account_id
     region = _marker_option(request, "region") or ecr_mock_region
-    mock = mock_ecr(account_id=account, region=region)
+    allow = _marker_option(request, "allow_missing_layers")
+    mock = mock_ecr(
+        account_id=account,
+        region=region,
+        allow_missing_layers=None if allow is None else bool(allow),
+    )
     with mock:
         yield mock
 

@@ -83,7 +83,9 @@ def test_fixtures_are_listed(inner: pytest.Pytester, plugin_args: list[str]) -> 
 def test_marker_is_registered(inner: pytest.Pytester, plugin_args: list[str]) -> None:
     inner.makepyfile("def test_nothing():\n    pass\n")
     result = run_inner(inner, plugin_args, "--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.ecr_mock(account_id=None, region=None)*"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.ecr_mock(account_id=None, region=None, allow_missing_layers=None)*"]
+    )
 
 
 def test_each_test_gets_a_fresh_backend(inner: pytest.Pytester, plugin_args: list[str]) -> None:
@@ -354,3 +356,62 @@ def test_scan_findings_and_events_fixtures(inner: pytest.Pytester, plugin_args: 
         """
     )
     run_inner(inner, plugin_args).assert_outcomes(passed=1)
+
+
+# ----- @pytest.mark.ecr_mock(allow_missing_layers=...) ----------------------------------------
+
+_MARKED_SUITE = """
+import json
+import pytest
+from botocore.exceptions import ClientError
+
+MANIFEST = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023,
+               "digest": "sha256:" + "c" * 64},
+    "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 32654, "digest": "sha256:" + "a" * 64}],
+})
+
+
+def push(client):
+    client.create_repository(repositoryName="app")
+    return client.put_image(repositoryName="app", imageManifest=MANIFEST, imageTag="v1")
+
+
+@pytest.mark.ecr_mock(allow_missing_layers=True)
+def test_marked(ecr_client):
+    assert push(ecr_client)["image"]["imageId"]["imageTag"] == "v1"
+
+
+@pytest.mark.ecr_mock(allow_missing_layers=False)
+def test_marked_off(ecr_client):
+    with pytest.raises(ClientError) as caught:
+        push(ecr_client)
+    assert caught.value.response["Error"]["Code"] == "LayersNotFoundException"
+
+
+def test_unmarked(ecr_client):
+    push(ecr_client)
+"""
+
+
+def test_marker_turns_the_switch_on_per_test(
+    inner: pytest.Pytester, plugin_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ECR_MOCK_ALLOW_MISSING_LAYERS", raising=False)
+    inner.makepyfile(_MARKED_SUITE)
+    result = run_inner(inner, plugin_args, "-q")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*LayersNotFoundException: An error occurred*", "FAILED *::test_unmarked - *"]
+    )
+
+
+def test_environment_turns_the_switch_on_for_unmarked_tests(
+    inner: pytest.Pytester, plugin_args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECR_MOCK_ALLOW_MISSING_LAYERS", "1")
+    inner.makepyfile(_MARKED_SUITE)
+    run_inner(inner, plugin_args, "-q").assert_outcomes(passed=3)

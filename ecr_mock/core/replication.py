@@ -316,6 +316,8 @@ def _copy_to(
         for item in _closure(repo, image):
             for digest in item.parsed.blob_digests():
                 blob = source.blobs.get(digest)
+                if blob is None and backend.allow_missing_layers:
+                    continue  # never uploaded: it stays missing in the destination too
                 if blob is None:
                     raise LayersNotFound([digest], repo.name, repo.account)
                 if digest not in drepo.blobs:
