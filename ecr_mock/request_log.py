@@ -44,7 +44,7 @@ FIELDS = (
     "bytes",
     "ms",
 )
-_ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921."
+_ECR_TARGETS = ("AmazonEC2ContainerRegistry_V20150921.", "SpencerFrontendService.")
 _SCOPE_RE = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9.-]+)/aws4_request")
 _KEEP_BODY = 64 * 1024
 _KEEP_ERROR = 16 * 1024
@@ -126,7 +126,7 @@ class RequestLog:
         started = time.perf_counter()
         when = datetime.now(timezone.utc)
         tee: _Tee | None = None
-        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ECR_TARGET):
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ECR_TARGETS):
             tee = _Tee(environ["wsgi.input"])
             environ["wsgi.input"] = tee
         seen: dict[str, Any] = {"status": 0}
@@ -167,7 +167,7 @@ class RequestLog:
         record: dict[str, Any] = dict.fromkeys(FIELDS)
         if tee is not None:
             self._api(environ, tee, record)
-        elif path == "/v2" or path.startswith(("/v2/", "/ecr-mock/layers/")):
+        elif path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/layers/")):
             self._registry(environ, path, record)
         elif path.startswith("/ecr-mock/"):
             record["surface"] = "control"
@@ -187,7 +187,10 @@ class RequestLog:
     def _api(self, environ: WSGIEnvironment, tee: _Tee, record: dict[str, Any]) -> None:
         backend = self._backend()
         record["surface"] = "api"
-        record["operation"] = str(environ.get("HTTP_X_AMZ_TARGET", "")).removeprefix(_ECR_TARGET)
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        record["operation"] = target.split(".", 1)[-1]
+        if target.startswith(_ECR_TARGETS[1]):
+            record["operation"] = "ecr-public:" + record["operation"]
         params: dict[str, Any] = {}
         try:
             doc = json.loads(bytes(tee.kept) or b"{}")

@@ -111,7 +111,7 @@ class EcrMockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith(CONTROL_PREFIX) and not path.startswith(LAYER_PATH_PREFIX + "/"):
             return _control(self.control, backend, environ, start_response)
-        if path == "/v2" or path.startswith(("/v2/", "/ecr-mock/")):
+        if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         service = moto_service(environ)
         if service is not None:  # IAM, STS, ...: moto's, in this process

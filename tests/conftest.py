@@ -23,18 +23,24 @@ _PATCHED_MODULES = (
 
 
 def _answer_problems(target: str, status: int, payload: bytes) -> list[str]:
-    prefix = ecr_mock.ecr_api.dispatch.TARGET_PREFIX
-    name = target[len(prefix) :] if target.startswith(prefix) else ""
+    dispatch = ecr_mock.ecr_api.dispatch
+    service, name = "ecr", ""
+    for prefix, model in (
+        (dispatch.TARGET_PREFIX, "ecr"),
+        (dispatch.PUBLIC_TARGET_PREFIX, "ecr-public"),
+    ):
+        if target.startswith(prefix):
+            service, name = model, target[len(prefix) :]
     try:
         doc = json.loads(payload or b"{}")
     except ValueError:
         return [f"{name or target!r} $: answer is not JSON: {payload[:80]!r}"]
     if status == 200:
-        problems = check_output(name, doc)
+        problems = check_output(name, doc, service)
     elif not isinstance(doc, dict) or not isinstance(doc.get("__type"), str):
         problems = [f"$: error answer (status {status}) without __type: {doc!r:.120}"]
     else:
-        problems = check_error(name, doc["__type"], doc)
+        problems = check_error(name, doc["__type"], doc, service)
     return [f"{name or target!r} {problem}" for problem in problems]
 
 

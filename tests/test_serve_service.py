@@ -190,17 +190,17 @@ def test_a_failing_request_answers_500_and_logs_its_traceback(
 def test_an_unknown_aws_service_is_refused_once_naming_it(
     logged_server: EcrMockServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = ecr(logged_server.url, "ecr-public")
+    client = ecr(logged_server.url, "codeartifact")
     caplog.set_level(logging.INFO, logger="ecr_mock")
     with pytest.raises(ClientError) as refused:
-        client.describe_repositories()
+        client.list_domains()
     error = refused.value.response["Error"]
     assert error["Code"] == "UnknownServiceException"
-    assert "'ecr-public'" in error["Message"]
+    assert "'codeartifact'" in error["Message"]
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     requests.get(f"{logged_server.url}/ecr-mock/health", timeout=30)
     assert logged(caplog, "operation=health")
-    assert len(logged(caplog, "operation=ecr-public")) == 1
+    assert len(logged(caplog, "operation=codeartifact")) == 1
 
 
 def test_services_moto_serves_still_reach_moto(logged_server: EcrMockServer) -> None:

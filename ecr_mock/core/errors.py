@@ -466,3 +466,24 @@ class ReplicationBackfillInvalidStatus(EcrError):
             f"The replication backfill with id '{backfill_id}' cannot be stopped because its "
             f"status is '{status}'; only a PREPARING or IN_PROGRESS backfill can be stopped"
         )
+
+
+class UnsupportedCommand(EcrError):
+    """An ECR Public call outside the one region that serves the ECR Public API."""
+
+    code = "UnsupportedCommandException"
+
+    def __init__(self, region: str) -> None:
+        super().__init__(
+            f"The action isn't supported in this Region ({region}): the ECR Public API is "
+            "served in us-east-1"
+        )
+
+
+class RegistryNotFound(EcrError):
+    """An ECR Public registry id or alias names no registry."""
+
+    code = "RegistryNotFoundException"
+
+    def __init__(self, registry: str) -> None:
+        super().__init__(f"The registry with id or alias '{registry}' does not exist")

@@ -154,6 +154,8 @@ class EventLog:
         image = detail.get("image")
         if not isinstance(repo, Repository) or not isinstance(image, Image):
             return
+        if repo.is_public:  # ECR Public sends no EventBridge events
+            return
         when = self._now()
         if kind == "image-pushed":
             tag = detail.get("tag")

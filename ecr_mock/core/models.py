@@ -33,6 +33,26 @@ class Principal:
 
 
 @dataclass
+class RepositoryCatalog:
+    """An ECR Public repository's catalog data (what the gallery shows)."""
+
+    description: str | None = None
+    architectures: list[str] | None = None
+    operating_systems: list[str] | None = None
+    logo: bytes | None = None
+    about_text: str | None = None
+    usage_text: str | None = None
+
+
+@dataclass
+class PublicRegistryInfo:
+    """What an account's ECR Public registry adds to a registry: its alias and catalog data."""
+
+    alias: str
+    display_name: str = ""
+
+
+@dataclass
 class Image:
     """One manifest in a repository, with the tags that point at it."""
 
@@ -82,7 +102,14 @@ class Repository:
     lifecycle_policy_text: str | None = None
     lifecycle_updated_at: datetime | None = None
     resource_tags: dict[str, str] = field(default_factory=dict)
+    catalog: RepositoryCatalog | None = None
+    """ECR Public catalog data (None for private repositories)."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_public(self) -> bool:
+        """True for an ECR Public repository (public repositories always have catalog data)."""
+        return self.catalog is not None
 
     @property
     def arn(self) -> str:
@@ -169,4 +196,6 @@ class Registry:
     signing_configuration: dict[str, Any] | None = None
     pull_time_update_exclusions: dict[str, datetime] = field(default_factory=dict)
     """Principal ARN -> when it was excluded: its pulls leave ``lastRecordedPullTime`` alone."""
+    public: PublicRegistryInfo | None = None
+    """Set on an account's ECR Public registry: its repositories are keyed ``<alias>/<name>``."""
     extra: dict[str, Any] = field(default_factory=dict)

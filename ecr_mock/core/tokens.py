@@ -14,6 +14,8 @@ from ecr_mock.core.errors import TokenExpired, Unauthenticated
 from ecr_mock.core.models import Principal
 
 TOKEN_TTL = timedelta(hours=12)
+ANONYMOUS_TTL = timedelta(hours=1)
+"""How long an anonymous registry token (``/token`` without credentials) is honoured."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class TokenStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tokens: dict[str, Token] = {}
+        self._anonymous: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def issue(self, principal: Principal, account: str, region: str) -> Token:
@@ -80,6 +83,22 @@ class TokenStore:
         if self._clock.now() >= token.expires_at:
             raise TokenExpired()
         return token
+
+    def issue_anonymous(self) -> tuple[str, datetime]:
+        """A new anonymous token (public pulls only) and when it expires."""
+        now = self._clock.now()
+        value = "anonymous." + secrets.token_urlsafe(32)
+        with self._lock:
+            for old, until in list(self._anonymous.items()):
+                if until <= now:
+                    del self._anonymous[old]
+            self._anonymous[value] = now + ANONYMOUS_TTL
+        return value, now + ANONYMOUS_TTL
+
+    def check_anonymous(self, value: str) -> bool:
+        """True for an anonymous token issued here and not yet expired."""
+        until = self._anonymous.get(value)
+        return until is not None and self._clock.now() < until
 
     def check_basic(self, username: str, password: str) -> Token:
         """Check HTTP Basic credentials: user ``AWS`` and a token's password."""

@@ -1,4 +1,4 @@
-"""ECR JSON 1.1 dispatch: X-Amz-Target to handler, caller identity, errors to ``__type`` bodies."""
+"""JSON 1.1 dispatch for ECR and ECR Public: X-Amz-Target to handler, caller identity, errors."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide 
 log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
+"""ECR Public's target prefix (``ecr-public`` in botocore)."""
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL_RE = re.compile(
     r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
@@ -111,6 +113,42 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+@dataclass(frozen=True)
+class ApiService:
+    """One JSON 1.1 service served by :func:`handle`: its model, handlers and access check."""
+
+    model: str
+    """botocore's name for the service (``ecr``, ``ecr-public``): the model input is checked
+    against."""
+    handler: Callable[[str], Handler | None]
+    """The handler of an operation (None for an operation the service does not have)."""
+    check: Callable[[Context, Params], None]
+    """Raises unless the caller may make the call (region, IAM)."""
+    context: type[Context]
+
+
+def _ecr_handler(name: str) -> Handler | None:
+    handler = OPERATIONS.get(name)
+    if handler is None and _load_operation(name):
+        handler = OPERATIONS.get(name)
+    return handler
+
+
+def _ecr_service() -> ApiService:
+    return ApiService("ecr", _ecr_handler, check_operation, Context)
+
+
+def service_for(target: str) -> tuple[ApiService, str] | None:
+    """The service a target names and the operation name; None for a foreign target."""
+    if target.startswith(TARGET_PREFIX):
+        return _ecr_service(), target[len(TARGET_PREFIX) :]
+    if target.startswith(PUBLIC_TARGET_PREFIX):
+        from ecr_mock.ecr_api.public import SERVICE
+
+        return SERVICE, target[len(PUBLIC_TARGET_PREFIX) :]
+    return None
+
+
 def handle(
     backend: Backend,
     target: str,
@@ -120,14 +158,13 @@ def handle(
     secure: bool = False,
     validate: bool = True,
 ) -> tuple[int, bytes]:
-    """Serve one ECR JSON 1.1 call; returns (status, JSON body). Never raises.
+    """Serve one ECR or ECR Public JSON 1.1 call; returns (status, JSON body). Never raises.
 
     ``validate=False`` skips the model check, so tests can reach the semantic checks behind it.
     """
-    name = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
-    handler = OPERATIONS.get(name)
-    if handler is None and _load_operation(name):
-        handler = OPERATIONS.get(name)
+    found = service_for(target)
+    service, name = found if found is not None else (_ecr_service(), "")
+    handler = service.handler(name) if name else None
     if handler is None:
         return 400, error_body("UnknownOperationException", f"Unknown operation {target!r}")
     try:
@@ -138,11 +175,11 @@ def handle(
         return 400, error_body("SerializationException", "Start of list found where not expected.")
     try:
         if validate:
-            validate_input(name, params)
+            validate_input(name, params, service.model)
         backend.tick()
         principal, region, access_key = caller_from_headers(backend, headers)
-        ctx = Context(backend, name, principal, region, access_key, source_ip, secure)
-        check_operation(ctx, params)
+        ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
+        service.check(ctx, params)
         result = handler(ctx, params)
     except ValidationError as exc:
         return 400, error_body(exc.code, exc.message)

@@ -58,7 +58,8 @@ from typing import Any
 
 __all__ = ["ValidationError", "validate_input"]
 
-_SERVICE = "ecr"
+ECR = "ecr"
+ECR_PUBLIC = "ecr-public"
 
 # The regex ECR prints for an invalid repositoryName (names are checked against the model).
 _REPOSITORY_NAME_REGEX_QUOTED = "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
@@ -109,23 +110,24 @@ _Rule = Callable[[dict[str, Any]], None]
 _NO_PROBLEMS: tuple[str, ...] = ()
 
 
-def validate_input(operation: str, params: Any) -> None:
+def validate_input(operation: str, params: Any, service: str = ECR) -> None:
     """Raise ValidationError if ``params`` (the parsed JSON body) is not valid input for
-    ``operation`` (e.g. ``"PutImage"``) as ECR's model defines it; return None otherwise.
+    ``operation`` (e.g. ``"PutImage"``) as the model of ``service`` (botocore's name: ``ecr``,
+    ``ecr-public``) defines it; return None otherwise.
 
     A body of ``None`` (empty request body) is read as ``{}``.
     """
-    validator = _VALIDATORS.get(operation)
+    validator = _VALIDATORS.get((service, operation))
     if validator is None:
-        validator = _compiler().operation(operation)
+        validator = _compiler(service).operation(operation)
     validator(params)
 
 
 # --------------------------------------------------------------------------- the model
 
 
-def _load_model() -> dict[str, Any]:
-    path = _model_file()
+def _load_model(service: str) -> dict[str, Any]:
+    path = _model_file(service)
     if path is not None:
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rb") as handle:
@@ -133,16 +135,16 @@ def _load_model() -> dict[str, Any]:
         return loaded
     import botocore.loaders
 
-    fallback: dict[str, Any] = botocore.loaders.Loader().load_service_model(_SERVICE, "service-2")
+    fallback: dict[str, Any] = botocore.loaders.Loader().load_service_model(service, "service-2")
     return fallback
 
 
-def _model_file() -> str | None:
+def _model_file(service: str) -> str | None:
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
         return None
     for root in spec.submodule_search_locations:
-        service_dir = os.path.join(root, "data", _SERVICE)
+        service_dir = os.path.join(root, "data", service)
         try:
             versions = sorted(os.listdir(service_dir), reverse=True)
         except OSError:
@@ -155,42 +157,42 @@ def _model_file() -> str | None:
     return None
 
 
-_COMPILER: _Compiler | None = None
+_COMPILERS: dict[str, _Compiler] = {}
 _COMPILER_LOCK = threading.Lock()
-_VALIDATORS: dict[str, Callable[[Any], None]] = {}
+_VALIDATORS: dict[tuple[str, str], Callable[[Any], None]] = {}
 
 
-def prime_model(description: Any) -> None:
-    """Use an already loaded ECR service description (e.g. the one a boto3 client holds).
+def prime_model(description: Any, service: str = ECR) -> None:
+    """Use an already loaded service description (e.g. the one a boto3 client holds).
 
     Saves reading and parsing the model file again in a process that has it in memory.
     """
-    global _COMPILER
-    if _COMPILER is None and isinstance(description, dict) and "operations" in description:
+    if service not in _COMPILERS and isinstance(description, dict) and "operations" in description:
         with _COMPILER_LOCK:
-            if _COMPILER is None:
-                _COMPILER = _Compiler(description)
+            if service not in _COMPILERS:
+                _COMPILERS[service] = _Compiler(description, service)
 
 
-def output_members(operation: str) -> tuple[str, ...]:
+def output_members(operation: str, service: str = ECR) -> tuple[str, ...]:
     """The member names of ``operation``'s output shape, in model order."""
-    compiler = _compiler()
+    compiler = _compiler(service)
     output = compiler.operation_model(operation).get("output", {}).get("shape")
     return compiler.shape_members(output) if output else ()
 
 
-def shape_members(shape: str) -> tuple[str, ...]:
+def shape_members(shape: str, service: str = ECR) -> tuple[str, ...]:
     """The member names of structure ``shape``, in model order."""
-    return _compiler().shape_members(shape)
+    return _compiler(service).shape_members(shape)
 
 
-def _compiler() -> _Compiler:
-    global _COMPILER
-    if _COMPILER is None:
+def _compiler(service: str = ECR) -> _Compiler:
+    found = _COMPILERS.get(service)
+    if found is None:
         with _COMPILER_LOCK:
-            if _COMPILER is None:
-                _COMPILER = _Compiler(_load_model())
-    return _COMPILER
+            found = _COMPILERS.get(service)
+            if found is None:
+                found = _COMPILERS[service] = _Compiler(_load_model(service), service)
+    return found
 
 
 # --------------------------------------------------------------------------- messages
@@ -289,7 +291,8 @@ def _item_problems(
 class _Compiler:
     """Turns model shapes into cached check functions."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], service: str = ECR) -> None:
+        self._service = service
         self._operations: dict[str, Any] = model["operations"]
         self._shapes: dict[str, Any] = model["shapes"]
         self._scalars: dict[str, _Scalar] = {}
@@ -307,11 +310,11 @@ class _Compiler:
 
     def operation(self, name: str) -> Callable[[Any], None]:
         with self._lock:
-            found = _VALIDATORS.get(name)
+            found = _VALIDATORS.get((self._service, name))
             if found is None:
                 found = self._build_operation(name)
                 if name in self._operations:  # unknown names are not cached: no unbounded growth
-                    _VALIDATORS[name] = found
+                    _VALIDATORS[(self._service, name)] = found
             return found
 
     def _build_operation(self, name: str) -> Callable[[Any], None]:

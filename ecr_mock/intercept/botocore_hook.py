@@ -1,14 +1,16 @@
-"""In-process ECR API: botocore's endpoint answers ECR calls from the active backend."""
+"""In-process ECR and ECR Public APIs: botocore's endpoint answers their calls from the backend."""
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from botocore import endpoint as _endpoint
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
@@ -16,6 +18,12 @@ from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
 _lock = threading.RLock()
 _active: list[Backend] = []
 _original: Any = None
+_SERVICES = {"ECR": "ecr", "ECR PUBLIC": "ecr-public"}
+"""botocore service ids served here, with the model name each is validated against."""
+PUBLIC_ENDPOINT_REGIONS = frozenset({"us-east-1", "us-west-2"})
+"""Regions with an ECR Public API host name (botocore's endpoints.json): elsewhere the host
+does not exist, so a call fails to connect as it does against AWS."""
+_PUBLIC_HOST_RE = re.compile(r"https://api\.ecr-public\.([a-z0-9-]+)\.amazonaws\.com(?:/.*)?")
 
 
 class _RawBody(io.BytesIO):
@@ -61,10 +69,15 @@ def _do_get_response(
 ) -> tuple[Any, Exception | None]:
     backend = active_backend()
     original = _original
-    if backend is None or operation_model.service_model.service_id != "ECR":
+    service = _SERVICES.get(str(operation_model.service_model.service_id))
+    if backend is None or service is None:
         return original(self, request, operation_model, context)  # type: ignore[no-any-return]
-    if not _primed:
-        _prime(operation_model)
+    if service not in _primed:
+        _prime(operation_model, service)
+    if service == "ecr-public":
+        host = _PUBLIC_HOST_RE.fullmatch(str(request.url))
+        if host is not None and host.group(1) not in PUBLIC_ENDPOINT_REGIONS:
+            raise EndpointConnectionError(endpoint_url=str(request.url))
     headers = {key: _text(value) for key, value in request.headers.items()}
     body = request.body
     if hasattr(body, "read"):
@@ -97,14 +110,14 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-_primed: list[bool] = []
+_primed: set[str] = set()
 
 
-def _prime(operation_model: Any) -> None:
+def _prime(operation_model: Any, service: str) -> None:
     """Hand the model boto3 already parsed to the validator (no second read of the file)."""
     from ecr_mock.ecr_api.validation import prime_model
 
     description = getattr(operation_model.service_model, "_service_description", None)
     if description is not None:
-        prime_model(description)
-    _primed.append(True)
+        prime_model(description, service)
+    _primed.add(service)

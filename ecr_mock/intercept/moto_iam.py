@@ -222,7 +222,8 @@ def ensure_ecr_managed_policies(default_account: str = "123456789012") -> None:
         _add_to(backend, account_id)
 
 
-_ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
+_ECR_TARGET_PREFIXES = ("AmazonEC2ContainerRegistry_V20150921.", "SpencerFrontendService.")
+_ECR_SIGNING_NAMES = ("ecr", "ecr-public")
 _SCOPE_RE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/[^/]+/([a-z0-9.-]+)/aws4_request")
 _QUERY_SCOPE_RE = re.compile(r"X-Amz-Credential=[^&]*?%2F([a-z0-9.-]+)%2Faws4_request", re.I)
 
@@ -230,16 +231,16 @@ _QUERY_SCOPE_RE = re.compile(r"X-Amz-Credential=[^&]*?%2F([a-z0-9.-]+)%2Faws4_re
 def moto_service(environ: dict[str, Any]) -> str | None:
     """The AWS service (SigV4 signing name) of a request that is not for ECR, else None.
 
-    ECR calls (``X-Amz-Target`` of ECR, or signed for ``ecr``), registry calls (``/v2/``, Basic
-    credentials) and unsigned calls are ECR's; anything signed for another service (``iam``,
-    ``sts``, ``s3``...) is moto's.
+    ECR and ECR Public calls (their ``X-Amz-Target``, or signed for ``ecr`` / ``ecr-public``),
+    registry calls (``/v2/``, Basic credentials) and unsigned calls are ECR's; anything signed
+    for another service (``iam``, ``sts``, ``s3``...) is moto's.
     """
-    if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ECR_TARGET_PREFIX):
+    if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ECR_TARGET_PREFIXES):
         return None
     match = _SCOPE_RE.search(str(environ.get("HTTP_AUTHORIZATION", "")))
     if match is None:
         match = _QUERY_SCOPE_RE.search(str(environ.get("QUERY_STRING", "")))
-    if match is None or match.group(1) == "ecr":
+    if match is None or match.group(1) in _ECR_SIGNING_NAMES:
         return None
     return match.group(1)
 

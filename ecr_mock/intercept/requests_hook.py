@@ -1,4 +1,5 @@
-"""In-process registry: ``requests`` calls to ECR registry hosts are served by the /v2/ app."""
+"""In-process registry: ``requests`` calls to ECR registry hosts and ``public.ecr.aws`` are served
+by the /v2/ app."""
 
 from __future__ import annotations
 
@@ -57,9 +58,12 @@ def _patch(adapters: ModuleType) -> None:
     adapters.HTTPAdapter.send = _send
 
 
+PUBLIC_HOST = "public.ecr.aws"
+
+
 def _is_registry_url(url: str) -> bool:
     host = urlsplit(url).hostname or ""
-    return REGISTRY_HOST_RE.fullmatch(host) is not None
+    return host == PUBLIC_HOST or REGISTRY_HOST_RE.fullmatch(host) is not None
 
 
 def _send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.models import Principal
-from ecr_mock.registry.auth import authenticate, challenge
+from ecr_mock.registry.auth import authenticate, challenges
 from ecr_mock.registry.errors import (
     ERROR_CONTENT_TYPE,
     RegistryError,
@@ -58,6 +58,12 @@ class RegistryApp:
         except Exception:
             log.exception("registry request %s %s failed", request.method, request.path)
             response = self._error(request, internal_error())
+        if response.status_code == 401:
+            found = match(request.path, request.method.upper())
+            name = found.params.get("name") if isinstance(found, Match) else None
+            del response.headers["WWW-Authenticate"]
+            for value in challenges(self.backend, request, name):
+                response.headers.add("WWW-Authenticate", value)
         response.headers[API_VERSION_HEADER] = API_VERSION
         return response(environ, start_response)
 
@@ -66,7 +72,8 @@ class RegistryApp:
         found = match(request.path, method)
         if isinstance(found, Match) and not found.route.authenticated:
             return PUBLIC_HANDLERS[(found.route.name, method)](self.backend, request, found.params)
-        ctx = authenticate(self.backend, request)
+        name = found.params.get("name") if isinstance(found, Match) else None
+        ctx = authenticate(self.backend, request, name)
         if found is None:
             raise not_found(request.path)
         if not isinstance(found, Match):
@@ -80,8 +87,6 @@ class RegistryApp:
         response = Response(error_body(error), status=error.status)
         response.headers["Content-Type"] = ERROR_CONTENT_TYPE
         response.headers.update(error.headers)
-        if error.status == 401:
-            response.headers["WWW-Authenticate"] = challenge(request)
         return response
 
 

@@ -37,6 +37,7 @@ from ecr_mock.core.manifests import (
 from ecr_mock.core.models import Image, Repository
 from ecr_mock.core.names import is_digest, is_valid_repository_name, is_valid_tag
 from ecr_mock.core.pull_through import fill_from_upstream, find_rule
+from ecr_mock.core.services import public
 from ecr_mock.core.templates import CREATE_ON_PUSH, create_from_template, find_template
 from ecr_mock.registry import auth
 from ecr_mock.registry.auth import RequestContext
@@ -648,6 +649,47 @@ def layer_download(backend: Backend, request: Request, params: dict[str, str]) -
     return _blob_response(request, blob)
 
 
+# ----- ECR Public: the token endpoint and repository logos -------------------------------------
+
+
+def token(backend: Backend, request: Request, params: dict[str, str]) -> Response:
+    """``GET /token?service=...&scope=...``: a Bearer token for the registry.
+
+    With Basic credentials (a GetAuthorizationToken password) the token speaks for their
+    principal; without, it is anonymous and pulls public repositories only.
+    """
+    found = auth.credentials(backend, request)
+    if found is None:
+        value, expires = backend.tokens.issue_anonymous()
+    else:
+        value, expires = found.password, found.expires_at
+    now = backend.now()
+    doc = {
+        "token": value,
+        "access_token": value,
+        "expires_in": max(int((expires - now).total_seconds()), 0),
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return _json(200, doc, **{"Cache-Control": "no-store"})
+
+
+def public_logo(backend: Backend, request: Request, params: dict[str, str]) -> Response:
+    """``GET /ecr-mock/public-logos/<account>/<name>``: a public repository's logo."""
+    data = public.logo(backend, params["account"], params["name"])
+    if data is None:
+        raise RegistryError("NAME_UNKNOWN", 404, f"no logo for repository '{params['name']}'")
+    if data.startswith(b"\x89PNG"):
+        content_type = "image/png"
+    elif data.startswith(b"\xff\xd8"):
+        content_type = "image/jpeg"
+    else:
+        content_type = "application/octet-stream"
+    body = b"" if request.method == "HEAD" else data
+    response = Response(body, status=200, content_type=content_type)
+    response.headers["Content-Length"] = str(len(data))
+    return response
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("base", "GET"): base,
     ("base", "HEAD"): base,
@@ -672,5 +714,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 PUBLIC_HANDLERS: dict[tuple[str, str], PublicHandler] = {
     ("layer_download", "GET"): layer_download,
     ("layer_download", "HEAD"): layer_download,
+    ("token", "GET"): token,
+    ("token", "POST"): token,
+    ("public_logo", "GET"): public_logo,
+    ("public_logo", "HEAD"): public_logo,
 }
 """(route name, method) -> handler for routes that need no token."""

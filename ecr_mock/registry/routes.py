@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ecr_mock.core.services.public import LOGO_PATH_PREFIX
 from ecr_mock.registry.urls import LAYER_PATH_PREFIX
+
+TOKEN_PATH = "/token"
+"""ECR Public's token endpoint (the ``realm`` of its Bearer challenge)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,13 @@ ROUTES: tuple[Route, ...] = (
         "GET HEAD",
         authenticated=False,
     ),
+    _route("token", re.escape(TOKEN_PATH), "GET POST", authenticated=False),
+    _route(
+        "public_logo",
+        re.escape(LOGO_PATH_PREFIX) + r"/(?P<account>[0-9]{12})/(?P<name>.+)",
+        "GET HEAD",
+        authenticated=False,
+    ),
 )
 
 
@@ -69,5 +80,7 @@ def match(path: str, method: str) -> Match | tuple[str, ...] | None:
 
 
 def is_registry_path(path: str) -> bool:
-    """True for paths this app serves (``/v2`` and the layer download URLs)."""
-    return path == "/v2" or path.startswith(("/v2/", LAYER_PATH_PREFIX + "/"))
+    """True for paths this app serves (``/v2``, ``/token``, layer download URLs and logos)."""
+    return path in ("/v2", TOKEN_PATH) or path.startswith(
+        ("/v2/", LAYER_PATH_PREFIX + "/", LOGO_PATH_PREFIX + "/")
+    )

@@ -1,4 +1,5 @@
-"""Checks ECR API wire responses (JSON before botocore parses it) against botocore's ECR model."""
+"""Checks ECR and ECR Public API wire responses (JSON before botocore parses it) against the
+botocore model of their service."""
 
 from __future__ import annotations
 
@@ -30,19 +31,19 @@ EXTRA_ERRORS: dict[str, frozenset[str]] = {}
 
 
 @functools.cache
-def service_model() -> ServiceModel:
-    """botocore's ECR service model (the ground truth)."""
-    return botocore.session.get_session().get_service_model("ecr")
+def service_model(service: str = "ecr") -> ServiceModel:
+    """botocore's model of ``service`` (``ecr``, ``ecr-public``): the ground truth."""
+    return botocore.session.get_session().get_service_model(service)
 
 
-def check_output(operation_name: str, response: Any) -> list[str]:
+def check_output(operation_name: str, response: Any, service: str = "ecr") -> list[str]:
     """Problems of ``response`` (a successful call's JSON) against the operation's output shape.
 
     Each problem reads ``<path>: <what is wrong>``; an empty list means the response is valid.
     """
-    model = service_model()
+    model = service_model(service)
     if operation_name not in model.operation_names:
-        return [f"$: {operation_name!r} is not an ECR operation"]
+        return [f"$: {operation_name!r} is not an {service} operation"]
     shape = model.operation_model(operation_name).output_shape
     if shape is None:
         return [] if response in ({}, None) else ["$: the operation has no output but got one"]
@@ -51,13 +52,15 @@ def check_output(operation_name: str, response: Any) -> list[str]:
     return problems
 
 
-def check_error(operation_name: str, code: str, body: Mapping[str, Any] | None = None) -> list[str]:
+def check_error(
+    operation_name: str, code: str, body: Mapping[str, Any] | None = None, service: str = "ecr"
+) -> list[str]:
     """Problems of an error answer: its code must be modelled for the operation (or common).
 
     With ``body`` (the error JSON), its members other than ``__type`` and ``message`` must be
     members of the error's shape, with the right types.
     """
-    model = service_model()
+    model = service_model(service)
     allowed = set(COMMON_ERRORS) | set(EXTRA_ERRORS.get(operation_name, ()))
     if operation_name in model.operation_names:
         allowed |= {shape.name for shape in model.operation_model(operation_name).error_shapes}
@@ -68,7 +71,7 @@ def check_error(operation_name: str, code: str, body: Mapping[str, Any] | None =
             f" (allowed: {', '.join(sorted(allowed))})"
         )
     if body is not None:
-        error_shape = _error_shape(code)
+        error_shape = _error_shape(code, service)
         if not isinstance(body.get("message", ""), str):
             problems.append("$.message: expected a string")
         extra = {k: v for k, v in body.items() if k not in ("__type", "message")}
@@ -84,8 +87,8 @@ def check_error(operation_name: str, code: str, body: Mapping[str, Any] | None =
     return problems
 
 
-def _error_shape(code: str) -> StructureShape | None:
-    model = service_model()
+def _error_shape(code: str, service: str = "ecr") -> StructureShape | None:
+    model = service_model(service)
     if code not in model.shape_names:
         return None
     shape = model.shape_for(code)

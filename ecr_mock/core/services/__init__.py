@@ -1,1 +1,1 @@
-"""Core services: the operations adapters and faces call, as functions over the backend's state."""
+"""The core's services: the entry points adapters call, one module per capability."""

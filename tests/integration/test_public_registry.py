@@ -1,0 +1,210 @@
+"""ECR Public's registry through a live server: skopeo pushes with the public token and pulls
+back with no credentials; the anonymous token flow; private repositories stay private."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from ecr_mock.core.services.public import default_alias
+from tests.integration.conftest import Live
+from tests.integration.oci_layout import Layout
+from tests.integration.test_skopeo import skopeo
+
+ACCOUNT = "123456789012"
+ALIAS = default_alias(ACCOUNT)
+
+
+def public_client(live: Live) -> Any:
+    return boto3.client("ecr-public", region_name="us-east-1", endpoint_url=live.url)
+
+
+def public_password(live: Live) -> str:
+    data = public_client(live).get_authorization_token()["authorizationData"]
+    return base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+
+
+def anonymous_token(live: Live, path: str) -> str:
+    answer = requests.get(
+        f"{live.url}/token",
+        params={"service": live.endpoint, "scope": f"repository:{path}:pull"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    doc = answer.json()
+    assert doc["token"] == doc["access_token"]
+    assert doc["expires_in"] > 0
+    return str(doc["token"])
+
+
+def test_skopeo_pushes_with_the_public_token_and_pulls_back_anonymously(
+    live: Live, layout: Layout, tmp_path: Path
+) -> None:
+    uri = public_client(live).create_repository(repositoryName="tools/app")["repository"][
+        "repositoryUri"
+    ]
+    assert uri.endswith(f"/{ALIAS}/tools/app")
+    built = layout.image("v1", layers=2)
+    pushed = skopeo(
+        "copy",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"AWS:{public_password(live)}",
+        f"oci:{layout.path}:v1",
+        f"docker://{uri}:v1",
+        check=False,
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    detail = public_client(live).describe_images(repositoryName="tools/app")["imageDetails"][0]
+    assert detail["imageDigest"] == built.digest
+    assert detail["imageTags"] == ["v1"]
+    out = tmp_path / "pulled"
+    pulled = skopeo(
+        "copy",
+        "--src-tls-verify=false",
+        "--src-no-creds",
+        "--preserve-digests",
+        f"docker://{uri}:v1",
+        f"oci:{out}:v1",
+        check=False,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    for digest, data in built.blobs.items():
+        assert (out / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
+    assert (out / "blobs" / "sha256" / built.digest.split(":")[1]).read_bytes() == built.manifest
+
+
+def test_skopeo_cannot_push_without_credentials(live: Live, layout: Layout) -> None:
+    uri = public_client(live).create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    layout.image("v1")
+    pushed = skopeo(
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-no-creds",
+        f"oci:{layout.path}:v1",
+        f"docker://{uri}:v1",
+        check=False,
+    )
+    assert pushed.returncode != 0
+    assert public_client(live).describe_images(repositoryName="app")["imageDetails"] == []
+
+
+def test_anonymous_token_flow_pulls_public_and_never_private(live: Live, layout: Layout) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    live.client.create_repository(repositoryName="secret")
+    path = f"{ALIAS}/app"
+    challenge = requests.get(f"{live.url}/v2/{path}/tags/list", timeout=10)
+    assert challenge.status_code == 401
+    assert challenge.headers["WWW-Authenticate"] == (
+        f'Bearer realm="http://{live.endpoint}/token",service="{live.endpoint}",'
+        f'scope="repository:{path}:pull"'
+    )
+    bearer = {"Authorization": f"Bearer {anonymous_token(live, path)}"}
+    tags = requests.get(f"{live.url}/v2/{path}/tags/list", headers=bearer, timeout=10)
+    assert tags.status_code == 200
+    assert tags.json() == {"name": path, "tags": []}
+    for url in (f"{live.url}/v2/secret/tags/list", f"{live.url}/v2/_catalog"):
+        refused = requests.get(url, headers=bearer, timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["code"] == "UNAUTHORIZED"
+    for method in ("POST", "DELETE"):
+        target = "blobs/uploads/" if method == "POST" else "manifests/sha256:" + "0" * 64
+        pushed = requests.request(method, f"{live.url}/v2/{path}/{target}", headers=bearer)
+        assert pushed.status_code == 401
+    # a private repository whose name looks like a public path stays private
+    live.client.create_repository(repositoryName=f"{ALIAS}x/app")
+    refused = requests.get(f"{live.url}/v2/{ALIAS}x/app/tags/list", headers=bearer, timeout=10)
+    assert refused.status_code == 401
+
+
+def test_token_endpoint_trades_credentials_for_a_bearer_token(live: Live) -> None:
+    password = public_password(live)
+    public_client(live).create_repository(repositoryName="app")
+    answer = requests.get(f"{live.url}/token", auth=("AWS", password), timeout=10)
+    assert answer.status_code == 200
+    bearer = {"Authorization": f"Bearer {answer.json()['token']}"}
+    started = requests.post(f"{live.url}/v2/{ALIAS}/app/blobs/uploads/", headers=bearer)
+    assert started.status_code == 202
+    assert started.headers["Location"].startswith(f"/v2/{ALIAS}/app/blobs/uploads/")
+    wrong = requests.get(f"{live.url}/token", auth=("AWS", password + "x"), timeout=10)
+    assert wrong.status_code == 401
+
+
+def test_public_host_challenges_with_bearer_and_the_server_address_with_basic(
+    live: Live,
+) -> None:
+    port = live.endpoint.rsplit(":", 1)[1]
+    uri = public_client(live).create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    assert uri == f"localhost:{port}/{ALIAS}/app"
+    private = requests.get(f"{live.url}/v2/", timeout=10)
+    assert private.headers["WWW-Authenticate"] == (
+        f'Basic realm="http://{live.endpoint}/",service="ecr.amazonaws.com"'
+    )
+    public = requests.get(f"http://localhost:{port}/v2/", timeout=10)
+    assert public.status_code == 401
+    assert public.headers["WWW-Authenticate"] == (
+        f'Bearer realm="http://localhost:{port}/token",service="localhost:{port}",scope="aws"'
+    )
+
+
+def test_another_accounts_public_token_cannot_push(live: Live) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    live.backend.add_access_key("AKIAOTHERACCOUNT0000", "210987654321")
+    other = boto3.client(
+        "ecr-public",
+        region_name="us-east-1",
+        endpoint_url=live.url,
+        aws_access_key_id="AKIAOTHERACCOUNT0000",
+        aws_secret_access_key="x",
+    )
+    data = other.get_authorization_token()["authorizationData"]
+    password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+    path = f"{ALIAS}/app"
+    pulled = requests.get(f"{live.url}/v2/{path}/tags/list", auth=("AWS", password), timeout=10)
+    assert pulled.status_code == 200
+    pushed = requests.post(f"{live.url}/v2/{path}/blobs/uploads/", auth=("AWS", password))
+    assert pushed.status_code == 403
+    assert pushed.json()["errors"][0]["code"] == "DENIED"
+    assert "ecr-public:InitiateLayerUpload" in pushed.json()["errors"][0]["message"]
+
+
+def test_logo_is_served_at_its_logo_url(live: Live) -> None:
+    logo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    created = public_client(live).create_repository(
+        repositoryName="app", catalogData={"logoImageBlob": logo}
+    )
+    url = created["catalogData"]["logoUrl"]
+    assert url.startswith(f"http://localhost:{live.endpoint.rsplit(':', 1)[1]}/")
+    answer = requests.get(url, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "image/png"
+    assert answer.content == logo
+
+
+@pytest.mark.parametrize("path", ["/v2/", "/token"])
+def test_public_host_in_process_serves_the_token_flow(path: str) -> None:
+    from ecr_mock import mock_ecr
+
+    with mock_ecr():
+        client = boto3.client("ecr-public", region_name="us-east-1")
+        client.create_repository(repositoryName="app")
+        answer = requests.get(f"https://public.ecr.aws{path}", timeout=10)
+        if path == "/v2/":
+            assert answer.status_code == 401
+            assert answer.headers["WWW-Authenticate"] == (
+                'Bearer realm="https://public.ecr.aws/token",service="public.ecr.aws",scope="aws"'
+            )
+        else:
+            token = answer.json()["token"]
+            tags = requests.get(
+                f"https://public.ecr.aws/v2/{ALIAS}/app/tags/list",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert tags.json() == {"name": f"{ALIAS}/app", "tags": []}
