@@ -163,11 +163,13 @@ class RequestLog:
     def _describe(
         self, environ: WSGIEnvironment, tee: _Tee | None, status: int, head: bytes
     ) -> dict[str, Any]:
+        from ecr_mock.registry.routes import is_registry_path
+
         path = str(environ.get("PATH_INFO") or "/")
         record: dict[str, Any] = dict.fromkeys(FIELDS)
         if tee is not None:
             self._api(environ, tee, record)
-        elif path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/layers/")):
+        elif is_registry_path(path):
             self._registry(environ, path, record)
         elif path.startswith("/ecr-mock/"):
             record["surface"] = "control"

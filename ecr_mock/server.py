@@ -77,7 +77,7 @@ from ecr_mock.intercept.moto_iam import (
     moto_wsgi,
     unknown_service_app,
 )
-from ecr_mock.registry.urls import LAYER_PATH_PREFIX
+from ecr_mock.registry.routes import is_registry_path
 from ecr_mock.seeding import attach
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class EcrMockApp:
         backend = self.backend
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith(CONTROL_PREFIX) and not path.startswith(LAYER_PATH_PREFIX + "/"):
+        if path.startswith(CONTROL_PREFIX) and not is_registry_path(path):
             return _control(self.control, backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
