@@ -132,6 +132,14 @@ def ecr_client(ecr_mock: mock_ecr, request: pytest.FixtureRequest, ecr_mock_regi
     return boto3.client("ecr", region_name=region)
 
 
+@pytest.fixture
+def ecr_public_client(ecr_mock: mock_ecr) -> Any:
+    """A boto3 ECR Public client (us-east-1, the API's one region), answered by ``ecr_mock``."""
+    import boto3
+
+    return boto3.client("ecr-public", region_name="us-east-1")
+
+
 @pytest.fixture(scope="session")
 def _ecr_session_server() -> Iterator[EcrMockServer]:
     """One server per session; between tests it serves an idle empty backend."""

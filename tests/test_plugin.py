@@ -415,3 +415,21 @@ def test_environment_turns_the_switch_on_for_unmarked_tests(
     monkeypatch.setenv("ECR_MOCK_ALLOW_MISSING_LAYERS", "1")
     inner.makepyfile(_MARKED_SUITE)
     run_inner(inner, plugin_args, "-q").assert_outcomes(passed=3)
+
+
+def test_ecr_public_client_answers_in_the_tests_mock(
+    inner: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    inner.makepyfile(
+        """
+        def test_public(ecr_public_client, ecr_client):
+            ecr_public_client.create_repository(repositoryName="pub")
+            assert ecr_client.describe_repositories()["repositories"] == []
+            names = [
+                r["repositoryName"]
+                for r in ecr_public_client.describe_repositories()["repositories"]
+            ]
+            assert names == ["pub"]
+        """
+    )
+    run_inner(inner, plugin_args).assert_outcomes(passed=1)

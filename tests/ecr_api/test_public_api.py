@@ -102,6 +102,18 @@ def test_create_repository_answers_public_arn_uri_and_catalog(public: Any) -> No
     assert error_code(exc) == "RepositoryAlreadyExistsException"
 
 
+def test_create_repository_checks_its_tags(public: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        public.create_repository(
+            repositoryName="app", tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+        )
+    assert error_code(exc) == "TooManyTagsException"
+    with pytest.raises(ClientError) as exc:
+        public.create_repository(repositoryName="app", tags=[{"Key": "aws:x", "Value": "v"}])
+    assert error_code(exc) == "InvalidTagParameterException"
+    assert public.describe_repositories()["repositories"] == []
+
+
 def test_public_and_private_repositories_are_apart(public: Any) -> None:
     public.create_repository(repositoryName="shared-name")
     private = boto3.client("ecr", region_name="us-east-1")

@@ -78,3 +78,13 @@ def test_aws_cli_reports_ecr_public_errors_and_regions(live: Live, tmp_path: Pat
     result = aws_run(live, tmp_path, "describe-registries", region="eu-west-1")
     assert result.returncode != 0
     assert "UnsupportedCommandException" in result.stderr
+
+
+def test_aws_endpoint_url_ecr_public_reaches_the_server(live: Live, tmp_path: Path) -> None:
+    result = run(
+        [require("aws"), "--region", "us-east-1", "ecr-public", "describe-registries"],
+        clean_env(tmp_path, AWS_ENDPOINT_URL_ECR_PUBLIC=live.url),
+    )
+    assert result.returncode == 0, result.stderr
+    aliases = json.loads(result.stdout)["registries"][0]["aliases"]
+    assert aliases[0]["name"] == default_alias(ACCOUNT)

@@ -1,12 +1,15 @@
-"""``docker pull`` of an ECR Public image through a real dockerd, with no login at all."""
+"""docker through a real dockerd: pulls of ECR Public images with no login, and pushes after
+``docker login`` with the public token."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -18,6 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from tests.ecr_api.helpers import sha256, upload_layer
 from tests.integration.conftest import Live
@@ -103,8 +107,9 @@ def layer_tar(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def push_runnable_image(client: Any, repository: str, tag: str) -> tuple[str, str]:
-    """Push an image docker can unpack (a gzipped tar layer); returns (digest, diff id)."""
+def push_runnable_image(client: Any, repository: str, tag: str) -> tuple[str, str, str]:
+    """Push an image docker can unpack (a gzipped tar layer); returns its digest, the layer's
+    diff id and the layer's digest."""
     raw = layer_tar({"hello.txt": b"hello from ECR Public\n"})
     layer = gzip.compress(raw, mtime=0)
     diff_id = "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -135,13 +140,13 @@ def push_runnable_image(client: Any, repository: str, tag: str) -> tuple[str, st
         }
     )
     client.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
-    return sha256(manifest.encode()), diff_id
+    return sha256(manifest.encode()), diff_id, sha256(layer)
 
 
 def test_docker_pulls_a_public_image_with_no_login(live: Live, dockerd: dict[str, str]) -> None:
     public = boto3.client("ecr-public", region_name="us-east-1", endpoint_url=live.url)
     uri = public.create_repository(repositoryName="hello")["repository"]["repositoryUri"]
-    digest, diff_id = push_runnable_image(public, "hello", "v1")
+    digest, diff_id, _ = push_runnable_image(public, "hello", "v1")
     pulled = docker(dockerd, "pull", f"{uri}:v1")
     assert pulled.returncode == 0, pulled.stderr + pulled.stdout
     assert digest in pulled.stdout
@@ -165,3 +170,46 @@ def test_docker_cannot_pull_a_private_image_without_login(
     assert "unauthorized" in (pulled.stderr + pulled.stdout).lower() or "no basic auth" in (
         pulled.stderr + pulled.stdout
     )
+
+
+def test_docker_login_with_the_public_token_pushes_to_a_public_repository(
+    live: Live, dockerd: dict[str, str]
+) -> None:
+    public = boto3.client("ecr-public", region_name="us-east-1", endpoint_url=live.url)
+    source = public.create_repository(repositoryName="base")["repository"]["repositoryUri"]
+    target = public.create_repository(repositoryName="copy")["repository"]["repositoryUri"]
+    _, diff_id, _ = push_runnable_image(public, "base", "v1")
+    assert docker(dockerd, "pull", f"{source}:v1").returncode == 0
+    assert docker(dockerd, "tag", f"{source}:v1", f"{target}:v2").returncode == 0
+    refused = docker(dockerd, "push", f"{target}:v2")
+    assert refused.returncode != 0
+    host = target.split("/", 1)[0]
+    data = public.get_authorization_token()["authorizationData"]
+    password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+    login = subprocess.run(
+        [shutil.which("docker") or "docker", "login", "-u", "AWS", "--password-stdin", host],
+        input=password,
+        env=dockerd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert login.returncode == 0, login.stderr
+    pushed = docker(dockerd, "push", f"{target}:v2")
+    assert pushed.returncode == 0, pushed.stderr + pushed.stdout
+    reported = re.search(r"v2: digest: (sha256:[0-9a-f]{64})", pushed.stdout)
+    assert reported is not None, pushed.stdout
+    detail = public.describe_images(repositoryName="copy")["imageDetails"][0]
+    assert detail["imageTags"] == ["v2"]
+    assert detail["imageDigest"] == reported[1]  # docker writes the manifest anew
+    # what docker pushed, read back anonymously: its layer unpacks to the layer pushed first
+    path = target.split("/", 1)[1]
+    token = requests.get(f"{live.url}/token", params={"scope": f"repository:{path}:pull"})
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    manifest = requests.get(f"{live.url}/v2/{path}/manifests/v2", headers=bearer).json()
+    (pushed_layer,) = manifest["layers"]
+    blob = requests.get(f"{live.url}/v2/{path}/blobs/{pushed_layer['digest']}", headers=bearer)
+    assert sha256(blob.content) == pushed_layer["digest"]
+    assert sha256(gzip.decompress(blob.content)) == diff_id
+    docker(dockerd, "logout", host)

@@ -208,3 +208,15 @@ def test_public_host_in_process_serves_the_token_flow(path: str) -> None:
                 timeout=10,
             )
             assert tags.json() == {"name": f"{ALIAS}/app", "tags": []}
+
+
+def test_private_credentials_through_the_token_endpoint_reach_private_repositories(
+    live: Live,
+) -> None:
+    live.client.create_repository(repositoryName="secret")
+    answer = requests.get(f"{live.url}/token", auth=("AWS", live.password), timeout=10)
+    assert answer.status_code == 200
+    bearer = {"Authorization": f"Bearer {answer.json()['token']}"}
+    tags = requests.get(f"{live.url}/v2/secret/tags/list", headers=bearer, timeout=10)
+    assert tags.status_code == 200
+    assert tags.json() == {"name": "secret", "tags": []}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ecr_mock.core.errors import (
     InvalidParameter,
     RegistryNotFound,
+    RepositoryAlreadyExists,
     RepositoryNotEmpty,
     RepositoryNotFound,
 )
@@ -117,15 +118,12 @@ def create_repository(
     tags: Mapping[str, str] | None = None,
 ) -> Repository:
     """Create public repository ``name`` with its catalog data and resource tags."""
-    from ecr_mock.core.errors import RepositoryAlreadyExists
-
     new_catalog = catalog_from_input(catalog or {})
     with backend.lock:
         key = repository_key(reg, name)
         if key in reg.repositories:
             raise RepositoryAlreadyExists(name, reg.account)
-        if tags:
-            backend.check_resource_tags({}, dict(tags))
+        backend.check_resource_tags(dict(tags or {}))
         repo = backend.create_repository(reg, key, tags=dict(tags or {}))
         repo.name = name
         repo.catalog = new_catalog
