@@ -1,4 +1,5 @@
-"""The ``ecr-mock`` command line: ``ecr-mock serve`` runs a standalone server until interrupted."""
+"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ca``
+and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,32 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION
+from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+
+if TYPE_CHECKING:
+    from ecr_mock.tls import CertificateAuthority
+
+AWS_PORT = 443
+"""The port ``--aws-hostnames`` binds unless told otherwise: the one AWS clients connect to."""
 
 
 def _account(value: str) -> str:
     if not ACCOUNT_RE.fullmatch(value):
         raise argparse.ArgumentTypeError(f"not a 12-digit account id: {value!r}")
+    return value
+
+
+class _DefaultPort(int):
+    """The unchosen ``--port``: 5000, or ``AWS_PORT`` with ``--aws-hostnames``."""
+
+
+def _region(value: str) -> str:
+    if not REGION_RE.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
     return value
 
 
@@ -44,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
-        "--port", type=int, default=5000, help="port to bind; 0 picks a free one (default 5000)"
+        "--port",
+        type=int,
+        default=_DefaultPort(5000),
+        help="port to bind; 0 picks a free one (default 5000, or 443 with --aws-hostnames)",
     )
     serve.add_argument(
         "--account-id",
@@ -70,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="address clients reach the server at, used in repositoryUri and proxyEndpoint",
     )
+    serve.add_argument(
+        "--aws-hostnames",
+        action="store_true",
+        help="answer as AWS itself: TLS with certificates for AWS host names (api.ecr.<region>."
+        "amazonaws.com, <account>.dkr.ecr.<region>.amazonaws.com, sts, iam) signed by a local "
+        "CA, and repositoryUri/proxyEndpoint in their AWS forms (needs ecr-mock[tls])",
+    )
+    _ca_dir_option(serve)
     serve.add_argument(
         "--seed",
         metavar="FILE",
@@ -105,7 +135,56 @@ def build_parser() -> argparse.ArgumentParser:
         "never pushed, as moto does (ECR refuses them; so does ecr-mock without this flag or "
         "ECR_MOCK_ALLOW_MISSING_LAYERS=1)",
     )
+    ca = commands.add_parser(
+        "ca",
+        help="print the path of the local CA certificate (made if needed)",
+        description="Print the path of the certificate of the CA that serve --aws-hostnames "
+        "signs with, creating the CA on first use. Trust this file in clients.",
+    )
+    _ca_dir_option(ca)
+    hosts = commands.add_parser(
+        "hosts",
+        help="print /etc/hosts lines for ECR registries and API endpoints",
+        description="Print the hosts-file lines that send the ECR, STS and IAM host names of "
+        "the given registries to ecr-mock serve --aws-hostnames.",
+    )
+    hosts.add_argument(
+        "--account",
+        type=_account,
+        action="append",
+        default=[],
+        help=f"registry account (repeatable, paired with --region; default {DEFAULT_ACCOUNT})",
+    )
+    hosts.add_argument(
+        "--region",
+        type=_region,
+        action="append",
+        default=[],
+        help=f"registry region (repeatable, paired with --account; default {DEFAULT_REGION})",
+    )
+    hosts.add_argument(
+        "--address", default="127.0.0.1", help="address the names resolve to (default 127.0.0.1)"
+    )
+    hosts.add_argument(
+        "--fips", action="store_true", help="also the FIPS and dual-stack names ECR documents"
+    )
+    hosts.add_argument(
+        "--public",
+        action="store_true",
+        help="also ECR Public's names (public.ecr.aws, api.ecr-public.us-east-1.amazonaws.com): "
+        "pulls of real public images on this machine then go to ecr-mock too",
+    )
     return parser
+
+
+def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ca-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the local CA is kept (default $ECR_MOCK_CA_DIR or ~/.ecr-mock/ca)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "ca":
+        return print_ca(args)
+    if args.command == "hosts":
+        return print_hosts(parser, args)
     parser.print_help()
     return 2
 
@@ -130,6 +213,16 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return 2
+    ca = None
+    if args.aws_hostnames:
+        ca = _open_ca(args.ca_dir)
+        if ca is None:
+            return 1
+    elif args.ca_dir is not None:
+        print("ecr-mock: --ca-dir is used with --aws-hostnames", file=sys.stderr)
+        return 2
+    if isinstance(args.port, _DefaultPort):
+        args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
@@ -143,6 +236,7 @@ def serve(args: argparse.Namespace) -> int:
         log_requests=True,
         apply_lifecycle=True,
         control_token=args.control_token,
+        certificate_authority=ca,
     )
     if args.seed:
         from ecr_mock.seeding import SeedError, seed_backend
@@ -155,7 +249,13 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
-        print(f"ecr-mock: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        hint = ""
+        if 0 < args.port < 1024:
+            hint = (
+                "; ports below 1024 need root or CAP_NET_BIND_SERVICE (see the README: "
+                "a port forward, or setcap), or pick another with --port"
+            )
+        print(f"ecr-mock: cannot listen on {args.host}:{args.port}: {exc}{hint}", file=sys.stderr)
         return 1
     stop = threading.Event()
 
@@ -164,11 +264,17 @@ def serve(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(banner(server.url, server.endpoint, args.account_id, args.region), flush=True)
+        if ca is not None:
+            text = aws_banner(server.host, server.port, ca, args.account_id, args.region)
+        else:
+            text = banner(server.url, server.endpoint, args.account_id, args.region)
+        print(text, flush=True)
         while not stop.wait(1.0):
             pass
     finally:
         server.stop()
+        if ca is not None:
+            ca.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("ecr-mock: stopped", flush=True)
@@ -192,6 +298,69 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"| docker login --username AWS --password-stdin {endpoint}",
         ]
     )
+
+
+def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, region: str) -> str:
+    """What ``serve --aws-hostnames`` prints: the CA to trust, the names to resolve, a login."""
+    registry = f"{account}.dkr.ecr.{region}.amazonaws.com"
+    lines = [
+        f"ecr-mock: answering as AWS (ECR API, {registry}, STS, IAM) with TLS on "
+        f"{host}:{port} (account {account}, region {region}); Ctrl-C stops",
+        f"trust its CA: {ca.cert_path}  (export AWS_CA_BUNDLE={ca.cert_path})",
+        f"resolve the names: ecr-mock hosts --account {account} --region {region} "
+        f"--address {host}  (hosts-file lines)",
+    ]
+    if port != AWS_PORT:
+        lines.append(f"clients connect to port {AWS_PORT}: forward it to {port}")
+    lines.append(
+        f"aws ecr get-login-password --region {region} "
+        f"| docker login --username AWS --password-stdin {registry}"
+    )
+    return "\n".join(lines)
+
+
+def _open_ca(directory: Path | None) -> CertificateAuthority | None:
+    """The CA in ``directory`` (made if needed), or None after printing why it cannot be."""
+    from ecr_mock.tls import CertificateAuthority, TlsSetupError
+
+    try:
+        return CertificateAuthority(directory)
+    except TlsSetupError as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return None
+
+
+def print_ca(args: argparse.Namespace) -> int:
+    """``ecr-mock ca``: print the CA certificate's path, creating the CA if needed."""
+    ca = _open_ca(args.ca_dir)
+    if ca is None:
+        return 1
+    print(ca.cert_path)
+    return 0
+
+
+def print_hosts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``ecr-mock hosts``: print hosts-file lines for the registries given as account/region pairs."""
+    from ecr_mock.hostnames import hosts_file
+
+    accounts: list[str] = args.account or [DEFAULT_ACCOUNT]
+    regions: list[str] = args.region or [DEFAULT_REGION]
+    if len(accounts) == 1 and len(regions) > 1:
+        accounts = accounts * len(regions)
+    elif len(regions) == 1 and len(accounts) > 1:
+        regions = regions * len(accounts)
+    if len(accounts) != len(regions):
+        parser.error("hosts: give one --region per --account (or a single one of either)")
+    print(
+        hosts_file(
+            list(zip(accounts, regions, strict=True)),
+            args.address,
+            fips=args.fips,
+            public=args.public,
+        ),
+        end="",
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ from ecr_mock.seeding import attach
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from ecr_mock.tls import CertificateAuthority
+
 __all__ = ["EcrMockApp", "EcrMockServer", "serve_backend"]
 
 IDLE_TIMEOUT = 75.0
@@ -210,8 +212,16 @@ def _json(
 class _HTTPServer(ThreadedWSGIServer):
     """werkzeug's threaded server, remembering open connections so stop() can close them."""
 
-    def __init__(self, host: str, port: int, app: WSGIApplication, log_requests: bool) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: WSGIApplication,
+        log_requests: bool,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.log_requests = log_requests
+        self.tls_context = tls_context
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         # Bind here: werkzeug turns a bind error into sys.exit(1), we raise the OSError.
@@ -241,7 +251,8 @@ class _HTTPServer(ThreadedWSGIServer):
             return
         if first == b"\x16":
             try:
-                request = _tls_context().wrap_socket(request, server_side=True)
+                context = self.tls_context or _tls_context()
+                request = context.wrap_socket(request, server_side=True)
             except (OSError, ValueError):
                 return
         super().finish_request(request, client_address)
@@ -312,6 +323,8 @@ class _Handler(WSGIRequestHandler):
 
     def make_environ(self) -> WSGIEnvironment:
         environ = super().make_environ()
+        if isinstance(self.connection, ssl.SSLSocket):
+            environ["wsgi.url_scheme"] = "https"
         if not isinstance(environ["wsgi.input"], DechunkedInput):
             # Bound the body so neither the app nor the drain reads into the next request.
             length = _content_length(environ.get("CONTENT_LENGTH"))
@@ -465,6 +478,10 @@ class EcrMockServer:
     :meth:`start`. Works as a context manager; starting twice and stopping twice are harmless.
     With ``apply_lifecycle`` (the default for ``ecr-mock serve``) the served backend applies its
     lifecycle policies in the background every minute, besides on each request once due.
+
+    With a ``certificate_authority`` (``ecr-mock serve --aws-hostnames``) the server answers as
+    AWS itself: TLS connections get a certificate for the SNI name they ask for, signed by that
+    CA, and ``repositoryUri`` / ``proxyEndpoint`` keep their AWS forms.
     """
 
     def __init__(
@@ -477,10 +494,12 @@ class EcrMockServer:
         log_requests: bool = False,
         apply_lifecycle: bool = False,
         control_token: str | None = None,
+        certificate_authority: CertificateAuthority | None = None,
     ) -> None:
         self._app = EcrMockApp(
             backend or Backend(), build_router(token=control_token, loopback=is_loopback(host))
         )
+        self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle
         self._host = host
         self._requested_port = port
@@ -517,7 +536,8 @@ class EcrMockServer:
 
     def _attach(self) -> None:
         self._saved_endpoint = self._app.backend.public_endpoint
-        self._app.backend.public_endpoint = self.endpoint
+        # Answering as AWS, addresses keep their AWS forms (``<account>.dkr.ecr...``).
+        self._app.backend.public_endpoint = None if self._ca is not None else self.endpoint
         if self._apply_lifecycle:
             self._app.backend.lifecycle.start()
 
@@ -544,7 +564,13 @@ class EcrMockServer:
                 from ecr_mock.request_log import RequestLog
 
                 app = RequestLog(self._app, lambda: self._app.backend)
-            httpd = _HTTPServer(self._host, self._requested_port, app, self._log_requests)
+            httpd = _HTTPServer(
+                self._host,
+                self._requested_port,
+                app,
+                self._log_requests,
+                self._ca.server_context() if self._ca is not None else None,
+            )
             self._httpd = httpd
             self._thread = threading.Thread(
                 target=httpd.serve_forever,

@@ -19,8 +19,19 @@ REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 DIGEST_RE = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
 ANY_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 REGISTRY_HOST_RE = re.compile(
-    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"(?P<account>[0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"|dkr-ecr(?:-fips)?\.(?P<dual_region>[a-z0-9-]+)\.on\.aws)"
 )
+"""A registry host: ``<account>.dkr.ecr.<region>.amazonaws.com``, its FIPS form
+(``dkr.ecr-fips``) and the dual-stack ones (``<account>.dkr-ecr[-fips].<region>.on.aws``);
+the region is ``region_of_registry_host(match)``."""
+
+
+def region_of_registry_host(match: re.Match[str]) -> str:
+    """The region named by a ``REGISTRY_HOST_RE`` match."""
+    return match["region"] or match["dual_region"]
+
+
 REPOSITORY_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:ecr:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):repository/(?P<name>.+)"
 )

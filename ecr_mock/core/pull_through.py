@@ -30,6 +30,7 @@ from ecr_mock.core.names import (
     is_digest,
     is_valid_repository_name,
     is_valid_tag,
+    region_of_registry_host,
 )
 from ecr_mock.core.replication import suppressed
 from ecr_mock.core.templates import PULL_THROUGH_CACHE, ROOT, check_role_arn, create_from_template
@@ -566,7 +567,9 @@ def _source_for(backend: Backend, rule: PullThroughRule) -> _Source:
         and match is not None
         and not _is_local_url(rule.upstream_url)
     ):
-        return _LocalEcr(backend, backend.registry(match["account"], match["region"]))
+        return _LocalEcr(
+            backend, backend.registry(match["account"], region_of_registry_host(match))
+        )
     credentials = credentials_for(backend, rule)
     connector = backend.extra.get(CONNECTOR_KEY)
     if not callable(connector):

@@ -11,7 +11,12 @@ from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal, Registry
-from ecr_mock.core.names import REGISTRY_HOST_RE, parse_repository_arn, repository_arn
+from ecr_mock.core.names import (
+    REGISTRY_HOST_RE,
+    parse_repository_arn,
+    region_of_registry_host,
+    repository_arn,
+)
 from ecr_mock.core.services import public
 from ecr_mock.core.tokens import Token
 from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
@@ -65,7 +70,7 @@ def addressed_registry(host: str) -> tuple[str, str] | None:
     match = REGISTRY_HOST_RE.fullmatch(host.split(":", 1)[0].lower())
     if match is None:
         return None
-    return match["account"], match["region"]
+    return match["account"], region_of_registry_host(match)
 
 
 def challenges(backend: Backend, request: Request, name: str | None = None) -> list[str]:
