@@ -97,11 +97,33 @@ class RemoteEcrMock:
         self.token = token if token is not None else os.environ.get("ECR_MOCK_CONTROL_TOKEN")
         self.timeout = timeout
         self.clock = RemoteClock(self)
+        self._defaults: tuple[str, str] | None = None
 
     @property
     def endpoint(self) -> str:
         """``HOST:PORT`` of the server (the registry host for docker and skopeo)."""
-        return self.url.split("://", 1)[-1]
+        return self.url.split("://", 1)[-1].split("/", 1)[0]
+
+    @property
+    def host(self) -> str:
+        """The server's host name or address."""
+        return self.endpoint.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        """The server's port."""
+        head, _, port = self.endpoint.rpartition(":")
+        if head and port.isdigit():
+            return int(port)
+        return 443 if self.url.startswith("https:") else 80
+
+    def defaults(self) -> tuple[str, str]:
+        """The server's default (account, region): its ``--account-id`` and ``--region``."""
+        if self._defaults is None:
+            with urllib.request.urlopen(f"{self.url}/", timeout=self.timeout) as response:
+                doc = json.loads(response.read())
+            self._defaults = (str(doc["account"]), str(doc["region"]))
+        return self._defaults
 
     def call(
         self, method: str, route: str, body: Any = None, content_type: str = "application/json"
@@ -201,11 +223,14 @@ class RemoteEcrMock:
 
     def issue_token(
         self,
-        principal_arn: str,
+        principal_arn: str | None = None,
         account_id: str | None = None,
         region: str | None = None,
     ) -> RemoteToken:
-        """A registry password for ``principal_arn`` (any IAM principal the server knows)."""
+        """A registry password for ``principal_arn`` (any IAM principal; default the root of
+        the server's account)."""
+        if principal_arn is None:
+            principal_arn = f"arn:aws:iam::{account_id or self.defaults()[0]}:root"
         body = {"principal_arn": principal_arn}
         if account_id:
             body["account_id"] = account_id
