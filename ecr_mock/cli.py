@@ -213,6 +213,13 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return 2
+    if args.aws_hostnames and args.public_endpoint:
+        print(
+            "ecr-mock: --public-endpoint does not apply with --aws-hostnames "
+            "(addresses keep their AWS forms)",
+            file=sys.stderr,
+        )
+        return 2
     ca = None
     if args.aws_hostnames:
         ca = _open_ca(args.ca_dir)

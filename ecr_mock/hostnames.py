@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["PUBLIC_HOSTS", "api_hosts", "global_hosts", "hosts_file", "registry_hosts"]
+__all__ = [
+    "PUBLIC_HOSTS",
+    "api_hosts",
+    "global_hosts",
+    "hosts_file",
+    "misdirected_signature",
+    "registry_hosts",
+]
+
+_API_HOST_RE = re.compile(
+    r"(?:api\.ecr|ecr|ecr-fips)\.(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9])\.amazonaws\.com(?:\.cn)?"
+    r"|ecr\.(?P<dual_region>[a-z]{2}(?:-[a-z]+)+-[0-9])\.api\.aws"
+)
+_SCOPE_RE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/(?P<region>[^/,\s]*)/ecr/aws4_request")
 
 PUBLIC_HOSTS = ("public.ecr.aws", "api.ecr-public.us-east-1.amazonaws.com")
 """ECR Public's registry and API (its API lives in us-east-1 only)."""
@@ -39,6 +53,20 @@ def global_hosts(regions: Iterable[str]) -> list[str]:
         if name not in hosts:
             hosts.append(name)
     return hosts
+
+
+def misdirected_signature(host: str, authorization: str) -> str | None:
+    """The message AWS refuses an ECR API call with (``InvalidSignatureException``) when it is
+    sent to one region's endpoint but signed for another; None when host and scope agree, or
+    when ``host`` is no ECR API host name (``HOST:PORT`` of a plain server)."""
+    match = _API_HOST_RE.fullmatch(host.split(":", 1)[0].lower())
+    scope = _SCOPE_RE.search(authorization)
+    if match is None or scope is None:
+        return None
+    signed = scope["region"]
+    if signed == (match["region"] or match["dual_region"]):
+        return None
+    return f"Credential should be scoped to a valid region, not '{signed}'. "
 
 
 def hosts_file(

@@ -71,6 +71,7 @@ from ecr_mock.control import (
     MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
 )
 from ecr_mock.core.backend import Backend
+from ecr_mock.hostnames import misdirected_signature
 from ecr_mock.intercept.moto_iam import (
     moto_serves,
     moto_service,
@@ -121,6 +122,11 @@ class EcrMockApp:
                 return unknown_service_app(service)(environ, start_response)
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
+            refusal = misdirected_signature(
+                environ.get("HTTP_HOST", ""), environ.get("HTTP_AUTHORIZATION", "")
+            )
+            if refusal is not None:  # signed for another region than the host's (AWS names)
+                return _api_error(start_response, "InvalidSignatureException", refusal)
             return _api_app(backend)(environ, start_response)
         if path == "/" and method in ("GET", "HEAD"):
             return _json(start_response, "200 OK", _status_document(backend), method == "HEAD")
@@ -167,6 +173,17 @@ def _control(
     headers_out.extend(answer.headers.items())
     start_response(answer.status_line, headers_out)
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
+
+
+def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
+    from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
+
+    body = error_body(code, message)
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _api_app(backend: Backend) -> WSGIApplication:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -285,3 +286,57 @@ def test_aws_hostnames_serves_on_443_unless_told_otherwise(
     err = capsys.readouterr().err
     assert "cannot listen on 127.0.0.1:443" in err
     assert "ports below 1024 need root or CAP_NET_BIND_SERVICE" in err
+
+
+def _api_call(server: EcrMockServer, host: str, signed_region: str) -> tuple[int, bytes]:
+    """A DescribeRepositories call to ``server`` naming ``host``, signed for ``signed_region``
+    (the server checks no signature bytes, only the credential scope)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    scope = f"AKIAIOSFODNN7EXAMPLE/20260101/{signed_region}/ecr/aws4_request"
+    connection.request(
+        "POST",
+        "/",
+        body=b"{}",
+        headers={
+            "Host": host,
+            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
+            "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+        },
+    )
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_api_call_signed_for_another_region_than_its_host_is_refused(
+    aws_server: tuple[EcrMockServer, CertificateAuthority],
+) -> None:
+    server, _ = aws_server
+    status, body = _api_call(server, "api.ecr.us-east-1.amazonaws.com", "eu-west-1")
+    assert status == 403
+    assert json.loads(body) == {
+        "__type": "InvalidSignatureException",
+        "message": "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+    }
+    status, body = _api_call(server, "ecr.eu-west-1.amazonaws.com", "eu-west-1")
+    assert (status, json.loads(body)) == (200, {"repositories": []})
+
+
+def test_plain_server_addresses_take_the_region_from_the_signature_alone(
+    aws_server: tuple[EcrMockServer, CertificateAuthority],
+) -> None:
+    server, _ = aws_server
+    status, body = _api_call(server, f"127.0.0.1:{server.port}", "ap-south-1")
+    assert (status, json.loads(body)) == (200, {"repositories": []})
+
+
+def test_public_endpoint_with_aws_hostnames_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["serve", "--aws-hostnames", "--ca-dir", str(tmp_path / "ca"), "--port", "0"]
+    assert main([*argv, "--public-endpoint", "localhost:5000"]) == 2
+    assert "--public-endpoint does not apply with --aws-hostnames" in capsys.readouterr().err
+    assert not (tmp_path / "ca").exists()

@@ -307,6 +307,26 @@ def test_boto3_without_endpoint_takes_region_and_account_from_name_and_key(
     }
 
 
+def test_boto3_signing_for_another_region_than_the_host_is_refused(ns: Namespace) -> None:
+    answer = ns.python(
+        """
+        import json, boto3
+        ecr = boto3.client(
+            "ecr", region_name="eu-west-1", endpoint_url="https://api.ecr.us-east-1.amazonaws.com"
+        )
+        try:
+            ecr.describe_repositories()
+        except ecr.exceptions.ClientError as refused:
+            print(json.dumps(refused.response["Error"]))
+        """,
+        AWS_CA_BUNDLE=str(ns.ca_cert),
+    )
+    assert answer == {
+        "Code": "InvalidSignatureException",
+        "Message": "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+    }
+
+
 def test_the_certificate_names_the_host_asked_for(ns: Namespace) -> None:
     names = ns.python(
         f"""
