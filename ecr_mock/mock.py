@@ -69,13 +69,15 @@ class mock_ecr:
     def start(self) -> Backend:
         """Begin answering (harmless when already started); returns the backend."""
         if self._depth == 0:
+            from ecr_mock import providers
             from ecr_mock.intercept import botocore_hook, requests_hook
 
+            providers.install(self.backend)
             botocore_hook.push(self.backend)
             requests_hook.install(botocore_hook.active_backend)
             self._saved_env = _fake_credentials()
             if "moto" in sys.modules:  # forward events to moto's EventBridge only beside moto
-                from ecr_mock.intercept import moto_events
+                from ecr_mock.providers import moto_events
 
                 self._undo_events = moto_events.install(self.backend)
         self._depth += 1
@@ -103,6 +105,9 @@ class mock_ecr:
 
         fresh = self._per_call().backend
         if self.active:
+            from ecr_mock import providers
+
+            providers.install(fresh)
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)
         self.backend = fresh

@@ -53,8 +53,6 @@ def call_operation(
         result = handler(ctx, params)
     except ValidationError as exc:
         return 400, {"__type": exc.code, "message": exc.message}
-    except dispatch.ApiError as exc:
-        return exc.api_status, {"__type": exc.api_code, "message": exc.message}
     except EcrError as exc:
         return exc.status, {"__type": exc.code, "message": exc.message}
     return 200, json.loads(json.dumps(result, default=_encode))

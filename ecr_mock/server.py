@@ -46,6 +46,7 @@ import json
 import socket
 import ssl
 import threading
+import weakref
 from collections.abc import Iterable
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -60,6 +61,7 @@ from werkzeug.serving import (
 )
 from werkzeug.wsgi import LimitedStream
 
+from ecr_mock import providers
 from ecr_mock.control import (
     CONTROL_PREFIX,
     ControlResponse,
@@ -72,7 +74,7 @@ from ecr_mock.control import (
 )
 from ecr_mock.core.backend import Backend
 from ecr_mock.hostnames import misdirected_signature
-from ecr_mock.intercept.moto_iam import (
+from ecr_mock.providers.moto_iam import (
     moto_serves,
     moto_service,
     moto_wsgi,
@@ -104,9 +106,20 @@ class EcrMockApp:
     """
 
     def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
-        self.backend = attach(backend)
+        self._backend = attach(backend)
+        providers.install(backend)
         self.control = control or build_router()
         """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
+
+    @property
+    def backend(self) -> Backend:
+        """The backend served (providers are installed into each one assigned)."""
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend: Backend) -> None:
+        providers.install(backend)
+        self._backend = attach(backend)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
@@ -175,6 +188,11 @@ def _control(
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
+_API_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
+_REGISTRY_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
+_APPS_LOCK = threading.Lock()
+
+
 def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
     from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
 
@@ -187,21 +205,23 @@ def _api_error(start_response: StartResponse, code: str, message: str) -> list[b
 
 
 def _api_app(backend: Backend) -> WSGIApplication:
-    app = backend.extra.get("ecr_api_app")
+    app = _API_APPS.get(backend)
     if app is None:
         from ecr_mock.ecr_api.app import EcrApiApp
 
-        app = backend.extra.setdefault("ecr_api_app", EcrApiApp(backend))
-    return cast("WSGIApplication", app)
+        with _APPS_LOCK:
+            app = _API_APPS.setdefault(backend, cast("WSGIApplication", EcrApiApp(backend)))
+    return app
 
 
 def _registry_app(backend: Backend) -> WSGIApplication:
-    app = backend.extra.get("registry_app")
+    app = _REGISTRY_APPS.get(backend)
     if app is None:
         from ecr_mock.registry.app import RegistryApp
 
-        app = backend.extra.setdefault("registry_app", RegistryApp(backend))
-    return cast("WSGIApplication", app)
+        with _APPS_LOCK:
+            app = _REGISTRY_APPS.setdefault(backend, cast("WSGIApplication", RegistryApp(backend)))
+    return app
 
 
 def _status_document(backend: Backend) -> dict[str, Any]:

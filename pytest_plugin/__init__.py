@@ -398,7 +398,7 @@ def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
             listed = None if findings is None else [dict(f) for f in findings]
             ecr_backend.set_scan_findings(account, region, repository, listed, digest)
             return
-        from ecr_mock.core.scanning import set_scan_findings
+        from ecr_mock.core.services.scanning import set_scan_findings
 
         set_scan_findings(ecr_backend, repository, findings, digest=digest)
 

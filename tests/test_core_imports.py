@@ -83,3 +83,92 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# ----- the layers: adapters, providers, hooks ----------------------------------------------------
+
+PACKAGE = ROOT / "ecr_mock"
+SERVICES = CORE / "services"
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def _imports_under(folder: Path, prefix: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in _files(folder):
+        hits = sorted(
+            m for m in _imported_modules(path) if m == prefix or m.startswith(prefix + ".")
+        )
+        if hits:
+            found[str(path.relative_to(ROOT))] = hits
+    return found
+
+
+def test_services_never_import_the_public_face() -> None:
+    """Services are functions over the Store; Backend wraps them, never the other way round."""
+    assert _imports_under(SERVICES, "ecr_mock.core.backend") == {}
+
+
+@pytest.mark.parametrize(
+    ("adapter", "forbidden"),
+    [
+        ("ecr_api", "ecr_mock.registry"),
+        ("registry", "ecr_mock.ecr_api"),
+        ("ecr_api", "ecr_mock.intercept"),
+        ("registry", "ecr_mock.intercept"),
+        ("ecr_api", "ecr_mock.providers"),
+        ("registry", "ecr_mock.providers"),
+        ("core", "ecr_mock.providers"),
+        ("providers", "ecr_mock.ecr_api"),
+        ("providers", "ecr_mock.registry"),
+    ],
+)
+def test_layers_do_not_reach_across(adapter: str, forbidden: str) -> None:
+    assert _imports_under(PACKAGE / adapter, forbidden) == {}
+
+
+def _module_level_calls(path: Path) -> list[str]:
+    """Bare calls at module level (``register(x)``): registration done by importing."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    calls = []
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            calls.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return calls
+
+
+def test_nothing_registers_itself_at_import_time() -> None:
+    modules = [path for path in _files(PACKAGE) if path.name != "__main__.py"]
+    calls = [call for path in modules for call in _module_level_calls(path)]
+    assert calls == []
+
+
+def test_serving_the_api_installs_no_provider_by_importing() -> None:
+    """Providers are installed by the faces; the adapters do not load them."""
+    code = """
+import json, sys
+import ecr_mock.ecr_api.dispatch, ecr_mock.registry.app
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.providers"))))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_every_domain_error_lives_in_core_errors() -> None:
+    """One place lists every ECR error the core raises (the adapters' tables map them)."""
+    from ecr_mock.core import errors
+
+    outside = []
+    for path in _files(PACKAGE):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and path != CORE / "errors.py":
+                bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+                if bases & {name for name in vars(errors) if name[:1].isupper()}:
+                    outside.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert outside == []

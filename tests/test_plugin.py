@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import importlib.util
+import runpy
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -299,15 +302,30 @@ def test_pyproject_registers_the_plugin_under_pytest11() -> None:
     assert setuptools["package-dir"][PLUGIN_MODULE] == "pytest_plugin"
 
 
-def test_pyproject_lists_every_package_of_the_source_tree() -> None:
-    setuptools = _pyproject()["tool"]["setuptools"]  # type: ignore[index]
+def _packages_setup_gives(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ``packages`` setup.py hands setuptools (it finds them on disk)."""
+    import setuptools
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(setuptools, "setup", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.chdir(ROOT)
+    runpy.run_path(str(ROOT / "setup.py"))
+    return list(seen["packages"])
+
+
+def test_the_build_includes_every_package_of_the_source_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "packages" not in _pyproject()["tool"]["setuptools"]  # type: ignore[index]
+    packages = _packages_setup_gives(monkeypatch)
     on_disk = {
         ".".join(path.parent.relative_to(ROOT).parts)
         for path in (ROOT / "ecr_mock").rglob("__init__.py")
         if "__pycache__" not in path.parts
     }
-    assert on_disk <= set(setuptools["packages"])
-    assert PLUGIN_MODULE in setuptools["packages"]
+    assert on_disk <= set(packages)
+    assert {"ecr_mock.core.services", "ecr_mock.providers"} <= set(packages)
+    assert PLUGIN_MODULE in packages
 
 
 @pytest.mark.skipif(not _entry_point_installed(), reason="ecr-mock is not installed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecr_mock.control import ControlError, ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.names import is_digest
-from ecr_mock.core.scanning import FINDINGS_KEY, set_scan_findings
+from ecr_mock.core.services.scanning import FINDINGS_KEY, set_scan_findings
 
 FINDINGS_PATTERN = (
     r"/ecr-mock/findings/(?P<account>[0-9]{12})/(?P<region>[a-z0-9-]+)/"

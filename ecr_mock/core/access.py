@@ -5,17 +5,23 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timezone
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from ecr_mock.core.errors import AccessDenied, Unauthenticated
+from ecr_mock.core.errors import (
+    AccessDenied,
+    ExpiredCredentials,
+    MissingAuthenticationToken,
+    Unauthenticated,
+)
 from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.ports import Identity, IdentityProvider
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
     from ecr_mock.core.policy import AuthzRequest, Decision, Policy
     from ecr_mock.core.policy import Principal as IamPrincipal
+    from ecr_mock.core.state import Store
 
 __all__ = [
     "ADMINISTRATOR_POLICY",
@@ -32,10 +38,8 @@ __all__ = [
     "decide",
     "identity_of",
     "is_allowed",
-    "register_default_provider",
     "registry_policy_scope",
     "resolve_principal",
-    "unregister_default_provider",
 ]
 
 REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
@@ -62,54 +66,6 @@ POLICY_RECOVERY_ACTIONS = frozenset(
 )
 """Actions the owning account's root may always perform, whatever the resource policies say,
 so that a policy locking everyone out (``SetRepositoryPolicy --force``) can be undone."""
-
-
-class MissingAuthenticationToken(Unauthenticated):
-    """Strict mode: a request carries no credentials at all."""
-
-    code = "MissingAuthenticationTokenException"
-
-    def __init__(self) -> None:
-        super().__init__("Missing Authentication Token")
-
-
-class ExpiredCredentials(Unauthenticated):
-    """Temporary credentials (an assumed-role session) past their expiry."""
-
-    code = "ExpiredTokenException"
-
-    def __init__(self) -> None:
-        super().__init__("The security token included in the request is expired")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What an identity provider knows about a principal at request time.
-
-    ``policies`` are the JSON documents of every identity policy that applies (inline, attached,
-    inherited from groups, AWS managed); ``tags`` are the principal's tags
-    (``aws:PrincipalTag/*``); ``role_arn`` is the role of an assumed-role session.
-    """
-
-    principal: Principal
-    policies: tuple[str, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
-    role_arn: str | None = None
-
-
-class IdentityProvider(Protocol):
-    """A source of identities: maps access keys to principals and principals to policies."""
-
-    def principal_for_key(self, access_key: str) -> Principal | None:
-        """The principal ``access_key`` belongs to, or None when this provider does not know it.
-
-        May raise Unauthenticated (e.g. an inactive key or expired session credentials).
-        """
-        ...
-
-    def identity(self, principal: Principal) -> Identity | None:
-        """The current policies and tags of ``principal``, or None when unknown here."""
-        ...
 
 
 class StaticIdentities:
@@ -167,34 +123,17 @@ class StaticIdentities:
         return self._identities.get(principal.arn)
 
 
-_default_providers: list[IdentityProvider] = []
-_providers_lock = threading.Lock()
-
-
-def register_default_provider(provider: IdentityProvider) -> None:
-    """Consult ``provider`` for every backend (after its own). Registering twice is harmless."""
-    with _providers_lock:
-        if not any(existing is provider for existing in _default_providers):
-            _default_providers.append(provider)
-
-
-def unregister_default_provider(provider: IdentityProvider) -> None:
-    """Stop consulting ``provider`` by default."""
-    with _providers_lock:
-        _default_providers[:] = [p for p in _default_providers if p is not provider]
-
-
-def _providers(backend: Backend) -> list[IdentityProvider]:
-    own = backend.identity_provider
+def _providers(store: Store) -> list[IdentityProvider]:
+    own = store.identity_provider
     found: list[IdentityProvider] = [own] if own is not None else []
-    return found + list(_default_providers)
+    return found + list(store.identity_providers)
 
 
-def resolve_principal(backend: Backend, access_key: str | None) -> Principal:
+def resolve_principal(backend: Store, access_key: str | None) -> Principal:
     """The principal behind an access key.
 
     Keys registered on the backend come first, then the backend's identity provider, then the
-    default providers (moto's IAM and STS when moto is loaded). An unknown key is the root of
+    installed providers (moto's IAM and STS, installed by the faces). An unknown key is the root of
     the backend's default account, unless ``backend.strict_credentials`` is set: then a
     missing key raises MissingAuthenticationToken and an unknown one Unauthenticated
     (``UnrecognizedClientException``), as AWS does.
@@ -222,7 +161,7 @@ ADMINISTRATOR_POLICY = (
 """The identity policy of principals registered with ``Backend.add_access_key``."""
 
 
-def identity_of(backend: Backend, principal: Principal) -> Identity:
+def identity_of(backend: Store, principal: Principal) -> Identity:
     """The current identity of ``principal``.
 
     The first identity provider that knows it answers. A principal registered with
@@ -300,7 +239,7 @@ def _iam_principal(identity: Identity) -> IamPrincipal:
         return IamPrincipal(principal.arn, principal.account_id, "root", tags=tags)
 
 
-def _context(backend: Backend, request: AccessRequest) -> dict[str, str | list[str]]:
+def _context(backend: Store, request: AccessRequest) -> dict[str, str | list[str]]:
     now = backend.clock.now().astimezone(timezone.utc)
     context: dict[str, str | list[str]] = {
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -328,7 +267,7 @@ def _context(backend: Backend, request: AccessRequest) -> dict[str, str | list[s
 
 
 def decide(
-    backend: Backend, principal: Principal, request: AccessRequest
+    backend: Store, principal: Principal, request: AccessRequest
 ) -> tuple[Decision, AuthzRequest]:
     """Evaluate ``request`` for ``principal`` against the policies in force right now."""
     from ecr_mock.core.policy import AuthzRequest, evaluate
@@ -362,12 +301,12 @@ def decide(
     return decision, authz
 
 
-def is_allowed(backend: Backend, principal: Principal, request: AccessRequest) -> bool:
+def is_allowed(backend: Store, principal: Principal, request: AccessRequest) -> bool:
     """Whether ``principal`` may perform ``request`` now."""
     return decide(backend, principal, request)[0].allowed
 
 
-def check_access(backend: Backend, principal: Principal, request: AccessRequest) -> None:
+def check_access(backend: Store, principal: Principal, request: AccessRequest) -> None:
     """Raise AccessDenied, worded as ECR words it, unless ``principal`` may perform ``request``."""
     if _root_without_resource_policies(principal, request):
         return

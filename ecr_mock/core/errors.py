@@ -18,6 +18,12 @@ class EcrError(Exception):
         self.extra = extra
 
 
+class SerializationFailed(EcrError):
+    """A request member cannot be read as its type (e.g. a blob that is not base64)."""
+
+    code = "SerializationException"
+
+
 class InvalidParameter(EcrError):
     """A parameter fails a constraint the service checks beyond the model."""
 
@@ -176,6 +182,18 @@ class LayersNotFound(EcrError):
         super().__init__(
             f"Layers with digests '{self.digests}' required for pushing image into repository "
             f"with name '{name}' in registry with id '{registry_id}' do not exist"
+        )
+
+
+class LayerNotFound(EcrError):
+    """GetDownloadUrlForLayer names a layer the repository never received."""
+
+    code = "LayersNotFoundException"
+
+    def __init__(self, digest: str, name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The image layer '{digest}' does not exist in the repository with name '{name}' in "
+            f"the registry with id '{registry_id}'"
         )
 
 
@@ -465,6 +483,151 @@ class ReplicationBackfillInvalidStatus(EcrError):
         super().__init__(
             f"The replication backfill with id '{backfill_id}' cannot be stopped because its "
             f"status is '{status}'; only a PREPARING or IN_PROGRESS backfill can be stopped"
+        )
+
+
+class MissingAuthenticationToken(Unauthenticated):
+    """Strict mode: a request carries no credentials at all."""
+
+    code = "MissingAuthenticationTokenException"
+
+    def __init__(self) -> None:
+        super().__init__("Missing Authentication Token")
+
+
+class ExpiredCredentials(Unauthenticated):
+    """Temporary credentials (an assumed-role session) past their expiry."""
+
+    code = "ExpiredTokenException"
+
+    def __init__(self) -> None:
+        super().__init__("The security token included in the request is expired")
+
+
+class LifecyclePolicyPreviewInProgress(EcrError):
+    """StartLifecyclePolicyPreview while the previous preview has not completed."""
+
+    code = "LifecyclePolicyPreviewInProgressException"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Previous lifecycle policy preview request has not completed. Please try again later."
+        )
+
+
+class LifecyclePolicyPreviewNotFound(EcrError):
+    """GetLifecyclePolicyPreview before any preview was started for the repository."""
+
+    code = "LifecyclePolicyPreviewNotFoundException"
+
+    def __init__(self, name: str, registry_id: str) -> None:
+        super().__init__(
+            "Lifecycle policy preview request does not exist for the repository with name "
+            f"'{name}' in the registry with id '{registry_id}'"
+        )
+
+
+class ImageStorageClassUpdateNotSupported(EcrError):
+    """UpdateImageStorageClass on an image whose restore is still in progress."""
+
+    code = "ImageStorageClassUpdateNotSupportedException"
+
+
+class LifecyclePolicyError(InvalidParameter):
+    """Lifecycle policy text fails validation; ``detail`` is the part after ECR's fixed prefix."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
+            f"'Lifecycle policy validation failure: {detail}'"
+        )
+        self.detail = detail
+
+
+class PullThroughCacheRuleAlreadyExists(EcrError):
+    """A rule with the prefix exists."""
+
+    code = "PullThroughCacheRuleAlreadyExistsException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"Pull through cache rule with prefix '{prefix}' already exists in registry with id "
+            f"'{registry_id}'"
+        )
+
+
+class PullThroughCacheRuleNotFound(EcrError):
+    """No rule with the prefix."""
+
+    code = "PullThroughCacheRuleNotFoundException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"Pull through cache rule with prefix '{prefix}' does not exist in registry with id "
+            f"'{registry_id}'"
+        )
+
+
+class UnsupportedUpstreamRegistry(EcrError):
+    """The upstream URL or registry type is not one ECR can cache from."""
+
+    code = "UnsupportedUpstreamRegistryException"
+
+
+class SecretNotFound(EcrError):
+    """The rule's credential ARN names no secret."""
+
+    code = "SecretNotFoundException"
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"The secret with ARN '{arn}' was not found")
+
+
+class UnableToAccessSecret(EcrError):
+    """The secret cannot be read."""
+
+    code = "UnableToAccessSecretException"
+
+
+class UnableToDecryptSecretValue(EcrError):
+    """The secret is readable but its value is not usable."""
+
+    code = "UnableToDecryptSecretValueException"
+
+
+class UnableToGetUpstreamImage(EcrError):
+    """The upstream did not give the image (unreachable, refused, unknown, or bad content)."""
+
+    code = "UnableToGetUpstreamImageException"
+
+
+class UnableToGetUpstreamLayer(EcrError):
+    """The upstream did not give a layer of the image."""
+
+    code = "UnableToGetUpstreamLayerException"
+
+
+class TemplateAlreadyExists(EcrError):
+    """CreateRepositoryCreationTemplate on a prefix that has a template."""
+
+    code = "TemplateAlreadyExistsException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"Repository creation template with prefix '{prefix}' already exists in the "
+            f"registry with id '{registry_id}'"
+        )
+
+
+class TemplateNotFound(EcrError):
+    """Update/Delete of a prefix without a template."""
+
+    code = "TemplateNotFoundException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"Repository creation template with prefix '{prefix}' does not exist in the "
+            f"registry with id '{registry_id}'"
         )
 
 

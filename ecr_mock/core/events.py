@@ -12,7 +12,7 @@ from ecr_mock.core.lifecycle import LifecycleAction
 from ecr_mock.core.models import Image, Repository
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 __all__ = [
     "IMAGE_ACTION",
@@ -119,7 +119,7 @@ def lifecycle_action_event(repo: Repository, action: LifecycleAction, when: date
 class EventLog:
     """The events a backend has produced, oldest first, shaped like ECR's EventBridge events.
 
-    :meth:`install` adds :meth:`on_backend_event` to ``Backend.listeners``; it turns
+    :meth:`install` adds :meth:`on_backend_event` to ``Store.listeners``; it turns
     ``image-pushed`` / ``image-deleted`` into ``ECR Image Action`` (PUSH / DELETE),
     ``scan-completed`` (detail ``repository``, ``image``, ``findings_summary``) into
     ``ECR Image Scan`` and ``lifecycle-action`` (``repository``, ``image``, ``action``) into
@@ -127,15 +127,15 @@ class EventLog:
     EventBridge forwarder) receive each recorded event; a failing subscriber is skipped.
     """
 
-    def __init__(self, max_events: int = MAX_EVENTS, backend: Backend | None = None) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, backend: Store | None = None) -> None:
         self.max_events = max_events
         self._events: list[Event] = []
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
-        self._backend: Backend | None = backend
+        self._backend: Store | None = backend
         """Whose clock times the events (set by :meth:`install` too)."""
 
-    def install(self, backend: Backend) -> EventLog:
+    def install(self, backend: Store) -> EventLog:
         """Listen to ``backend`` (harmless when already listening); returns self."""
         self._backend = backend
         if self.on_backend_event not in backend.listeners:
@@ -149,7 +149,7 @@ class EventLog:
         return datetime.now(timezone.utc)
 
     def on_backend_event(self, kind: str, detail: dict[str, Any]) -> None:
-        """A ``Backend.listeners`` callback: record the ECR event ``kind`` stands for."""
+        """A ``Store.listeners`` callback: record the ECR event ``kind`` stands for."""
         repo = detail.get("repository")
         image = detail.get("image")
         if not isinstance(repo, Repository) or not isinstance(image, Image):

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecr_mock.core.errors import InvalidParameter
+from ecr_mock.core.errors import (
+    LifecyclePolicyError,
+)
 from ecr_mock.core.wildcards import wildcard_source
 
 __all__ = [
@@ -51,17 +53,6 @@ _SELECTION_ALLOWED = _SELECTION_REQUIRED | {
     "countUnit",
 }
 _ACTION_ALLOWED = frozenset({"type", "targetStorageClass"})
-
-
-class LifecyclePolicyError(InvalidParameter):
-    """Lifecycle policy text fails validation; ``detail`` is the part after ECR's fixed prefix."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
-            f"'Lifecycle policy validation failure: {detail}'"
-        )
-        self.detail = detail
 
 
 @dataclass(frozen=True)

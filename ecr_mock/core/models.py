@@ -196,6 +196,8 @@ class Registry:
     signing_configuration: dict[str, Any] | None = None
     pull_time_update_exclusions: dict[str, datetime] = field(default_factory=dict)
     """Principal ARN -> when it was excluded: its pulls leave ``lastRecordedPullTime`` alone."""
+    aws_managed_kms_key: str | None = None
+    """The registry's AWS managed KMS key ARN, made when a repository first asks for KMS."""
     public: PublicRegistryInfo | None = None
     """Set on an account's ECR Public registry: its repositories are keyed ``<alias>/<name>``."""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -17,9 +17,9 @@ from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
-from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger("ecr_mock")
+
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
@@ -74,15 +74,6 @@ class Context:
         """The repository named by ``repositoryName``; RepositoryNotFoundException otherwise."""
         reg = reg or self.registry(params)
         return self.backend.get_repository(reg, params["repositoryName"])
-
-
-class ApiError(EcrError):
-    """An error raised by the protocol layer with an explicit code."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.api_code = code
-        self.api_status = status
 
 
 def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) -> bytes:
@@ -183,16 +174,10 @@ def handle(
         result = handler(ctx, params)
     except ValidationError as exc:
         return 400, error_body(exc.code, exc.message)
-    except ApiError as exc:
-        return exc.api_status, error_body(exc.api_code, exc.message, exc.extra)
     except EcrError as exc:
         return exc.status, error_body(exc.code, exc.message, exc.extra)
     except Exception as exc:  # a bug must still answer like the service, not drop the call
-        code = getattr(exc, "code", None)
-        message = getattr(exc, "message", None)
-        if isinstance(code, str) and isinstance(message, str):
-            return 400, error_body(code, message)
-        log.exception("ECR API call %s failed", name)
+        _log.exception("ecr-mock: %s failed unexpectedly", name)
         return 500, error_body("ServerException", f"Internal error: {type(exc).__name__}: {exc}")
     return 200, json.dumps(result, default=_encode).encode()
 

@@ -11,12 +11,12 @@ from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.errors import (
     InvalidParameter,
     RepositoryPolicyNotFound,
+    SerializationFailed,
     UnsupportedCommand,
 )
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.services import public as svc
 from ecr_mock.ecr_api.dispatch import (
-    ApiError,
     ApiService,
     Context,
     Handler,
@@ -196,9 +196,7 @@ def _catalog_input(raw: Any) -> dict[str, Any]:
         try:
             data["logoImageBlob"] = base64.b64decode(logo, validate=True)
         except (binascii.Error, ValueError):
-            raise ApiError(
-                "SerializationException", "Invalid base64 content for 'logoImageBlob'"
-            ) from None
+            raise SerializationFailed("Invalid base64 content for 'logoImageBlob'") from None
     return data
 
 

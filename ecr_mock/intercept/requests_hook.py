@@ -8,6 +8,7 @@ import importlib.machinery
 import io
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -18,6 +19,8 @@ from ecr_mock.core.names import REGISTRY_HOST_RE
 BackendGetter = Callable[[], Any]
 _lock = threading.Lock()
 _state: dict[str, Any] = {"original": None, "getter": None, "finder": None}
+_APPS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The registry app of each backend served, made on its first request."""
 
 
 def install(getter: BackendGetter) -> None:
@@ -82,9 +85,9 @@ def _serve(backend: Any, request: Any) -> Any:
 
     from ecr_mock.registry.app import RegistryApp
 
-    app = backend.extra.get("registry_app")
+    app = _APPS.get(backend)
     if app is None:
-        app = backend.extra.setdefault("registry_app", RegistryApp(backend))
+        app = _APPS.setdefault(backend, RegistryApp(backend))
     parts = urlsplit(request.url)
     body = request.body
     if body is not None and hasattr(body, "read"):

@@ -19,7 +19,6 @@ from ecr_mock.core.names import (
 )
 from ecr_mock.core.services import public
 from ecr_mock.core.tokens import Token
-from ecr_mock.intercept import moto_iam  # noqa: F401  (moto's IAM users decide when moto is loaded)
 
 # IAM actions ECR checks for each registry step.
 PULL_MANIFEST = "ecr:BatchGetImage"

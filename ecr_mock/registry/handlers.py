@@ -36,9 +36,10 @@ from ecr_mock.core.manifests import (
 )
 from ecr_mock.core.models import Image, Repository
 from ecr_mock.core.names import is_digest, is_valid_repository_name, is_valid_tag
-from ecr_mock.core.pull_through import fill_from_upstream, find_rule
 from ecr_mock.core.services import public
-from ecr_mock.core.templates import CREATE_ON_PUSH, create_from_template, find_template
+from ecr_mock.core.services.download_urls import check_download_signature
+from ecr_mock.core.services.pull_through import fill_from_upstream, find_rule
+from ecr_mock.core.services.templates import CREATE_ON_PUSH, create_from_template, find_template
 from ecr_mock.registry import auth
 from ecr_mock.registry.auth import RequestContext
 from ecr_mock.registry.errors import (
@@ -48,7 +49,6 @@ from ecr_mock.registry.errors import (
     tag_invalid,
     translate,
 )
-from ecr_mock.registry.urls import check_download_signature
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
@@ -116,9 +116,6 @@ def _pulled_through(ctx: RequestContext, name: str, reference: str) -> tuple[Rep
     auth.authorize(ctx, IMPORT_UPSTREAM, arn)
     if name not in ctx.registry.repositories:
         auth.authorize(ctx, CREATE_REPOSITORY, arn)
-    from ecr_mock.intercept import upstream_http
-
-    upstream_http.install(ctx.backend)
     try:
         image = fill_from_upstream(ctx.backend, ctx.registry, name, reference)
     except EcrError as exc:

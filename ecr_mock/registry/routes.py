@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ecr_mock.core.services.download_urls import LAYER_PATH_PREFIX
 from ecr_mock.core.services.public import LOGO_PATH_PREFIX
-from ecr_mock.registry.urls import LAYER_PATH_PREFIX
 
 TOKEN_PATH = "/token"
 """ECR Public's token endpoint (the ``realm`` of its Bearer challenge)."""

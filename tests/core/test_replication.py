@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from ecr_mock.core import replication
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import InvalidParameter
 from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.templates import REPLICATION, TemplateSettings, create_template
+from ecr_mock.core.services import replication
+from ecr_mock.core.services.templates import REPLICATION, TemplateSettings, create_template
 
 SOURCE = "111111111111"
 OTHER = "222222222222"

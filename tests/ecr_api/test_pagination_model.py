@@ -16,8 +16,8 @@ import botocore
 import pytest
 
 from ecr_mock import mock_ecr
-from ecr_mock.core import scanning
 from ecr_mock.core.backend import Backend
+from ecr_mock.core.services import scanning
 from tests.ecr_api.helpers import call, config_blob, image_manifest, upload_layer
 from tests.ecr_api.model_check import service_model
 

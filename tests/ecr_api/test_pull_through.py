@@ -16,12 +16,12 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from ecr_mock import mock_ecr
-from ecr_mock.core import pull_through
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Image, Principal, Registry
-from ecr_mock.core.pull_through import UnableToGetUpstreamImage, fill_from_upstream
-from ecr_mock.intercept import upstream_http
+from ecr_mock.core.services import pull_through
+from ecr_mock.core.services.pull_through import UnableToGetUpstreamImage, fill_from_upstream
+from ecr_mock.providers import upstream_http
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
 from tests.ecr_api.helpers import config_blob, image_manifest, sha256
 
@@ -89,14 +89,14 @@ def upstream() -> Iterator[tuple[Backend, LiveServer]]:
 def upstream_secret(backend: Backend, other: Backend) -> None:
     token = other.tokens.issue(Principal.root(UPSTREAM_ACCOUNT), UPSTREAM_ACCOUNT, REGION)
     doc = {"username": "AWS", "accessToken": token.password}
-    backend.extra.setdefault("secrets", {})[SECRET_ARN] = json.dumps(doc)
+    backend.secrets[SECRET_ARN] = json.dumps(doc)
 
 
 # ----- rule CRUD -------------------------------------------------------------------------------
 
 
 def test_create_describe_update_delete_round_trip(backend: Backend, ecr: Any) -> None:
-    backend.extra["secrets"] = {SECRET_ARN: '{"username":"u","accessToken":"t"}'}
+    backend.secrets = {SECRET_ARN: '{"username":"u","accessToken":"t"}'}
     created = ecr.create_pull_through_cache_rule(
         ecrRepositoryPrefix="docker-hub",
         upstreamRegistryUrl="registry-1.docker.io",
@@ -336,7 +336,7 @@ def test_wrong_credentials_fail_validation_and_the_pull(
     backend: Backend, ecr: Any, upstream: tuple[Backend, LiveServer]
 ) -> None:
     _, server = upstream
-    backend.extra["secrets"] = {SECRET_ARN: json.dumps({"username": "AWS", "accessToken": "bad"})}
+    backend.secrets = {SECRET_ARN: json.dumps({"username": "AWS", "accessToken": "bad"})}
     ecr.create_pull_through_cache_rule(
         ecrRepositoryPrefix="hub",
         upstreamRegistryUrl=server.url,
@@ -379,7 +379,7 @@ def test_an_upstream_that_never_answers_times_out(backend: Backend, ecr: Any) ->
 
     server = LiveServer(stalled)
     try:
-        backend.extra[pull_through.TIMEOUT_KEY] = 0.3
+        backend.upstream_timeout = 0.3
         ecr.create_pull_through_cache_rule(
             ecrRepositoryPrefix="slow", upstreamRegistryUrl=server.url
         )
@@ -421,9 +421,7 @@ def test_bearer_token_upstreams_are_authenticated_through_their_realm(
 
     server = LiveServer(registry)
     try:
-        backend.extra["secrets"] = {
-            SECRET_ARN: json.dumps({"username": "robot", "accessToken": "s3cret"})
-        }
+        backend.secrets = {SECRET_ARN: json.dumps({"username": "robot", "accessToken": "s3cret"})}
         ecr.create_pull_through_cache_rule(
             ecrRepositoryPrefix="ghcr",
             upstreamRegistryUrl=server.url,

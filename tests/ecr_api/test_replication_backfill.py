@@ -12,8 +12,8 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
-from ecr_mock.core import replication_backfill
 from ecr_mock.core.backend import Backend
+from ecr_mock.core.services import replication_backfill
 from tests.ecr_api.helpers import (
     DOCKER_MANIFEST,
     config_blob,

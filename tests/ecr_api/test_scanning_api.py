@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
-from ecr_mock.core import scanning
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
 from ecr_mock.core.models import Image
+from ecr_mock.core.services import scanning
 
 REGION = "us-east-1"
 

@@ -13,7 +13,7 @@ from werkzeug.test import Client
 
 from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.templates import create_on_push
+from ecr_mock.core.services.templates import create_on_push
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
 
 ACCOUNT = "123456789012"

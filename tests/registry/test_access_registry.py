@@ -18,7 +18,7 @@ from ecr_mock.core.access import StaticIdentities
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Principal
 from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.intercept.moto_iam import add_ecr_managed_policies
+from ecr_mock.providers.moto_iam import add_ecr_managed_policies
 from tests.registry.conftest import ACCOUNT, REGION, Registry, sha256
 
 B = "210987654321"

@@ -10,11 +10,8 @@ from ecr_mock.core.models import Principal, Registry
 from ecr_mock.core.names import ACCOUNT_RE
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store as Backend
     from ecr_mock.core.tokens import Token
-
-_REGISTRY_STATE_KEYS = ("pending_restores",)
-"""Entries of ``backend.extra`` that are state (dropped by a reset), not wiring."""
 
 
 def reset(backend: Backend, account_id: str | None = None) -> None:
@@ -31,11 +28,10 @@ def reset(backend: Backend, account_id: str | None = None) -> None:
             _discard_uploads(backend.registries.pop(key))
         backend.tokens.clear(account_id)
         if account_id is None:
-            backend.events.clear()
+            if backend.event_log is not None:
+                backend.event_log.clear()
             backend.clock.reset()
-            for name in _REGISTRY_STATE_KEYS:
-                backend.extra.pop(name, None)
-            backend.lifecycle.last_run = backend.clock.now()
+            backend.pending_restores.clear()
 
 
 def _discard_uploads(reg: Registry) -> None:

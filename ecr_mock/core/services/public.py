@@ -22,9 +22,10 @@ from ecr_mock.core.models import (
     RepositoryCatalog,
 )
 from ecr_mock.core.names import ACCOUNT_RE
+from ecr_mock.core.services import repositories as repository_service
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
     from ecr_mock.core.tokens import Token
 
 PUBLIC_REGION = "ecr-public"
@@ -49,7 +50,7 @@ def default_alias(account: str) -> str:
     return letter + digest[2:9]
 
 
-def public_registry(backend: Backend, account: str) -> Registry:
+def public_registry(backend: Store, account: str) -> Registry:
     """The public registry of ``account``, created (with its default alias) on first use."""
     reg = backend.registry(account, PUBLIC_REGION)
     if reg.public is None:
@@ -59,7 +60,7 @@ def public_registry(backend: Backend, account: str) -> Registry:
     return reg
 
 
-def existing_registries(backend: Backend) -> list[Registry]:
+def existing_registries(backend: Store) -> list[Registry]:
     """Every public registry created so far."""
     return [
         reg
@@ -68,7 +69,7 @@ def existing_registries(backend: Backend) -> list[Registry]:
     ]
 
 
-def find_by_alias(backend: Backend, alias: str) -> Registry | None:
+def find_by_alias(backend: Store, alias: str) -> Registry | None:
     """The public registry whose alias is ``alias``, if any."""
     for reg in existing_registries(backend):
         if reg.public is not None and reg.public.alias == alias:
@@ -76,7 +77,7 @@ def find_by_alias(backend: Backend, alias: str) -> Registry | None:
     return None
 
 
-def registry_by_id_or_alias(backend: Backend, value: str) -> Registry:
+def registry_by_id_or_alias(backend: Store, value: str) -> Registry:
     """The public registry an account id or alias names; RegistryNotFound for an unknown alias."""
     if ACCOUNT_RE.fullmatch(value):
         return public_registry(backend, value)
@@ -97,7 +98,7 @@ def repository_key(reg: Registry, name: str) -> str:
     return f"{alias_of(reg)}/{name}"
 
 
-def get_repository(backend: Backend, reg: Registry, name: str) -> Repository:
+def get_repository(backend: Store, reg: Registry, name: str) -> Repository:
     """Public repository ``name`` (no alias); RepositoryNotFound otherwise."""
     repo = reg.repositories.get(repository_key(reg, name))
     if repo is None:
@@ -111,7 +112,7 @@ def repositories(reg: Registry) -> list[Repository]:
 
 
 def create_repository(
-    backend: Backend,
+    backend: Store,
     reg: Registry,
     name: str,
     catalog: Mapping[str, Any] | None = None,
@@ -123,14 +124,14 @@ def create_repository(
         key = repository_key(reg, name)
         if key in reg.repositories:
             raise RepositoryAlreadyExists(name, reg.account)
-        backend.check_resource_tags(dict(tags or {}))
-        repo = backend.create_repository(reg, key, tags=dict(tags or {}))
+        repository_service.check_resource_tags(dict(tags or {}))
+        repo = repository_service.create_repository(backend, reg, key, tags=dict(tags or {}))
         repo.name = name
         repo.catalog = new_catalog
     return repo
 
 
-def delete_repository(backend: Backend, reg: Registry, name: str, force: bool) -> Repository:
+def delete_repository(backend: Store, reg: Registry, name: str, force: bool) -> Repository:
     """Delete public repository ``name``; RepositoryNotEmpty unless empty or ``force``."""
     with backend.lock:
         repo = get_repository(backend, reg, name)
@@ -167,7 +168,7 @@ def catalog_from_input(data: Mapping[str, Any]) -> RepositoryCatalog:
     )
 
 
-def put_catalog(backend: Backend, repo: Repository, data: Mapping[str, Any]) -> RepositoryCatalog:
+def put_catalog(backend: Store, repo: Repository, data: Mapping[str, Any]) -> RepositoryCatalog:
     """Replace the repository's catalog data (members not given are cleared, as on AWS)."""
     catalog = catalog_from_input(data)
     with backend.lock:
@@ -175,7 +176,7 @@ def put_catalog(backend: Backend, repo: Repository, data: Mapping[str, Any]) -> 
     return catalog
 
 
-def set_display_name(backend: Backend, reg: Registry, name: str) -> str:
+def set_display_name(backend: Store, reg: Registry, name: str) -> str:
     """Set the registry's display name (the gallery's name for the registry)."""
     with backend.lock:
         if reg.public is None:
@@ -205,7 +206,7 @@ def parse_repository_arn(arn: str) -> tuple[str, str] | None:
 _LOOPBACK_RE = re.compile(r"127(?:\.[0-9]{1,3}){3}")
 
 
-def host(backend: Backend) -> str:
+def host(backend: Store) -> str:
     """The public registry host: ``public.ecr.aws``, or for a live server a second name of its
     own address, as ``public.ecr.aws`` is a host of its own beside ECR's registry hosts.
 
@@ -227,7 +228,7 @@ def host(backend: Backend) -> str:
     return endpoint
 
 
-def is_public_host(backend: Backend, value: str) -> bool:
+def is_public_host(backend: Store, value: str) -> bool:
     """True when ``value`` (a ``Host`` header) names the public registry host only."""
     lowered = value.lower()
     if lowered.split(":", 1)[0] == PUBLIC_HOST:
@@ -236,17 +237,17 @@ def is_public_host(backend: Backend, value: str) -> bool:
     return own != backend.public_endpoint and lowered == own
 
 
-def registry_uri(backend: Backend, reg: Registry) -> str:
+def registry_uri(backend: Store, reg: Registry) -> str:
     """``public.ecr.aws/<alias>`` (the live server's address in its place when serving)."""
     return f"{host(backend)}/{alias_of(reg)}"
 
 
-def repository_uri(backend: Backend, reg: Registry, repo: Repository) -> str:
+def repository_uri(backend: Store, reg: Registry, repo: Repository) -> str:
     """``public.ecr.aws/<alias>/<name>``."""
     return f"{registry_uri(backend, reg)}/{repo.name}"
 
 
-def logo_url(backend: Backend, reg: Registry, repo: Repository) -> str | None:
+def logo_url(backend: Store, reg: Registry, repo: Repository) -> str | None:
     """Where the repository's logo is served, when it has one."""
     if repo.catalog is None or repo.catalog.logo is None:
         return None
@@ -258,7 +259,7 @@ LOGO_PATH_PREFIX = "/ecr-mock/public-logos"
 """Path under which repository logos are served."""
 
 
-def logo(backend: Backend, account: str, name: str) -> bytes | None:
+def logo(backend: Store, account: str, name: str) -> bytes | None:
     """The logo of public repository ``name`` of ``account``, if it has one."""
     reg = backend.registries.get((account, PUBLIC_REGION))
     if reg is None or reg.public is None:
@@ -269,7 +270,7 @@ def logo(backend: Backend, account: str, name: str) -> bytes | None:
     return repo.catalog.logo
 
 
-def issue_token(backend: Backend, principal: Principal) -> Token:
+def issue_token(backend: Store, principal: Principal) -> Token:
     """A 12-hour ECR Public token (``docker login public.ecr.aws``) for ``principal``."""
     public_registry(backend, principal.account_id)
     return backend.tokens.issue(principal, principal.account_id, PUBLIC_REGION)
@@ -280,7 +281,7 @@ def is_public(reg: Registry) -> bool:
     return reg.region == PUBLIC_REGION
 
 
-def addressed_repository(backend: Backend, path_name: str) -> Registry | None:
+def addressed_repository(backend: Store, path_name: str) -> Registry | None:
     """The public registry a ``/v2/<alias>/<name>`` path name addresses, if any."""
     alias, sep, rest = path_name.partition("/")
     if not sep or not rest:

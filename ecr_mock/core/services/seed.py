@@ -49,16 +49,16 @@ import tarfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.names import ACCOUNT_RE
 
-if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+Backend = Any
+"""The ``ecr_mock.core.backend.Backend`` being seeded (services never import the face)."""
 
-OperationCaller = Callable[["Backend", str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
+OperationCaller = Callable[[Any, str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
 """``call(backend, operation, params, account, region) -> (status, answer)``: one ECR API call
 made as the root of ``account`` in ``region``, answered like the API (``__type`` on errors)."""
 
@@ -907,7 +907,6 @@ def apply_seed(
     the server and the pytest fixtures set); relative image paths are read from ``base_dir``
     (default: the working directory). SeedError names the first bad field.
     """
-    from ecr_mock.core.backend import Backend as BackendClass
     from ecr_mock.core.clock import Clock
 
     caller = call or backend.operation_caller
@@ -921,7 +920,7 @@ def apply_seed(
     plans = build_plan(
         doc, backend.default_account, backend.default_region, now, base_dir or os.getcwd()
     )
-    scratch = BackendClass(backend.default_account, backend.default_region, clock=Clock(start=now))
+    scratch = type(backend)(backend.default_account, backend.default_region, clock=Clock(start=now))
     try:
         _apply(scratch, plans, caller, {"registries": [], "repositories": [], "images": []})
     except _Refused as exc:

@@ -6,9 +6,10 @@ import base64
 import binascii
 from typing import Any
 
-from ecr_mock.core.backend import PART_SIZE
+from ecr_mock.core.errors import SerializationFailed
 from ecr_mock.core.names import is_digest
-from ecr_mock.ecr_api.dispatch import ApiError, Context, Params, Result, operation
+from ecr_mock.core.services.uploads import PART_SIZE
+from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
 
 
 @operation("InitiateLayerUpload")
@@ -25,13 +26,11 @@ def _part_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     if not isinstance(value, str):
-        raise ApiError("SerializationException", "layerPartBlob must be a base64 string")
+        raise SerializationFailed("layerPartBlob must be a base64 string")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ApiError(
-            "SerializationException", "Invalid base64 content for 'layerPartBlob'"
-        ) from None
+        raise SerializationFailed("Invalid base64 content for 'layerPartBlob'") from None
 
 
 @operation("UploadLayerPart")
@@ -127,16 +126,10 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
 @operation("GetDownloadUrlForLayer")
 def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     """GetDownloadUrlForLayer: a URL serving a layer an image of the repository references."""
-    from ecr_mock.registry.urls import layer_download_url
+    from ecr_mock.core.services.download_urls import layer_download_url
 
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     digest = params["layerDigest"]
-    if digest not in repo.blobs or digest not in reg.blobs:
-        raise ApiError(
-            "LayersNotFoundException",
-            f"The image layer '{digest}' does not exist in the repository with name "
-            f"'{repo.name}' in the registry with id '{reg.account}'",
-        )
     ctx.backend.download_layer(reg, repo, digest)
     return {"downloadUrl": layer_download_url(ctx.backend, repo, digest), "layerDigest": digest}

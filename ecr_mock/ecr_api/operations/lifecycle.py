@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.lifecycle_runner import (
+from ecr_mock.core.models import Repository
+from ecr_mock.core.services.lifecycle import (
     LifecyclePreview,
     PreviewResult,
     get_preview,
     start_preview,
 )
-from ecr_mock.core.models import Repository
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 PREVIEW_PAGE_DEFAULT = 100

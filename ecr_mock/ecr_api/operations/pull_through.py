@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ecr_mock.core import pull_through
 from ecr_mock.core.models import Registry
-from ecr_mock.core.pull_through import PullThroughRule
+from ecr_mock.core.services import pull_through
+from ecr_mock.core.services.pull_through import PullThroughRule
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 from ecr_mock.ecr_api.validation import output_members, shape_members
-from ecr_mock.intercept import upstream_http
 
 
 def _rule_json(rule: PullThroughRule, registry_id: str, keys: Iterable[str]) -> dict[str, Any]:
@@ -35,7 +34,6 @@ def _answer(ctx: Context, rule: PullThroughRule, registry_id: str) -> dict[str, 
 
 
 def _registry(ctx: Context, params: Params) -> Registry:
-    upstream_http.install(ctx.backend)
     return ctx.registry(params)
 
 

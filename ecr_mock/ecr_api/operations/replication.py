@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ecr_mock.core import replication
-from ecr_mock.core import replication_backfill as backfill
 from ecr_mock.core.errors import InvalidParameter
+from ecr_mock.core.services import replication
+from ecr_mock.core.services import replication_backfill as backfill
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecr_mock.core import scanning
 from ecr_mock.core.errors import RepositoryNotFound
+from ecr_mock.core.services import scanning
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 FINDINGS_PAGE_DEFAULT = 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecr_mock.core import signing
+from ecr_mock.core.services import signing
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecr_mock.core import templates
-from ecr_mock.core.templates import CreationTemplate, TemplateSettings
+from ecr_mock.core.services import templates
+from ecr_mock.core.services.templates import CreationTemplate, TemplateSettings
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 

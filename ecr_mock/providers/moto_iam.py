@@ -11,13 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ecr_mock.core.access import (
-    ExpiredCredentials,
-    Identity,
-    register_default_provider,
-)
-from ecr_mock.core.errors import Unauthenticated
+from ecr_mock.core.errors import ExpiredCredentials, Unauthenticated
 from ecr_mock.core.models import Principal
+from ecr_mock.core.ports import Identity
 
 __all__ = [
     "ECR_MANAGED_POLICIES",
@@ -339,7 +335,5 @@ def moto_wsgi(default_account: str = "123456789012") -> WSGIApp:
 
 
 MOTO_IDENTITIES = MotoIdentities()
-"""The provider every backend consults once this module is imported (it does nothing until
-moto's IAM holds users)."""
-
-register_default_provider(MOTO_IDENTITIES)
+"""The provider the faces install into every store they serve (it does nothing until moto's
+IAM holds users)."""

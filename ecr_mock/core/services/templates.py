@@ -9,19 +9,27 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ecr_mock.core.errors import (
-    EcrError,
     InvalidParameter,
     InvalidTagParameter,
     LimitExceeded,
     RepositoryAlreadyExists,
+    TemplateAlreadyExists,
+    TemplateNotFound,
     TooManyTags,
 )
 from ecr_mock.core.lifecycle import parse_lifecycle_policy
 from ecr_mock.core.models import MUTABLE, Registry, Repository
 from ecr_mock.core.policy import PolicyParseError, validate_repository_policy
+from ecr_mock.core.services.repositories import (
+    check_resource_tags,
+    check_tag_mutability,
+    create_repository,
+    get_repository,
+    resolve_encryption,
+)
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 REPLICATION = "REPLICATION"
 PULL_THROUGH_CACHE = "PULL_THROUGH_CACHE"
@@ -41,30 +49,6 @@ PREFIX_RE = re.compile(
 ROLE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+")
 _KMS_KEY_RE = re.compile(r"arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-z0-9-]+")
 _STORE = "repository_creation_templates"
-
-
-class TemplateAlreadyExists(EcrError):
-    """CreateRepositoryCreationTemplate on a prefix that has a template."""
-
-    code = "TemplateAlreadyExistsException"
-
-    def __init__(self, prefix: str, registry_id: str) -> None:
-        super().__init__(
-            f"Repository creation template with prefix '{prefix}' already exists in the "
-            f"registry with id '{registry_id}'"
-        )
-
-
-class TemplateNotFound(EcrError):
-    """Update/Delete of a prefix without a template."""
-
-    code = "TemplateNotFoundException"
-
-    def __init__(self, prefix: str, registry_id: str) -> None:
-        super().__init__(
-            f"Repository creation template with prefix '{prefix}' does not exist in the "
-            f"registry with id '{registry_id}'"
-        )
 
 
 @dataclass
@@ -134,7 +118,7 @@ def check_role_arn(arn: str, where: str = "customRoleArn") -> None:
         raise _invalid(where, "Invalid role ARN")
 
 
-def _check_settings(backend: Backend, settings: TemplateSettings) -> None:
+def _check_settings(backend: Store, settings: TemplateSettings) -> None:
     if settings.applied_for is not None:
         if not settings.applied_for:
             raise _invalid("appliedFor", "Member must have length greater than or equal to 1")
@@ -162,14 +146,12 @@ def _check_settings(backend: Backend, settings: TemplateSettings) -> None:
         if key and _KMS_KEY_RE.fullmatch(key) is None:
             raise _invalid("kmsKey", "Invalid KMS key ARN")
     if settings.tag_mutability is not None or settings.mutability_exclusions is not None:
-        backend.check_tag_mutability(
-            settings.tag_mutability or MUTABLE, settings.mutability_exclusions
-        )
+        check_tag_mutability(settings.tag_mutability or MUTABLE, settings.mutability_exclusions)
     if settings.resource_tags is not None:
         # The template operations model neither InvalidTagParameterException nor
         # TooManyTagsException: a bad tag is an InvalidParameterException at 'resourceTags'.
         try:
-            backend.check_resource_tags(settings.resource_tags)
+            check_resource_tags(settings.resource_tags)
         except (InvalidTagParameter, TooManyTags) as exc:
             raise _invalid("resourceTags", exc.message) from None
     if settings.repository_policy:
@@ -193,7 +175,7 @@ def _check_settings(backend: Backend, settings: TemplateSettings) -> None:
 
 
 def create_template(
-    backend: Backend, reg: Registry, prefix: str, settings: TemplateSettings
+    backend: Store, reg: Registry, prefix: str, settings: TemplateSettings
 ) -> CreationTemplate:
     """CreateRepositoryCreationTemplate: validate, then store under ``prefix``."""
     check_prefix(prefix)
@@ -237,7 +219,7 @@ def get_template(reg: Registry, prefix: str) -> CreationTemplate:
 
 
 def update_template(
-    backend: Backend, reg: Registry, prefix: str, settings: TemplateSettings
+    backend: Store, reg: Registry, prefix: str, settings: TemplateSettings
 ) -> CreationTemplate:
     """UpdateRepositoryCreationTemplate: the given settings replace the stored ones."""
     check_prefix(prefix)
@@ -273,7 +255,7 @@ def update_template(
     return template
 
 
-def delete_template(backend: Backend, reg: Registry, prefix: str) -> CreationTemplate:
+def delete_template(backend: Store, reg: Registry, prefix: str) -> CreationTemplate:
     """DeleteRepositoryCreationTemplate: remove and return the template."""
     with backend.lock:
         template = get_template(reg, prefix)
@@ -313,7 +295,7 @@ def find_template(reg: Registry, name: str, applied_for: str) -> CreationTemplat
 
 
 def create_from_template(
-    backend: Backend,
+    backend: Store,
     reg: Registry,
     name: str,
     applied_for: str,
@@ -328,18 +310,19 @@ def create_from_template(
     template = template or find_template(reg, name, applied_for)
     try:
         if template is None:
-            repo = backend.create_repository(reg, name)
+            repo = create_repository(backend, reg, name)
         else:
-            repo = backend.create_repository(
+            repo = create_repository(
+                backend,
                 reg,
                 name,
                 tag_mutability=template.tag_mutability,
                 mutability_exclusions=template.mutability_exclusions,
-                encryption=backend.resolve_encryption(reg, template.encryption),
+                encryption=resolve_encryption(backend, reg, template.encryption),
                 tags=template.resource_tags,
             )
     except RepositoryAlreadyExists:
-        return backend.get_repository(reg, name)
+        return get_repository(backend, reg, name)
     with backend.lock:
         repo.extra["createdBy"] = applied_for
         if template is not None:
@@ -351,7 +334,7 @@ def create_from_template(
     return repo
 
 
-def create_on_push(backend: Backend, reg: Registry, name: str) -> Repository | None:
+def create_on_push(backend: Store, reg: Registry, name: str) -> Repository | None:
     """The repository a ``/v2/`` push to missing ``name`` creates, when a CREATE_ON_PUSH
     template covers the name; None otherwise (the push then fails with NAME_UNKNOWN)."""
     existing = reg.repositories.get(name)

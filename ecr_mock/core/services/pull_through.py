@@ -20,8 +20,15 @@ from ecr_mock.core.errors import (
     InvalidParameter,
     LimitExceeded,
     ManifestInvalid,
+    PullThroughCacheRuleAlreadyExists,
+    PullThroughCacheRuleNotFound,
     RepositoryNotFound,
+    SecretNotFound,
+    UnableToDecryptSecretValue,
+    UnableToGetUpstreamImage,
+    UnableToGetUpstreamLayer,
     UnsupportedImageType,
+    UnsupportedUpstreamRegistry,
 )
 from ecr_mock.core.manifests import MAX_MANIFEST_BYTES, digest_of, parse_manifest
 from ecr_mock.core.models import Image, Registry, Repository
@@ -32,11 +39,24 @@ from ecr_mock.core.names import (
     is_valid_tag,
     region_of_registry_host,
 )
-from ecr_mock.core.replication import suppressed
-from ecr_mock.core.templates import PULL_THROUGH_CACHE, ROOT, check_role_arn, create_from_template
+from ecr_mock.core.ports import (
+    Credentials,
+    UpstreamClient,
+    UpstreamError,
+)
+from ecr_mock.core.services.images import put_image, resolve_reference
+from ecr_mock.core.services.replication import suppressed
+from ecr_mock.core.services.repositories import get_repository
+from ecr_mock.core.services.templates import (
+    PULL_THROUGH_CACHE,
+    ROOT,
+    check_role_arn,
+    create_from_template,
+)
+from ecr_mock.core.services.uploads import layer_available, store_blob
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 MAX_RULES = 50
 UPSTREAM_REGISTRIES = (
@@ -78,123 +98,9 @@ _SECRET_ARN_RE = re.compile(
 )
 _AZURE_HOST_RE = re.compile(r"[a-z0-9-]+\.azurecr\.io")
 _STORE = "pull_through_cache_rules"
-_LOCKS = "pull_through_cache_locks"
-
-SECRETS_KEY = "secrets"
-"""``backend.extra["secrets"]``: ``{secret ARN or name: secret string}`` for rule credentials."""
-SECRET_READER_KEY = "secret_reader"
-"""``backend.extra["secret_reader"]``: ``Callable[[str], str | None]`` (e.g. moto's store)."""
-CONNECTOR_KEY = "upstream_connector"
-"""``backend.extra["upstream_connector"]``: an :data:`UpstreamConnector` for HTTP upstreams."""
-TIMEOUT_KEY = "upstream_timeout"
-"""``backend.extra["upstream_timeout"]``: seconds an upstream may take per request (default 30)."""
-DEFAULT_TIMEOUT = 30.0
 
 
 # ----- errors ------------------------------------------------------------------------------------
-
-
-class PullThroughCacheRuleAlreadyExists(EcrError):
-    """A rule with the prefix exists."""
-
-    code = "PullThroughCacheRuleAlreadyExistsException"
-
-    def __init__(self, prefix: str, registry_id: str) -> None:
-        super().__init__(
-            f"Pull through cache rule with prefix '{prefix}' already exists in registry with id "
-            f"'{registry_id}'"
-        )
-
-
-class PullThroughCacheRuleNotFound(EcrError):
-    """No rule with the prefix."""
-
-    code = "PullThroughCacheRuleNotFoundException"
-
-    def __init__(self, prefix: str, registry_id: str) -> None:
-        super().__init__(
-            f"Pull through cache rule with prefix '{prefix}' does not exist in registry with id "
-            f"'{registry_id}'"
-        )
-
-
-class UnsupportedUpstreamRegistry(EcrError):
-    """The upstream URL or registry type is not one ECR can cache from."""
-
-    code = "UnsupportedUpstreamRegistryException"
-
-
-class SecretNotFound(EcrError):
-    """The rule's credential ARN names no secret."""
-
-    code = "SecretNotFoundException"
-
-    def __init__(self, arn: str) -> None:
-        super().__init__(f"The secret with ARN '{arn}' was not found")
-
-
-class UnableToAccessSecret(EcrError):
-    """The secret cannot be read."""
-
-    code = "UnableToAccessSecretException"
-
-
-class UnableToDecryptSecretValue(EcrError):
-    """The secret is readable but its value is not usable."""
-
-    code = "UnableToDecryptSecretValueException"
-
-
-class UnableToGetUpstreamImage(EcrError):
-    """The upstream did not give the image (unreachable, refused, unknown, or bad content)."""
-
-    code = "UnableToGetUpstreamImageException"
-
-
-class UnableToGetUpstreamLayer(EcrError):
-    """The upstream did not give a layer of the image."""
-
-    code = "UnableToGetUpstreamLayerException"
-
-
-class UpstreamError(Exception):
-    """Raised by an :class:`UpstreamClient`: ``kind`` is ``unreachable``, ``unauthorized``,
-    ``not_found`` or ``bad_response``."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-# ----- upstream access, injected -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a rule's secret holds: ``username`` and ``accessToken``."""
-
-    username: str
-    password: str
-
-
-class UpstreamClient(Protocol):
-    """An OCI registry to read from; raises :class:`UpstreamError`."""
-
-    def check(self) -> None:
-        """Reach the registry and authenticate (``GET /v2/``)."""
-
-    def manifest(self, name: str, reference: str) -> tuple[bytes, str]:
-        """The manifest bytes and media type of ``name:reference``."""
-        ...
-
-    def blob(self, name: str, digest: str, write: Callable[[bytes], None]) -> None:
-        """Stream blob ``digest`` of ``name`` into ``write``."""
-
-
-UpstreamConnector = Callable[[str, "Credentials | None", float], UpstreamClient]
-"""``(upstream URL, credentials, timeout seconds) -> client``."""
-SecretReader = Callable[[str], "str | None"]
 
 
 @dataclass
@@ -309,7 +215,7 @@ def _check_url(url: str, upstream_registry: str | None) -> str | None:
     return upstream_registry
 
 
-def _check_credential_arn(backend: Backend, arn: str) -> None:
+def _check_credential_arn(backend: Store, arn: str) -> None:
     if not 50 <= len(arn) <= 612 or CREDENTIAL_ARN_RE.fullmatch(arn) is None:
         raise _invalid(
             "credentialArn",
@@ -323,24 +229,24 @@ def _check_credential_arn(backend: Backend, arn: str) -> None:
 # ----- credentials -----------------------------------------------------------------------------
 
 
-def read_secret(backend: Backend, arn: str) -> str | None:
-    """The secret string of ``arn``: ``backend.extra["secrets"]`` first (by ARN or name), then
-    the injected reader (moto's Secrets Manager when it is in use); None when neither has it."""
-    stored: dict[str, str] = backend.extra.get(SECRETS_KEY) or {}
+def read_secret(backend: Store, arn: str) -> str | None:
+    """The secret string of ``arn``: ``backend.secrets`` first (by ARN or name), then the
+    installed reader (moto's Secrets Manager when it is in use); None when neither has it."""
+    stored = backend.secrets
     if arn in stored:
         return stored[arn]
     match = _SECRET_ARN_RE.fullmatch(arn)
     if match is not None and match["name"] in stored:
         return stored[match["name"]]
-    reader = backend.extra.get(SECRET_READER_KEY)
-    if callable(reader):
+    reader = backend.secret_reader
+    if reader is not None:
         value = reader(arn)
         if isinstance(value, str):
             return value
     return None
 
 
-def credentials_for(backend: Backend, rule: PullThroughRule) -> Credentials | None:
+def credentials_for(backend: Store, rule: PullThroughRule) -> Credentials | None:
     """The rule's credentials; SecretNotFound / UnableToDecryptSecretValue when unusable."""
     if not rule.credential_arn:
         return None
@@ -367,7 +273,7 @@ def credentials_for(backend: Backend, rule: PullThroughRule) -> Credentials | No
 
 
 def create_rule(
-    backend: Backend,
+    backend: Store,
     reg: Registry,
     prefix: str,
     upstream_url: str,
@@ -434,7 +340,7 @@ def describe_rules(reg: Registry, prefixes: Iterable[str] | None = None) -> list
 
 
 def update_rule(
-    backend: Backend,
+    backend: Store,
     reg: Registry,
     prefix: str,
     *,
@@ -456,7 +362,7 @@ def update_rule(
     return rule
 
 
-def delete_rule(backend: Backend, reg: Registry, prefix: str) -> PullThroughRule:
+def delete_rule(backend: Store, reg: Registry, prefix: str) -> PullThroughRule:
     """DeletePullThroughCacheRule (cached repositories stay)."""
     with backend.lock:
         rule = get_rule(reg, prefix)
@@ -464,7 +370,7 @@ def delete_rule(backend: Backend, reg: Registry, prefix: str) -> PullThroughRule
     return rule
 
 
-def validate_rule(backend: Backend, reg: Registry, prefix: str) -> str | None:
+def validate_rule(backend: Store, reg: Registry, prefix: str) -> str | None:
     """ValidatePullThroughCacheRule: None when the upstream is reachable with the credentials,
     otherwise why not."""
     rule = get_rule(reg, prefix)
@@ -474,8 +380,8 @@ def validate_rule(backend: Backend, reg: Registry, prefix: str) -> str | None:
         return f"{exc.code}: {exc.message}"
     if rule.upstream_registry == "ecr" and not _is_local_url(rule.upstream_url):
         return None
-    connector = backend.extra.get(CONNECTOR_KEY)
-    if not callable(connector):
+    connector = backend.upstream_connector
+    if connector is None:
         return "No HTTP client is configured to reach the upstream registry"
     try:
         connector(rule.upstream_url, credentials, _timeout(backend)).check()
@@ -501,15 +407,15 @@ def find_rule(reg: Registry, repository_name: str) -> PullThroughRule | None:
     return best or root
 
 
-def _timeout(backend: Backend) -> float:
-    value = backend.extra.get(TIMEOUT_KEY, DEFAULT_TIMEOUT)
-    return float(value) if isinstance(value, (int, float)) else DEFAULT_TIMEOUT
+def _timeout(backend: Store) -> float:
+    return float(backend.upstream_timeout)
 
 
-def _lock_for(backend: Backend, reg: Registry, name: str) -> threading.Lock:
+def _lock_for(backend: Store, reg: Registry, name: str) -> threading.Lock:
     with backend.lock:
-        locks: dict[tuple[str, str, str], threading.Lock] = backend.extra.setdefault(_LOCKS, {})
-        return locks.setdefault((reg.account, reg.region, name), threading.Lock())
+        return backend.pull_through_locks.setdefault(
+            (reg.account, reg.region, name), threading.Lock()
+        )
 
 
 @dataclass
@@ -530,20 +436,20 @@ class _Source(Protocol):
 class _LocalEcr:
     """The ``ecr`` upstream: another registry of the same backend."""
 
-    def __init__(self, backend: Backend, reg: Registry) -> None:
+    def __init__(self, backend: Store, reg: Registry) -> None:
         self.backend = backend
         self.reg = reg
 
     def _repo(self, name: str) -> Repository:
         try:
-            return self.backend.get_repository(self.reg, name)
+            return get_repository(self.backend, self.reg, name)
         except RepositoryNotFound as exc:
             raise UpstreamError("not_found", exc.message) from None
 
     def manifest(self, name: str, reference: str) -> tuple[bytes, str]:
         repo = self._repo(name)
         try:
-            image = self.backend.resolve_reference(repo, reference)
+            image = resolve_reference(self.backend, repo, reference)
         except ImageNotFound:
             raise UpstreamError(
                 "not_found", f"The image '{name}:{reference}' does not exist upstream"
@@ -552,14 +458,14 @@ class _LocalEcr:
 
     def blob(self, name: str, digest: str, write: Callable[[bytes], None]) -> None:
         repo = self._repo(name)
-        blob = self.backend.layer_available(self.reg, repo, digest)
+        blob = layer_available(self.backend, self.reg, repo, digest)
         if blob is None:
             raise UpstreamError("not_found", f"The blob '{digest}' does not exist upstream")
         for chunk in blob.iter_bytes():
             write(chunk)
 
 
-def _source_for(backend: Backend, rule: PullThroughRule) -> _Source:
+def _source_for(backend: Store, rule: PullThroughRule) -> _Source:
     host = upstream_host(rule.upstream_url)
     match = REGISTRY_HOST_RE.fullmatch(host)
     if (
@@ -571,11 +477,11 @@ def _source_for(backend: Backend, rule: PullThroughRule) -> _Source:
             backend, backend.registry(match["account"], region_of_registry_host(match))
         )
     credentials = credentials_for(backend, rule)
-    connector = backend.extra.get(CONNECTOR_KEY)
-    if not callable(connector):
+    connector = backend.upstream_connector
+    if connector is None:
         raise UnableToGetUpstreamImage(
             "No HTTP client is configured to reach the upstream registry "
-            f"'{rule.upstream_url}' (see ecr_mock.intercept.upstream_http.install)"
+            f"'{rule.upstream_url}' (see ecr_mock.providers.upstream_http.install)"
         )
     client: UpstreamClient = connector(rule.upstream_url, credentials, _timeout(backend))
     return client
@@ -619,20 +525,26 @@ def _fetch(source: _Source, name: str, reference: str, now: datetime, depth: int
 
 
 def _store(
-    backend: Backend, reg: Registry, repo: Repository, fetched: _Fetched, tag: str | None
+    backend: Store, reg: Registry, repo: Repository, fetched: _Fetched, tag: str | None
 ) -> Image:
     for child in fetched.children:
         _store(backend, reg, repo, child, None)
     for blob in fetched.blobs:
-        backend.store_blob(reg, repo, blob)
+        store_blob(backend, reg, repo, blob)
     with suppressed():
-        return backend.put_image(
-            reg, repo, fetched.manifest, tag=tag, media_type=fetched.media_type, idempotent=True
+        return put_image(
+            backend,
+            reg,
+            repo,
+            fetched.manifest,
+            tag=tag,
+            media_type=fetched.media_type,
+            idempotent=True,
         )
 
 
 def fill_from_upstream(
-    backend: Backend, reg: Registry, repository_name: str, reference: str
+    backend: Store, reg: Registry, repository_name: str, reference: str
 ) -> Image | None:
     """Serve a pull miss under a pull-through cache rule from the upstream.
 
@@ -650,7 +562,7 @@ def fill_from_upstream(
         existing = reg.repositories.get(repository_name)
         if existing is not None:
             try:
-                return backend.resolve_reference(existing, reference)
+                return resolve_reference(backend, existing, reference)
             except ImageNotFound:
                 pass
         upstream_name = rule.upstream_name(repository_name)

@@ -8,13 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ecr_mock.core import pull_through
-from ecr_mock.core.pull_through import Credentials, UpstreamError
+from ecr_mock.core.ports import Credentials, UpstreamError
 
 if TYPE_CHECKING:
     import requests
 
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 ACCEPT = ", ".join(
     (
@@ -29,10 +28,12 @@ CHUNK = 1024 * 1024
 MAX_MANIFEST = 4 * 1024 * 1024
 
 
-def install(backend: Backend) -> None:
-    """Give ``backend`` the HTTP upstream client and moto's Secrets Manager (keeps existing ones)."""
-    backend.extra.setdefault(pull_through.CONNECTOR_KEY, connect)
-    backend.extra.setdefault(pull_through.SECRET_READER_KEY, read_moto_secret)
+def install(store: Store) -> None:
+    """Give ``store`` the HTTP upstream client and moto's Secrets Manager (keeps existing ones)."""
+    if store.upstream_connector is None:
+        store.upstream_connector = connect
+    if store.secret_reader is None:
+        store.secret_reader = read_moto_secret
 
 
 def connect(url: str, credentials: Credentials | None, timeout: float) -> HttpUpstream:

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ecr_mock.core.errors import (
-    EcrError,
     ImageDeleteFailure,
+    ImageStorageClassUpdateNotSupported,
     InvalidParameter,
     LifecyclePolicyNotFound,
+    LifecyclePolicyPreviewInProgress,
+    LifecyclePolicyPreviewNotFound,
 )
 from ecr_mock.core.lifecycle import (
     LifecycleAction,
@@ -22,9 +24,10 @@ from ecr_mock.core.lifecycle import (
     parse_lifecycle_policy,
 )
 from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.services.images import delete_image
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 __all__ = [
     "ACTIVATING",
@@ -61,43 +64,13 @@ RESTORE_DURATION = timedelta(minutes=20)
 """How long a restore takes on the backend clock (ECR: "within 20 minutes")."""
 
 DEFAULT_PERIOD = timedelta(hours=24)
-"""Backend-clock time between automatic evaluations (ECR acts "within 24 hours")."""
+"""Store-clock time between automatic evaluations (ECR acts "within 24 hours")."""
 
 DEFAULT_INTERVAL_SECONDS = 60.0
 """Real seconds between evaluations by a started scheduler's background thread."""
 
 _RESTORE_DUE = "restore_due_at"
-_PENDING = "pending_restores"
 _PREVIEW = "lifecycle_preview"
-
-
-class LifecyclePolicyPreviewInProgress(EcrError):
-    """StartLifecyclePolicyPreview while the previous preview has not completed."""
-
-    code = "LifecyclePolicyPreviewInProgressException"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Previous lifecycle policy preview request has not completed. Please try again later."
-        )
-
-
-class LifecyclePolicyPreviewNotFound(EcrError):
-    """GetLifecyclePolicyPreview before any preview was started for the repository."""
-
-    code = "LifecyclePolicyPreviewNotFoundException"
-
-    def __init__(self, name: str, registry_id: str) -> None:
-        super().__init__(
-            "Lifecycle policy preview request does not exist for the repository with name "
-            f"'{name}' in the registry with id '{registry_id}'"
-        )
-
-
-class ImageStorageClassUpdateNotSupported(EcrError):
-    """UpdateImageStorageClass on an image whose restore is still in progress."""
-
-    code = "ImageStorageClassUpdateNotSupportedException"
 
 
 # --------------------------------------------------------------------------- evaluation input
@@ -122,7 +95,7 @@ def lifecycle_images(repo: Repository) -> list[LifecycleImage]:
 
 
 def _repositories(
-    backend: Backend, registry: Registry | None, repository: Repository | None
+    backend: Store, registry: Registry | None, repository: Repository | None
 ) -> list[Repository]:
     if repository is not None:
         return [repository]
@@ -134,12 +107,12 @@ def _repositories(
 
 
 def apply_lifecycle(
-    backend: Backend, registry: Registry | None = None, repository: Repository | None = None
+    backend: Store, registry: Registry | None = None, repository: Repository | None = None
 ) -> list[LifecycleAction]:
     """Apply the stored lifecycle policies now (``backend.clock.now()``); returns what was done.
 
     Covers ``repository`` alone, else every repository of ``registry``, else every repository
-    of the backend. Expired images are removed through ``Backend.delete_image`` (BatchDeleteImage's
+    of the backend. Expired images are removed through ``images.delete_image`` (BatchDeleteImage's
     path, so both surfaces stop serving them and an ``image-deleted`` event is emitted);
     transitioned images become ``storageClass`` ARCHIVE / ``imageStatus`` ARCHIVED with
     ``lastArchivedAt`` set. Each applied action emits ``lifecycle-action`` with detail
@@ -163,7 +136,7 @@ def apply_lifecycle(
                 continue
             if action.action == "expire":
                 try:
-                    backend.delete_image(repo, digest=action.digest)
+                    delete_image(backend, repo, digest=action.digest)
                 except ImageDeleteFailure:
                     continue
                 _delete_referrers(backend, repo, action.digest)
@@ -176,7 +149,7 @@ def apply_lifecycle(
     return done
 
 
-def _delete_referrers(backend: Backend, repo: Repository, subject: str) -> None:
+def _delete_referrers(backend: Store, repo: Repository, subject: str) -> None:
     """Delete the artifacts that refer to an expired image (signatures, SBOMs...), as ECR does.
 
     Referrers of referrers go too; an artifact a manifest list still references stays.
@@ -187,7 +160,7 @@ def _delete_referrers(backend: Backend, repo: Repository, subject: str) -> None:
             if digest not in repo.images:
                 continue
             try:
-                backend.delete_image(repo, digest=digest)
+                delete_image(backend, repo, digest=digest)
             except ImageDeleteFailure:
                 continue
             pending.append(digest)
@@ -200,7 +173,7 @@ def _describe(image: Image, tag: str | None) -> str:
     return f"{{imageDigest:'{image.digest}', imageTag:'{tag or 'null'}'}}"
 
 
-def archive_image(backend: Backend, repo: Repository, image: Image, *, emit: bool = True) -> Image:
+def archive_image(backend: Store, repo: Repository, image: Image, *, emit: bool = True) -> Image:
     """Move an image to the archive: storage class ARCHIVE, status ARCHIVED, ``lastArchivedAt``."""
     with backend.lock:
         image.storage_class = ARCHIVE
@@ -212,7 +185,7 @@ def archive_image(backend: Backend, repo: Repository, image: Image, *, emit: boo
     return image
 
 
-def restore_image(backend: Backend, repo: Repository, image: Image) -> Image:
+def restore_image(backend: Store, repo: Repository, image: Image) -> Image:
     """Start restoring an archived image: ACTIVATING for :data:`RESTORE_DURATION` of clock time.
 
     The image stays in the ARCHIVE storage class (and cannot be pulled) until
@@ -227,16 +200,12 @@ def restore_image(backend: Backend, repo: Repository, image: Image) -> Image:
     return image
 
 
-def _pending(backend: Backend) -> dict[tuple[int, str], tuple[Repository, Image]]:
+def _pending(backend: Store) -> dict[tuple[int, str], tuple[Repository, Image]]:
     """Restores in progress, keyed by (repository identity, digest): no scan of all images."""
-    found = backend.extra.get(_PENDING)
-    if not isinstance(found, dict):
-        found = {}
-        backend.extra[_PENDING] = found
-    return found
+    return backend.pending_restores
 
 
-def complete_restores(backend: Backend, now: datetime | None = None) -> list[Image]:
+def complete_restores(backend: Store, now: datetime | None = None) -> list[Image]:
     """Finish every restore due by ``now``: STANDARD / ACTIVE, ``lastActivatedAt`` = due time."""
     when = now or backend.clock.now()
     finished: list[tuple[Repository, Image]] = []
@@ -262,13 +231,13 @@ def complete_restores(backend: Backend, now: datetime | None = None) -> list[Ima
     return [image for _, image in finished]
 
 
-def _next_restore_due(backend: Backend) -> datetime | None:
+def _next_restore_due(backend: Store) -> datetime | None:
     dues = [image.extra.get(_RESTORE_DUE) for _, image in list(_pending(backend).values())]
     return min((due for due in dues if isinstance(due, datetime)), default=None)
 
 
 def update_storage_class(
-    backend: Backend, repo: Repository, image: Image, target: str, tag: str | None = None
+    backend: Store, repo: Repository, image: Image, target: str, tag: str | None = None
 ) -> Image:
     """UpdateImageStorageClass: ``ARCHIVE`` archives an ACTIVE image, ``STANDARD`` restores one.
 
@@ -339,7 +308,7 @@ class LifecyclePreview:
         return counts
 
 
-def start_preview(backend: Backend, repo: Repository, policy_text: str | None) -> LifecyclePreview:
+def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> LifecyclePreview:
     """StartLifecyclePolicyPreview: evaluate ``policy_text`` (or the stored policy), change nothing.
 
     Raises LifecyclePolicyNotFoundException when neither exists, the policy's validation error
@@ -407,7 +376,7 @@ class LifecycleScheduler:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Store,
         interval: float = DEFAULT_INTERVAL_SECONDS,
         period: timedelta = DEFAULT_PERIOD,
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from ecr_mock.registry.urls import layer_download_url
+from ecr_mock.core.services.download_urls import layer_download_url
 from tests.registry.conftest import HOST, Registry, sha256
 
 

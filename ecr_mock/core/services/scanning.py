@@ -23,7 +23,7 @@ from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.wildcards import wildcard_fullmatch
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 BASIC = "BASIC"
 ENHANCED = "ENHANCED"
@@ -330,7 +330,7 @@ def _attributes(raw: Any, index: int) -> list[dict[str, str]]:
 
 
 def set_scan_findings(
-    backend: Backend,
+    backend: Store,
     repository_name: str,
     findings: Iterable[Mapping[str, Any]] | None,
     digest: str | None = None,
@@ -461,7 +461,7 @@ def check_scanning_configuration(
 
 
 def put_registry_scanning_configuration(
-    backend: Backend, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
+    backend: Store, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
     """Validate and store the registry's scanning configuration; returns what was stored."""
     config = check_scanning_configuration(scan_type, rules)
@@ -538,7 +538,7 @@ def _image_label(image: Image, tag: str | None) -> str:
 
 
 def start_image_scan(
-    backend: Backend, reg: Registry, repo: Repository, image: Image
+    backend: Store, reg: Registry, repo: Repository, image: Image
 ) -> dict[str, str]:
     """StartImageScan: scan ``image`` now; returns the ``imageScanStatus`` the call answers.
 
@@ -566,7 +566,7 @@ def start_image_scan(
 
 
 def run_scan(
-    backend: Backend,
+    backend: Store,
     reg: Registry,
     repo: Repository,
     image: Image,
@@ -747,9 +747,9 @@ def enhanced_finding(
 
 
 class ScanOnPush:
-    """Backend listener: scans each newly pushed image whose repository scans on push."""
+    """Store listener: scans each newly pushed image whose repository scans on push."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Store) -> None:
         self.backend = backend
 
     def __call__(self, kind: str, detail: dict[str, Any]) -> None:

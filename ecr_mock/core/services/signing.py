@@ -11,7 +11,7 @@ from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.wildcards import wildcard_fullmatch
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
 COSIGN_SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
@@ -140,7 +140,7 @@ def check_signing_configuration(config: Any) -> dict[str, Any]:
     return {"rules": normalized}
 
 
-def put_signing_configuration(backend: Backend, reg: Registry, config: Any) -> dict[str, Any]:
+def put_signing_configuration(backend: Store, reg: Registry, config: Any) -> dict[str, Any]:
     """Validate and store the registry's signing configuration; returns what was stored."""
     checked = check_signing_configuration(config)
     with backend.lock:
@@ -155,7 +155,7 @@ def get_signing_configuration(reg: Registry) -> dict[str, Any]:
     return _copy(reg.signing_configuration)
 
 
-def delete_signing_configuration(backend: Backend, reg: Registry) -> dict[str, Any]:
+def delete_signing_configuration(backend: Store, reg: Registry) -> dict[str, Any]:
     """Remove the signing configuration and return it; SigningConfigurationNotFound if none."""
     with backend.lock:
         found = get_signing_configuration(reg)

@@ -47,10 +47,11 @@ from ecr_mock.core.errors import (
     ReplicationBackfillNotFound,
 )
 from ecr_mock.core.models import Registry
-from ecr_mock.core.replication import SOURCE_KEY, Destination, copy_image, destinations_for
+from ecr_mock.core.services.images import images_referenced_by_indexes
+from ecr_mock.core.services.replication import SOURCE_KEY, Destination, copy_image, destinations_for
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 PREPARING = "PREPARING"
 IN_PROGRESS = "IN_PROGRESS"
@@ -172,7 +173,7 @@ def _table(reg: Registry) -> dict[str, Backfill]:
     return table
 
 
-def _expire(backend: Backend, reg: Registry) -> dict[str, Backfill]:
+def _expire(backend: Store, reg: Registry) -> dict[str, Backfill]:
     """The registry's backfills, without those that ended more than 90 days ago."""
     table = _table(reg)
     cutoff = backend.now() - RETENTION
@@ -189,7 +190,7 @@ def _configured(reg: Registry, dest: Destination) -> bool:
     )
 
 
-def start(backend: Backend, reg: Registry, region: str, registry_id: str) -> Backfill:
+def start(backend: Store, reg: Registry, region: str, registry_id: str) -> Backfill:
     """StartReplicationBackfill: record a PREPARING backfill of ``reg`` to the destination."""
     dest = Destination(registry_id, region)
     with backend.lock:
@@ -214,7 +215,7 @@ def start(backend: Backend, reg: Registry, region: str, registry_id: str) -> Bac
     return backfill
 
 
-def get(backend: Backend, reg: Registry, backfill_id: str) -> Backfill:
+def get(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
     """The backfill with ``backfill_id``; ReplicationBackfillNotFoundException otherwise."""
     with backend.lock:
         found = _expire(backend, reg).get(backfill_id.lower())
@@ -223,13 +224,13 @@ def get(backend: Backend, reg: Registry, backfill_id: str) -> Backfill:
     return found
 
 
-def backfills(backend: Backend, reg: Registry) -> list[Backfill]:
+def backfills(backend: Store, reg: Registry) -> list[Backfill]:
     """The registry's backfills, oldest first (ended ones for 90 days)."""
     with backend.lock:
         return list(_expire(backend, reg).values())
 
 
-def observe(backend: Backend, reg: Registry, backfill: Backfill) -> Backfill:
+def observe(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Move ``backfill`` one step, as an observation does (see the module notes).
 
     The step holds the backend lock throughout, so concurrent observers never run it twice.
@@ -246,14 +247,14 @@ def observe(backend: Backend, reg: Registry, backfill: Backfill) -> Backfill:
     return backfill
 
 
-def run_to_end(backend: Backend, reg: Registry, backfill: Backfill) -> Backfill:
+def run_to_end(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Prepare and run ``backfill`` now, until it reaches a terminal status."""
     while not backfill.ended:
         observe(backend, reg, backfill)
     return backfill
 
 
-def stop(backend: Backend, reg: Registry, backfill_id: str) -> Backfill:
+def stop(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
     """StopReplicationBackfill: a PREPARING or IN_PROGRESS backfill becomes STOPPED."""
     backfill = get(backend, reg, backfill_id)
     with backend.lock:
@@ -264,14 +265,14 @@ def stop(backend: Backend, reg: Registry, backfill_id: str) -> Backfill:
     return backfill
 
 
-def plan(backend: Backend, reg: Registry, dest: Destination) -> list[Planned]:
+def plan(backend: Store, reg: Registry, dest: Destination) -> list[Planned]:
     """The replications a backfill of ``reg`` to ``dest`` performs, per the rules in force."""
     planned: list[Planned] = []
     for name in sorted(reg.repositories):
         if dest not in destinations_for(reg, name):
             continue
         repo = reg.repositories[name]
-        carried = backend.images_referenced_by_indexes(repo)
+        carried = images_referenced_by_indexes(backend, repo)
         images = sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.digest))
         for image in images:
             if SOURCE_KEY in image.extra or image.status != "ACTIVE":
@@ -288,7 +289,7 @@ def _code(failure: str) -> str:
     return failure.split(":", 1)[0].strip() or failure
 
 
-def _run(backend: Backend, reg: Registry, backfill: Backfill) -> None:
+def _run(backend: Store, reg: Registry, backfill: Backfill) -> None:
     """Perform every planned replication; the backfill ends COMPLETE or FAILED."""
     for item in backfill.plan or []:
         repo = reg.repositories.get(item.repository_name)

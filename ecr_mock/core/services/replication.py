@@ -14,10 +14,12 @@ from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.names import repository_arn
 from ecr_mock.core.policy import AuthzRequest, PolicyParseError, evaluate, parse_policy
 from ecr_mock.core.policy import Principal as IamPrincipal
-from ecr_mock.core.templates import REPLICATION, create_from_template
+from ecr_mock.core.services.images import delete_manifest, put_image, untag
+from ecr_mock.core.services.templates import REPLICATION, create_from_template
+from ecr_mock.core.services.uploads import store_blob
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 MAX_RULES = 25
 MAX_DESTINATIONS = 25
@@ -36,7 +38,6 @@ SOURCE_KEY = "replicatedFrom"
 _REGION_RE = re.compile(r"[0-9a-z-]{2,25}")
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
 _FILTER_RE = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*")
-_INSTALLED = "replication_listener"
 _local = threading.local()
 
 
@@ -104,7 +105,7 @@ def check_rules(reg: Registry, rules: Iterable[Mapping[str, Any]]) -> list[dict[
 
 
 def put_replication_configuration(
-    backend: Backend, reg: Registry, rules: Iterable[Mapping[str, Any]]
+    backend: Store, reg: Registry, rules: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """PutReplicationConfiguration: validate and replace the registry's rules."""
     kept = check_rules(reg, rules)
@@ -147,12 +148,12 @@ def suppressed() -> Iterator[None]:
         _local.active = previous
 
 
-def install(backend: Backend) -> None:
+def install(backend: Store) -> None:
     """Make pushes into ``backend`` replicate (idempotent)."""
     with backend.lock:
-        if backend.extra.get(_INSTALLED):
+        if backend.replication_listening:
             return
-        backend.extra[_INSTALLED] = True
+        backend.replication_listening = True
 
         def on_event(kind: str, detail: dict[str, Any]) -> None:
             if getattr(_local, "active", False):
@@ -185,7 +186,7 @@ def deletion_destinations(reg: Registry, repository_name: str) -> list[Destinati
     return list(found)
 
 
-def replicate_deletion(backend: Backend, detail: Mapping[str, Any]) -> None:
+def replicate_deletion(backend: Store, detail: Mapping[str, Any]) -> None:
     """Carry an image deletion or a tag removal to destinations whose rule asks for it.
 
     Only images this registry pushed itself are followed (a replica's deletion is its own
@@ -203,13 +204,13 @@ def replicate_deletion(backend: Backend, detail: Mapping[str, Any]) -> None:
         with suppressed():
             if tag is not None:
                 if target.tags.get(tag) == image.digest:
-                    backend.untag(target, tag)
+                    untag(backend, target, tag)
             else:
-                backend.delete_manifest(target, image.digest)
+                delete_manifest(backend, target, image.digest)
 
 
 def replicate(
-    backend: Backend, repo: Repository, image: Image, tag: str | None = None
+    backend: Store, repo: Repository, image: Image, tag: str | None = None
 ) -> list[dict[str, str]]:
     """Copy ``image`` (with ``tag``) of ``repo`` into every destination its registry names.
 
@@ -241,7 +242,7 @@ def replication_statuses(image: Image) -> list[dict[str, str]]:
     return [dict(entry) for entry in statuses.values()]
 
 
-def _denied(backend: Backend, source_account: str, dest: Registry, name: str) -> str | None:
+def _denied(backend: Store, source_account: str, dest: Registry, name: str) -> str | None:
     """Why the destination's registry policy refuses the source account, or None."""
     if source_account == dest.account:
         return None
@@ -286,7 +287,7 @@ def _closure(repo: Repository, image: Image) -> list[Image]:
 
 
 def _copy_to(
-    backend: Backend,
+    backend: Store,
     source: Registry,
     repo: Repository,
     image: Image,
@@ -322,10 +323,11 @@ def _copy_to(
                     raise LayersNotFound([digest], repo.name, repo.account)
                 if digest not in drepo.blobs:
                     added_blobs.append(digest)
-                backend.store_blob(target, drepo, blob)
+                store_blob(backend, target, drepo, blob)
             existed = item.digest in drepo.images
             with suppressed():
-                copied = backend.put_image(
+                copied = put_image(
+                    backend,
                     target,
                     drepo,
                     item.manifest,
@@ -346,11 +348,11 @@ def _copy_to(
     return None
 
 
-def _undo(backend: Backend, repo: Repository, images: list[Image], blobs: list[str]) -> None:
+def _undo(backend: Store, repo: Repository, images: list[Image], blobs: list[str]) -> None:
     """Remove what a failed copy added, so no partial image stays in the destination."""
     for item in reversed(images):
         try:
-            backend.delete_manifest(repo, item.digest)
+            delete_manifest(backend, repo, item.digest)
         except EcrError:
             continue
     with backend.lock:
@@ -361,7 +363,7 @@ def _undo(backend: Backend, repo: Repository, images: list[Image], blobs: list[s
 
 
 def copy_image(
-    backend: Backend, repo: Repository, image: Image, tag: str | None, dest: Destination
+    backend: Store, repo: Repository, image: Image, tag: str | None, dest: Destination
 ) -> str | None:
     """Copy ``image`` (with ``tag``) of ``repo`` into ``dest`` now, recording its status there.
 

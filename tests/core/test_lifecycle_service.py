@@ -16,7 +16,8 @@ from ecr_mock.core.blobs import Blob
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.errors import ImageArchived, InvalidParameter, LifecyclePolicyNotFound
 from ecr_mock.core.lifecycle import LifecyclePolicyError
-from ecr_mock.core.lifecycle_runner import (
+from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.services.lifecycle import (
     RESTORE_DURATION,
     ImageStorageClassUpdateNotSupported,
     LifecyclePolicyPreviewInProgress,
@@ -26,7 +27,6 @@ from ecr_mock.core.lifecycle_runner import (
     get_preview,
     start_preview,
 )
-from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
 
 START = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)

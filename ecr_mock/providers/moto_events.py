@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MotoEventForwarder", "install", "moto_active"]
 
+_NAME = "moto-eventbridge"
+
 
 def moto_active() -> bool:
     """True when moto is already imported and one of its ``mock_aws`` mocks is running.
@@ -82,16 +84,15 @@ def install(backend: Backend) -> Callable[[], None]:
 
     Installing twice on the same backend is harmless: the second call returns the first undo.
     """
-    existing = backend.extra.get("moto_event_forwarder")
-    if isinstance(existing, tuple):
-        undo: Callable[[], None] = existing[1]
-        return undo
+    existing = backend.installed.get(_NAME)
+    if existing is not None:
+        return existing
     forwarder = MotoEventForwarder()
     unsubscribe = backend.events.subscribe(forwarder)
 
     def uninstall() -> None:
         unsubscribe()
-        backend.extra.pop("moto_event_forwarder", None)
+        backend.installed.pop(_NAME, None)
 
-    backend.extra["moto_event_forwarder"] = (forwarder, uninstall)
+    backend.installed[_NAME] = uninstall
     return uninstall

@@ -8,27 +8,26 @@ import secrets
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
-from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Repository
+from ecr_mock.core.state import Store
 
 DOWNLOAD_URL_TTL = timedelta(hours=1)
 LAYER_PATH_PREFIX = "/ecr-mock/layers"
 """Download URLs: ``<proxyEndpoint>/ecr-mock/layers/<account>/<region>/<name>/<digest>?...``."""
 
-_SECRET_KEY = "registry.download_url_secret"
 
-
-def _secret(backend: Backend) -> bytes:
-    found = backend.extra.get(_SECRET_KEY)
-    if isinstance(found, bytes):
-        return found
-    with backend.lock:
-        value = backend.extra.setdefault(_SECRET_KEY, secrets.token_bytes(32))
-    return value if isinstance(value, bytes) else b""
+def _secret(backend: Store) -> bytes:
+    found = backend.download_url_secret
+    if found is None:
+        with backend.lock:
+            if backend.download_url_secret is None:
+                backend.download_url_secret = secrets.token_bytes(32)
+            found = backend.download_url_secret
+    return found
 
 
 def _signature(
-    backend: Backend, account: str, region: str, name: str, digest: str, expires: int
+    backend: Store, account: str, region: str, name: str, digest: str, expires: int
 ) -> str:
     message = f"{account}\n{region}\n{name}\n{digest}\n{expires}".encode()
     return hmac.new(_secret(backend), message, hashlib.sha256).hexdigest()
@@ -39,7 +38,7 @@ def layer_download_path(account: str, region: str, name: str, digest: str) -> st
     return f"{LAYER_PATH_PREFIX}/{account}/{region}/{quote(name)}/{quote(digest)}"
 
 
-def layer_download_url(backend: Backend, repo: Repository, digest: str) -> str:
+def layer_download_url(backend: Store, repo: Repository, digest: str) -> str:
     """A URL serving the layer's bytes without credentials, signed and valid for one hour."""
     expires = int((backend.now() + DOWNLOAD_URL_TTL).timestamp())
     signature = _signature(backend, repo.account, repo.region, repo.name, digest, expires)
@@ -49,7 +48,7 @@ def layer_download_url(backend: Backend, repo: Repository, digest: str) -> str:
 
 
 def check_download_signature(
-    backend: Backend,
+    backend: Store,
     account: str,
     region: str,
     name: str,

@@ -1,0 +1,296 @@
+"""Images: id lookup, put, delete, untag, pulls, and the manifest served to a client."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from ecr_mock.core.errors import (
+    DigestInvalid,
+    ImageAlreadyExists,
+    ImageArchived,
+    ImageDeleteFailure,
+    ImageDigestDoesNotMatch,
+    ImageNotFound,
+    ImageTagAlreadyExists,
+    LayersNotFound,
+    LimitExceeded,
+    ReferencedImagesNotFound,
+)
+from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
+from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.names import check_tag, is_digest
+from ecr_mock.core.state import Store
+
+MAX_TAGS_PER_IMAGE = 1000
+MAX_IMAGES_PER_REPOSITORY = 100_000
+DEFAULT_PLATFORM = ("linux", "amd64")
+
+
+def find_image(
+    store: Store, repo: Repository, *, digest: str | None = None, tag: str | None = None
+) -> Image:
+    """The image with ``digest`` and/or ``tag``; ImageNotFound otherwise."""
+    if tag is not None:
+        tagged = repo.tags.get(tag)
+        if tagged is None or (digest is not None and digest != tagged):
+            raise ImageNotFound(
+                f"The image with imageId {{imageDigest:'{digest or 'null'}', imageTag:'{tag}'}}"
+                f" does not exist within the repository with name '{repo.name}' in the "
+                f"registry with id '{repo.account}'"
+            )
+        digest = tagged
+    image = repo.images.get(digest or "")
+    if image is None:
+        raise ImageNotFound(
+            f"The image with imageId {{imageDigest:'{digest}', imageTag:'null'}} does not "
+            f"exist within the repository with name '{repo.name}' in the registry with id "
+            f"'{repo.account}'"
+        )
+    return image
+
+
+def resolve_reference(store: Store, repo: Repository, reference: str) -> Image:
+    """The image a ``/v2/`` reference (tag or digest) names."""
+    if ":" in reference:
+        return find_image(store, repo, digest=reference)
+    return find_image(store, repo, tag=reference)
+
+
+def put_image(
+    store: Store,
+    reg: Registry,
+    repo: Repository,
+    manifest: bytes,
+    *,
+    tag: str | None = None,
+    media_type: str | None = None,
+    digest: str | None = None,
+    idempotent: bool = False,
+) -> Image:
+    """Store a manifest verbatim under its digest and point ``tag`` at it.
+
+    ``idempotent`` (the ``/v2/`` behaviour) makes a repeated push of the same manifest and
+    tag succeed instead of raising ImageAlreadyExists.
+    """
+    if tag is not None:
+        check_tag(tag)
+    parsed = parse_manifest(manifest, media_type)
+    computed = digest_of(manifest, "sha256")
+    if digest is not None:
+        if not is_digest(digest):
+            raise DigestInvalid(f"Invalid digest: '{digest}'", digest=digest)
+        algorithm = digest.split(":", 1)[0]
+        actual = computed if algorithm == "sha256" else digest_of(manifest, algorithm)
+        if actual != digest:
+            raise ImageDigestDoesNotMatch(digest, actual)
+    else:
+        digest = computed
+    with store.lock:
+        existing = repo.images.get(digest)
+        old_digest = repo.tags.get(tag) if tag is not None else None
+        restored = existing is not None and _restore_on_push(store, existing)
+        if existing is not None and (tag is None or old_digest == digest):
+            if idempotent or restored:
+                return existing
+            raise ImageAlreadyExists(digest, tag, repo.name, repo.account)
+        if tag is not None and old_digest is not None and repo.tag_is_immutable(tag):
+            raise ImageTagAlreadyExists(tag, repo.name)
+        if existing is None:
+            if not store.allow_missing_layers:
+                _check_references(store, reg, repo, parsed)
+            if len(repo.images) >= MAX_IMAGES_PER_REPOSITORY:
+                raise LimitExceeded(
+                    "The maximum number of images in the repository has been reached"
+                )
+        elif tag is not None and len(existing.tags) >= MAX_TAGS_PER_IMAGE:
+            raise LimitExceeded(f"An image can have at most {MAX_TAGS_PER_IMAGE} tags")
+        image = existing or Image(
+            digest=digest,
+            manifest=manifest,
+            parsed=parsed,
+            media_type=parsed.media_type,
+            pushed_at=store.now(),
+            size=_image_size(repo, parsed),
+        )
+        if existing is None:
+            repo.images[digest] = image
+            repo.index_image(image)
+        if tag is not None:
+            if old_digest is not None and old_digest != digest:
+                _drop_tag(repo, tag)
+            repo.tags[tag] = digest
+            image.tags.append(tag)
+    store.emit(
+        "image-pushed",
+        {"repository": repo, "image": image, "tag": tag, "new": existing is None},
+    )
+    return image
+
+
+def _restore_on_push(store: Store, image: Image) -> bool:
+    """Pushing an archived image again restores it at once (ECR's documented behaviour)."""
+    if image.status != "ARCHIVED":
+        return False
+    image.storage_class = "STANDARD"
+    image.status = "ACTIVE"
+    image.last_activated_at = store.now()
+    return True
+
+
+def _check_references(store: Store, reg: Registry, repo: Repository, parsed: Manifest) -> None:
+    if parsed.is_index:
+        missing = [c.digest for c in parsed.manifests if c.digest not in repo.images]
+        if missing:
+            raise ReferencedImagesNotFound(missing)
+        return
+    absent = [d for d in parsed.blob_digests() if d not in reg.blobs or d not in repo.blobs]
+    if absent:
+        raise LayersNotFound(absent, repo.name, repo.account)
+
+
+def _image_size(repo: Repository, parsed: Manifest) -> int:
+    if parsed.is_index:
+        sizes = [repo.images[c.digest].size for c in parsed.manifests if c.digest in repo.images]
+        return max(sizes, default=0)
+    return parsed.layer_size()
+
+
+def _drop_tag(repo: Repository, tag: str) -> None:
+    digest = repo.tags.pop(tag, None)
+    if digest is not None and digest in repo.images:
+        tags = repo.images[digest].tags
+        if tag in tags:
+            tags.remove(tag)
+
+
+def delete_image(
+    store: Store, repo: Repository, *, digest: str | None = None, tag: str | None = None
+) -> Image:
+    """BatchDeleteImage for one id: by digest removes the image, by tag removes the tag.
+
+    Removing the last tag of an image removes the image, as ECR does.
+    """
+    with store.lock:
+        if digest is None and tag is None:
+            raise ImageDeleteFailure(
+                "MissingDigestAndTag",
+                "Invalid request parameters: both tag and digest cannot be null",
+            )
+        if digest is not None and not is_digest(digest):
+            raise ImageDeleteFailure(
+                "InvalidImageDigest",
+                "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+            )
+        if tag is not None:
+            target = repo.tags.get(tag)
+            if target is None:
+                raise ImageDeleteFailure("ImageNotFound", "Requested image not found")
+            if digest is not None and digest != target:
+                raise ImageDeleteFailure(
+                    "ImageTagDoesNotMatchDigest",
+                    "Invalid request parameters: given tag does not map to the given digest",
+                )
+            image = repo.images[target]
+            if len(image.tags) > 1:
+                _drop_tag(repo, tag)
+                store.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
+                return image
+            digest = target
+        found = repo.images.get(digest or "")
+        if found is None:
+            raise ImageDeleteFailure("ImageNotFound", "Requested image not found")
+        image = found
+        parents = sorted(repo.parents.get(image.digest, ()))
+        if parents:
+            raise ImageDeleteFailure(
+                "ImageReferencedByManifestList",
+                f"Requested image referenced by manifest list: {parents}",
+            )
+        _remove_image(store, repo, image)
+    store.emit("image-deleted", {"repository": repo, "image": image})
+    return image
+
+
+def _remove_image(store: Store, repo: Repository, image: Image) -> None:
+    for tag in list(image.tags):
+        repo.tags.pop(tag, None)
+    del repo.images[image.digest]
+    repo.unindex_image(image)
+
+
+def untag(store: Store, repo: Repository, tag: str) -> Image:
+    """Remove a tag only (``/v2/`` tag DELETE); the image stays, untagged if it was the last."""
+    with store.lock:
+        digest = repo.tags.get(tag)
+        if digest is None:
+            raise ImageNotFound()
+        _drop_tag(repo, tag)
+        image = repo.images[digest]
+    store.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
+    return image
+
+
+def delete_manifest(store: Store, repo: Repository, digest: str) -> Image:
+    """Remove an image and every tag on it (``/v2/`` manifest DELETE by digest)."""
+    with store.lock:
+        image = repo.images.get(digest)
+        if image is None:
+            raise ImageNotFound()
+        _remove_image(store, repo, image)
+    store.emit("image-deleted", {"repository": repo, "image": image})
+    return image
+
+
+def record_pull(
+    store: Store, repo: Repository, image: Image, principal_arn: str | None = None
+) -> None:
+    """Note a pull: ``lastRecordedPullTime``; archived images cannot be pulled.
+
+    A pull by a principal on the registry's pull-time update exclusion list leaves
+    ``lastRecordedPullTime`` unchanged.
+    """
+    if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
+        raise ImageArchived(image.digest)
+    excluded = store.registry(repo.account, repo.region).pull_time_update_exclusions
+    if principal_arn is None or principal_arn not in excluded:
+        image.last_pulled_at = store.now()
+    store.emit("image-pulled", {"repository": repo, "image": image})
+
+
+def select_manifest(
+    store: Store, repo: Repository, image: Image, accepted: Collection[str] | None
+) -> Image:
+    """The manifest to serve for ``image`` to a client accepting ``accepted`` media types.
+
+    The image itself when no list is given or its type is accepted. A manifest list or index
+    whose type is not accepted yields its linux/amd64 entry (else its first entry) of an
+    accepted type held by the repository. Otherwise the image unchanged: ECR answers with
+    what it has when it cannot convert.
+    """
+    wanted = {item.split(";")[0].strip() for item in accepted or ()}
+    if not wanted or image.media_type in wanted or not image.parsed.is_index:
+        return image
+    candidates = [
+        child
+        for child in image.parsed.manifests
+        if child.media_type in wanted and child.digest in repo.images
+    ]
+    if not candidates:
+        return image
+
+    def rank(child: Descriptor) -> int:
+        platform = child.platform or {}
+        found = (platform.get("os"), platform.get("architecture"))
+        return 0 if found == DEFAULT_PLATFORM else 1
+
+    return repo.images[min(candidates, key=rank).digest]
+
+
+def layer_media_type(store: Store, repo: Repository, digest: str) -> str | None:
+    """The media type the newest image of ``repo`` referencing blob ``digest`` gives it."""
+    return repo.layer_types.get(digest)
+
+
+def images_referenced_by_indexes(store: Store, repo: Repository) -> set[str]:
+    """Digests referenced by manifest lists/indexes of ``repo``."""
+    return repo.referenced_manifests()

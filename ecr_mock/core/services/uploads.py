@@ -1,0 +1,210 @@
+"""Blob uploads for both protocols (sessions, parts, completion) and blob get/mount/delete."""
+
+from __future__ import annotations
+
+from ecr_mock.core.blobs import Blob, UploadSession, new_upload
+from ecr_mock.core.errors import (
+    BlobUnknown,
+    DigestInvalid,
+    EmptyUpload,
+    InvalidLayer,
+    InvalidLayerPart,
+    LayerAlreadyExists,
+    LayerInaccessible,
+    LayerNotFound,
+    LayerPartTooSmall,
+    LimitExceeded,
+    UploadNotFound,
+)
+from ecr_mock.core.models import Registry, Repository
+from ecr_mock.core.names import is_digest
+from ecr_mock.core.state import Store
+
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PART_BYTES = 20 * 1024 * 1024
+PART_SIZE = 10 * 1024 * 1024
+"""The part size this emulator suggests (``partSize`` of InitiateLayerUpload)."""
+MAX_PARTS = 4200
+
+
+def start_upload(store: Store, reg: Registry, repo: Repository) -> UploadSession:
+    """Start an upload session into ``repo``."""
+    session = new_upload(repo.name, store.now())
+    with store.lock:
+        reg.uploads[session.upload_id] = session
+    return session
+
+
+def get_upload(store: Store, reg: Registry, repo: Repository, upload_id: str) -> UploadSession:
+    """The open upload ``upload_id`` of ``repo``; UploadNotFound otherwise."""
+    session = reg.uploads.get(upload_id)
+    if session is None or session.repository != repo.name or session.closed:
+        raise UploadNotFound(upload_id, repo.name, reg.account)
+    return session
+
+
+def upload_part(
+    store: Store,
+    reg: Registry,
+    repo: Repository,
+    upload_id: str,
+    first_byte: int,
+    last_byte: int,
+    data: bytes,
+) -> UploadSession:
+    """UploadLayerPart: bytes ``[first, last]`` continuing the upload, ECR's size rules."""
+    session = get_upload(store, reg, repo, upload_id)
+    with session.lock:
+        last_valid = max(session.size - 1, 0)
+        if first_byte != session.size or last_byte < first_byte:
+            raise InvalidLayerPart(
+                f"The upload part with first byte {first_byte} and last byte {last_byte} is "
+                f"not valid: the next part must start at byte {session.size}",
+                upload_id,
+                repo.name,
+                reg.account,
+                last_valid,
+            )
+        if last_byte - first_byte + 1 != len(data):
+            raise InvalidLayerPart(
+                f"The part byte range {first_byte}-{last_byte} does not match the "
+                f"{len(data)} bytes sent",
+                upload_id,
+                repo.name,
+                reg.account,
+                last_valid,
+            )
+        if len(data) > MAX_PART_BYTES:
+            raise InvalidLayerPart(
+                "A layer part can be at most 20 MiB",
+                upload_id,
+                repo.name,
+                reg.account,
+                last_valid,
+            )
+        if session.parts >= MAX_PARTS:
+            raise LimitExceeded(f"An upload can have at most {MAX_PARTS} parts")
+        # Like S3 multipart, a too small part is refused at completion: the model lists
+        # LayerPartTooSmallException for CompleteLayerUpload only.
+        previous = session.last_part_size
+        small = previous is not None and previous < MIN_PART_BYTES
+        if small and session.small_part_size is None:
+            session.small_part_size = previous
+        session.append(data)
+        session.parts += 1
+        session.last_part_size = len(data)
+    return session
+
+
+def complete_upload(
+    store: Store, reg: Registry, repo: Repository, upload_id: str, digests: list[str]
+) -> str:
+    """CompleteLayerUpload: check the digest and store the blob in the registry."""
+    session = get_upload(store, reg, repo, upload_id)
+    with session.lock:
+        if session.size == 0:
+            raise EmptyUpload(upload_id, repo.name, reg.account)
+        if session.small_part_size is not None:
+            raise LayerPartTooSmall(
+                f"The layer part of size {session.small_part_size} bytes is smaller than "
+                f"the minimum of {MIN_PART_BYTES} bytes: only the last part may be smaller"
+            )
+        digest = digests[0] if digests else ""
+        if not is_digest(digest):
+            raise InvalidLayer(
+                f"Invalid parameter at 'layerDigests' failed to satisfy constraint: "
+                f"'the digest '{digest}' is not a valid digest'"
+            )
+        if digest in reg.blobs and digest in repo.blobs:
+            session.discard()
+            reg.uploads.pop(upload_id, None)
+            raise LayerAlreadyExists(digest, repo.name, reg.account)
+        try:
+            blob = session.finish(digest)
+        except DigestInvalid:
+            actual = session.digest(digest.split(":", 1)[0])
+            raise InvalidLayer(
+                f"The layer digest '{digest}' does not match the digest of the uploaded "
+                f"content '{actual}'"
+            ) from None
+    store_blob(store, reg, repo, blob)
+    reg.uploads.pop(upload_id, None)
+    return digest
+
+
+def finish_upload(
+    store: Store, reg: Registry, repo: Repository, session: UploadSession, digest: str
+) -> Blob:
+    """``/v2/`` upload completion: zero bytes refused, digest checked, blob stored."""
+    with session.lock:
+        if session.size == 0:
+            raise EmptyUpload(session.upload_id, repo.name, reg.account)
+        blob = session.finish(digest)
+    store_blob(store, reg, repo, blob)
+    reg.uploads.pop(session.upload_id, None)
+    return blob
+
+
+def cancel_upload(store: Store, reg: Registry, repo: Repository, upload_id: str) -> None:
+    """Drop an upload session and what it received."""
+    session = get_upload(store, reg, repo, upload_id)
+    with session.lock:
+        session.discard()
+    reg.uploads.pop(upload_id, None)
+
+
+def store_blob(store: Store, reg: Registry, repo: Repository, blob: Blob) -> Blob:
+    """Keep ``blob`` in the registry (once per digest) and make it known to ``repo``."""
+    with store.lock:
+        kept = reg.blobs.setdefault(blob.digest, blob)
+        repo.blobs.add(blob.digest)
+    return kept
+
+
+def layer_available(store: Store, reg: Registry, repo: Repository, digest: str) -> Blob | None:
+    """The blob when the repository can serve ``digest`` (uploaded, mounted or referenced)."""
+    if digest in repo.blobs:
+        return reg.blobs.get(digest)
+    return None
+
+
+def get_blob(store: Store, reg: Registry, repo: Repository, digest: str) -> Blob:
+    """A blob the repository can serve; BlobUnknown otherwise."""
+    blob = layer_available(store, reg, repo, digest)
+    if blob is None:
+        raise BlobUnknown(digest)
+    return blob
+
+
+def download_layer(store: Store, reg: Registry, repo: Repository, digest: str) -> Blob:
+    """GetDownloadUrlForLayer: only layers an image of the repository references.
+
+    LayerNotFound when the repository never received the layer; LayerInaccessible when it did
+    but no image references it.
+    """
+    if digest not in repo.blobs or digest not in reg.blobs:
+        raise LayerNotFound(digest, repo.name, reg.account)
+    blob = reg.blobs.get(digest)
+    if blob is None or not repo.references_blob(digest):
+        raise LayerInaccessible(digest, repo.name, reg.account)
+    return blob
+
+
+def mount_blob(
+    store: Store, reg: Registry, source: Repository, target: Repository, digest: str
+) -> Blob | None:
+    """Cross-repository mount: the blob when an image of ``source`` references it."""
+    blob = reg.blobs.get(digest)
+    if blob is None or not source.references_blob(digest):
+        return None
+    with store.lock:
+        target.blobs.add(digest)
+    return blob
+
+
+def delete_blob(store: Store, reg: Registry, repo: Repository, digest: str) -> None:
+    """Forget a blob in a repository (``/v2/`` blob DELETE); BlobUnknown when unknown."""
+    with store.lock:
+        if digest not in repo.blobs:
+            raise BlobUnknown(digest)
+        repo.blobs.discard(digest)

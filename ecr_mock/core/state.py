@@ -1,0 +1,127 @@
+"""The Store: every registry, the lock, clock, tokens, event bus and the slots providers fill."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ecr_mock.core.clock import Clock
+from ecr_mock.core.models import Image, Principal, Registry, Repository
+from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION, registry_host
+from ecr_mock.core.ports import EventListener, IdentityProvider, SecretReader, UpstreamConnector
+from ecr_mock.core.tokens import TokenStore
+
+if TYPE_CHECKING:
+    from ecr_mock.core.events import EventLog
+
+__all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "Store"]
+
+DEFAULT_UPSTREAM_TIMEOUT = 30.0
+"""Seconds an upstream registry may take per request (pull-through cache fills)."""
+
+
+class Store:
+    """All state one emulator holds, shared by both protocol surfaces.
+
+    Services (``ecr_mock.core.services``) are functions over a Store; they take :attr:`lock`
+    for every change. The typed slots at the end are filled by providers at the edges (moto's
+    IAM, an HTTP upstream client, moto's Secrets Manager); the core only reads them.
+    """
+
+    def __init__(
+        self,
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        clock: Clock | None = None,
+        *,
+        allow_missing_layers: bool = False,
+    ) -> None:
+        self.default_account = account_id
+        self.default_region = region
+        self.clock = clock or Clock()
+        self.tokens = TokenStore(self.clock)
+        self.lock = threading.RLock()
+        self.registries: dict[tuple[str, str], Registry] = {}
+        self.access_keys: dict[str, Principal] = {}
+        self.strict_credentials = False
+        """Refuse unknown access keys (``UnrecognizedClientException``) instead of using root."""
+        self.allow_missing_layers = allow_missing_layers
+        """Accept manifests naming blobs never uploaded and indexes naming images never pushed.
+
+        Off by default, as in ECR (``LayersNotFoundException``,
+        ``ReferencedImagesNotFoundException``). On, it is the bridge for suites written against
+        moto, which never checks: the image is stored exactly as pushed (digest, media type,
+        tags, immutability and policies unchanged), its size comes from the manifest's
+        descriptors, and a missing blob stays missing (``BLOB_UNKNOWN`` on ``/v2/``).
+        """
+        self.public_endpoint: str | None = None
+        """``HOST:PORT`` of a live server sharing this state; None for ``*.amazonaws.com``."""
+        self.public_scheme = "https"
+        self.listeners: list[EventListener] = []
+        """The event bus: each is told ``(kind, detail)`` of every core event."""
+        # ----- slots filled from outside (see ecr_mock.core.ports) -----
+        self.identity_provider: IdentityProvider | None = None
+        """Where identities and their policies come from first (user supplied)."""
+        self.identity_providers: list[IdentityProvider] = []
+        """Further identity sources, consulted in order (moto's IAM and STS, installed by the
+        faces)."""
+        self.upstream_connector: UpstreamConnector | None = None
+        """Reaches upstream registries for pull-through cache rules (HTTP, installed by the
+        faces)."""
+        self.secret_reader: SecretReader | None = None
+        """Reads pull-through credentials not in :attr:`secrets` (moto's Secrets Manager)."""
+        self.secrets: dict[str, str] = {}
+        """Secret ARN or name -> secret string, for pull-through cache rule credentials."""
+        self.upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+        """Seconds an upstream registry may take per request."""
+        self.event_log: EventLog | None = None
+        """The ECR events recorded so far (made on first use by the public face)."""
+        self.download_url_secret: bytes | None = None
+        """Key signing layer download URLs (made on first use)."""
+        self.pull_through_locks: dict[tuple[str, str, str], threading.Lock] = {}
+        """One lock per (account, region, repository) so concurrent pulls fill a cache once."""
+        self.pending_restores: dict[tuple[int, str], tuple[Repository, Image]] = {}
+        """Images being restored from the archive, by (id of the repository, digest)."""
+        self.replication_listening = False
+        """Whether replication listens to the event bus already."""
+        self.installed: dict[str, Callable[[], None]] = {}
+        """Providers installed into this store, by name, with the function that removes each
+        (installing twice is harmless)."""
+
+    def registry(self, account: str | None = None, region: str | None = None) -> Registry:
+        """The registry of (account, region), created on first use."""
+        key = (account or self.default_account, region or self.default_region)
+        found = self.registries.get(key)
+        if found is None:
+            with self.lock:
+                found = self.registries.setdefault(key, Registry(account=key[0], region=key[1]))
+        return found
+
+    def now(self) -> datetime:
+        """The store clock's time."""
+        return self.clock.now()
+
+    def emit(self, kind: str, detail: dict[str, Any]) -> None:
+        """Tell every listener about an event (push, delete, ...)."""
+        for listener in list(self.listeners):
+            listener(kind, detail)
+
+    def host(self, account: str, region: str) -> str:
+        """The registry host clients use: the live server's ``HOST:PORT`` or ECR's host name."""
+        return self.public_endpoint or registry_host(account, region)
+
+    def proxy_endpoint(self, account: str, region: str) -> str:
+        """``proxyEndpoint`` of GetAuthorizationToken."""
+        scheme = "http" if self.public_endpoint else "https"
+        return f"{scheme}://{self.host(account, region)}"
+
+    def repository_uri(self, repo: Repository) -> str:
+        """``repositoryUri``: ``<host>/<name>``."""
+        return f"{self.host(repo.account, repo.region)}/{repo.name}"
+
+    def all_repositories(self, registries: Iterable[Registry] | None = None) -> list[Repository]:
+        """Every repository of the given registries (default: all)."""
+        regs = registries if registries is not None else list(self.registries.values())
+        return [repo for reg in regs for repo in reg.repositories.values()]
