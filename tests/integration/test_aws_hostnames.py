@@ -147,7 +147,7 @@ def _start_namespace(work: Path) -> Namespace:
     hosts = work / "hosts"
     hosts.write_text(
         "127.0.0.1 localhost\n::1 localhost ip6-localhost\n"
-        + hosts_file([(ACCOUNT, REGION), (OTHER_ACCOUNT, "eu-west-1")], ADDRESS)
+        + hosts_file([(ACCOUNT, REGION), (OTHER_ACCOUNT, "eu-west-1")], ADDRESS, public=True)
     )
     docker_etc = work / "etc-docker"
     docker_etc.mkdir()
@@ -373,9 +373,10 @@ def docker(ns: Namespace) -> Iterator[Docker]:
     require("dockerd", "docker")
     if ns.docker_etc is None:
         pytest.skip("/etc/docker is missing: dockerd reads registry CAs from /etc/docker/certs.d")
-    certs = ns.docker_etc / "certs.d" / REGISTRY
-    certs.mkdir(parents=True)
-    shutil.copy(ns.ca_cert, certs / "ca.crt")
+    for host in (REGISTRY, "public.ecr.aws"):
+        certs = ns.docker_etc / "certs.d" / host
+        certs.mkdir(parents=True)
+        shutil.copy(ns.ca_cert, certs / "ca.crt")
     root = ns.work / "dockerd"
     root.mkdir()
     sock = root / "docker.sock"
@@ -591,3 +592,46 @@ def test_skopeo_inspects_with_the_ca_in_its_cert_dir(
     untrusted = ns.run("skopeo", "inspect", "--creds", other, f"docker://{OTHER_REGISTRY}/web:v1")
     assert untrusted.returncode != 0
     assert "certificate signed by unknown authority" in untrusted.stderr
+
+
+def test_ecr_public_push_and_anonymous_pull_at_public_ecr_aws(
+    ns: Namespace, docker: Docker, tmp_path: Path
+) -> None:
+    require("aws")
+    created = ns.aws("ecr-public", "create-repository", "--repository-name", "pub/web")
+    uri = created["repository"]["repositoryUri"]
+    assert uri.startswith("public.ecr.aws/")
+    assert uri.endswith("/pub/web")
+    password = ns.run(
+        "aws",
+        "ecr-public",
+        "get-login-password",
+        "--region",
+        "us-east-1",
+        env=ns.env(AWS_CA_BUNDLE=str(ns.ca_cert)),
+    )
+    assert password.returncode == 0, password.stderr
+    pusher = tmp_path / "pusher"
+    login = docker.run(
+        pusher,
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        "public.ecr.aws",
+        stdin=password.stdout.strip(),
+    )
+    assert login.returncode == 0, login.stderr
+    context = tmp_path / "build"
+    context.mkdir()
+    (context / "public.txt").write_text("served as public.ecr.aws\n")
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY public.txt /\n")
+    assert docker.run(pusher, "build", "-t", f"{uri}:v1", str(context)).returncode == 0
+    push = docker.run(pusher, "push", f"{uri}:v1")
+    assert push.returncode == 0, push.stderr
+    docker.run(pusher, "rmi", "--force", f"{uri}:v1")
+    anonymous = docker.run(tmp_path / "anonymous", "pull", f"{uri}:v1")
+    assert anonymous.returncode == 0, anonymous.stderr
+    described = ns.aws("ecr-public", "describe-images", "--repository-name", "pub/web")
+    digest = described["imageDetails"][0]["imageDigest"]
+    assert f"Digest: {digest}" in anonymous.stdout
