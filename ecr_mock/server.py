@@ -73,6 +73,7 @@ from ecr_mock.control import (
     MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
 )
 from ecr_mock.core.backend import Backend
+from ecr_mock.faults import attach
 from ecr_mock.hostnames import misdirected_signature
 from ecr_mock.providers.moto_iam import (
     moto_serves,
@@ -81,7 +82,7 @@ from ecr_mock.providers.moto_iam import (
     unknown_service_app,
 )
 from ecr_mock.registry.routes import is_registry_path
-from ecr_mock.seeding import attach
+from ecr_mock.seeding import attach as attach_api
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -94,6 +95,8 @@ IDLE_TIMEOUT = 75.0
 """Seconds a kept-alive connection may stay idle before the server closes it."""
 
 _DRAIN_CHUNK = 1024 * 1024
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key an application sets to have the body cut after that many bytes."""
 _API_BODY_LIMIT = 64 * 1024 * 1024
 
 
@@ -106,7 +109,7 @@ class EcrMockApp:
     """
 
     def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
-        self._backend = attach(backend)
+        self._backend = attach_api(backend)
         providers.install(backend)
         self.control = control or build_router()
         """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
@@ -119,12 +122,16 @@ class EcrMockApp:
     @backend.setter
     def backend(self, backend: Backend) -> None:
         providers.install(backend)
-        self._backend = attach(backend)
+        self._backend = attach_api(backend)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
+            from ecr_mock.fault_control import serve_fault_control
+
+            return serve_fault_control(backend, environ, start_response)
         if path.startswith(CONTROL_PREFIX) and not is_registry_path(path):
             return _control(self.control, backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
@@ -403,6 +410,10 @@ class _Handler(WSGIRequestHandler):
         def execute(app: WSGIApplication) -> None:
             result = app(environ, start_response)
             try:
+                cut = environ.get(DISCONNECT_AFTER_BYTES)
+                if cut is not None:
+                    self._send_cut(result, environ, state, write, int(cut))
+                    return
                 if self._send_file_range(result, environ, state, write):
                     return
                 for data in result:
@@ -435,6 +446,33 @@ class _Handler(WSGIRequestHandler):
             self._server.log("error", f"Error on request {self.command} {self.path}: {exc!r}")
             return
         self._drain(environ)
+
+    def _send_cut(
+        self,
+        result: Iterable[bytes],
+        environ: WSGIEnvironment,
+        state: dict[str, Any],
+        write: Any,
+        limit: int,
+    ) -> None:
+        """Send the head and the first ``limit`` bytes of the body, then drop the connection
+        (a fault rule's ``disconnect_after_bytes``)."""
+        self.close_connection = True
+        write(b"")
+        if environ["REQUEST_METHOD"] != "HEAD":
+            sent = 0
+            for data in result:
+                if sent >= limit:
+                    break
+                piece = data[: limit - sent]
+                sent += len(piece)
+                if state["chunked"]:
+                    self.wfile.write(b"%x\r\n%b" % (len(data), piece))
+                else:
+                    self.wfile.write(piece)
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send_file_range(
         self,
@@ -534,7 +572,8 @@ class EcrMockServer:
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
         self._app = EcrMockApp(
-            backend or Backend(), build_router(token=control_token, loopback=is_loopback(host))
+            attach(backend or Backend()),
+            build_router(token=control_token, loopback=is_loopback(host)),
         )
         self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle

@@ -40,6 +40,16 @@ point, so installing ecr-mock is enough. Fixtures:
 ``ecr_events``
     The backend's event log (``.all()``, ``.of_type("ECR Image Action")``): EventBridge-shaped
     records of pushes, deletes, scans and lifecycle actions (in-process only).
+``ecr_faults``
+    The backend's fault rules: ``ecr_faults.add(operation="PutImage",
+    error="ThrottlingException", times=2)`` returns the rule (``.hits``, ``.remove()``, a
+    context manager). The marker ``@pytest.mark.ecr_fault(**rule)`` (repeatable) adds rules
+    before the test starts.
+``ecr_calls``
+    The backend's call record: every API and /v2/ request, oldest first, with
+    ``.of(operation=..., repository=...)`` and ``.operations()``.
+
+Quotas mode: ``@pytest.mark.ecr_mock(enforce_quotas=True)``.
 
 Against a running server: with ``--ecr-mock-url URL`` (or ``ECR_MOCK_URL``; a control token
 from ``--ecr-mock-control-token`` or ``ECR_MOCK_CONTROL_TOKEN``) the same fixtures use that
@@ -62,6 +72,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ecr_mock import Backend, Clock
+    from ecr_mock.faults import CallLog, FaultRules
     from ecr_mock.remote import RemoteEcrMock
     from ecr_mock.server import EcrMockServer
 
@@ -105,11 +116,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "ecr_mock(account_id=None, region=None, allow_missing_layers=None, principal=None, "
-        "backend=None): the account and region of this test's ecr_mock backend and ecr_client; "
-        "allow_missing_layers=True accepts manifests naming layers or images never pushed, as "
-        "moto does; principal: the IAM principal ARN ecr_login logs in as; backend: the name "
-        "of a fixture giving a shared backend to use instead of a fresh one",
+        "ecr_mock(account_id=None, region=None, allow_missing_layers=None, "
+        "enforce_quotas=False, principal=None, backend=None): the account and region of this "
+        "test's ecr_mock backend and ecr_client; allow_missing_layers=True accepts manifests "
+        "naming layers or images never pushed, as moto does; enforce_quotas=True throttles at "
+        "the rates AWS documents; principal: the IAM principal ARN ecr_login logs in as; "
+        "backend: the name of a fixture giving a shared backend to use instead of a fresh one",
+    )
+    config.addinivalue_line(
+        "markers",
+        "ecr_fault(**rule): add a fault rule (operation=, error=, times=, ...) to this test's "
+        "ecr_mock backend; repeatable",
     )
     config.addinivalue_line(
         "markers",
@@ -220,7 +237,10 @@ def ecr_mock(
             account_id=account,
             region=region,
             allow_missing_layers=None if allow is None else bool(allow),
+            enforce_quotas=bool(_marker_option(request, "enforce_quotas")),
         )
+    for marker in reversed(list(request.node.iter_markers("ecr_fault"))):
+        active.backend.faults.add(**marker.kwargs)
     with active:
         _apply_seed_markers(request, active.backend)
         yield active
@@ -413,3 +433,15 @@ def ecr_events(ecr_backend: Backend) -> Any:
     if isinstance(ecr_backend, RemoteEcrMock):
         pytest.skip("ecr_events records events in-process; a running server keeps its own")
     return ecr_backend.events
+
+
+@pytest.fixture
+def ecr_faults(ecr_backend: Backend) -> FaultRules:
+    """The backend's fault rules: ``ecr_faults.add(**rule)``, ``ecr_faults.clear()``."""
+    return ecr_backend.faults
+
+
+@pytest.fixture
+def ecr_calls(ecr_backend: Backend) -> CallLog:
+    """The backend's call record (``.of(operation=...)``, ``.operations()``, ``[-1]``)."""
+    return ecr_backend.calls
