@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecr_mock.control import ControlError, ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.names import is_digest
-from ecr_mock.core.services.scanning import FINDINGS_KEY, set_scan_findings
+from ecr_mock.core.services.scanning import set_scan_findings
 
 FINDINGS_PATTERN = (
     r"/ecr-mock/findings/(?P<account>[0-9]{12})/(?P<region>[a-z0-9-]+)/"
@@ -42,7 +42,7 @@ def put_findings(request: ControlRequest) -> ControlResponse:
 def get_findings(request: ControlRequest) -> ControlResponse:
     """``GET``: the findings set there, or 404 when none were set."""
     account, region, repository, digest = _target(request)
-    table = request.backend.registry(account, region).extra.get(FINDINGS_KEY, {})
+    table = request.backend.registry(account, region).scan_findings
     found = table.get(repository, {}).get(digest)
     if found is None:
         raise ControlError(404, "NotFound", "No findings were set for this image or repository")
