@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -119,7 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
         "CA, and repositoryUri/proxyEndpoint in their AWS forms (needs ecr-mock[tls])",
     )
     _ca_dir_option(serve)
-    serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
+    )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
+        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="request log lines on stderr as key=value text or JSON (default text)",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="log no requests (errors are still logged)"
+    )
+    serve.add_argument("--log-requests", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
         "--strict-credentials",
         action="store_true",
@@ -243,6 +266,7 @@ def serve(args: argparse.Namespace) -> int:
     from ecr_mock.core.backend import Backend
     from ecr_mock.faults import FaultRuleError, attach
     from ecr_mock.mock import allow_missing_layers_default
+    from ecr_mock.request_log import configure_logging
     from ecr_mock.server import EcrMockServer
 
     try:
@@ -267,6 +291,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if isinstance(args.port, _DefaultPort):
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
+    configure_logging(args.log_format, quiet=args.quiet)
     backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
@@ -288,10 +313,19 @@ def serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         public_endpoint=args.public_endpoint,
-        log_requests=args.log_requests,
+        log_requests=True,
         apply_lifecycle=True,
+        control_token=args.control_token,
         certificate_authority=ca,
     )
+    if args.seed:
+        from ecr_mock.seeding import SeedError, seed_backend
+
+        try:
+            seed_backend(backend, args.seed)
+        except SeedError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            return 2
     try:
         server.start()
     except OSError as exc:
@@ -324,6 +358,12 @@ def serve(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("ecr-mock: stopped", flush=True)
+    if stop.is_set() and threading.current_thread() is threading.main_thread():
+        # Everything is closed above. Finalising the interpreter after moto's modules were
+        # loaded takes about half a second; a signalled server exits at once instead.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

@@ -10,8 +10,10 @@ Usage::
         # skopeo / docker / oras talk to ``server.endpoint`` (HOST:PORT)
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
-``/ecr-mock/...`` (layer download URLs) go to the registry; ``GET /`` answers a small status
-document, which makes a convenient readiness probe.
+``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
+the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); requests
+signed for another AWS service go to moto's server app, or are refused at once (400 JSON naming
+the service) when moto does not emulate it; ``GET /`` answers a small status document.
 
 While a backend is served, its ``public_endpoint`` is this server's ``HOST:PORT``, so the
 ``repositoryUri`` and ``proxyEndpoint`` it returns are addresses docker and skopeo use as they
@@ -49,6 +51,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import (
     ThreadedWSGIServer,
@@ -58,10 +61,27 @@ from werkzeug.serving import (
 )
 
 from ecr_mock import providers
+from ecr_mock.control import (
+    CONTROL_PREFIX,
+    ControlResponse,
+    ControlRouter,
+    build_router,
+    is_loopback,
+)
+from ecr_mock.control import (
+    MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
+)
 from ecr_mock.core.backend import Backend
 from ecr_mock.faults import attach
 from ecr_mock.hostnames import misdirected_signature
-from ecr_mock.providers.moto_iam import moto_service, moto_wsgi
+from ecr_mock.providers.moto_iam import (
+    moto_serves,
+    moto_service,
+    moto_wsgi,
+    unknown_service_app,
+)
+from ecr_mock.registry.routes import is_registry_path
+from ecr_mock.seeding import attach as attach_api
 from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
 
 if TYPE_CHECKING:
@@ -88,9 +108,11 @@ class EcrMockApp:
     process, so identities created with ``aws --endpoint-url ... iam`` decide ECR access.
     """
 
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
+    def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
+        self._backend = attach_api(backend)
         providers.install(backend)
+        self.control = control or build_router()
+        """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
 
     @property
     def backend(self) -> Backend:
@@ -100,21 +122,24 @@ class EcrMockApp:
     @backend.setter
     def backend(self, backend: Backend) -> None:
         providers.install(backend)
-        self._backend = backend
+        self._backend = attach_api(backend)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith("/ecr-mock/findings/"):
-            return _findings(backend, environ, start_response)
         if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
             from ecr_mock.fault_control import serve_fault_control
 
             return serve_fault_control(backend, environ, start_response)
+        if path.startswith(CONTROL_PREFIX) and not is_registry_path(path):
+            return _control(self.control, backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
-        if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
+        service = moto_service(environ)
+        if service is not None:  # IAM, STS, ...: moto's, in this process
+            if not moto_serves(service):
+                return unknown_service_app(service)(environ, start_response)
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
             refusal = misdirected_signature(
@@ -133,23 +158,41 @@ class EcrMockApp:
         )
 
 
-def _findings(
-    backend: Backend, environ: WSGIEnvironment, start_response: StartResponse
+def _control(
+    router: ControlRouter,
+    backend: Backend,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """The test-control endpoint that fixes scan findings (see ``ecr_mock.control``)."""
-    from ecr_mock.control import handle_findings_request
-
+    """The control API (see ``ecr_mock.control``)."""
     length = _content_length(environ.get("CONTENT_LENGTH"))
-    body = environ["wsgi.input"].read(min(length, _API_BODY_LIMIT)) if length else b""
-    status, payload = handle_findings_request(
-        backend, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO") or "/", body
-    )
-    reasons = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
-    start_response(
-        f"{status} {reasons.get(status, 'Method Not Allowed')}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-    )
-    return [payload]
+    if length is not None and length > CONTROL_BODY_LIMIT:
+        answer = ControlResponse(
+            413, {"code": "BadRequest", "message": "The body is too large for the control API"}
+        )
+    else:
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").title(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = str(environ["CONTENT_TYPE"])
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING", ""))))
+        answer = router.handle(
+            backend,
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO") or "/",
+            body,
+            headers,
+            query,
+        )
+    payload = answer.body()
+    headers_out = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    headers_out.extend(answer.headers.items())
+    start_response(answer.status_line, headers_out)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
 _API_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
@@ -323,8 +366,7 @@ class _Handler(WSGIRequestHandler):
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self._server.log_requests:
-            super().log_request(code, size)
+        """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
 
     def log_error(self, format: str, *args: Any) -> None:
         if self._server.log_requests:
@@ -617,7 +659,7 @@ _FRAMING_HEADERS = frozenset(
 )
 _BUFFERED_ANSWER = 256 * 1024
 """Answers up to this size are sent with their exact length in one write."""
-_DRAIN_LIMIT = 1024 * 1024
+_DRAIN_LIMIT = 16 * 1024 * 1024
 """Up to this many unread request body bytes are drained; more closes the connection."""
 _REASONS = {
     400: "Bad Request",
@@ -770,9 +812,13 @@ class EcrMockServer:
         public_endpoint: str | None = None,
         log_requests: bool = False,
         apply_lifecycle: bool = False,
+        control_token: str | None = None,
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
-        self._app = EcrMockApp(attach(backend or Backend()))
+        self._app = EcrMockApp(
+            attach(backend or Backend()),
+            build_router(token=control_token, loopback=is_loopback(host)),
+        )
         self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle
         self._host = host
@@ -790,6 +836,11 @@ class EcrMockServer:
     def backend(self) -> Backend:
         """The backend being served."""
         return self._app.backend
+
+    @property
+    def control(self) -> ControlRouter:
+        """The ``/ecr-mock/`` control API router (``server.control.add(route)`` adds routes)."""
+        return self._app.control
 
     def use(self, backend: Backend) -> None:
         """Serve ``backend`` from the next request on; the server keeps its port."""
@@ -828,10 +879,15 @@ class EcrMockServer:
         with self._lock:
             if self._httpd is not None:
                 return self
+            app: WSGIApplication = self._app
+            if self._log_requests:
+                from ecr_mock.request_log import RequestLog
+
+                app = RequestLog(self._app, lambda: self._app.backend)
             httpd = _HTTPServer(
                 self._host,
                 self._requested_port,
-                self._app,
+                app,
                 self._log_requests,
                 self._ca.server_context() if self._ca is not None else None,
             )

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ecr_mock.core.services.faults import FaultCatalog, FaultRules
     from ecr_mock.core.services.lifecycle import LifecycleScheduler
     from ecr_mock.core.services.quotas import Quotas
+    from ecr_mock.core.services.seed import OperationCaller
+    from ecr_mock.core.tokens import Token
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
@@ -50,6 +52,8 @@ class Backend(Store):
         self._lifecycle_epoch = self.clock.now()
         self._scan_on_push: Listener | None = None
         self.listeners.append(self._on_core_event)
+        self.operation_caller: OperationCaller | None = None
+        """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
         self.fault_catalog: Callable[[], FaultCatalog] | None = None
         """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
         self._faults: FaultRules | None = None
@@ -143,6 +147,44 @@ class Backend(Store):
         )
         self.access_keys[access_key] = principal
         return principal
+
+    # ----- state operations (the control API's, in-process: ecr_mock.core.services.admin) -------
+
+    def reset(self, account_id: str | None = None) -> None:
+        """Empty all state (or one account's registries and tokens); configuration stays."""
+        from ecr_mock.core.services import admin
+
+        admin.reset(self, account_id)
+        if account_id is None:
+            self.lifecycle.last_run = self.clock.now()
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready summary: registries, repositories, images (digest, tags, size...)."""
+        from ecr_mock.core.services import admin
+
+        return admin.summary(self)
+
+    def issue_token(
+        self,
+        principal_arn: str | None = None,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> Token:
+        """A registry token for any IAM principal (default: the account root)."""
+        from ecr_mock.core.services import admin
+
+        return admin.issue_token(self, principal_arn, account_id, region)
+
+    def seed(self, doc: Mapping[str, Any], base_dir: str | None = None) -> dict[str, Any]:
+        """Apply a seed document (see ``ecr_mock.core.services.seed``) all or nothing.
+
+        Returns what was created; SeedError (with the bad field's path) creates nothing.
+        Image paths are read relative to ``base_dir`` (default: the working directory); a
+        YAML or JSON file loads with ``ecr_mock.seeding.load_seed_file``.
+        """
+        from ecr_mock.core.services import seed
+
+        return seed.apply_seed(self, doc, base_dir=base_dir)
 
     # ----- time-driven work: lifecycle policies, restores ------------------------------------
 
