@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -124,7 +127,28 @@ def build_parser() -> argparse.ArgumentParser:
         "CA, and repositoryUri/proxyEndpoint in their AWS forms (needs ecr-mock[tls])",
     )
     _ca_dir_option(serve)
-    serve.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
+    )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
+        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="request log lines on stderr as key=value text or JSON (default text)",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="log no requests (errors are still logged)"
+    )
+    serve.add_argument("--log-requests", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
         "--strict-credentials",
         action="store_true",
@@ -137,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept manifests naming layers never uploaded and manifest lists naming images "
         "never pushed, as moto does (ECR refuses them; so does ecr-mock without this flag or "
         "ECR_MOCK_ALLOW_MISSING_LAYERS=1)",
+    )
+    serve.add_argument(
+        "--upload-idle-timeout",
+        type=_positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="end blob upload sessions left untouched this long; they then answer 404 "
+        "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
     )
     serve.add_argument(
         "--fault",
@@ -201,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
 def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-dir",
@@ -230,6 +272,7 @@ def serve(args: argparse.Namespace) -> int:
     from ecr_mock.core.backend import Backend
     from ecr_mock.faults import FaultRuleError, attach
     from ecr_mock.mock import allow_missing_layers_default
+    from ecr_mock.request_log import configure_logging
     from ecr_mock.server import EcrMockServer
 
     try:
@@ -254,6 +297,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if isinstance(args.port, _DefaultPort):
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
+    configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
         from ecr_mock.core.persistence import StateDirError
 
@@ -268,6 +312,8 @@ def serve(args: argparse.Namespace) -> int:
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
+    if args.upload_idle_timeout is not None:
+        backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
@@ -285,10 +331,19 @@ def serve(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         public_endpoint=args.public_endpoint,
-        log_requests=args.log_requests,
+        log_requests=True,
         apply_lifecycle=True,
+        control_token=args.control_token,
         certificate_authority=ca,
     )
+    if args.seed:
+        from ecr_mock.seeding import SeedError, seed_backend
+
+        try:
+            seed_backend(backend, args.seed)
+        except SeedError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            return 2
     try:
         server.start()
     except OSError as exc:
@@ -323,6 +378,12 @@ def serve(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("ecr-mock: stopped", flush=True)
+    if stop.is_set() and threading.current_thread() is threading.main_thread():
+        # Everything is closed above. Finalising the interpreter after moto's modules were
+        # loaded takes about half a second; a signalled server exits at once instead.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION
+from ecr_mock.seeding import attach as attach_api
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +60,7 @@ class mock_ecr:
             backend = Backend(account_id, region, clock=clock, allow_missing_layers=allow)
         elif allow_missing_layers is not None:
             backend.allow_missing_layers = allow_missing_layers
-        self.backend = self._prepare(backend)
+        self.backend = attach_api(self._prepare(backend))
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None

@@ -10,8 +10,10 @@ Usage::
         # skopeo / docker / oras talk to ``server.endpoint`` (HOST:PORT)
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
-``/ecr-mock/...`` (layer download URLs) go to the registry; ``GET /`` answers a small status
-document, which makes a convenient readiness probe.
+``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
+the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); requests
+signed for another AWS service go to moto's server app, or are refused at once (400 JSON naming
+the service) when moto does not emulate it; ``GET /`` answers a small status document.
 
 While a backend is served, its ``public_endpoint`` is this server's ``HOST:PORT``, so the
 ``repositoryUri`` and ``proxyEndpoint`` it returns are addresses docker and skopeo use as they
@@ -40,29 +42,47 @@ application (``wsgi.input_terminated``). Request bodies are never buffered by th
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import socket
 import ssl
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import (
-    DechunkedInput,
     ThreadedWSGIServer,
     WSGIRequestHandler,
     get_sockaddr,
     select_address_family,
 )
-from werkzeug.wsgi import LimitedStream
 
 from ecr_mock import providers
+from ecr_mock.control import (
+    CONTROL_PREFIX,
+    ControlResponse,
+    ControlRouter,
+    build_router,
+    is_loopback,
+)
+from ecr_mock.control import (
+    MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
+)
 from ecr_mock.core.backend import Backend
 from ecr_mock.faults import attach
 from ecr_mock.hostnames import misdirected_signature
-from ecr_mock.providers.moto_iam import moto_service, moto_wsgi
+from ecr_mock.providers.moto_iam import (
+    moto_serves,
+    moto_service,
+    moto_wsgi,
+    unknown_service_app,
+)
+from ecr_mock.registry.routes import is_registry_path
+from ecr_mock.seeding import attach as attach_api
+from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -88,9 +108,11 @@ class EcrMockApp:
     process, so identities created with ``aws --endpoint-url ... iam`` decide ECR access.
     """
 
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
+    def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
+        self._backend = attach_api(backend)
         providers.install(backend)
+        self.control = control or build_router()
+        """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
 
     @property
     def backend(self) -> Backend:
@@ -100,7 +122,7 @@ class EcrMockApp:
     @backend.setter
     def backend(self, backend: Backend) -> None:
         providers.install(backend)
-        self._backend = backend
+        self._backend = attach_api(backend)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend
@@ -122,15 +144,18 @@ class EcrMockApp:
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith("/ecr-mock/findings/"):
-            return _findings(backend, environ, start_response)
         if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
             from ecr_mock.fault_control import serve_fault_control
 
             return serve_fault_control(backend, environ, start_response)
+        if path.startswith(CONTROL_PREFIX) and not is_registry_path(path):
+            return _control(self.control, backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
-        if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
+        service = moto_service(environ)
+        if service is not None:  # IAM, STS, ...: moto's, in this process
+            if not moto_serves(service):
+                return unknown_service_app(service)(environ, start_response)
             return moto_wsgi(backend.default_account)(environ, start_response)
         if path == "/" and method == "POST":
             refusal = misdirected_signature(
@@ -144,7 +169,7 @@ class EcrMockApp:
         return _json(
             start_response,
             "404 Not Found",
-            {"message": f"ecr-mock serves POST / (ECR API), /v2/ (registry); not {method} {path}"},
+            {"message": f"ecr-mock serves POST / (ECR API) and /v2/ (registry), not {path}"},
             method == "HEAD",
         )
 
@@ -191,23 +216,41 @@ def saves_at_once(environ: WSGIEnvironment) -> bool | str:
     return True
 
 
-def _findings(
-    backend: Backend, environ: WSGIEnvironment, start_response: StartResponse
+def _control(
+    router: ControlRouter,
+    backend: Backend,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """The test-control endpoint that fixes scan findings (see ``ecr_mock.control``)."""
-    from ecr_mock.control import handle_findings_request
-
-    length = _content_length(environ.get("CONTENT_LENGTH")) or 0
-    body = environ["wsgi.input"].read(min(length, _API_BODY_LIMIT)) if length else b""
-    status, payload = handle_findings_request(
-        backend, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO") or "/", body
-    )
-    reasons = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
-    start_response(
-        f"{status} {reasons.get(status, 'Method Not Allowed')}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-    )
-    return [payload]
+    """The control API (see ``ecr_mock.control``)."""
+    length = _content_length(environ.get("CONTENT_LENGTH"))
+    if length is not None and length > CONTROL_BODY_LIMIT:
+        answer = ControlResponse(
+            413, {"code": "BadRequest", "message": "The body is too large for the control API"}
+        )
+    else:
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").title(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = str(environ["CONTENT_TYPE"])
+        query = dict(parse_qsl(str(environ.get("QUERY_STRING", ""))))
+        answer = router.handle(
+            backend,
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO") or "/",
+            body,
+            headers,
+            query,
+        )
+    payload = answer.body()
+    headers_out = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    headers_out.extend(answer.headers.items())
+    start_response(answer.status_line, headers_out)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
 _API_APPS: weakref.WeakKeyDictionary[Backend, WSGIApplication] = weakref.WeakKeyDictionary()
@@ -354,7 +397,14 @@ def _tls_context() -> ssl.SSLContext:
 
 
 class _Handler(WSGIRequestHandler):
-    """werkzeug's WSGI handler with HTTP/1.1 keep-alive and exact request-body draining."""
+    """werkzeug's request parsing, with the framing of bodies and answers decided here.
+
+    Every answer is written by :meth:`_send_head` and :meth:`_write_body`: the status line,
+    headers and body cannot disagree (Content-Length is the number of bytes sent; HEAD gets
+    GET's headers and no body). A request body the application left unread is drained when
+    small, otherwise the answer says ``Connection: close``; a request whose framing cannot be
+    trusted is refused (400, or 501 for an unknown transfer coding) and the connection closed.
+    """
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
@@ -374,8 +424,7 @@ class _Handler(WSGIRequestHandler):
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if self._server.log_requests:
-            super().log_request(code, size)
+        """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
 
     def log_error(self, format: str, *args: Any) -> None:
         if self._server.log_requests:
@@ -385,66 +434,62 @@ class _Handler(WSGIRequestHandler):
         environ = super().make_environ()
         if isinstance(self.connection, ssl.SSLSocket):
             environ["wsgi.url_scheme"] = "https"
-        if not isinstance(environ["wsgi.input"], DechunkedInput):
-            # Bound the body so neither the app nor the drain reads into the next request.
-            length = _content_length(environ.get("CONTENT_LENGTH"))
-            if length is None:
-                self.close_connection = True
-                length = 0
-            environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), length)
+        host = environ.get("HTTP_HOST")
+        if host:
+            environ["HTTP_HOST"] = normalize_host(host)
+        body = self._body
+        environ["wsgi.input"] = body
+        if body.chunked:
+            environ.pop("CONTENT_LENGTH", None)
+            environ["wsgi.input_terminated"] = True
+        else:
+            environ["CONTENT_LENGTH"] = str(body.remaining or 0)
+            environ.pop("wsgi.input_terminated", None)
         return environ
 
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip() == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self._answer = _Answer(self.command == "HEAD")
+        try:
+            framing = request_framing(
+                self.request_version,
+                self.headers.get_all("Transfer-Encoding") or [],
+                self.headers.get_all("Content-Length") or [],
+            )
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) > 1 or (not hosts and self.request_version >= "HTTP/1.1"):
+                raise FramingError("an HTTP/1.1 request carries exactly one Host header")
+        except FramingError as exc:
+            self.close_connection = True
+            self._body = _Body(self, BodyFraming(chunked=False, length=0, close=True), False)
+            self._respond_error(exc.status, exc.message)
+            return
+        if framing.close:
+            self.close_connection = True
+        expect = self.headers.get("Expect", "").strip().lower() == "100-continue"
+        self._body = _Body(self, framing, expect and self.request_version >= "HTTP/1.1")
         self.environ = environ = self.make_environ()
-        state: dict[str, Any] = {"status": None, "headers": None, "sent": False, "chunked": False}
-
-        def write(data: bytes) -> None:
-            if state["status"] is None:
-                raise RuntimeError("write() before start_response()")
-            if not state["sent"]:
-                self._send_head(environ, state)
-            if data:
-                if not state["chunked"]:
-                    self.wfile.write(data)
-                elif len(data) < _DRAIN_CHUNK:
-                    self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
-                else:
-                    self.wfile.write(b"%x\r\n" % len(data))
-                    self.wfile.write(data)
-                    self.wfile.write(b"\r\n")
+        answer = self._answer
 
         def start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
-            if exc_info and state["sent"]:
+            if exc_info and answer.sent:
                 raise exc_info[1].with_traceback(exc_info[2])
-            state["status"], state["headers"] = status, headers
-            return write
+            answer.status, answer.headers = status, list(headers)
+            return self._legacy_write
 
-        def execute(app: WSGIApplication) -> None:
-            result = app(environ, start_response)
+        try:
+            result = self._server.app(environ, start_response)
             try:
                 cut = environ.get(DISCONNECT_AFTER_BYTES)
                 if cut is not None:
-                    self._send_cut(result, environ, state, write, int(cut))
+                    self._send_cut(result, int(cut))
                     return
-                if self._send_file_range(result, environ, state, write):
-                    return
-                for data in result:
-                    write(data)
-                if not state["sent"]:
-                    write(b"")
-                if state["chunked"]:
-                    self.wfile.write(b"0\r\n\r\n")
+                self._respond(result)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-
-        try:
-            execute(self._server.app)
         except (ConnectionError, TimeoutError) as exc:
             self.close_connection = True
             self.connection_dropped(exc, environ)
@@ -453,36 +498,94 @@ class _Handler(WSGIRequestHandler):
             self.close_connection = True
             if self._server.passthrough_errors:
                 raise
-            if not state["sent"]:
-                from werkzeug.exceptions import InternalServerError
-
-                state["status"] = None
+            if not answer.sent:
                 with contextlib.suppress(Exception):
-                    execute(InternalServerError())
+                    self._respond_error(500, "The server failed to answer this request")
             self._server.log("error", f"Error on request {self.command} {self.path}: {exc!r}")
             return
-        self._drain(environ)
+        self._drain()
 
-    def _send_cut(
-        self,
-        result: Iterable[bytes],
-        environ: WSGIEnvironment,
-        state: dict[str, Any],
-        write: Any,
-        limit: int,
-    ) -> None:
+    def handle_expect_100(self) -> bool:
+        """No ``100 Continue`` before the application wants the body (see :class:`_Body`)."""
+        return True
+
+    # ----- the one writer of answers ------------------------------------------------------
+
+    def send_continue(self) -> None:
+        """``100 Continue``, once, when the application starts reading the body."""
+        if not self._answer.sent:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _legacy_write(self, data: bytes) -> None:
+        """The WSGI ``write`` callable: the length is then unknown (chunked or close)."""
+        answer = self._answer
+        if answer.status is None:
+            raise RuntimeError("write() before start_response()")
+        if not answer.sent:
+            self._send_head(None, b"")
+        self._write_body(data)
+
+    def _respond(self, result: Iterable[bytes]) -> None:
+        answer = self._answer
+        if answer.status is None:
+            iterator = iter(result)
+            first = next(iterator, None)  # an application may call start_response late
+            if answer.status is None:
+                raise RuntimeError("the application did not call start_response()")
+            result = itertools.chain([first] if first is not None else [], iterator)
+        if answer.sent:  # the application used write(): stream the rest
+            for data in result:
+                self._write_body(data)
+            self._end_body()
+            return
+        code = answer.code
+        if answer.head or code in (204, 304) or code < 200:
+            length = answer.declared_length()
+            if length is None and answer.head and code not in (204, 304):
+                length = sum(len(data) for data in result)  # HEAD: GET's Content-Length
+            self._send_head(length, b"")
+            return
+        if self._send_file(result):
+            return
+        iterator = iter(result)
+        buffered: list[bytes] = []
+        size = 0
+        exhausted = True
+        for data in iterator:
+            if data:
+                buffered.append(bytes(data))
+                size += len(data)
+            if size > _BUFFERED_ANSWER:
+                exhausted = False
+                break
+        if exhausted:
+            self._send_head(size, b"".join(buffered))
+            return
+        self._send_head(answer.declared_length(), b"")
+        for data in itertools.chain(buffered, iterator):
+            self._write_body(data)
+        self._end_body()
+
+    def _send_cut(self, result: Iterable[bytes], limit: int) -> None:
         """Send the head and the first ``limit`` bytes of the body, then drop the connection
         (a fault rule's ``disconnect_after_bytes``)."""
         self.close_connection = True
-        write(b"")
-        if environ["REQUEST_METHOD"] != "HEAD":
+        answer = self._answer
+        if answer.status is None:
+            iterator = iter(result)
+            first = next(iterator, None)
+            if answer.status is None:
+                raise RuntimeError("the application did not call start_response()")
+            result = itertools.chain([first] if first is not None else [], iterator)
+        self._send_head(answer.declared_length(), b"")
+        if not answer.head:
             sent = 0
             for data in result:
                 if sent >= limit:
                     break
                 piece = data[: limit - sent]
                 sent += len(piece)
-                if state["chunked"]:
+                if answer.chunked:
                     self.wfile.write(b"%x\r\n%b" % (len(data), piece))
                 else:
                     self.wfile.write(piece)
@@ -490,76 +593,259 @@ class _Handler(WSGIRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _send_file_range(
-        self,
-        result: Any,
-        environ: WSGIEnvironment,
-        state: dict[str, Any],
-        write: Any,
-    ) -> bool:
+    def _send_file(self, result: Any) -> bool:
         """Send a file-backed blob body with sendfile (no copies through Python); True if sent."""
         file_range = getattr(result, "file_range", None)
-        if file_range is None or state["status"] is None or environ["REQUEST_METHOD"] == "HEAD":
-            return False
-        if isinstance(self.connection, ssl.SSLSocket):
+        if file_range is None or isinstance(self.connection, ssl.SSLSocket):
             return False
         span = file_range()
         if span is None:
             return False
         fd, offset, count = span
-        write(b"")
-        if state["chunked"]:
-            return False
+        self._send_head(count, b"")
         if count > 0:
-            self.connection.sendfile(_FileDescriptor(fd), offset, count)
+            sent = self.connection.sendfile(_FileDescriptor(fd), offset, count)
+            if sent != count:
+                self.close_connection = True
+                raise ConnectionError(f"sendfile sent {sent} of {count} bytes")
+        self._answer.written = count
         return True
 
-    def _send_head(self, environ: WSGIEnvironment, state: dict[str, Any]) -> None:
-        status: str = state["status"]
-        headers: list[tuple[str, str]] = state["headers"]
-        code_text, _, reason = status.partition(" ")
-        code = int(code_text)
-        self.send_response(code, reason)
-        keys = set()
+    def _send_head(self, length: int | None, body: bytes) -> None:
+        """Status line and headers, with the framing computed here and never taken from the
+        application, followed by ``body`` (the whole answer when its length is known)."""
+        answer = self._answer
+        code = answer.code
+        no_body = answer.head or code in (204, 304) or code < 200
+        headers = [
+            (key, value)
+            for key, value in answer.headers or []
+            if key.lower() not in _FRAMING_HEADERS
+        ]
         for key, value in headers:
-            self.send_header(key, value)
-            keys.add(key.lower())
-        if not (
-            "content-length" in keys
-            or environ["REQUEST_METHOD"] == "HEAD"
-            or 100 <= code < 200
-            or code in (204, 304)
-        ):
+            if any(c in key or c in value for c in "\r\n\0"):
+                raise ValueError(f"header {key!r} holds a line break")
+        answer.length = length
+        if length is not None:
+            if code != 204 and code >= 200:
+                headers.append(("Content-Length", str(length)))
+        elif not no_body:
             if self.request_version >= "HTTP/1.1":
-                state["chunked"] = True
-                self.send_header("Transfer-Encoding", "chunked")
+                answer.chunked = True
+                headers.append(("Transfer-Encoding", "chunked"))
             else:
                 self.close_connection = True
+        body_left = self._body.remaining
+        if body_left is None or body_left > _DRAIN_LIMIT or (body_left and self._body.awaiting):
+            self.close_connection = True  # not worth draining, or the client awaits a 100
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        state["sent"] = True
+            headers.append(("Connection", "close"))
+        elif self.request_version < "HTTP/1.1":
+            headers.append(("Connection", "keep-alive"))
+        lines = [f"{self.protocol_version} {answer.status}\r\n"]
+        lines.append(f"Server: {self.version_string()}\r\n")
+        lines.append(f"Date: {self.date_time_string()}\r\n")
+        lines.extend(f"{key}: {value}\r\n" for key, value in headers)
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        answer.sent = True
+        self.log_request(code, length if length is not None else "-")
+        if no_body:
+            body = b""
+        if len(body) < _DRAIN_CHUNK:
+            self.wfile.write(head + body)
+        else:
+            self.wfile.write(head)
+            self.wfile.write(body)
+        answer.written = len(body)
 
-    def _drain(self, environ: WSGIEnvironment) -> None:
+    def _write_body(self, data: bytes) -> None:
+        answer = self._answer
+        if not data or answer.head or answer.code in (204, 304):
+            return
+        if answer.chunked:
+            if len(data) < _DRAIN_CHUNK:
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+            else:
+                self.wfile.write(b"%x\r\n" % len(data))
+                self.wfile.write(data)
+                self.wfile.write(b"\r\n")
+            return
+        if answer.length is not None:
+            room = answer.length - answer.written
+            if len(data) > room:  # more than announced: send what was announced, then close
+                self.close_connection = True
+                data = data[:room]
+        self.wfile.write(data)
+        answer.written += len(data)
+
+    def _end_body(self) -> None:
+        answer = self._answer
+        if answer.chunked:
+            self.wfile.write(b"0\r\n\r\n")
+        elif answer.length is not None and answer.written < answer.length:
+            self.close_connection = True  # fewer bytes than announced: the client sees a cut
+
+    def _respond_error(self, status: int, message: str) -> None:
+        """A refusal by the server itself, in the shape of the surface the path belongs to."""
+        path = self.path.split("?", 1)[0]
+        if path == "/v2" or path.startswith("/v2/"):
+            code = {400: "SIZE_INVALID", 501: "UNSUPPORTED"}.get(status, "UNKNOWN")
+            doc: dict[str, Any] = {"errors": [{"code": code, "message": message, "detail": {}}]}
+        else:
+            kind = "ServerException" if status >= 500 else "SerializationException"
+            doc = {"__type": kind, "message": message}
+        answer = self._answer
+        answer.status = f"{status} {_REASONS.get(status, 'Error')}"
+        answer.headers = [("Content-Type", "application/json")]
+        body = json.dumps(doc).encode()
+        self._send_head(len(body), body)
+
+    def _drain(self) -> None:
         """Read what the application left of the request body, so the connection can be reused."""
         if self.close_connection:
             return
-        stream = environ["wsgi.input"]
         try:
-            while stream.read(_DRAIN_CHUNK):
+            while self._body.read(_DRAIN_CHUNK):
                 pass
         except (OSError, ValueError):
             self.close_connection = True
 
 
-def _content_length(value: str | None) -> int | None:
-    if not value:
-        return 0
-    try:
-        length = int(value)
-    except ValueError:
+_FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
+)
+_BUFFERED_ANSWER = 256 * 1024
+"""Answers up to this size are sent with their exact length in one write."""
+_DRAIN_LIMIT = 16 * 1024 * 1024
+"""Up to this many unread request body bytes are drained; more closes the connection."""
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
+
+
+class _Answer:
+    """What is known of the answer being written on a connection."""
+
+    __slots__ = ("chunked", "head", "headers", "length", "sent", "status", "written")
+
+    def __init__(self, head: bool) -> None:
+        self.head = head
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] | None = None
+        self.sent = False
+        self.chunked = False
+        self.length: int | None = None
+        self.written = 0
+
+    @property
+    def code(self) -> int:
+        """The status code (500 before the application gave one)."""
+        text = (self.status or "500").split(" ", 1)[0]
+        return int(text) if text.isdigit() else 500
+
+    def declared_length(self) -> int | None:
+        """The application's Content-Length, when it gave one that is a number."""
+        for key, value in self.headers or []:
+            if key.lower() == "content-length" and value.strip().isdigit():
+                return int(value.strip())
         return None
-    return length if length >= 0 else None
+
+
+class _Body:
+    """``wsgi.input``: exactly the request body (Content-Length or chunked), nothing after it.
+
+    ``100 Continue`` goes out on the first read when an HTTP/1.1 client asked for it; a body
+    that ends early or breaks its chunked framing raises ValueError, and the answer then closes
+    the connection.
+    """
+
+    def __init__(self, handler: _Handler, framing: BodyFraming, expect_continue: bool) -> None:
+        self._handler = handler
+        self._rfile = cast("IO[bytes]", handler.rfile)
+        self.chunked = framing.chunked
+        self._chunks = ChunkedReader(self._rfile) if framing.chunked else None
+        self._left = framing.length
+        self.awaiting = expect_continue
+
+    @property
+    def remaining(self) -> int | None:
+        """Bytes not read yet; None while a chunked body is unfinished."""
+        if self._chunks is not None:
+            return 0 if self._chunks.done else None
+        return self._left
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes of the body (the rest for -1 or None); b"" at its end."""
+        if self.remaining == 0:
+            return b""
+        if self.awaiting:
+            self.awaiting = False
+            self._handler.send_continue()
+        try:
+            if self._chunks is not None:
+                return self._chunks.read(-1 if size is None else size)
+            count = self._left if size is None or size < 0 else min(size, self._left)
+            data = self._rfile.read(count)
+            self._left -= len(data)
+            if len(data) < count:
+                raise FramingError("the request body ended before its Content-Length")
+            return data
+        except (OSError, ValueError):
+            self._handler.close_connection = True
+            raise
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:
+        """Read into ``buffer`` (no copy for Content-Length bodies); 0 at the end."""
+        view = memoryview(buffer).cast("B")
+        if self._chunks is not None:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        if self._left == 0:
+            return 0
+        if self.awaiting:
+            self.awaiting = False
+            self._handler.send_continue()
+        want = min(len(view), self._left)
+        try:
+            got = self._rfile.readinto(view[:want])  # type: ignore[attr-defined]
+            if not got:
+                raise FramingError("the request body ended before its Content-Length")
+        except (OSError, ValueError):
+            self._handler.close_connection = True
+            raise
+        self._left -= got
+        return int(got)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """One line of the body (WSGI asks for it; the applications here read blocks)."""
+        parts: list[bytes] = []
+        limit = -1 if size is None else size
+        while limit != 0:
+            byte = self.read(1)
+            if not byte:
+                break
+            parts.append(byte)
+            limit -= 1
+            if byte == b"\n":
+                break
+        return b"".join(parts)
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        """Every remaining line."""
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+def _content_length(value: str | None) -> int:
+    """A Content-Length the server already checked (0 when absent)."""
+    return int(value) if value and value.isdigit() else 0
 
 
 class EcrMockServer:
@@ -584,9 +870,13 @@ class EcrMockServer:
         public_endpoint: str | None = None,
         log_requests: bool = False,
         apply_lifecycle: bool = False,
+        control_token: str | None = None,
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
-        self._app = EcrMockApp(attach(backend or Backend()))
+        self._app = EcrMockApp(
+            attach(backend or Backend()),
+            build_router(token=control_token, loopback=is_loopback(host)),
+        )
         self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle
         self._host = host
@@ -604,6 +894,11 @@ class EcrMockServer:
     def backend(self) -> Backend:
         """The backend being served."""
         return self._app.backend
+
+    @property
+    def control(self) -> ControlRouter:
+        """The ``/ecr-mock/`` control API router (``server.control.add(route)`` adds routes)."""
+        return self._app.control
 
     def use(self, backend: Backend) -> None:
         """Serve ``backend`` from the next request on; the server keeps its port."""
@@ -642,10 +937,15 @@ class EcrMockServer:
         with self._lock:
             if self._httpd is not None:
                 return self
+            app: WSGIApplication = self._app
+            if self._log_requests:
+                from ecr_mock.request_log import RequestLog
+
+                app = RequestLog(self._app, lambda: self._app.backend)
             httpd = _HTTPServer(
                 self._host,
                 self._requested_port,
-                self._app,
+                app,
                 self._log_requests,
                 self._ca.server_context() if self._ca is not None else None,
             )

@@ -370,3 +370,47 @@ def test_banner_lines() -> None:
         "aws ecr get-login-password --endpoint-url http://127.0.0.1:5000 --region us-east-1 "
         "| docker login --username AWS --password-stdin 127.0.0.1:5000",
     ]
+
+
+def test_serve_upload_idle_timeout_option_expires_abandoned_uploads(tmp_path: Path) -> None:
+    process, url, _ = start_serve(tmp_path, "--port", "0", "--upload-idle-timeout", "3")
+    try:
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAANYUNKNOWNKEY001",
+            aws_secret_access_key="secret",
+        )
+        ecr.create_repository(repositoryName="web")
+        password = base64.b64decode(
+            ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        ).decode()
+        auth = ("AWS", password.split(":", 1)[1])
+        started = requests.post(f"{url}/v2/web/blobs/uploads/", auth=auth, timeout=10)
+        assert started.status_code == 202
+        location = url + started.headers["Location"]
+        assert requests.patch(location, data=b"abc", auth=auth, timeout=10).status_code == 202
+        deadline = time.monotonic() + 60
+        while True:  # wait for the real clock to pass the idle time (not a timing assertion)
+            answer = requests.get(location, auth=auth, timeout=10)
+            if answer.status_code != 204 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert answer.status_code == 404
+        assert answer.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
+    finally:
+        code, _ = stop_serve(process)
+    assert code == 0
+
+
+def test_serve_refuses_a_non_positive_upload_idle_timeout(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ecr_mock", "serve", "--upload-idle-timeout", "0"],
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--upload-idle-timeout" in result.stderr

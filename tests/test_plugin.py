@@ -89,7 +89,7 @@ def test_marker_is_registered(inner: pytest.Pytester, plugin_args: list[str]) ->
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.ecr_mock(account_id=None, region=None, allow_missing_layers=None, "
-            "enforce_quotas=False)*",
+            "enforce_quotas=False*",
             "@pytest.mark.ecr_fault(**rule)*",
         ]
     )

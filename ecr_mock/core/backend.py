@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ecr_mock.core.services.faults import FaultCatalog, FaultRules
     from ecr_mock.core.services.lifecycle import LifecycleScheduler
     from ecr_mock.core.services.quotas import Quotas
+    from ecr_mock.core.services.seed import OperationCaller
+    from ecr_mock.core.tokens import Token
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
@@ -54,6 +56,8 @@ class Backend(Store):
         self.listeners.append(self._on_core_event)
         self.state_dir: StateDir | None = None
         """Where this backend's state is kept across restarts (None: memory only)."""
+        self.operation_caller: OperationCaller | None = None
+        """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
         self.fault_catalog: Callable[[], FaultCatalog] | None = None
         """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
         self._faults: FaultRules | None = None
@@ -89,7 +93,7 @@ class Backend(Store):
             raise
         backend.state_dir = state
         if not read_only:
-            backend.upload_spool = state.new_spool
+            backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
             state.start_flusher(backend)
         return backend
@@ -203,6 +207,46 @@ class Backend(Store):
         self.access_keys[access_key] = principal
         return principal
 
+    # ----- state operations (the control API's, in-process: ecr_mock.core.services.admin) -------
+
+    def reset(self, account_id: str | None = None) -> None:
+        """Empty all state (or one account's registries and tokens); configuration stays."""
+        from ecr_mock.core.services import admin
+
+        admin.reset(self, account_id)
+        if account_id is None:
+            self.lifecycle.last_run = self.clock.now()
+        if self.state_dir is not None and not self.state_dir.read_only:
+            self.state_dir.save(self)  # the state directory empties too (its blob files go)
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready summary: registries, repositories, images (digest, tags, size...)."""
+        from ecr_mock.core.services import admin
+
+        return admin.summary(self)
+
+    def issue_token(
+        self,
+        principal_arn: str | None = None,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> Token:
+        """A registry token for any IAM principal (default: the account root)."""
+        from ecr_mock.core.services import admin
+
+        return admin.issue_token(self, principal_arn, account_id, region)
+
+    def seed(self, doc: Mapping[str, Any], base_dir: str | None = None) -> dict[str, Any]:
+        """Apply a seed document (see ``ecr_mock.core.services.seed``) all or nothing.
+
+        Returns what was created; SeedError (with the bad field's path) creates nothing.
+        Image paths are read relative to ``base_dir`` (default: the working directory); a
+        YAML or JSON file loads with ``ecr_mock.seeding.load_seed_file``.
+        """
+        from ecr_mock.core.services import seed
+
+        return seed.apply_seed(self, doc, base_dir=base_dir)
+
     # ----- time-driven work: lifecycle policies, restores ------------------------------------
 
     def tick(self) -> list[LifecycleAction]:
@@ -211,6 +255,7 @@ class Backend(Store):
         Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         """
+        uploads.expire_uploads_if_due(self)
         if self._lifecycle is None:
             now = self.clock.now()
             if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
@@ -429,6 +474,18 @@ class Backend(Store):
     ) -> Blob | None:
         """Cross-repository mount: the blob when an image of ``source`` references it."""
         return uploads.mount_blob(self, reg, source, target, digest)
+
+    def expire_uploads(self, now: datetime | None = None) -> int:
+        """End upload sessions idle longer than ``upload_idle_timeout``; how many ended."""
+        return uploads.expire_uploads(self, now)
+
+    def release_unreferenced_blobs(self, reg: Registry, digests: Iterable[str]) -> int:
+        """Free each of ``digests`` no repository of ``reg`` knows any more."""
+        return uploads.release_unreferenced_blobs(self, reg, digests)
+
+    def check_pullable(self, image: Image) -> None:
+        """ImageArchived for an image GET and HEAD of its manifest must both refuse."""
+        images.check_pullable(image)
 
     def delete_blob(self, reg: Registry, repo: Repository, digest: str) -> None:
         """Forget a blob in a repository (``/v2/`` blob DELETE); BlobUnknown when unknown."""

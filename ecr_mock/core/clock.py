@@ -60,6 +60,12 @@ class Clock:
             self._offset = offset
             self._frozen = frozen
 
+    def reset(self) -> None:
+        """Follow real time again: no offset, not frozen."""
+        with self._lock:
+            self._frozen = None
+            self._offset = timedelta(0)
+
     def unfreeze(self) -> None:
         """Let time run again from where it was frozen."""
         with self._lock:

@@ -38,6 +38,19 @@ def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:" + hashlib.new(algorithm, data).hexdigest()
 
 
+FOREIGN_LAYER_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar",
+    }
+)
+"""Layers that live elsewhere (Windows base layers): a manifest may name them without the
+registry holding their bytes, as ECR accepts."""
+
+
 @dataclass(frozen=True, slots=True)
 class Descriptor:
     """An OCI descriptor: media type, digest, size, and the optional fields used here."""
@@ -67,6 +80,17 @@ class Manifest:
         """True for a manifest list or image index."""
         return self.media_type in INDEX_TYPES
 
+    def stored_blob_digests(self) -> list[str]:
+        """The blobs a registry must hold for this manifest: config and layers, except foreign
+        (non-distributable) layers, whose bytes live at their ``urls``."""
+        seen: dict[str, None] = {}
+        if self.config is not None:
+            seen[self.config.digest] = None
+        for layer in self.layers:
+            if layer.media_type not in FOREIGN_LAYER_TYPES:
+                seen[layer.digest] = None
+        return list(seen)
+
     def blob_digests(self) -> list[str]:
         """Config and layer digests, in manifest order, without repeats."""
         seen: dict[str, None] = {}
@@ -77,8 +101,14 @@ class Manifest:
         return list(seen)
 
     def layer_size(self) -> int:
-        """Sum of the layer sizes (ECR's ``imageSizeInBytes`` of an image)."""
-        return sum(layer.size for layer in self.layers)
+        """Sum of the layer sizes (ECR's ``imageSizeInBytes`` of an image).
+
+        Foreign layers are left out: ``imageSizeInBytes`` is the size of the image in the
+        repository, and their bytes are not stored there.
+        """
+        return sum(
+            layer.size for layer in self.layers if layer.media_type not in FOREIGN_LAYER_TYPES
+        )
 
     @property
     def artifact_media_type(self) -> str | None:
@@ -155,13 +185,12 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
     if media_type in SCHEMA1_TYPES:
         if schema != 1:
             raise ManifestInvalid("schemaVersion must be 1")
-        fs_layers = doc.get("fsLayers") or []
-        if not isinstance(fs_layers, list):
-            raise ManifestInvalid("fsLayers must be a list")
+        items = doc.get("fsLayers", [])
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ManifestInvalid("fsLayers must be a list of objects")
         layers = tuple(
             Descriptor("application/octet-stream", str(item.get("blobSum", "")), 0)
-            for item in fs_layers
-            if isinstance(item, dict)
+            for item in items
         )
         if any(not is_digest(layer.digest) for layer in layers):
             raise ManifestInvalid("fsLayers has an invalid blobSum")

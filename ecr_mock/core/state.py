@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from ecr_mock.core.blobs import UPLOAD_IDLE_TIMEOUT
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.models import Image, Principal, Registry, Repository
 from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION, registry_host
@@ -82,13 +83,17 @@ class Store:
         """Key signing layer download URLs (made on first use)."""
         self.pull_through_locks: dict[tuple[str, str, str], threading.Lock] = {}
         """One lock per (account, region, repository) so concurrent pulls fill a cache once."""
-        self.upload_spool: Callable[[], IO[bytes]] | None = None
-        """Makes the file an upload's bytes go to (a state directory's, so completing it is a
-        rename); None: memory, then an anonymous temporary file."""
+        self.upload_spill_dir: str | None = None
+        """Where large uploads spill to (a state directory's, so making the blob durable is a
+        link); None: a private temporary directory."""
         self.pending_restores: dict[tuple[int, str], tuple[Repository, Image]] = {}
         """Images being restored from the archive, by (id of the repository, digest)."""
         self.replication_listening = False
         """Whether replication listens to the event bus already."""
+        self.upload_idle_timeout: timedelta = UPLOAD_IDLE_TIMEOUT
+        """How long an upload session may sit untouched before it expires (backend clock)."""
+        self.uploads_checked_at = self.clock.now()
+        """When idle upload sessions were last looked for."""
         self.installed: dict[str, Callable[[], None]] = {}
         """Providers installed into this store, by name, with the function that removes each
         (installing twice is harmless)."""

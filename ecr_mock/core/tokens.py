@@ -73,6 +73,20 @@ class TokenStore:
             for token in tokens:
                 self._tokens[token.password] = token
 
+    def clear(self, account: str | None = None) -> None:
+        """Forget every token (or those issued for registries of ``account``)."""
+        with self._lock:
+            if account is None:
+                self._tokens.clear()
+            else:
+                for password, token in list(self._tokens.items()):
+                    if token.account == account:
+                        del self._tokens[password]
+
+    def find(self, password: str) -> Token | None:
+        """The token for ``password`` whether expired or not (None when unknown)."""
+        return self._tokens.get(password)
+
     def check(self, password: str) -> Token:
         """The token for ``password``; Unauthenticated when unknown, TokenExpired when expired."""
         token = self._tokens.get(password)

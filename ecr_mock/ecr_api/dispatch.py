@@ -24,6 +24,7 @@ from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
 _log = logging.getLogger("ecr_mock")
 
+
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
 """ECR Public's target prefix (``ecr-public`` in botocore)."""

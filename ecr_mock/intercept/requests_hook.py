@@ -67,7 +67,7 @@ PUBLIC_HOST = "public.ecr.aws"
 
 
 def _is_registry_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    host = (urlsplit(url).hostname or "").rstrip(".")
     return host == PUBLIC_HOST or REGISTRY_HOST_RE.fullmatch(host) is not None
 
 

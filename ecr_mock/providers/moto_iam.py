@@ -241,6 +241,52 @@ def moto_service(environ: dict[str, Any]) -> str | None:
     return match.group(1)
 
 
+_SERVED: dict[str, bool] = {}
+
+
+def moto_serves(service: str) -> bool:
+    """Whether moto's server has a backend for the SigV4 signing name ``service``.
+
+    Answers without importing the backend (moto's URL index only); cached per name.
+    """
+    known = _SERVED.get(service)
+    if known is not None:
+        return known
+    try:
+        from moto.backend_index import backend_url_patterns
+        from moto.backends import list_of_moto_modules
+        from moto.moto_server.werkzeug_app import SIGNING_ALIASES
+    except ImportError:
+        return True  # moto's own answer (501 without its server extras) says what is missing
+    name = SIGNING_ALIASES.get(service, service)
+    url = f"http://{name}.us-east-1.amazonaws.com"
+    served = name in set(list_of_moto_modules()) or any(
+        pattern.match(url) for _, pattern in backend_url_patterns
+    )
+    _SERVED[service] = served
+    return served
+
+
+def unknown_service_app(service: str) -> WSGIApp:
+    """A WSGI app refusing at once, with a JSON 1.1 error naming ``service`` (400: no retries)."""
+
+    def refuse(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = json.dumps(
+            {
+                "__type": "UnknownServiceException",
+                "message": f"ecr-mock does not serve the AWS service '{service}': it serves ECR "
+                "and the services moto emulates",
+            }
+        ).encode()
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+        )
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    return refuse
+
+
 WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 _moto_app: list[WSGIApp] = []
 _moto_app_lock = threading.Lock()

@@ -29,6 +29,7 @@ from ecr_mock.registry.errors import (
 from ecr_mock.registry.faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.registry.routes import Match, is_registry_path, match
+from ecr_mock.wire import normalize_host
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -71,6 +72,9 @@ class RegistryApp:
         wall, started = time.time(), time.perf_counter()
         served = environ
         environ = _with_utf8_query(environ)
+        host = environ.get("HTTP_HOST")
+        if host and host != normalize_host(host):  # one name per host before any decision
+            environ = {**environ, "HTTP_HOST": normalize_host(host)}
         request = Request(environ)
         seen = _Seen()
         try:
@@ -186,7 +190,9 @@ class RegistryApp:
     def _error(request: Request, error: RegistryError) -> Response:
         response = Response(error_body(error), status=error.status)
         response.headers["Content-Type"] = ERROR_CONTENT_TYPE
-        response.headers.update(error.headers)
+        response.headers.update(
+            (key, value) for key, value in error.headers.items() if key.lower() != "content-length"
+        )
         return response
 
 

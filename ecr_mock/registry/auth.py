@@ -19,6 +19,7 @@ from ecr_mock.core.names import (
 )
 from ecr_mock.core.services import public
 from ecr_mock.core.tokens import Token
+from ecr_mock.wire import normalize_host
 
 # IAM actions ECR checks for each registry step.
 PULL_MANIFEST = "ecr:BatchGetImage"
@@ -66,7 +67,7 @@ def _public_name(registry: Registry, name: str) -> str:
 
 def addressed_registry(host: str) -> tuple[str, str] | None:
     """(account, region) when ``host`` is an ECR registry host name, else None."""
-    match = REGISTRY_HOST_RE.fullmatch(host.split(":", 1)[0].lower())
+    match = REGISTRY_HOST_RE.fullmatch(normalize_host(host).split(":", 1)[0])
     if match is None:
         return None
     return match["account"], region_of_registry_host(match)

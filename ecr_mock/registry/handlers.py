@@ -49,6 +49,7 @@ from ecr_mock.registry.errors import (
     tag_invalid,
     translate,
 )
+from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
@@ -157,6 +158,17 @@ class _RequestBody:
         except (ClientDisconnected, OSError, ValueError):
             raise SizeInvalid("The request body ended before it was complete") from None
 
+    def readinto(self, buffer: memoryview) -> int:
+        try:
+            readinto = getattr(self._stream, "readinto", None)
+            if readinto is None:
+                data = self._stream.read(len(buffer))
+                memoryview(buffer)[: len(data)] = data
+                return len(data)
+            return int(readinto(buffer))
+        except (ClientDisconnected, OSError, ValueError):
+            raise SizeInvalid("The request body ended before it was complete") from None
+
 
 def _input(request: Request) -> IO[bytes]:
     return cast("IO[bytes]", _RequestBody(request.environ["wsgi.input"]))
@@ -209,9 +221,7 @@ def _append_body(ctx: RequestContext, repo: Repository, session: UploadSession, 
     length = _content_length(request)
     content_range = request.headers.get("Content-Range")
     interrupted = False
-    with session.lock:
-        if session.closed:
-            raise UploadNotFound(session.upload_id, repo.name, ctx.registry.account)
+    with session.writing(ctx.backend.clock.now()):
         try:
             if content_range:
                 first, last = _parse_content_range(content_range, session, name)
@@ -247,7 +257,7 @@ def _finish(ctx: RequestContext, repo: Repository, session: UploadSession, diges
 
 
 def _blob_response(request: Request, blob: Blob) -> Response:
-    """Stream a blob (or the one range asked for); HEAD sends the headers only."""
+    """Stream a blob (or the one range asked for, RFC 9110 14.2); HEAD answers as GET would."""
     start, stop, status = 0, blob.size, 200
     headers = {
         "Docker-Content-Digest": blob.digest,
@@ -255,21 +265,21 @@ def _blob_response(request: Request, blob: Blob) -> Response:
         "ETag": f'"{blob.digest}"',
         "Cache-Control": "max-age=31536000",
     }
-    if request.method == "GET" and request.headers.get("Range"):
-        wanted = request.range
-        if wanted is not None and len(wanted.ranges) == 1:
-            bounds = wanted.range_for_length(blob.size)
-            if bounds is None:
-                raise RegistryError(
-                    "RANGE_INVALID",
-                    416,
-                    f"The requested range cannot be satisfied for a blob of {blob.size} bytes",
-                    headers={"Content-Range": f"bytes */{blob.size}"},
-                )
-            start, stop = bounds
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
-    body: Iterable[bytes] = blob.body(start, stop)
+    wanted = byte_range(
+        request.headers.get("Range"), blob.size, headers["ETag"], request.headers.get("If-Range")
+    )
+    if wanted == UNSATISFIABLE:
+        raise RegistryError(
+            "RANGE_INVALID",
+            416,
+            f"The requested range cannot be satisfied for a blob of {blob.size} bytes",
+            headers={"Content-Range": f"bytes */{blob.size}"},
+        )
+    if isinstance(wanted, tuple):
+        start, stop = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
+    body: Iterable[bytes] = blob.body(start, stop) if request.method != "HEAD" else ()
     response = Response(
         body,
         status=status,
@@ -503,7 +513,10 @@ def _find_image(ctx: RequestContext, repo: Repository, reference: str) -> Image:
 
 
 def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
-    """``GET``/``HEAD /v2/<name>/manifests/<ref>``: the bytes as pushed; GET records a pull."""
+    """``GET``/``HEAD /v2/<name>/manifests/<ref>``: the bytes as pushed; GET records a pull.
+
+    HEAD answers exactly what GET would (an archived image is unknown to both).
+    """
     name = params["name"]
     try:
         repo = _repository(ctx, name, auth.PULL_MANIFEST)
@@ -514,6 +527,7 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
         repo, image = _pulled_through(ctx, name, params["reference"])
     if not _accepts(ctx.request, image):
         raise ImageNotFound()
+    ctx.backend.check_pullable(image)
     if ctx.request.method == "GET":
         principal = ctx.principal
         ctx.backend.record_pull(repo, image, principal.arn if principal is not None else None)

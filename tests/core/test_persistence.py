@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.core.blobs import Blob
+from ecr_mock.core.blobs import SPILL_BYTES, Blob
 from ecr_mock.core.models import Image, Principal, Registry, Repository
 from ecr_mock.core.persistence import SCHEMA_VERSION, StateDirError
 from ecr_mock.core.persistence.codec import Undecodable, Unencodable, decode, encode
@@ -555,12 +555,14 @@ def test_the_codec_refuses_classes_this_version_does_not_have() -> None:
         decode({"$dc": "ecr_mock.core.models:Vanished", "f": {}})
 
 
-def test_uploads_spool_into_the_directory_and_complete_by_a_rename(tmp_path: Path) -> None:
+def test_large_uploads_spill_into_the_directory_and_become_durable_by_a_link(
+    tmp_path: Path,
+) -> None:
     backend = Backend.open(tmp_path)
     try:
         reg = backend.registry()
         repo = backend.create_repository(reg, "uploads")
-        data = b"0123456789" * 200_000
+        data = b"0123456789" * (SPILL_BYTES // 10 + 1)
         session = backend.start_upload(reg, repo)
         session.append(data)
         spools = list((tmp_path / "tmp").iterdir())
@@ -573,7 +575,7 @@ def test_uploads_spool_into_the_directory_and_complete_by_a_rename(tmp_path: Pat
         assert stored.read_bytes() == data
         assert b"".join(reg.blobs[digest].iter_bytes()) == data
         abandoned = backend.start_upload(reg, repo)
-        abandoned.append(b"half")
+        abandoned.append(data)
         assert len(list((tmp_path / "tmp").iterdir())) == 1
         backend.cancel_upload(reg, repo, abandoned.upload_id)
         assert list((tmp_path / "tmp").iterdir()) == []

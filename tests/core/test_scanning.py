@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.control import handle_findings_request
+from ecr_mock.control import build_router
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import InvalidParameter, LimitExceeded, ScanNotFound
@@ -156,6 +156,13 @@ def test_set_scan_findings_rejects_malformed_findings_and_keeps_previous() -> No
         scanning.set_scan_findings(backend, "repo", [{"name": "CVE-2", "severity": "SEVERE"}])
     table = backend.registry().scan_findings
     assert [f["name"] for f in table["repo"][None]] == ["CVE-1"]
+
+
+def handle_findings_request(
+    backend: Backend, method: str, path: str, body: bytes
+) -> tuple[int, bytes]:
+    answer = build_router().handle(backend, method, path, body)
+    return answer.status, answer.body()
 
 
 def test_findings_endpoint_sets_reads_and_clears_findings() -> None:

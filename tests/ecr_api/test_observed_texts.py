@@ -308,7 +308,7 @@ def test_scan_not_found_echoes_the_image_id_as_asked(client: Any) -> None:
         client.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
     assert error(by_tag) == (
         "ScanNotFoundException",
-        f"Image scan does not exist for the image with '{{imageDigest:'null', imageTag:'v1'}}' "
+        "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' "
         + tail,
     )
     assert error(by_digest) == (

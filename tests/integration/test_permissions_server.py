@@ -253,7 +253,7 @@ def served() -> Iterator[Served]:
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "ecr_mock.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ecr_mock.cli", "serve", "--port", str(port), "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

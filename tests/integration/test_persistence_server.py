@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -435,3 +436,50 @@ def test_an_uploaded_blob_becomes_a_durable_file_without_a_manifest(
         assert f"sha256:{digest}" in backend.registry().repositories["blobs"].blobs
     finally:
         backend.close()
+
+
+def test_control_clock_and_tokens_are_kept_and_reset_empties_the_directory(
+    running: Served, state_dir: Path
+) -> None:
+    session = registry_session(running)
+    running.client().create_repository(repositoryName="kept")
+    push_v2(session, running.url, "kept", "v1", [os.urandom(2048)])
+    later = requests.post(
+        f"{running.url}/ecr-mock/clock", json={"advance_seconds": 400 * 86400}, timeout=60
+    )
+    assert later.status_code == 200
+    issued = requests.post(
+        f"{running.url}/ecr-mock/tokens",
+        json={"principal_arn": "arn:aws:iam::123456789012:user/ci"},
+        timeout=60,
+    )
+    assert issued.status_code == 200
+    password = issued.json()["password"]
+    running.stop(signal.SIGKILL)  # what was acknowledged is on disk already
+    backend = Backend.open(state_dir, read_only=True)
+    try:
+        assert backend.clock.now() >= datetime.now(timezone.utc) + timedelta(days=399)
+        token = backend.tokens.find(password)
+        assert token is not None
+        assert token.principal.arn == "arn:aws:iam::123456789012:user/ci"
+        assert "kept" in backend.registry().repositories
+    finally:
+        backend.close()
+    assert list((state_dir / "blobs").glob("*/*"))
+
+    again = serve(state_dir)
+    try:
+        assert requests.post(f"{again.url}/ecr-mock/reset", json={}, timeout=60).ok
+        again.stop(signal.SIGKILL)
+    finally:
+        if again.process.poll() is None:
+            again.process.kill()
+            again.process.wait(timeout=30)
+    backend = Backend.open(state_dir, read_only=True)
+    try:
+        assert not any(reg.repositories for reg in backend.registries.values())
+        assert backend.tokens.find(password) is None
+        assert backend.clock.now() < datetime.now(timezone.utc) + timedelta(days=1)
+    finally:
+        backend.close()
+    assert list((state_dir / "blobs").glob("*/*")) == []

@@ -13,9 +13,10 @@ import time
 import uuid
 from collections.abc import Collection
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.blobs import Blob, UploadSession
+from ecr_mock.core.errors import BlobUnknown
 from ecr_mock.core.manifests import parse_manifest
 from ecr_mock.core.models import Image, Principal, Registry, Repository
 from ecr_mock.core.persistence.codec import (
@@ -168,7 +169,9 @@ class StateDir:
                 path = self.blob_path(digest)
                 size = int(doc["size"])
                 if path.is_file() and path.stat().st_size == size:
-                    reg.blobs[digest] = Blob.from_path(digest, size, str(path))
+                    blob = Blob.from_path(digest, size, str(path))
+                    blob.retain()
+                    reg.blobs[digest] = blob
             for key, doc, _ in by_kind.get("repository", []):
                 reg, name = self._registry_of(backend, key)
                 reg.repositories[name] = build(Repository, doc, images={})
@@ -284,12 +287,24 @@ class StateDir:
                 self._write(changed, removed, manifests)
             self._written = rows
             self._written_images = images
-            if durable:
-                with backend.lock:
-                    for reg, digest, old_blob, new_blob in durable:
-                        if reg.blobs.get(digest) is old_blob:
-                            reg.blobs[digest] = new_blob
+            _swap_in(backend, durable)
+            self._remove_blob_files(backend, rows, removed)
             return len(changed) + len(removed)
+
+    def _remove_blob_files(
+        self, backend: Backend, rows: dict[str, str], removed: list[str]
+    ) -> None:
+        """Remove the files of blobs no row names any more (released by every registry)."""
+        gone = {key.rsplit("/", 1)[1] for key in removed if key.startswith("blob/")}
+        if not gone:
+            return
+        gone -= {key.rsplit("/", 1)[1] for key in rows if key.startswith("blob/")}
+        with backend.lock:
+            for digest in gone:
+                if any(digest in reg.blobs for reg in backend.registries.values()):
+                    continue  # stored again since the snapshot: its next save names it
+                with contextlib.suppress(OSError):
+                    self.blob_path(digest).unlink()
 
     def make_blobs_durable(self, backend: Backend) -> int:
         """Write, fsync and rename every blob not yet in its file; returns how many."""
@@ -306,10 +321,7 @@ class StateDir:
             if self.closed:
                 return 0
             durable = self._make_all_durable(pending)
-        with backend.lock:
-            for reg, digest, old_blob, new_blob in durable:
-                if reg.blobs.get(digest) is old_blob:
-                    reg.blobs[digest] = new_blob
+            _swap_in(backend, durable)
         return len(durable)
 
     def _snapshot(
@@ -371,7 +383,10 @@ class StateDir:
         for reg, digest, blob in blobs:
             if blob.path is not None:
                 continue
-            durable, directory = self._make_durable(blob)
+            try:
+                durable, directory = self._make_durable(blob)
+            except BlobUnknown:  # released meanwhile: nothing to keep
+                continue
             done.append((reg, digest, blob, durable))
             if directory is not None:
                 directories.add(directory)
@@ -379,25 +394,34 @@ class StateDir:
             _fsync_directory(directory)
         return done
 
-    def new_spool(self) -> IO[bytes]:
-        """A file for an upload in progress, in this directory: completing it is a rename."""
-        from ecr_mock.core.persistence.spool import FileSpool
-
-        return FileSpool(self.path / "tmp")
+    @property
+    def spill_dir(self) -> str:
+        """Where large uploads spill to: on this directory's file system, so making their
+        blobs durable is a hard link rather than a copy."""
+        return str(self.path / "tmp")
 
     def _make_durable(self, blob: Blob) -> tuple[Blob, Path | None]:
         """The blob's bytes in their content-addressed file (fsynced) as a file-backed blob, and
         the directory to fsync for the rename (None when the file was there already)."""
         target = self.blob_path(blob.digest)
-        spool = blob.spool_path
+        spilled = blob.file_path
         durable = Blob.from_path(blob.digest, blob.size, str(target))
         if target.is_file() and target.stat().st_size == blob.size:
             return durable, None
         target.parent.mkdir(parents=True, exist_ok=True)
-        if spool is not None and Path(spool).parent == self.path / "tmp":
+        if spilled is not None and Path(spilled).parent == self.path / "tmp":
+            # The spilled file stays the blob's until it is released (downloads may read it).
             blob.sync()
-            os.replace(spool, target)
-            return durable, target.parent
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            try:
+                os.link(spilled, target)
+            except FileNotFoundError:
+                raise BlobUnknown(blob.digest) from None
+            except OSError:
+                pass
+            else:
+                return durable, target.parent
         temporary = self.path / "tmp" / uuid.uuid4().hex
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
@@ -468,6 +492,18 @@ class StateDir:
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._release_lock()
+
+
+def _swap_in(backend: Backend, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
+    """Registries hold the durable blobs instead of the ones they replace (released)."""
+    if not durable:
+        return
+    with backend.lock:
+        for reg, digest, old_blob, new_blob in durable:
+            if reg.blobs.get(digest) is old_blob:
+                new_blob.retain()
+                reg.blobs[digest] = new_blob
+                old_blob.release()
 
 
 def _fsync_directory(path: Path) -> None:

@@ -143,7 +143,7 @@ def _check_references(store: Store, reg: Registry, repo: Repository, parsed: Man
         if missing:
             raise ReferencedImagesNotFound(missing)
         return
-    absent = [d for d in parsed.blob_digests() if d not in reg.blobs or d not in repo.blobs]
+    absent = [d for d in parsed.stored_blob_digests() if d not in reg.blobs or d not in repo.blobs]
     if absent:
         raise LayersNotFound(absent, repo.name, repo.account)
 
@@ -248,6 +248,16 @@ def delete_manifest(store: Store, repo: Repository, digest: str) -> Image:
     return image
 
 
+def check_pullable(image: Image) -> None:
+    """Raise ImageArchived for an image that cannot be pulled (archived or restoring).
+
+    Every way of reading an image (GET and HEAD of a manifest, BatchGetImage) asks this first,
+    so a client that checks with HEAD learns what GET would answer.
+    """
+    if not image.pullable():
+        raise ImageArchived(image.digest)
+
+
 def record_pull(
     store: Store, repo: Repository, image: Image, principal_arn: str | None = None
 ) -> None:
@@ -256,8 +266,7 @@ def record_pull(
     A pull by a principal on the registry's pull-time update exclusion list leaves
     ``lastRecordedPullTime`` unchanged.
     """
-    if not image.pullable():
-        raise ImageArchived(image.digest)
+    check_pullable(image)
     excluded = store.registry(repo.account, repo.region).pull_time_update_exclusions
     if principal_arn is None or principal_arn not in excluded:
         image.last_pulled_at = store.now()

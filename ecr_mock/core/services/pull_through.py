@@ -505,18 +505,22 @@ def _fetch(source: _Source, name: str, reference: str, now: datetime, depth: int
             _fetch(source, name, child.digest, now, depth + 1) for child in parsed.manifests
         ]
     blobs: list[Blob] = []
-    for blob_digest in parsed.blob_digests():
+    for blob_digest in parsed.stored_blob_digests():
         session = new_upload(name, now)
         try:
             source.blob(name, blob_digest, session.append)
             blobs.append(session.finish(blob_digest))
         except DigestInvalid:
             session.discard()
+            for fetched in blobs:
+                fetched.discard()
             raise UnableToGetUpstreamLayer(
                 f"The upstream layer '{blob_digest}' of '{name}' does not match its digest"
             ) from None
         except UpstreamError as exc:
             session.discard()
+            for fetched in blobs:
+                fetched.discard()
             raise UnableToGetUpstreamLayer(
                 f"Unable to get the upstream layer '{blob_digest}' of '{name}': {exc.message}"
             ) from None

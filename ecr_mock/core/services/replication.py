@@ -16,7 +16,7 @@ from ecr_mock.core.policy import AuthzRequest, PolicyParseError, evaluate, parse
 from ecr_mock.core.policy import Principal as IamPrincipal
 from ecr_mock.core.services.images import delete_manifest, put_image, untag
 from ecr_mock.core.services.templates import REPLICATION, create_from_template
-from ecr_mock.core.services.uploads import store_blob
+from ecr_mock.core.services.uploads import release_unreferenced_blobs, store_blob
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
@@ -316,7 +316,7 @@ def _copy_to(
     added_images: list[Image] = []
     try:
         for item in _closure(repo, image):
-            for digest in item.parsed.blob_digests():
+            for digest in item.parsed.stored_blob_digests():
                 blob = source.blobs.get(digest)
                 if blob is None and backend.allow_missing_layers:
                     continue  # never uploaded: it stays missing in the destination too
@@ -361,6 +361,7 @@ def _undo(backend: Store, repo: Repository, images: list[Image], blobs: list[str
         for digest in blobs:
             if digest not in referenced:
                 repo.blobs.discard(digest)
+        release_unreferenced_blobs(backend, backend.registry(repo.account, repo.region), blobs)
 
 
 def copy_image(

@@ -30,6 +30,7 @@ from ecr_mock.core.names import (
     is_valid_repository_name,
     parse_repository_arn,
 )
+from ecr_mock.core.services import uploads
 from ecr_mock.core.state import Store
 
 MAX_REPOSITORIES = 100_000
@@ -97,10 +98,8 @@ def delete_repository(store: Store, reg: Registry, name: str, force: bool = Fals
         if repo.images and not force:
             raise RepositoryNotEmpty(name, reg.account)
         del reg.repositories[name]
-        for upload_id, session in list(reg.uploads.items()):
-            if session.repository == name:
-                session.discard()
-                del reg.uploads[upload_id]
+        uploads.end_uploads_of(store, reg, name)
+        uploads.release_unreferenced_blobs(store, reg, repo.blobs)
     for image in list(repo.images.values()):
         store.emit("image-deleted", {"repository": repo, "image": image})
     return repo

@@ -1,6 +1,10 @@
-"""Blob uploads for both protocols (sessions, parts, completion) and blob get/mount/delete."""
+"""Blob uploads for both protocols (sessions, parts, completion, cancel, idle expiry) and blob
+get/mount/delete with reference counts: a blob no repository knows is released."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from ecr_mock.core.blobs import Blob, UploadSession, new_upload
 from ecr_mock.core.errors import (
@@ -14,6 +18,7 @@ from ecr_mock.core.errors import (
     LayerNotFound,
     LayerPartTooSmall,
     LimitExceeded,
+    RepositoryNotFound,
     UploadNotFound,
 )
 from ecr_mock.core.models import Registry, Repository
@@ -25,20 +30,64 @@ MAX_PART_BYTES = 20 * 1024 * 1024
 PART_SIZE = 10 * 1024 * 1024
 """The part size this emulator suggests (``partSize`` of InitiateLayerUpload)."""
 MAX_PARTS = 4200
+UPLOAD_CHECK_PERIOD = timedelta(minutes=1)
+"""How often (backend clock) ``tick()`` looks for expired upload sessions."""
 
 
 def start_upload(store: Store, reg: Registry, repo: Repository) -> UploadSession:
     """Start an upload session into ``repo``."""
-    session = new_upload(repo.name, store.now(), store.upload_spool)
+    session = new_upload(repo.name, store.now(), reg.account, store.upload_spill_dir)
     with store.lock:
         reg.uploads[session.upload_id] = session
     return session
+
+
+def expire_uploads(store: Store, now: datetime | None = None) -> int:
+    """End every upload session idle longer than ``store.upload_idle_timeout``; their bytes
+    are freed and they answer 404 BLOB_UPLOAD_UNKNOWN. Returns how many expired.
+
+    ``tick()`` runs this once a minute of backend clock; a session found expired on use is
+    ended then too.
+    """
+    now = now or store.clock.now()
+    store.uploads_checked_at = now
+    expired = 0
+    with store.lock:
+        for reg in list(store.registries.values()):
+            for upload_id, session in list(reg.uploads.items()):
+                if session.expired(now, store.upload_idle_timeout):
+                    reason = UploadNotFound(upload_id, session.repository, reg.account)
+                    if session.end(reason):
+                        expired += 1
+                    reg.uploads.pop(upload_id, None)
+    return expired
+
+
+def expire_uploads_if_due(store: Store) -> None:
+    """Run :func:`expire_uploads` when a minute of backend clock passed since the last run."""
+    now = store.clock.now()
+    if abs(now - store.uploads_checked_at) >= UPLOAD_CHECK_PERIOD:
+        expire_uploads(store, now)
+
+
+def end_uploads_of(store: Store, reg: Registry, name: str) -> None:
+    """Fail every upload into repository ``name`` (being deleted) with NAME_UNKNOWN."""
+    with store.lock:
+        for upload_id, session in list(reg.uploads.items()):
+            if session.repository == name:
+                session.end(RepositoryNotFound(name, reg.account))
+                del reg.uploads[upload_id]
 
 
 def get_upload(store: Store, reg: Registry, repo: Repository, upload_id: str) -> UploadSession:
     """The open upload ``upload_id`` of ``repo``; UploadNotFound otherwise."""
     session = reg.uploads.get(upload_id)
     if session is None or session.repository != repo.name or session.closed:
+        raise UploadNotFound(upload_id, repo.name, reg.account)
+    if session.expired(store.clock.now(), store.upload_idle_timeout):
+        session.end(UploadNotFound(upload_id, repo.name, reg.account))
+        with store.lock:
+            reg.uploads.pop(upload_id, None)
         raise UploadNotFound(upload_id, repo.name, reg.account)
     return session
 
@@ -54,7 +103,7 @@ def upload_part(
 ) -> UploadSession:
     """UploadLayerPart: bytes ``[first, last]`` continuing the upload, ECR's size rules."""
     session = get_upload(store, reg, repo, upload_id)
-    with session.lock:
+    with session.writing(store.clock.now()):
         last_valid = max(session.size - 1, 0)
         if first_byte != session.size or last_byte < first_byte:
             raise InvalidLayerPart(
@@ -101,7 +150,7 @@ def complete_upload(
 ) -> str:
     """CompleteLayerUpload: check the digest and store the blob in the registry."""
     session = get_upload(store, reg, repo, upload_id)
-    with session.lock:
+    with session.writing(store.clock.now()):
         if session.size == 0:
             raise EmptyUpload(upload_id, repo.name, reg.account)
         if session.small_part_size is not None:
@@ -136,7 +185,7 @@ def finish_upload(
     store: Store, reg: Registry, repo: Repository, session: UploadSession, digest: str
 ) -> Blob:
     """``/v2/`` upload completion: zero bytes refused, digest checked, blob stored."""
-    with session.lock:
+    with session.writing(store.clock.now()):
         if session.size == 0:
             raise EmptyUpload(session.upload_id, repo.name, reg.account)
         blob = session.finish(digest)
@@ -146,19 +195,54 @@ def finish_upload(
 
 
 def cancel_upload(store: Store, reg: Registry, repo: Repository, upload_id: str) -> None:
-    """Drop an upload session and what it received."""
+    """Drop an upload session and what it received; exactly one of a cancel and a racing
+    completion (or another cancel) wins, the other gets UploadNotFound."""
     session = get_upload(store, reg, repo, upload_id)
-    with session.lock:
-        session.discard()
-    reg.uploads.pop(upload_id, None)
+    won = session.end(UploadNotFound(upload_id, repo.name, reg.account))
+    with store.lock:
+        if reg.uploads.get(upload_id) is session:
+            del reg.uploads[upload_id]
+    if not won:
+        raise UploadNotFound(upload_id, repo.name, reg.account)
 
 
 def store_blob(store: Store, reg: Registry, repo: Repository, blob: Blob) -> Blob:
-    """Keep ``blob`` in the registry (once per digest) and make it known to ``repo``."""
+    """Keep ``blob`` in the registry (once per digest) and make it known to ``repo``.
+
+    A blob whose digest the registry already holds is dropped (the stored one stays: blobs
+    are immutable); so is one for a repository deleted meanwhile (RepositoryNotFound).
+    """
     with store.lock:
-        kept = reg.blobs.setdefault(blob.digest, blob)
+        live = reg.repositories.get(repo.name) is repo or any(
+            held is repo for held in reg.repositories.values()
+        )
+        if not live:
+            blob.discard()
+            raise RepositoryNotFound(repo.name, reg.account)
+        kept = reg.blobs.get(blob.digest)
+        if kept is None or kept.freed:
+            blob.retain()
+            reg.blobs[blob.digest] = kept = blob
+        elif kept is not blob:
+            blob.discard()
         repo.blobs.add(blob.digest)
     return kept
+
+
+def release_unreferenced_blobs(store: Store, reg: Registry, digests: Iterable[str]) -> int:
+    """Let go of each of ``digests`` no repository of ``reg`` knows any more; its bytes are
+    freed at once (or when the last download in flight ends). Returns how many went."""
+    released = 0
+    with store.lock:
+        repositories = list(reg.repositories.values())
+        for digest in list(digests):
+            if any(digest in repo.blobs for repo in repositories):
+                continue
+            blob = reg.blobs.pop(digest, None)
+            if blob is not None:
+                blob.release()
+                released += 1
+    return released
 
 
 def layer_available(store: Store, reg: Registry, repo: Repository, digest: str) -> Blob | None:
@@ -208,3 +292,4 @@ def delete_blob(store: Store, reg: Registry, repo: Repository, digest: str) -> N
         if digest not in repo.blobs:
             raise BlobUnknown(digest)
         repo.blobs.discard(digest)
+        release_unreferenced_blobs(store, reg, [digest])
