@@ -21,6 +21,15 @@
 #   quoted is the one the service prints; names are checked against the model's pattern,
 #   which accepts a superset (``__`` and runs of ``-``), so every rejected name also fails
 #   the quoted regex.
+# * ``registryId`` has ECR's own wording too: ``Invalid parameter at 'registryId' failed to
+#   satisfy constraint: 'must satisfy regular expression [0-9]{12}'`` (a real answer, request
+#   id included, quoted in the README of github.com/icy/gDockerImageCheck for the registry id
+#   ``1234``). moto's old ECR tests expected RepositoryNotFoundException naming the registry
+#   id ``'123'``; the observed answer wins. The list ``registryIds`` keeps the generic form.
+# * Enum values are listed as the service orders them, which is not always the model's order:
+#   ``imageTagMutability`` reads ``[IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION,
+#   IMMUTABLE_WITH_EXCLUSION]`` (moto's ECR sources and tests, and captured ECR refusals quoted
+#   by other emulators). Other enums keep the model's order (no observation says otherwise).
 # * The operations whose model lists ``ValidationException`` (pull-through cache, creation
 #   templates, registry scanning, signing, ...) get the generic AWS JSON answer, which is also
 #   the default: ``ValidationException`` with every violation,
@@ -71,6 +80,13 @@ _TAG_MESSAGE = (
     f"of {_TAG_KEY_MAX} characters, and tag values can have a maximum length of "
     f"{_TAG_VALUE_MAX} characters."
 )
+
+_ENUM_ORDER_SEEN: dict[frozenset[str], tuple[str, ...]] = {
+    frozenset(order): order
+    for order in [("IMMUTABLE", "MUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION")]
+}
+"""Enum value sets the service prints in an order other than the model's, keyed by the set."""
+_REGISTRY_ID_MESSAGE = "must satisfy regular expression [0-9]{12}"
 
 _NOT_NULL = "Member must not be null"
 _INT32 = (-(2**31), 2**31 - 1)
@@ -262,6 +278,8 @@ def _invalid_parameter(violations: list[_Violation]) -> ValidationError:
             message = message[len("Member ") :]
         elif message.startswith("Member must satisfy regular expression pattern"):
             message = f"must satisfy regular expression '{_REPOSITORY_NAME_REGEX_QUOTED}'"
+    elif path == "registryId" and message.startswith("Member must satisfy regular expression"):
+        message = _REGISTRY_ID_MESSAGE
     return ValidationError(
         "InvalidParameterException",
         f"Invalid parameter at '{path}' failed to satisfy constraint: '{message}'",
@@ -540,7 +558,8 @@ def _string_check(shape: dict[str, Any]) -> _Scalar:
     enum_values: list[str] | None = shape.get("enum")
     allowed = frozenset(enum_values) if enum_values is not None else None
     pattern_message = f"Member must satisfy regular expression pattern: {pattern}"
-    enum_message = f"Member must satisfy enum value set: [{', '.join(enum_values or ())}]"
+    shown = _ENUM_ORDER_SEEN.get(frozenset(enum_values or ()), tuple(enum_values or ()))
+    enum_message = f"Member must satisfy enum value set: [{', '.join(shown)}]"
     low_bound = low if low is not None else 0
     high_bound = high if high is not None else math.inf
 

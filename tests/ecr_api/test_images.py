@@ -283,7 +283,9 @@ def test_put_image_of_schema2_manifest_without_media_type_needs_the_parameter(
     with pytest.raises(ClientError) as exc:
         client.put_image(repositoryName=REPO, imageManifest=manifest)
     assert error_code(exc) == "InvalidParameterException"
-    assert "Invalid JSON syntax" in exc.value.response["Error"]["Message"]
+    assert exc.value.response["Error"]["Message"] == (
+        "image manifest mediatype not provided in manifest or parameter"
+    )
     result = client.put_image(
         repositoryName=REPO, imageManifest=manifest, imageManifestMediaType=OCI_MANIFEST
     )

@@ -250,7 +250,16 @@ def test_registry_policy_scope_v1_allows_only_replication_actions(
     backend.registry(ACCOUNT, REGION).settings["REGISTRY_POLICY_SCOPE"] = "V1"
     client.put_registry_policy(policyText=REGISTRY_POLICY)
     wide = json.dumps(
-        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Resource": "*"}]}
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "ecr:BatchGetImage",
+                    "Resource": "*",
+                }
+            ]
+        }
     )
     with pytest.raises(ClientError) as exc:
         client.put_registry_policy(policyText=wide)

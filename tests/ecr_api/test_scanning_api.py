@@ -67,7 +67,8 @@ def test_describe_findings_before_any_scan_is_scan_not_found(env: tuple[Backend,
     with pytest.raises(ClientError) as exc:
         ecr.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
     assert code(exc) == "ScanNotFoundException"
-    assert image.digest in message(exc)
+    assert "{imageDigest:'null', imageTag:'v1'}" in message(exc)  # the imageId as asked
+    assert image.digest not in message(exc)
 
 
 def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
@@ -367,7 +368,7 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
     )
     by_name = {c["repositoryName"]: c for c in answer["scanningConfigurations"]}
     assert by_name["prod-api"]["scanFrequency"] == "SCAN_ON_PUSH"
-    assert by_name["prod-api"]["scanOnPush"] is True
+    assert by_name["prod-api"]["scanOnPush"] is False  # the repository's own setting
     assert by_name["prod-api"]["appliedScanFilters"] == [
         {"filter": "prod*", "filterType": "WILDCARD"}
     ]
@@ -375,12 +376,12 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
     assert by_name["dev-api"]["scanFrequency"] == "MANUAL"
     assert by_name["dev-api"]["scanOnPush"] is False
     assert by_name["flagged"]["scanFrequency"] == "SCAN_ON_PUSH"
+    assert by_name["flagged"]["scanOnPush"] is True
     assert answer["failures"] == [
         {
             "repositoryName": "missing",
             "failureCode": "REPOSITORY_NOT_FOUND",
-            "failureReason": "The repository with name 'missing' does not exist in the registry "
-            "with id '123456789012'",
+            "failureReason": "REPOSITORY_NOT_FOUND",
         }
     ]
 

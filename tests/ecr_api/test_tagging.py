@@ -121,7 +121,10 @@ def test_malformed_or_foreign_arn_is_invalid_parameter(client: Any, arn: str) ->
     for method, extra in calls:
         with pytest.raises(ClientError) as exc:
             getattr(client, method)(resourceArn=arn, **extra)
-        assert error(exc) == ("InvalidParameterException", "The ARN provided is invalid.")
+        assert error(exc) == (
+            "InvalidParameterException",
+            "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'",
+        )
 
 
 def test_arn_of_missing_repository_raises_not_found(client: Any) -> None:

@@ -182,8 +182,8 @@ def test_unknown_tag_mutability_names_the_enum_values() -> None:
     assert error.code == "InvalidParameterException"
     assert error.message == (
         "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must "
-        "satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, "
-        "MUTABLE_WITH_EXCLUSION]'"
+        "satisfy enum value set: [IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, "
+        "IMMUTABLE_WITH_EXCLUSION]'"
     )
 
 
@@ -258,7 +258,7 @@ def test_pattern_must_match_the_whole_value() -> None:
     error = rejection("DescribeRepositories", {"registryId": "1234567890123"})
     assert error.message == (
         "Invalid parameter at 'registryId' failed to satisfy constraint: "
-        "'Member must satisfy regular expression pattern: [0-9]{12}'"
+        "'must satisfy regular expression [0-9]{12}'"
     )
 
 

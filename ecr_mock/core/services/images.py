@@ -149,6 +149,13 @@ def _check_references(store: Store, reg: Registry, repo: Repository, parsed: Man
 
 
 def _image_size(repo: Repository, parsed: Manifest) -> int:
+    """``imageSizeInBytes``: the layers' descriptor sizes; an index, its largest image.
+
+    moto leaves the field out for a manifest list (getmoto/moto#5753 reasons from the console,
+    not from an API answer); the project's ECR notes give an index the size of its largest
+    image, so that stays. An image missing from the repository (only with
+    ``allow_missing_layers``) counts for nothing.
+    """
     if parsed.is_index:
         sizes = [repo.images[c.digest].size for c in parsed.manifests if c.digest in repo.images]
         return max(sizes, default=0)

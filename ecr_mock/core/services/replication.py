@@ -49,6 +49,11 @@ class Destination:
     region: str
 
 
+SAME_REGISTRY = "Replication destination cannot be the same as the source registry"
+"""ECR's text for a destination equal to the source registry, as moto's ECR tests expect it
+(nothing after it: no region or registry id)."""
+
+
 def _invalid(detail: str) -> InvalidParameter:
     return InvalidParameter(
         f"Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: '{detail}'"
@@ -68,10 +73,7 @@ def check_rules(reg: Registry, rules: Iterable[Mapping[str, Any]]) -> list[dict[
             if not _ACCOUNT_RE.fullmatch(registry_id):
                 raise _invalid(f"Invalid destination registry id '{registry_id}'")
             if region == reg.region and registry_id == reg.account:
-                raise _invalid(
-                    "Replication destination cannot be the same as the source registry "
-                    f"(region '{region}', registry id '{registry_id}')"
-                )
+                raise _invalid(SAME_REGISTRY)
             unique.add(Destination(registry_id, region))
             destinations.append({"region": region, "registryId": registry_id})
         stored: dict[str, Any] = {"destinations": destinations}

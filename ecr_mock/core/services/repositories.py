@@ -37,7 +37,8 @@ MAX_RESOURCE_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 MAX_EXCLUSION_FILTERS = 5
-TAG_MUTABILITIES = (MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
+TAG_MUTABILITIES = (IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, IMMUTABLE_WITH_EXCLUSION)
+"""In the order ECR lists them when refusing another value (not the model's order)."""
 ENCRYPTION_TYPES = ("AES256", "KMS", "KMS_DSSE")
 _EXCLUSION_FILTER_RE = re.compile(r"[0-9a-zA-Z._*-]{1,128}")
 _KMS_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):[0-9]{12}:.+")
@@ -108,12 +109,16 @@ def delete_repository(store: Store, reg: Registry, name: str, force: bool = Fals
 def repository_by_arn(store: Store, arn: str, region: str) -> Repository:
     """The repository a resource ARN names, for a call made in ``region``.
 
-    InvalidParameterException for anything but a repository ARN of that region (ECR says
-    "The ARN provided is invalid."); RepositoryNotFoundException when it does not exist.
+    InvalidParameterException for anything but a repository ARN of that region, in ECR's
+    words ``Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'``
+    (the text moto's ECR tests expect; "The ARN provided is invalid." is what ECS answers,
+    boto/boto3#2774); RepositoryNotFoundException when it does not exist.
     """
     ref = parse_repository_arn(arn)
     if ref is None or ref.region != region or not is_valid_repository_name(ref.name):
-        raise InvalidParameter("The ARN provided is invalid.")
+        raise InvalidParameter(
+            "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'"
+        )
     reg = store.registry(ref.account, ref.region)
     return get_repository(store, reg, ref.name)
 

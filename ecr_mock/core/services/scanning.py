@@ -513,12 +513,20 @@ def repository_scanning(reg: Registry, repo: Repository) -> tuple[str, list[dict
 
 
 def repository_scanning_configuration(reg: Registry, repo: Repository) -> dict[str, Any]:
-    """The ``RepositoryScanningConfiguration`` shape of BatchGetRepositoryScanningConfiguration."""
+    """The ``RepositoryScanningConfiguration`` shape of BatchGetRepositoryScanningConfiguration.
+
+    ``scanOnPush`` is the repository's own setting, whatever the registry rules make of it: a
+    real answer for a repository under an ENHANCED ``*`` CONTINUOUS_SCAN rule reads
+    ``scanFrequency: CONTINUOUS_SCAN, scanOnPush: false`` ("the value of ScanOnPush will
+    continue with the previous state", turbot/steampipe-plugin-aws#1716), and moto's ECR tests
+    expect ``false`` under ENHANCED CONTINUOUS_SCAN and SCAN_ON_PUSH rules and a BASIC
+    SCAN_ON_PUSH rule alike.
+    """
     frequency, filters = repository_scanning(reg, repo)
     return {
         "repositoryArn": repo.arn,
         "repositoryName": repo.name,
-        "scanOnPush": frequency != MANUAL,
+        "scanOnPush": repo.scan_on_push,
         "scanFrequency": frequency,
         "appliedScanFilters": filters,
     }
@@ -651,12 +659,28 @@ class ScanReport:
         return severity_counts(self.findings)
 
 
-def scan_report(repo: Repository, image: Image, tag: str | None = None) -> ScanReport:
-    """The last scan of ``image``; ScanNotFound when it was never scanned."""
+def scan_report(
+    repo: Repository,
+    image: Image,
+    tag: str | None = None,
+    *,
+    image_id: Mapping[str, str] | None = None,
+) -> ScanReport:
+    """The last scan of ``image``; ScanNotFound when it was never scanned.
+
+    ScanNotFound names the image as the request's ``image_id`` did (``imageDigest:'null'``
+    when asked by tag), as moto's ECR tests expect and as ImageNotFound does.
+    """
     state = image.extra.get(SCAN_STATE)
     if state is None:
+        label = (
+            _image_label(image, tag)
+            if image_id is None
+            else f"{{imageDigest:'{image_id.get('imageDigest') or 'null'}', "
+            f"imageTag:'{image_id.get('imageTag') or 'null'}'}}"
+        )
         raise ScanNotFound(
-            f"Image scan does not exist for the image with '{_image_label(image, tag)}' in the "
+            f"Image scan does not exist for the image with '{label}' in the "
             f"repository with name '{repo.name}' in the registry with id '{repo.account}'"
         )
     return ScanReport(

@@ -100,6 +100,11 @@ def _pullable(image: Image) -> bool:
 # ----- PutImage --------------------------------------------------------------------------------
 
 
+MEDIA_TYPE_MISSING = "image manifest mediatype not provided in manifest or parameter"
+"""ECR's answer (InvalidParameterException) to a schema 2 manifest without ``mediaType`` put
+without ``imageManifestMediaType``: the text moto's ECR tests expect."""
+
+
 def _require_media_type(manifest: bytes) -> None:
     """A schema 2 manifest without ``mediaType`` needs ``imageManifestMediaType`` (ECR rule)."""
     try:
@@ -107,7 +112,7 @@ def _require_media_type(manifest: bytes) -> None:
     except (ValueError, RecursionError):
         return  # the core reports the syntax error
     if isinstance(doc, dict) and doc.get("schemaVersion") == 2 and "mediaType" not in doc:
-        raise ManifestInvalid("Invalid JSON syntax")
+        raise InvalidParameter(MEDIA_TYPE_MISSING)
 
 
 @operation("PutImage")

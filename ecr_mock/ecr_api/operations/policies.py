@@ -36,9 +36,17 @@ LOCKOUT = (
     "apply it anyway'"
 )
 V1_REGISTRY_ACTIONS = frozenset(
-    {"ecr:replicateimage", "ecr:createrepository", "ecr:batchimportupstreamimage"}
+    {"ecr:replicateimage", "ecr:createrepository", "ecr:batchimportupstreamimage", "ecr:*"}
 )
-"""What a registry policy may grant while the account's REGISTRY_POLICY_SCOPE is V1."""
+"""What a registry policy may grant while the account's REGISTRY_POLICY_SCOPE is V1.
+
+The ECR user guide (registry permissions): V1 enforces only ``ecr:ReplicateImage``,
+``ecr:BatchImportUpstreamImage`` and ``ecr:CreateRepository``, "if any additional actions are
+added to the registry policy, an error will occur", yet "it is possible to add the ``ecr:*``
+action". V2, the default scope, "allows all ECR actions in the policy"; an action of another
+service is refused under both (as moto refuses anything outside its list), with the same
+``Invalid registry policy provided``.
+"""
 
 
 def _own_registry(ctx: Context) -> Registry:
@@ -94,13 +102,20 @@ def delete_repository_policy(ctx: Context, params: Params) -> Result:
 
 
 def _check_registry_scope(reg: Registry, policy: Policy) -> None:
-    if reg.settings.get("REGISTRY_POLICY_SCOPE", "V2") != "V1":
-        return
+    """Refuse actions outside what the account's registry policy scope lets a policy grant."""
+    v1 = reg.settings.get("REGISTRY_POLICY_SCOPE", "V2") == "V1"
     for statement in policy.statements:
-        if statement.actions_negated or any(
-            action.lower() not in V1_REGISTRY_ACTIONS for action in statement.actions
-        ):
+        if v1 and statement.actions_negated:
             raise InvalidParameter(INVALID_REGISTRY_POLICY)
+        for action in statement.actions:
+            lowered = action.lower()
+            allowed = (
+                lowered in V1_REGISTRY_ACTIONS
+                if v1
+                else lowered == "*" or lowered.startswith("ecr:")
+            )
+            if not allowed:
+                raise InvalidParameter(INVALID_REGISTRY_POLICY)
 
 
 @operation("PutRegistryPolicy")
