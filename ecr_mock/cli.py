@@ -4,6 +4,7 @@ and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -42,6 +43,25 @@ def _access_key(value: str) -> tuple[str, str]:
     if not sep or not key or not ACCOUNT_RE.fullmatch(account):
         raise argparse.ArgumentTypeError(f"expected ACCESS_KEY=ACCOUNT_ID, got {value!r}")
     return key, account
+
+
+def _fault(value: str) -> dict[str, object]:
+    try:
+        doc = json.loads(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise argparse.ArgumentTypeError(
+            "a fault rule is a JSON object, e.g. "
+            '\'{"operation": "PutImage", "error": "ThrottlingException"}\''
+        )
+    return doc
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {value!r}")
+    return int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
         "never pushed, as moto does (ECR refuses them; so does ecr-mock without this flag or "
         "ECR_MOCK_ALLOW_MISSING_LAYERS=1)",
     )
+    serve.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='add a fault rule at start, e.g. \'{"operation": "blob.get", "error": "UNAVAILABLE", '
+        '"times": 1}\' (repeatable; see /ecr-mock/faults)',
+    )
+    serve.add_argument(
+        "--enforce-quotas",
+        action="store_true",
+        help="throttle API and registry calls at the per-account, per-Region rates AWS documents",
+    )
+    serve.add_argument(
+        "--max-calls",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="how many requests /ecr-mock/calls remembers (default 10000)",
+    )
     ca = commands.add_parser(
         "ca",
         help="print the path of the local CA certificate (made if needed)",
@@ -181,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
     from ecr_mock.core.backend import Backend
+    from ecr_mock.faults import FaultRuleError, attach
     from ecr_mock.mock import allow_missing_layers_default
     from ecr_mock.server import EcrMockServer
 
@@ -208,6 +250,16 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     backend.strict_credentials = args.strict_credentials
+    backend.quotas.enabled = args.enforce_quotas
+    if args.max_calls is not None:
+        backend.calls.maxlen = args.max_calls
+    attach(backend)
+    for rule in args.fault:
+        try:
+            backend.faults.add_rule(rule)
+        except FaultRuleError as exc:
+            print(f"ecr-mock: --fault {json.dumps(rule)}: {exc}", file=sys.stderr)
+            return 2
     for key, account in args.access_key:
         backend.add_access_key(key, account)
     server = EcrMockServer(

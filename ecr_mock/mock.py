@@ -43,10 +43,14 @@ class mock_ecr:
         region: str = DEFAULT_REGION,
         clock: Clock | None = None,
         allow_missing_layers: bool | None = None,
+        enforce_quotas: bool = False,
+        max_calls: int | None = None,
     ) -> None:
         self._shared = backend is not None
         self._options = {"account_id": account_id, "region": region}
         self._clock = clock
+        self._enforce_quotas = enforce_quotas
+        self._max_calls = max_calls
         self._allow_missing_layers = allow_missing_layers
         if backend is None:
             allow = allow_missing_layers
@@ -55,10 +59,21 @@ class mock_ecr:
             backend = Backend(account_id, region, clock=clock, allow_missing_layers=allow)
         elif allow_missing_layers is not None:
             backend.allow_missing_layers = allow_missing_layers
-        self.backend = backend
+        self.backend = self._prepare(backend)
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None
+
+    def _prepare(self, backend: Backend) -> Backend:
+        """Fault rules, quotas mode and the call record's size, as this mock was asked."""
+        from ecr_mock.faults import attach
+
+        attach(backend)
+        if self._enforce_quotas:
+            backend.quotas.enabled = True
+        if self._max_calls is not None:
+            backend.calls.maxlen = self._max_calls
+        return backend
 
     @property
     def active(self) -> bool:
@@ -136,6 +151,8 @@ class mock_ecr:
             region=self._options["region"],
             clock=self._clock,
             allow_missing_layers=self._allow_missing_layers,
+            enforce_quotas=self._enforce_quotas,
+            max_calls=self._max_calls,
         )
 
     def _decorate_function(self, func: F) -> F:

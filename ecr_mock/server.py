@@ -60,6 +60,7 @@ from werkzeug.wsgi import LimitedStream
 
 from ecr_mock import providers
 from ecr_mock.core.backend import Backend
+from ecr_mock.faults import attach
 from ecr_mock.hostnames import misdirected_signature
 from ecr_mock.providers.moto_iam import moto_service, moto_wsgi
 
@@ -74,6 +75,8 @@ IDLE_TIMEOUT = 75.0
 """Seconds a kept-alive connection may stay idle before the server closes it."""
 
 _DRAIN_CHUNK = 1024 * 1024
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key an application sets to have the body cut after that many bytes."""
 _API_BODY_LIMIT = 64 * 1024 * 1024
 
 
@@ -105,6 +108,10 @@ class EcrMockApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/ecr-mock/findings/"):
             return _findings(backend, environ, start_response)
+        if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
+            from ecr_mock.fault_control import serve_fault_control
+
+            return serve_fault_control(backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
             return _registry_app(backend)(environ, start_response)
         if moto_service(environ) is not None:  # IAM, STS, ...: moto's, in this process
@@ -361,6 +368,10 @@ class _Handler(WSGIRequestHandler):
         def execute(app: WSGIApplication) -> None:
             result = app(environ, start_response)
             try:
+                cut = environ.get(DISCONNECT_AFTER_BYTES)
+                if cut is not None:
+                    self._send_cut(result, environ, state, write, int(cut))
+                    return
                 if self._send_file_range(result, environ, state, write):
                     return
                 for data in result:
@@ -393,6 +404,33 @@ class _Handler(WSGIRequestHandler):
             self._server.log("error", f"Error on request {self.command} {self.path}: {exc!r}")
             return
         self._drain(environ)
+
+    def _send_cut(
+        self,
+        result: Iterable[bytes],
+        environ: WSGIEnvironment,
+        state: dict[str, Any],
+        write: Any,
+        limit: int,
+    ) -> None:
+        """Send the head and the first ``limit`` bytes of the body, then drop the connection
+        (a fault rule's ``disconnect_after_bytes``)."""
+        self.close_connection = True
+        write(b"")
+        if environ["REQUEST_METHOD"] != "HEAD":
+            sent = 0
+            for data in result:
+                if sent >= limit:
+                    break
+                piece = data[: limit - sent]
+                sent += len(piece)
+                if state["chunked"]:
+                    self.wfile.write(b"%x\r\n%b" % (len(data), piece))
+                else:
+                    self.wfile.write(piece)
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send_file_range(
         self,
@@ -490,7 +528,7 @@ class EcrMockServer:
         apply_lifecycle: bool = False,
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
-        self._app = EcrMockApp(backend or Backend())
+        self._app = EcrMockApp(attach(backend or Backend()))
         self._ca = certificate_authority
         self._apply_lifecycle = apply_lifecycle
         self._host = host
@@ -517,7 +555,7 @@ class EcrMockServer:
             running = self._httpd is not None
             if running:
                 self._detach()
-            self._app.backend = backend
+            self._app.backend = attach(backend)
             if running:
                 self._attach()
 

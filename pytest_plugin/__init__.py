@@ -32,6 +32,16 @@ point, so installing ecr-mock is enough. Fixtures:
 ``ecr_events``
     The backend's event log (``.all()``, ``.of_type("ECR Image Action")``): EventBridge-shaped
     records of pushes, deletes, scans and lifecycle actions.
+``ecr_faults``
+    The backend's fault rules: ``ecr_faults.add(operation="PutImage",
+    error="ThrottlingException", times=2)`` returns the rule (``.hits``, ``.remove()``, a
+    context manager). The marker ``@pytest.mark.ecr_fault(**rule)`` (repeatable) adds rules
+    before the test starts.
+``ecr_calls``
+    The backend's call record: every API and /v2/ request, oldest first, with
+    ``.of(operation=..., repository=...)`` and ``.operations()``.
+
+Quotas mode: ``@pytest.mark.ecr_mock(enforce_quotas=True)``.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ecr_mock import Backend, Clock, mock_ecr
+    from ecr_mock.faults import CallLog, FaultRules
     from ecr_mock.server import EcrMockServer
 
 __all__ = ["EcrLogin"]
@@ -67,9 +78,15 @@ class EcrLogin(NamedTuple):
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "ecr_mock(account_id=None, region=None, allow_missing_layers=None): the account and "
-        "region of this test's ecr_mock backend and ecr_client; allow_missing_layers=True "
-        "accepts manifests naming layers or images never pushed, as moto does",
+        "ecr_mock(account_id=None, region=None, allow_missing_layers=None, "
+        "enforce_quotas=False): the account and region of this test's ecr_mock backend and "
+        "ecr_client; allow_missing_layers=True accepts manifests naming layers or images never "
+        "pushed, as moto does; enforce_quotas=True throttles at the rates AWS documents",
+    )
+    config.addinivalue_line(
+        "markers",
+        "ecr_fault(**rule): add a fault rule (operation=, error=, times=, ...) to this test's "
+        "ecr_mock backend; repeatable",
     )
 
 
@@ -106,7 +123,10 @@ def ecr_mock(
         account_id=account,
         region=region,
         allow_missing_layers=None if allow is None else bool(allow),
+        enforce_quotas=bool(_marker_option(request, "enforce_quotas")),
     )
+    for marker in reversed(list(request.node.iter_markers("ecr_fault"))):
+        mock.backend.faults.add(**marker.kwargs)
     with mock:
         yield mock
 
@@ -190,3 +210,15 @@ def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
 def ecr_events(ecr_backend: Backend) -> Any:
     """The backend's EventLog of EventBridge-shaped ECR events."""
     return ecr_backend.events
+
+
+@pytest.fixture
+def ecr_faults(ecr_backend: Backend) -> FaultRules:
+    """The backend's fault rules: ``ecr_faults.add(**rule)``, ``ecr_faults.clear()``."""
+    return ecr_backend.faults
+
+
+@pytest.fixture
+def ecr_calls(ecr_backend: Backend) -> CallLog:
+    """The backend's call record (``.of(operation=...)``, ``.operations()``, ``[-1]``)."""
+    return ecr_backend.calls

@@ -14,7 +14,7 @@ import ecr_mock.ecr_api.dispatch
 import ecr_mock.intercept.botocore_hook
 from tests.ecr_api.model_check import check_error, check_output
 
-_ORIGINAL_HANDLE = ecr_mock.ecr_api.dispatch.handle
+_ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call
 _PATCHED_MODULES = (
     "ecr_mock.ecr_api.dispatch",
     "ecr_mock.intercept.botocore_hook",
@@ -44,10 +44,13 @@ def _answer_problems(target: str, status: int, payload: bytes) -> list[str]:
     return [f"{name or target!r} {problem}" for problem in problems]
 
 
-def _modules_holding_handle() -> list[str]:
+def _modules_holding_answer_call() -> list[str]:
     names = set(_PATCHED_MODULES)
     for module_name, module in list(sys.modules.items()):
-        if module_name.startswith("tests.") and getattr(module, "handle", None) is _ORIGINAL_HANDLE:
+        if (
+            module_name.startswith("tests.")
+            and getattr(module, "answer_call", None) is _ORIGINAL_ANSWER_CALL
+        ):
             names.add(module_name)
     return sorted(names)
 
@@ -57,14 +60,15 @@ def _ecr_answers_fit_the_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     """Fail the test if any ECR API answer it got breaks botocore's ECR model."""
     violations: list[str] = []
 
-    def checked_handle(*args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        status, payload = _ORIGINAL_HANDLE(*args, **kwargs)
+    def checked_answer_call(*args: Any, **kwargs: Any) -> Any:
+        answer = _ORIGINAL_ANSWER_CALL(*args, **kwargs)
         target = kwargs["target"] if "target" in kwargs else args[1]
-        violations.extend(_answer_problems(str(target), status, payload))
-        return status, payload
+        if answer.fault is None or answer.fault.error is None:  # injected errors are chosen
+            violations.extend(_answer_problems(str(target), answer.status, answer.body))
+        return answer
 
-    for module_name in _modules_holding_handle():
-        monkeypatch.setattr(sys.modules[module_name], "handle", checked_handle)
+    for module_name in _modules_holding_answer_call():
+        monkeypatch.setattr(sys.modules[module_name], "answer_call", checked_answer_call)
     yield
     if violations:
         shown = "\n  ".join(dict.fromkeys(violations))

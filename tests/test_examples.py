@@ -204,3 +204,53 @@ def test_replicate_and_cache_script_runs() -> None:
     lines = run_script("replicate_and_cache").splitlines()
     assert lines[1] == "replication: [('us-west-2', 'COMPLETE')]"
     assert re.fullmatch(rf"pull through mirror/: 200 {DIGEST}; repositories .*", lines[2]), lines
+
+
+# ----- retry_and_lost_answers --------------------------------------------------------------
+
+
+def test_publish_survives_throttles_and_a_lost_answer(ecr: Any) -> None:
+    module = example("retry_and_lost_answers")
+    from ecr_mock.intercept.botocore_hook import active_backend
+
+    backend = active_backend()
+    assert backend is not None
+    client = boto3.client("ecr", region_name="us-east-1", config=module.RETRIES)
+    client.create_repository(repositoryName="app")
+    manifest = module.small_manifest(client, "app")
+    backend.faults.add(operation="PutImage", error="ThrottlingException", times=2)
+    backend.faults.add(
+        operation="PutImage", error="ServerException", after_commit=True, skip=2, times=1
+    )
+    digest = module.publish(client, "app", manifest, "v1")
+    codes = [c.error_code for c in backend.calls.of(operation="PutImage")]
+    assert codes == [
+        "ThrottlingException",
+        "ThrottlingException",
+        "ServerException",
+        "ImageAlreadyExistsException",
+    ]
+    images = client.describe_images(repositoryName="app")["imageDetails"]
+    assert [(i["imageDigest"], i["imageTags"]) for i in images] == [(digest, ["v1"])]
+
+
+def test_publish_still_fails_on_errors_it_cannot_absorb(ecr: Any) -> None:
+    module = example("retry_and_lost_answers")
+    ecr.create_repository(repositoryName="app", imageTagMutability="IMMUTABLE")
+    first = module.small_manifest(ecr, "app")
+    module.publish(ecr, "app", first, "v1")
+    other = first + "\n"  # another image (another digest) under the same immutable tag
+    with pytest.raises(ClientError) as raised:
+        module.publish(ecr, "app", other, "v1")
+    assert raised.value.response["Error"]["Code"] == "ImageTagAlreadyExistsException"
+
+
+def test_retry_and_lost_answers_script_prints_each_attempt() -> None:
+    out = run_script("retry_and_lost_answers")
+    assert out.splitlines()[:4] == [
+        "PutImage -> 400 ThrottlingException",
+        "PutImage -> 400 ThrottlingException",
+        "PutImage -> 500 ServerException",
+        "PutImage -> 400 ImageAlreadyExistsException",
+    ]
+    assert re.search(rf"published {DIGEST} once after 4 attempts", out)

@@ -87,7 +87,11 @@ def test_marker_is_registered(inner: pytest.Pytester, plugin_args: list[str]) ->
     inner.makepyfile("def test_nothing():\n    pass\n")
     result = run_inner(inner, plugin_args, "--markers")
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.ecr_mock(account_id=None, region=None, allow_missing_layers=None)*"]
+        [
+            "@pytest.mark.ecr_mock(account_id=None, region=None, allow_missing_layers=None, "
+            "enforce_quotas=False)*",
+            "@pytest.mark.ecr_fault(**rule)*",
+        ]
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ecr_mock.core.events import EventLog
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.policy import Policy
+    from ecr_mock.core.services.calls import CallLog
+    from ecr_mock.core.services.faults import FaultCatalog, FaultRules
     from ecr_mock.core.services.lifecycle import LifecycleScheduler
+    from ecr_mock.core.services.quotas import Quotas
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
@@ -47,6 +50,11 @@ class Backend(Store):
         self._lifecycle_epoch = self.clock.now()
         self._scan_on_push: Listener | None = None
         self.listeners.append(self._on_core_event)
+        self.fault_catalog: Callable[[], FaultCatalog] | None = None
+        """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
+        self._faults: FaultRules | None = None
+        self._calls: CallLog | None = None
+        self._quotas: Quotas | None = None
 
     # ----- parts made on first use (a fresh process pays only for what it uses) --------------
 
@@ -60,6 +68,39 @@ class Backend(Store):
                 if self.event_log is None:
                     self.event_log = EventLog(backend=self)
         return self.event_log
+
+    @property
+    def faults(self) -> FaultRules:
+        """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
+        if self._faults is None:
+            from ecr_mock.core.services.faults import FaultRules
+
+            with self.lock:
+                if self._faults is None:
+                    self._faults = FaultRules(lambda: self.fault_catalog)
+        return self._faults
+
+    @property
+    def calls(self) -> CallLog:
+        """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
+        if self._calls is None:
+            from ecr_mock.core.services.calls import CallLog
+
+            with self.lock:
+                if self._calls is None:
+                    self._calls = CallLog()
+        return self._calls
+
+    @property
+    def quotas(self) -> Quotas:
+        """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
+        if self._quotas is None:
+            from ecr_mock.core.services.quotas import Quotas
+
+            with self.lock:
+                if self._quotas is None:
+                    self._quotas = Quotas()
+        return self._quotas
 
     @property
     def lifecycle(self) -> LifecycleScheduler:

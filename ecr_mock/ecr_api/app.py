@@ -9,7 +9,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.ecr_api import operations as _operations  # noqa: F401  (loads handlers on demand)
-from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body, handle
+from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, answer_call, error_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -17,6 +17,20 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest request body read (a 20 MiB layer part is about 27 MiB of base64)."""
 _READ_CHUNK = 1024 * 1024
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key: the server closes the connection after this many bytes of the body."""
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class EcrApiApp:
@@ -35,7 +49,7 @@ class EcrApiApp:
                 for key, value in environ.items()
                 if key.startswith("HTTP_")
             }
-            status, payload = handle(
+            answer = answer_call(
                 self.backend,
                 environ.get("HTTP_X_AMZ_TARGET", ""),
                 body,
@@ -43,9 +57,10 @@ class EcrApiApp:
                 source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
                 secure=environ.get("wsgi.url_scheme") == "https",
             )
-        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}.get(
-            status, "Internal Server Error"
-        )
+            status, payload = answer.status, answer.body
+            if answer.fault is not None and answer.fault.disconnect_after_bytes is not None:
+                environ[DISCONNECT_AFTER_BYTES] = answer.fault.disconnect_after_bytes
+        reason = _REASONS.get(status, "Internal Server Error")
         start_response(
             f"{status} {reason}",
             [

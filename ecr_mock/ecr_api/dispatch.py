@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,8 @@ from typing import Any, TypeVar
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.services.calls import Call
+from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
@@ -152,6 +156,82 @@ def handle(
 
     ``validate=False`` skips the model check, so tests can reach the semantic checks behind it.
     """
+    answer = answer_call(backend, target, body, headers, source_ip, secure, validate)
+    return answer.status, answer.body
+
+
+@dataclass
+class Answer:
+    """A served call: status, JSON body, and the fault applied (the server may cut the body)."""
+
+    status: int
+    body: bytes
+    fault: Fault | None = None
+
+
+@dataclass
+class _Seen:
+    """What a call turned out to be, for its record."""
+
+    operation: str | None
+    params: Params | None = None
+    principal: str | None = None
+    account: str | None = None
+    region: str | None = None
+    fault: Fault | None = None
+
+
+def answer_call(
+    backend: Backend,
+    target: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    source_ip: str = "127.0.0.1",
+    secure: bool = False,
+    validate: bool = True,
+) -> Answer:
+    """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
+    wall, started = time.time(), time.perf_counter()
+    found = service_for(target)
+    seen = _Seen(operation=found[1] if found is not None and found[1] else None)
+    status, payload = _serve(backend, target, body, headers, source_ip, secure, validate, seen)
+    params = seen.params or {}
+    repository = params.get("repositoryName")
+    code = None
+    if status >= 300:
+        with contextlib.suppress(ValueError, AttributeError):
+            code = json.loads(payload).get("__type")
+    backend.calls.record(
+        Call(
+            surface="api",
+            operation=seen.operation,
+            repository=repository if isinstance(repository, str) else None,
+            account_id=seen.account,
+            region=seen.region or _scope_region(headers),
+            principal=seen.principal,
+            status=status,
+            error_code=code if isinstance(code, str) else None,
+            request_bytes=len(body),
+            response_bytes=len(payload),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            time=wall,
+            parameters=_elided(seen.params) if seen.params is not None else None,
+            fault=seen.fault.to_dict() if seen.fault is not None else None,
+        )
+    )
+    return Answer(status, payload, seen.fault)
+
+
+def _serve(
+    backend: Backend,
+    target: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    source_ip: str,
+    secure: bool,
+    validate: bool,
+    seen: _Seen,
+) -> tuple[int, bytes]:
     found = service_for(target)
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
@@ -163,22 +243,84 @@ def handle(
         return 400, error_body("SerializationException", "Request body is not valid JSON")
     if not isinstance(params, dict):
         return 400, error_body("SerializationException", "Start of list found where not expected.")
+    seen.params = params
+    fault: Fault | None = None
     try:
         if validate:
             validate_input(name, params, service.model)
         backend.tick()
         principal, region, access_key = caller_from_headers(backend, headers)
+        registry_id = params.get("registryId")
+        account = registry_id if isinstance(registry_id, str) else principal.account_id
+        seen.principal, seen.account, seen.region = principal.arn, account, region
+        fault = _fault_for(backend, name, params, account, region)
+        seen.fault = fault
+        if fault is not None and fault.error is not None and not fault.after_commit:
+            return _fault_answer(fault)
+        if service.model == "ecr" and not backend.quotas.allow(principal.account_id, region, name):
+            return 400, error_body("ThrottlingException", "Rate exceeded")
         ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
         service.check(ctx, params)
         result = handler(ctx, params)
     except ValidationError as exc:
         return 400, error_body(exc.code, exc.message)
     except EcrError as exc:
-        return exc.status, error_body(exc.code, exc.message, exc.extra)
+        return _after_commit(fault) or (exc.status, error_body(exc.code, exc.message, exc.extra))
     except Exception as exc:  # a bug must still answer like the service, not drop the call
         _log.exception("ecr-mock: %s failed unexpectedly", name)
         return 500, error_body("ServerException", f"Internal error: {type(exc).__name__}: {exc}")
-    return 200, json.dumps(result, default=_encode).encode()
+    return _after_commit(fault) or (200, json.dumps(result, default=_encode).encode())
+
+
+def _fault_for(
+    backend: Backend, operation: str, params: Params, account: str, region: str
+) -> Fault | None:
+    """The fault rules' verdict on this call; sleeps the delay they ask for."""
+    repository = params.get("repositoryName")
+    fault = backend.faults.evaluate(
+        FaultRequest(
+            "api",
+            operation,
+            repository if isinstance(repository, str) else None,
+            account,
+            region,
+        )
+    )
+    if fault is not None and fault.delay_ms:
+        time.sleep(fault.delay_ms / 1000)
+    return fault
+
+
+def _fault_answer(fault: Fault) -> tuple[int, bytes]:
+    return fault.status or 500, error_body(fault.error or "ServerException", fault.message or "")
+
+
+def _after_commit(fault: Fault | None) -> tuple[int, bytes] | None:
+    """The error of an ``after_commit`` fault (the call was carried out), else None."""
+    if fault is not None and fault.error is not None and fault.after_commit:
+        return _fault_answer(fault)
+    return None
+
+
+_ELIDED_MEMBERS = frozenset({"layerPartBlob"})
+_LONGEST_RECORDED = 4096
+
+
+def _elided(params: Params) -> Params:
+    """The parameters to record: layer bytes and very long strings replaced by their size."""
+    recorded: Params = {}
+    for key, value in params.items():
+        if isinstance(value, str) and (key in _ELIDED_MEMBERS or len(value) > _LONGEST_RECORDED):
+            recorded[key] = f"<{len(value)} characters elided>"
+        else:
+            recorded[key] = value
+    return recorded
+
+
+def _scope_region(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("Authorization") or headers.get("authorization") or ""
+    match = _CREDENTIAL_RE.search(auth)
+    return match.group(2) if match else None
 
 
 def _load_operation(name: str) -> bool:

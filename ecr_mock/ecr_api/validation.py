@@ -201,6 +201,21 @@ def shape_members(shape: str, service: str = ECR) -> tuple[str, ...]:
     return _compiler(service).shape_members(shape)
 
 
+def operation_names(service: str = ECR) -> tuple[str, ...]:
+    """Every operation of the service's model, sorted."""
+    return tuple(sorted(_compiler(service).operations))
+
+
+def error_statuses(service: str = ECR) -> dict[str, int]:
+    """Every error shape of the service's model and its HTTP status (500 for faults, else 400)."""
+    statuses: dict[str, int] = {}
+    for name, shape in _compiler(service).shapes.items():
+        if shape.get("exception"):
+            status = shape.get("error", {}).get("httpStatusCode")
+            statuses[name] = int(status) if status else 500 if shape.get("fault") else 400
+    return statuses
+
+
 def _compiler(service: str = ECR) -> _Compiler:
     found = _COMPILERS.get(service)
     if found is None:
@@ -316,6 +331,16 @@ class _Compiler:
         self._scalars: dict[str, _Scalar] = {}
         self._containers: dict[str, _Check] = {}
         self._lock = threading.Lock()
+
+    @property
+    def operations(self) -> dict[str, Any]:
+        """The model's operations by name."""
+        return self._operations
+
+    @property
+    def shapes(self) -> dict[str, Any]:
+        """The model's shapes by name."""
+        return self._shapes
 
     def operation_model(self, name: str) -> dict[str, Any]:
         """The raw model of operation ``name``."""

@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, handle
+from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, answer_call
 
 _lock = threading.RLock()
 _active: list[Backend] = []
@@ -84,13 +84,20 @@ def _do_get_response(
         body = body.read()
     if isinstance(body, str):
         body = body.encode()
-    status, payload = handle(
+    answer = answer_call(
         backend,
         headers.get("X-Amz-Target", ""),
         body or b"",
         headers,
         secure=str(request.url).startswith("https"),
     )
+    status, payload = answer.status, answer.body
+    fault = answer.fault
+    cut = fault.disconnect_after_bytes if fault is not None else None
+    if cut is not None and cut < len(payload):  # the connection drops mid-answer
+        from botocore.exceptions import ConnectionClosedError
+
+        return None, ConnectionClosedError(endpoint_url=request.url)
     http_response = AWSResponse(
         request.url,
         status,

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from ecr_mock.core.names import REGISTRY_HOST_RE
 
 BackendGetter = Callable[[], Any]
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key the registry sets when a fault rule cuts the answer."""
 _lock = threading.Lock()
 _state: dict[str, Any] = {"original": None, "getter": None, "finder": None}
 _APPS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -107,8 +109,20 @@ def _serve(backend: Any, request: Any) -> Any:
         environ = builder.get_environ()
     finally:
         builder.close()
-    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    served: list[Any] = []
+
+    def app_keeping_environ(env: Any, start_response: Any) -> Any:
+        served.append(env)  # run_wsgi_app hands the app a copy of the environ
+        return app(env, start_response)
+
+    app_iter, status, response_headers = run_wsgi_app(app_keeping_environ, environ, buffered=True)
     content = b"".join(app_iter)
+    cut = served[0].get(DISCONNECT_AFTER_BYTES) if served else None
+    if cut is not None and int(cut) < len(content):  # a fault rule drops the connection
+        raise requests.exceptions.ChunkedEncodingError(
+            f"Connection broken: IncompleteRead({cut} bytes read, "
+            f"{len(content) - int(cut)} more expected)"
+        )
     response = requests.Response()
     response.status_code = int(status.split(" ", 1)[0])
     response.reason = status.split(" ", 1)[1] if " " in status else ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -13,6 +14,8 @@ from werkzeug.wrappers import Request, Response
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.models import Principal
+from ecr_mock.core.services.calls import Call
+from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.registry.auth import authenticate, challenges
 from ecr_mock.registry.errors import (
     ERROR_CONTENT_TYPE,
@@ -23,6 +26,7 @@ from ecr_mock.registry.errors import (
     translate,
     unsupported,
 )
+from ecr_mock.registry.faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.registry.routes import Match, is_registry_path, match
 
@@ -32,7 +36,25 @@ if TYPE_CHECKING:
 API_VERSION_HEADER = "Docker-Distribution-Api-Version"
 API_VERSION = "registry/2.0"
 
+DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
+"""WSGI environ key: the server closes the connection after this many bytes of the body."""
+
 log = logging.getLogger(__name__)
+
+
+class _Seen:
+    """What a request turned out to be, for its record."""
+
+    __slots__ = ("account", "error_code", "fault", "operation", "principal", "region", "repository")
+
+    def __init__(self) -> None:
+        self.operation: str | None = None
+        self.repository: str | None = None
+        self.account: str | None = None
+        self.region: str | None = None
+        self.principal: str | None = None
+        self.fault: Fault | None = None
+        self.error_code: str | None = None
 
 
 class RegistryApp:
@@ -46,18 +68,25 @@ class RegistryApp:
         return is_registry_path(path)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        wall, started = time.time(), time.perf_counter()
+        served = environ
         environ = _with_utf8_query(environ)
         request = Request(environ)
+        seen = _Seen()
         try:
             self.backend.tick()
-            response = self._dispatch(request)
+            response = self._dispatch(request, seen)
         except RegistryError as exc:
             response = self._error(request, exc)
+            seen.error_code = exc.code
         except EcrError as exc:
-            response = self._error(request, translate(exc))
+            error = translate(exc)
+            response = self._error(request, error)
+            seen.error_code = error.code
         except Exception:
             log.exception("registry request %s %s failed", request.method, request.path)
             response = self._error(request, internal_error())
+            seen.error_code = "UNKNOWN"
         if response.status_code == 401:
             found = match(request.path, request.method.upper())
             name = found.params.get("name") if isinstance(found, Match) else None
@@ -65,22 +94,93 @@ class RegistryApp:
             for value in challenges(self.backend, request, name):
                 response.headers.add("WWW-Authenticate", value)
         response.headers[API_VERSION_HEADER] = API_VERSION
+        fault = seen.fault
+        if fault is not None and fault.disconnect_after_bytes is not None:
+            served[DISCONNECT_AFTER_BYTES] = fault.disconnect_after_bytes
+        query = environ.get("QUERY_STRING", "")
+        self.backend.calls.record(
+            Call(
+                surface="registry",
+                operation=seen.operation,
+                repository=seen.repository,
+                account_id=seen.account,
+                region=seen.region,
+                principal=seen.principal,
+                status=response.status_code,
+                error_code=seen.error_code,
+                request_bytes=request.content_length or 0,
+                response_bytes=int(response.headers.get("Content-Length") or 0),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                time=wall,
+                method=request.method,
+                path=request.path + (f"?{query}" if query else ""),
+                fault=fault.to_dict() if fault is not None else None,
+            )
+        )
         return response(environ, start_response)
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, seen: _Seen) -> Response:
         method = request.method.upper()
         found = match(request.path, method)
+        if isinstance(found, Match):
+            seen.operation = route_name(found.route.name, method)
+            seen.repository = found.params.get("name")
         if isinstance(found, Match) and not found.route.authenticated:
-            return PUBLIC_HANDLERS[(found.route.name, method)](self.backend, request, found.params)
+            seen.account = found.params.get("account")
+            seen.region = found.params.get("region")
+            self._before(seen)
+            return self._commit(
+                seen,
+                lambda: PUBLIC_HANDLERS[(found.route.name, method)](
+                    self.backend, request, found.params
+                ),
+            )
         name = found.params.get("name") if isinstance(found, Match) else None
         ctx = authenticate(self.backend, request, name)
+        seen.account, seen.region = ctx.registry.account, ctx.registry.region
+        seen.principal = ctx.principal.arn if ctx.principal is not None else None
         if found is None:
             raise not_found(request.path)
         if not isinstance(found, Match):
             error = unsupported(f"The method {method} is not allowed on {request.path}")
             error.headers["Allow"] = ", ".join(found)
             raise error
-        return HANDLERS[(found.route.name, method)](ctx, found.params)
+        self._before(seen)
+        return self._commit(seen, lambda: HANDLERS[(found.route.name, method)](ctx, found.params))
+
+    def _before(self, seen: _Seen) -> None:
+        """Apply fault rules (delay, error) and quotas before the request is carried out."""
+        fault = self.backend.faults.evaluate(
+            FaultRequest("registry", seen.operation, seen.repository, seen.account, seen.region)
+        )
+        seen.fault = fault
+        if fault is not None:
+            if fault.delay_ms:
+                time.sleep(fault.delay_ms / 1000)
+            if fault.error is not None and not fault.after_commit:
+                raise _fault_error(fault)
+        if not self.backend.quotas.allow_route(
+            seen.account or "", seen.region or "", seen.operation
+        ):
+            raise RegistryError(
+                "TOOMANYREQUESTS",
+                429,
+                "Rate exceeded",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+
+    @staticmethod
+    def _commit(seen: _Seen, run: Callable[[], Response]) -> Response:
+        """Carry the request out; an ``after_commit`` fault then answers its error instead."""
+        fault = seen.fault
+        if fault is None or fault.error is None or not fault.after_commit:
+            return run()
+        try:
+            response = run()
+        except (RegistryError, EcrError):
+            raise _fault_error(fault) from None
+        response.close()
+        raise _fault_error(fault)
 
     @staticmethod
     def _error(request: Request, error: RegistryError) -> Response:
@@ -88,6 +188,13 @@ class RegistryApp:
         response.headers["Content-Type"] = ERROR_CONTENT_TYPE
         response.headers.update(error.headers)
         return response
+
+
+def _fault_error(fault: Fault) -> RegistryError:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if fault.status == 429 else {}
+    return RegistryError(
+        fault.error or "UNKNOWN", fault.status or 500, fault.message or "", headers=headers
+    )
 
 
 def _with_utf8_query(environ: WSGIEnvironment) -> WSGIEnvironment:

@@ -1,0 +1,65 @@
+"""Fault injection on /v2/: route names for rules, OCI error codes, and a faulted answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ROUTE_NAMES: Mapping[tuple[str, str], str] = {
+    ("base", "GET"): "base",
+    ("base", "HEAD"): "base",
+    ("catalog", "GET"): "catalog",
+    ("tags_list", "GET"): "tags.list",
+    ("manifest", "HEAD"): "manifest.head",
+    ("manifest", "GET"): "manifest.get",
+    ("manifest", "PUT"): "manifest.put",
+    ("manifest", "DELETE"): "manifest.delete",
+    ("blob", "HEAD"): "blob.head",
+    ("blob", "GET"): "blob.get",
+    ("blob", "DELETE"): "blob.delete",
+    ("upload_start", "POST"): "upload.start",
+    ("upload", "PATCH"): "upload.chunk",
+    ("upload", "PUT"): "upload.complete",
+    ("upload", "GET"): "upload.status",
+    ("upload", "DELETE"): "upload.cancel",
+    ("referrers", "GET"): "referrers",
+    ("layer_download", "GET"): "layer.download",
+    ("layer_download", "HEAD"): "layer.download",
+    ("token", "GET"): "token",
+    ("token", "POST"): "token",
+}
+"""(route, method) to the name fault rules and call records use."""
+
+OCI_ERRORS: Mapping[str, int] = {
+    "BLOB_UNKNOWN": 404,
+    "BLOB_UPLOAD_INVALID": 400,
+    "BLOB_UPLOAD_UNKNOWN": 404,
+    "DENIED": 403,
+    "DIGEST_INVALID": 400,
+    "MANIFEST_BLOB_UNKNOWN": 404,
+    "MANIFEST_INVALID": 400,
+    "MANIFEST_UNKNOWN": 404,
+    "NAME_INVALID": 400,
+    "NAME_UNKNOWN": 404,
+    "RANGE_INVALID": 416,
+    "SIZE_INVALID": 400,
+    "TAG_INVALID": 400,
+    "TOOMANYREQUESTS": 429,
+    "UNAUTHORIZED": 401,
+    "UNAVAILABLE": 503,
+    "UNKNOWN": 500,
+    "UNSUPPORTED": 405,
+}
+"""OCI distribution error codes (and distribution's UNAVAILABLE / UNKNOWN) with their status."""
+
+RETRY_AFTER_SECONDS = 1
+"""``Retry-After`` sent with a TOOMANYREQUESTS fault."""
+
+
+def route_name(route: str, method: str) -> str | None:
+    """The fault/record name of a request to ``route`` with ``method``."""
+    return ROUTE_NAMES.get((route, method))
+
+
+def registry_routes() -> frozenset[str]:
+    """Every route name a fault rule may match."""
+    return frozenset(ROUTE_NAMES.values())

@@ -1,0 +1,226 @@
+"""Fault rules and the call record over HTTP: /ecr-mock/faults, /ecr-mock/calls, cut answers."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ecr_mock import Backend
+from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.server import EcrMockServer
+
+
+@pytest.fixture
+def server() -> Iterator[EcrMockServer]:
+    with EcrMockServer(Backend()) as running:
+        yield running
+
+
+def client(server: EcrMockServer, attempts: int = 3) -> Any:
+    return boto3.client(
+        "ecr",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "max_attempts": attempts}),
+    )
+
+
+def test_post_get_and_delete_fault_rules(server: EcrMockServer) -> None:
+    base = f"{server.url}/ecr-mock/faults"
+    created = requests.post(
+        base, json={"operation": "DescribeRepositories", "error": "ServerException"}, timeout=10
+    )
+    assert created.status_code == 201
+    rule = created.json()
+    assert rule["operation"] == "DescribeRepositories" and rule["surface"] == "api"
+    assert rule["hits"] == 0 and rule["id"]
+    with pytest.raises(ClientError, match="ServerException"):
+        client(server, attempts=2).describe_repositories()
+    attempts = len(server.backend.calls.of(operation="DescribeRepositories"))
+    assert attempts >= 2
+    listed = requests.get(base, timeout=10).json()["faults"]
+    assert [(r["id"], r["hits"]) for r in listed] == [(rule["id"], attempts)]
+    assert requests.get(f"{base}/{rule['id']}", timeout=10).json()["hits"] == attempts
+    assert requests.delete(f"{base}/{rule['id']}", timeout=10).status_code == 204
+    assert requests.get(f"{base}/{rule['id']}", timeout=10).status_code == 404
+    assert client(server).describe_repositories()["repositories"] == []
+    many = requests.post(
+        base,
+        json=[{"error": "UNAVAILABLE", "id": "a"}, {"operation": "PutImage", "delay_ms": 1}],
+        timeout=10,
+    )
+    assert many.status_code == 201 and next(r["id"] for r in many.json()) == "a"
+    assert requests.delete(base, timeout=10).status_code == 204
+    assert requests.get(base, timeout=10).json() == {"faults": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"operation": "PushImage", "error": "ServerException"}, "PutImage"),
+        ({"operation": "blob.get", "error": "Nope"}, "TOOMANYREQUESTS"),
+        ({"bogus": 1}, "Unknown fault rule field(s) bogus"),
+        ([{"error": "ServerException"}, {"error": "Nope"}], "Unknown error 'Nope'"),
+        ("not an object", "JSON object"),
+    ],
+)
+def test_bad_rules_are_refused_with_400_and_nothing_is_added(
+    server: EcrMockServer, body: Any, expected: str
+) -> None:
+    answer = requests.post(f"{server.url}/ecr-mock/faults", json=body, timeout=10)
+    assert answer.status_code == 400
+    assert expected in answer.json()["message"]
+    assert requests.get(f"{server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
+
+
+def test_calls_endpoint_lists_and_filters_and_clears(server: EcrMockServer) -> None:
+    ecr = client(server)
+    ecr.create_repository(repositoryName="one")
+    ecr.create_repository(repositoryName="two")
+    ecr.describe_repositories()
+    token = basic_auth_headers(server.backend)
+    assert requests.get(f"{server.url}/v2/one/tags/list", headers=token, timeout=10).ok
+    calls = f"{server.url}/ecr-mock/calls"
+    everything = requests.get(calls, timeout=10).json()["calls"]
+    assert [c["operation"] for c in everything] == [
+        "CreateRepository",
+        "CreateRepository",
+        "DescribeRepositories",
+        "tags.list",
+    ]
+    assert everything[-1]["surface"] == "registry" and everything[-1]["path"] == "/v2/one/tags/list"
+    two = requests.get(calls, params={"repository": "two"}, timeout=10).json()["calls"]
+    assert [c["parameters"] for c in two] == [{"repositoryName": "two"}]
+    last = requests.get(calls, params={"limit": "1", "surface": "api"}, timeout=10).json()
+    assert [c["operation"] for c in last["calls"]] == ["DescribeRepositories"]
+    bad = requests.get(calls, params={"colour": "red"}, timeout=10)
+    assert bad.status_code == 400 and "colour" in bad.json()["message"]
+    assert requests.delete(calls, timeout=10).status_code == 204
+    assert requests.get(calls, params={"operation": "CreateRepository"}, timeout=10).json() == {
+        "calls": []
+    }
+
+
+def test_unknown_control_paths_and_methods_answer_json(server: EcrMockServer) -> None:
+    wrong = requests.put(f"{server.url}/ecr-mock/faults", timeout=10)
+    assert wrong.status_code == 405 and "POST" in wrong.json()["message"]
+    assert requests.get(f"{server.url}/ecr-mock/faults/none", timeout=10).status_code == 404
+
+
+def _raw_get(server: EcrMockServer, path: str, headers: dict[str, str]) -> tuple[int, int, bytes]:
+    """GET over a fresh connection; (status, declared length, bytes received before EOF)."""
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    declared = int(response.getheader("Content-Length") or -1)
+    received = b""
+    try:
+        while chunk := response.read1(65536):
+            received += chunk
+    except (TimeoutError, http.client.IncompleteRead, ConnectionError):
+        pass
+    conn.close()
+    return response.status, declared, received
+
+
+def test_disconnect_after_bytes_cuts_a_blob_download_mid_body(server: EcrMockServer) -> None:
+    from tests.ecr_api.helpers import upload_layer
+
+    ecr = client(server)
+    ecr.create_repository(repositoryName="big")
+    data = hashlib.sha256(b"seed").digest() * 40_000  # 1.28 MB
+    digest = upload_layer(ecr, "big", data)
+    server.backend.faults.add(operation="blob.get", disconnect_after_bytes=100_000, times=1)
+    token = basic_auth_headers(server.backend)
+    status, declared, received = _raw_get(server, f"/v2/big/blobs/{digest}", token)
+    assert (status, declared) == (200, len(data))
+    assert received == data[:100_000]
+    status, declared, received = _raw_get(server, f"/v2/big/blobs/{digest}", token)
+    assert received == data
+    record = server.backend.calls.of(operation="blob.get")[0]
+    assert record.fault is not None and record.fault["disconnect_after_bytes"] == 100_000
+
+
+def test_api_answer_cut_on_the_wire_after_the_call_was_carried_out(
+    server: EcrMockServer,
+) -> None:
+    server.backend.faults.add(operation="CreateRepository", disconnect_after_bytes=5, times=2)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    conn.request(
+        "POST",
+        "/",
+        body=json.dumps({"repositoryName": "cut"}),
+        headers={
+            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    response = conn.getresponse()
+    with pytest.raises(http.client.IncompleteRead) as raised:
+        response.read()
+    assert raised.value.partial == b'{"rep'
+    conn.close()
+    # botocore does not check a JSON answer's length: the cut answer parses as an empty result.
+    answer = client(server).create_repository(repositoryName="cut2")
+    assert "repository" not in answer
+    names = [r["repositoryName"] for r in client(server).describe_repositories()["repositories"]]
+    assert sorted(names) == ["cut", "cut2"]
+
+
+def test_registry_status_answers_are_cut_too(server: EcrMockServer) -> None:
+    server.backend.faults.add(operation="base", disconnect_after_bytes=0)
+    token = basic_auth_headers(server.backend)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        requests.get(f"{server.url}/v2/", headers=token, timeout=10)
+    assert json.loads(requests.get(f"{server.url}/", timeout=10).content)["service"] == "ecr-mock"
+
+
+def test_serve_takes_fault_rules_and_quotas_mode_at_start(tmp_path: Any) -> None:
+    from tests.test_cli import clean_env, start_serve, stop_serve
+
+    rule = {"operation": "CreateRepository", "error": "ServerException", "id": "boot"}
+    process, url, _ = start_serve(
+        tmp_path, "--port", "0", "--fault", json.dumps(rule), "--enforce-quotas", "--max-calls", "5"
+    )
+    try:
+        listed = requests.get(f"{url}/ecr-mock/faults", timeout=10).json()["faults"]
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="secret",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        with pytest.raises(ClientError, match="ServerException"):
+            ecr.create_repository(repositoryName="app")
+        for _ in range(7):
+            ecr.describe_repositories()
+        calls = requests.get(f"{url}/ecr-mock/calls", timeout=10).json()["calls"]
+    finally:
+        code, _ = stop_serve(process)
+    assert [(r["id"], r["error"]) for r in listed] == [("boot", "ServerException")]
+    assert len(calls) == 5
+    assert code == 0
+    bad = subprocess.run(
+        [sys.executable, "-m", "ecr_mock", "serve", "--fault", '{"operation": "Nope"}'],
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "Unknown operation 'Nope'" in bad.stderr
