@@ -1,6 +1,7 @@
-"""Benchmark of the in-process ECR API against moto 5: start-up, warm latency, scaling.
+"""Benchmark of the in-process ECR API against moto 5: start-up, warm latency, memory, scaling.
 
-Run by hand: ``python bench/bench_api.py``. Prints a markdown table of medians and ratios.
+Run by hand: ``python bench/bench_api.py`` (``--no-scaling`` skips the long scaling part).
+Prints a markdown table of medians and ratios.
 """
 
 from __future__ import annotations
@@ -52,6 +53,77 @@ with Stubber(client) as stub:
     client.create_repository(repositoryName="bench")
 print(time.perf_counter() - t)
 """
+
+
+MEMORY = """
+import gc, sys, tracemalloc
+import boto3
+VARIANT, COUNT = sys.argv[1], int(sys.argv[2])
+CONFIG, LAYER = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+MANIFEST = {manifest_source!r}
+if VARIANT == "moto":
+    from moto import mock_aws as mock
+    options = {{}}
+else:
+    from ecr_mock import mock_ecr as mock
+    options = {{"allow_missing_layers": True}}
+with mock(**options):
+    client = boto3.client("ecr", region_name="us-east-1")
+    client.create_repository(repositoryName="mem")
+    client.put_image(repositoryName="mem", imageManifest=MANIFEST % (-1,), imageTag="warm")
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(COUNT):
+        client.put_image(repositoryName="mem", imageManifest=MANIFEST % (i,), imageTag=f"t{{i}}")
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+print((after - before) / COUNT)
+"""
+
+
+def memory_per_image(variant: str, count: int = 10_000) -> float:
+    """Bytes each image adds to the process (``tracemalloc``, fresh interpreter), pushed by
+    PutImage with a tag; about 450-byte manifests in one repository."""
+    source = manifest(0, "sha256:" + "1" * 64, "sha256:" + "2" * 64).replace(
+        '"n": "0"', '"n": "%d"'
+    )
+    code = MEMORY.format(manifest_source=source)
+    env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, variant, str(count)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def warm_put_floor(runs: int) -> float:
+    """Median ms of PutImage answered by botocore's Stubber from a canned response."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("ecr", region_name=REGION)
+    config, layer = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+    answer = {
+        "image": {
+            "registryId": "123456789012",
+            "repositoryName": "bench",
+            "imageId": {"imageDigest": "sha256:" + "3" * 64, "imageTag": "t"},
+            "imageManifest": manifest(0, config, layer),
+            "imageManifestMediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        }
+    }
+    with Stubber(client) as stub:
+
+        def call(i: int) -> Any:
+            stub.add_response("put_image", answer)
+            return client.put_image(
+                repositoryName="bench", imageManifest=manifest(i, config, layer), imageTag=f"t{i}"
+            )
+
+        return median_ms(call, runs)
 
 
 def run_once(code: str) -> float:
@@ -242,8 +314,8 @@ def main() -> None:
         ours = warm(boto3.client("ecr", region_name=REGION), runs)
     with mock_aws():
         theirs = warm(boto3.client("ecr", region_name=REGION), runs)
-    scale = scaling(200)
-    moto_scale = moto_scaling(100)
+    floor_put = warm_put_floor(runs)
+    memory = {variant: memory_per_image(variant) for variant in ("ecr_mock", "moto")}
 
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -259,11 +331,28 @@ def main() -> None:
         f"| fresh process, boto3 alone answering from a canned response (ms) "
         f"| {starts['floor'] * 1000:.0f} | | |"
     )
+    print(
+        f"| start-up ratio to boto3 alone | {ours_start / starts['floor']:.2f} "
+        f"| {moto_start / starts['floor']:.2f} | |"
+    )
     for name in ours:
         print(
             f"| warm {name} median (ms) | {ours[name]:.3f} | {theirs[name]:.3f} "
             f"| {ours[name] / theirs[name]:.2f} |"
         )
+    print(f"| warm PutImage answered by botocore's Stubber (ms) | {floor_put:.3f} | | |")
+    print(
+        f"| warm PutImage ratio to the Stubber | {ours['PutImage'] / floor_put:.2f} "
+        f"| {theirs['PutImage'] / floor_put:.2f} | |"
+    )
+    print(
+        f"| memory per image, 10,000 images (bytes) | {memory['ecr_mock']:.0f} "
+        f"| {memory['moto']:.0f} | {memory['ecr_mock'] / memory['moto']:.2f} |"
+    )
+    if "--no-scaling" in sys.argv:
+        return
+    scale = scaling(200)
+    moto_scale = moto_scaling(100)
     print()
     print("| scaling (median ms) | ecr_mock | moto |")
     print("|---|---|---|")

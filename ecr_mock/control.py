@@ -8,7 +8,7 @@ import re
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.names import is_digest
-from ecr_mock.core.services.scanning import FINDINGS_KEY, set_scan_findings
+from ecr_mock.core.services.scanning import set_scan_findings
 
 FINDINGS_PREFIX = "/ecr-mock/findings/"
 _FINDINGS_PATH = re.compile(
@@ -63,7 +63,7 @@ def handle_findings_request(backend: Backend, method: str, path: str, body: byte
             return _error(400, exc.message)
         return _json(200, {"repository": repository, "digest": digest, "findings": len(findings)})
     if verb == "GET":
-        table = backend.registry(account, region).extra.get(FINDINGS_KEY, {})
+        table = backend.registry(account, region).scan_findings
         found = table.get(repository, {}).get(digest)
         if found is None:
             return _error(404, "No findings were set for this image or repository")

@@ -248,7 +248,10 @@ def _registry_state(reg: Registry) -> Any:
         dict(reg.settings),
         repr(reg.signing_configuration),
         dict(reg.pull_time_update_exclusions),
-        repr(sorted(reg.extra.get("pull_through_rules", {}))),
+        repr(sorted(reg.pull_through_rules)),
+        repr(sorted(reg.creation_templates)),
+        repr(sorted(reg.replication_backfills)),
+        repr(reg.scan_findings),
     )
 
 
@@ -257,7 +260,14 @@ def snapshot(backend: Backend) -> Any:
     return {
         key: _registry_state(reg)
         for key, reg in backend.registries.items()
-        if reg.repositories or reg.blobs or reg.policy_text or reg.extra or reg.settings
+        if reg.repositories
+        or reg.blobs
+        or reg.policy_text
+        or reg.settings
+        or reg.pull_through_rules
+        or reg.creation_templates
+        or reg.replication_backfills
+        or reg.scan_findings
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -41,11 +42,16 @@ def _iso(when: datetime) -> str:
 
 
 def _envelope(
-    detail_type: str, repo: Repository, when: datetime, detail: dict[str, Any], resources: list[str]
+    detail_type: str,
+    repo: Repository,
+    when: datetime,
+    detail: dict[str, Any],
+    resources: list[str],
+    event_id: str | None = None,
 ) -> Event:
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": event_id or str(uuid.uuid4()),
         "detail-type": detail_type,
         "source": SOURCE,
         "account": repo.account,
@@ -56,19 +62,69 @@ def _envelope(
     }
 
 
-def image_action_event(
-    repo: Repository, image: Image, action_type: str, tag: str | None, when: datetime
+def _action_event(
+    account: str,
+    region: str,
+    name: str,
+    digest: str,
+    action_type: str,
+    tag: str | None,
+    when: datetime,
+    event_id: str | None = None,
 ) -> Event:
-    """``ECR Image Action``: ``action-type`` PUSH or DELETE, ``image-tag`` when there is one."""
     detail: dict[str, Any] = {
         "result": "SUCCESS",
-        "repository-name": repo.name,
-        "image-digest": image.digest,
+        "repository-name": name,
+        "image-digest": digest,
         "action-type": action_type,
     }
     if tag:
         detail["image-tag"] = tag
-    return _envelope(IMAGE_ACTION, repo, when, detail, [])
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": IMAGE_ACTION,
+        "source": SOURCE,
+        "account": account,
+        "time": _iso(when),
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def image_action_event(
+    repo: Repository, image: Image, action_type: str, tag: str | None, when: datetime
+) -> Event:
+    """``ECR Image Action``: ``action-type`` PUSH or DELETE, ``image-tag`` when there is one."""
+    return _action_event(repo.account, repo.region, repo.name, image.digest, action_type, tag, when)
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageAction:
+    """An ``ECR Image Action`` kept in a few fields; the event is built when it is read."""
+
+    number: int
+    account: str
+    region: str
+    name: str
+    digest: str
+    action_type: str
+    tag: str | None
+    when: datetime
+
+    def event(self, id_base: int) -> Event:
+        event_id = str(uuid.UUID(int=(id_base + self.number) % (1 << 128)))
+        return _action_event(
+            self.account,
+            self.region,
+            self.name,
+            self.digest,
+            self.action_type,
+            self.tag,
+            self.when,
+            event_id,
+        )
 
 
 def _severity_counts(summary: Any) -> dict[str, int]:
@@ -129,7 +185,10 @@ class EventLog:
 
     def __init__(self, max_events: int = MAX_EVENTS, backend: Store | None = None) -> None:
         self.max_events = max_events
-        self._events: list[Event] = []
+        self._events: list[Event | _ImageAction] = []
+        """Image actions (most events) are kept compact and built on read; the rest as built."""
+        self._id_base = uuid.uuid4().int
+        self._count = 0
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
         self._backend: Store | None = backend
@@ -159,10 +218,10 @@ class EventLog:
         when = self._now()
         if kind == "image-pushed":
             tag = detail.get("tag")
-            self.record(image_action_event(repo, image, "PUSH", tag if tag else None, when))
+            self._record_action(repo, image, "PUSH", tag if tag else None, when)
         elif kind == "image-deleted":
             tag = image.tags[0] if image.tags else None
-            self.record(image_action_event(repo, image, "DELETE", tag, when))
+            self._record_action(repo, image, "DELETE", tag, when)
         elif kind == "scan-completed":
             self.record(image_scan_event(repo, image, detail.get("findings_summary"), when))
         elif kind == "lifecycle-action":
@@ -170,13 +229,36 @@ class EventLog:
             if isinstance(action, LifecycleAction):
                 self.record(lifecycle_action_event(repo, action, when))
 
+    def _record_action(
+        self, repo: Repository, image: Image, action_type: str, tag: str | None, when: datetime
+    ) -> None:
+        with self._lock:
+            self._count += 1
+            compact = _ImageAction(
+                self._count,
+                repo.account,
+                repo.region,
+                repo.name,
+                image.digest,
+                action_type,
+                tag,
+                when,
+            )
+            if not self._subscribers:
+                self._keep(compact)
+                return
+        self.record(compact.event(self._id_base))
+
+    def _keep(self, event: Event | _ImageAction) -> None:
+        self._events.append(event)
+        overflow = len(self._events) - self.max_events
+        if overflow > 0:
+            del self._events[:overflow]
+
     def record(self, event: Event) -> None:
         """Keep ``event`` and hand it to every subscriber."""
         with self._lock:
-            self._events.append(event)
-            overflow = len(self._events) - self.max_events
-            if overflow > 0:
-                del self._events[:overflow]
+            self._keep(event)
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             try:
@@ -200,7 +282,9 @@ class EventLog:
     def all(self) -> list[Event]:
         """Every recorded event, oldest first."""
         with self._lock:
-            return list(self._events)
+            kept = list(self._events)
+        base = self._id_base
+        return [e.event(base) if isinstance(e, _ImageAction) else e for e in kept]
 
     def of_type(self, detail_type: str) -> list[Event]:
         """The recorded events whose ``detail-type`` is ``detail_type``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:" + hashlib.new(algorithm, data).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Descriptor:
     """An OCI descriptor: media type, digest, size, and the optional fields used here."""
 
@@ -49,7 +50,7 @@ class Descriptor:
     platform: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """What a stored manifest says about its content."""
 
@@ -103,8 +104,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     annotations = value.get("annotations")
     platform = value.get("platform")
     return Descriptor(
-        media_type=media_type,
-        digest=digest,
+        media_type=sys.intern(media_type),
+        digest=sys.intern(digest),
         size=size,
         artifact_type=artifact_type if isinstance(artifact_type, str) else None,
         annotations=annotations if isinstance(annotations, dict) else None,
@@ -141,7 +142,7 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
     if not isinstance(doc, dict):
         raise ManifestInvalid("Invalid JSON syntax: the manifest must be a JSON object")
     declared = (declared_media_type or "").split(";")[0].strip() or None
-    media_type = detect_media_type(doc, declared)
+    media_type = sys.intern(detect_media_type(doc, declared))
     if media_type not in SUPPORTED_TYPES:
         raise UnsupportedImageType(f"Unsupported image manifest type '{media_type}'")
     schema = doc.get("schemaVersion")
@@ -154,9 +155,12 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
     if media_type in SCHEMA1_TYPES:
         if schema != 1:
             raise ManifestInvalid("schemaVersion must be 1")
+        fs_layers = doc.get("fsLayers") or []
+        if not isinstance(fs_layers, list):
+            raise ManifestInvalid("fsLayers must be a list")
         layers = tuple(
             Descriptor("application/octet-stream", str(item.get("blobSum", "")), 0)
-            for item in doc.get("fsLayers", [])
+            for item in fs_layers
             if isinstance(item, dict)
         )
         if any(not is_digest(layer.digest) for layer in layers):

@@ -5,16 +5,33 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.blobs import Blob, UploadSession
 from ecr_mock.core.manifests import Manifest
 from ecr_mock.core.names import repository_arn
 
+if TYPE_CHECKING:
+    from ecr_mock.core.services.lifecycle import LifecyclePreview
+    from ecr_mock.core.services.pull_through import PullThroughRule
+    from ecr_mock.core.services.replication_backfill import Backfill
+    from ecr_mock.core.services.templates import CreationTemplate
+
 MUTABLE = "MUTABLE"
 IMMUTABLE = "IMMUTABLE"
 IMMUTABLE_WITH_EXCLUSION = "IMMUTABLE_WITH_EXCLUSION"
 MUTABLE_WITH_EXCLUSION = "MUTABLE_WITH_EXCLUSION"
+
+STANDARD = "STANDARD"
+"""Storage class of an image that can be pulled."""
+ARCHIVE = "ARCHIVE"
+"""Storage class of an archived image (cannot be pulled until restored)."""
+ACTIVE = "ACTIVE"
+"""Image status: pullable."""
+ARCHIVED = "ARCHIVED"
+"""Image status: in the archive."""
+ACTIVATING = "ACTIVATING"
+"""Image status: being restored from the archive."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +69,7 @@ class PublicRegistryInfo:
     display_name: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Image:
     """One manifest in a repository, with the tags that point at it."""
 
@@ -64,11 +81,28 @@ class Image:
     size: int
     tags: list[str] = field(default_factory=list)
     last_pulled_at: datetime | None = None
-    storage_class: str = "STANDARD"
-    status: str = "ACTIVE"
+    storage_class: str = STANDARD
+    status: str = ACTIVE
     last_archived_at: datetime | None = None
     last_activated_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    restore_due: datetime | None = None
+    """When a restore from the archive completes (status ACTIVATING)."""
+    scan: dict[str, Any] | None = None
+    """The last basic scan: type, frequency, times, status and findings."""
+    scan_status: dict[str, str] | None = None
+    """``imageScanStatus`` as DescribeImages reports it."""
+    scan_summary: dict[str, Any] | None = None
+    """``imageScanFindingsSummary`` as DescribeImages reports it."""
+    replication_statuses: dict[tuple[str, str], dict[str, str]] | None = None
+    """(registryId, region) -> ``ImageReplicationStatus`` of each destination."""
+    replicated_from: dict[str, str] | None = None
+    """On a replica: ``registryId``, ``region`` and ``repositoryName`` of its source."""
+    pull_through_source: dict[str, str] | None = None
+    """On an image cached by a pull-through rule: its upstream registry URL and repository."""
+
+    def pullable(self) -> bool:
+        """Whether the image can be pulled now (not archived, not being restored)."""
+        return self.storage_class != ARCHIVE and self.status == ACTIVE
 
     @property
     def artifact_media_type(self) -> str | None:
@@ -76,7 +110,7 @@ class Image:
         return self.parsed.artifact_media_type
 
 
-@dataclass
+@dataclass(slots=True)
 class Repository:
     """A repository: images by digest (in push order), tags, known blobs, settings."""
 
@@ -104,7 +138,12 @@ class Repository:
     resource_tags: dict[str, str] = field(default_factory=dict)
     catalog: RepositoryCatalog | None = None
     """ECR Public catalog data (None for private repositories)."""
-    extra: dict[str, Any] = field(default_factory=dict)
+    lifecycle_preview: LifecyclePreview | None = None
+    """The last StartLifecyclePolicyPreview of the repository."""
+    created_by: str | None = None
+    """What created the repository when not CreateRepository (PULL_THROUGH_CACHE, ...)."""
+    creation_template: str | None = None
+    """The prefix of the creation template applied when it was created."""
 
     @property
     def is_public(self) -> bool:
@@ -178,7 +217,7 @@ class Repository:
         return set(self.parents)
 
 
-@dataclass
+@dataclass(slots=True)
 class Registry:
     """One registry per (account, region): repositories, blobs, uploads, registry settings."""
 
@@ -200,4 +239,11 @@ class Registry:
     """The registry's AWS managed KMS key ARN, made when a repository first asks for KMS."""
     public: PublicRegistryInfo | None = None
     """Set on an account's ECR Public registry: its repositories are keyed ``<alias>/<name>``."""
-    extra: dict[str, Any] = field(default_factory=dict)
+    scan_findings: dict[str, dict[str | None, list[dict[str, Any]]]] = field(default_factory=dict)
+    """Findings set by tests: repository name -> digest (None: every image) -> findings."""
+    pull_through_rules: dict[str, PullThroughRule] = field(default_factory=dict)
+    """Pull-through cache rules by prefix."""
+    creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)
+    """Repository creation templates by prefix."""
+    replication_backfills: dict[str, Backfill] = field(default_factory=dict)
+    """Replication backfills by id, in start order."""

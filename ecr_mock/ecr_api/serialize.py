@@ -57,9 +57,10 @@ def image_detail(repo: Repository, image: Image) -> dict[str, Any]:
         doc["lastArchivedAt"] = image.last_archived_at
     if image.last_activated_at is not None:
         doc["lastActivatedAt"] = image.last_activated_at
-    for key in ("imageScanStatus", "imageScanFindingsSummary"):
-        if key in image.extra:
-            doc[key] = image.extra[key]
+    if image.scan_status is not None:
+        doc["imageScanStatus"] = image.scan_status
+    if image.scan_summary is not None:
+        doc["imageScanFindingsSummary"] = image.scan_summary
     return doc
 
 

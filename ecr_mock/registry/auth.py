@@ -92,6 +92,10 @@ def challenges(backend: Backend, request: Request, name: str | None = None) -> l
     return [f'Basic realm="{scheme}://{host}/",service="ecr.amazonaws.com"']
 
 
+EMPTY_BASIC = "Og=="
+"""Basic credentials of an empty user and password (``:``), what clients without any send."""
+
+
 def credentials(backend: Backend, request: Request) -> Token | None:
     """The token the request carries: a Basic ``AWS:<password>``, or a Bearer token from
     ``/token``; None for none at all, for empty Basic credentials and for an anonymous token.
@@ -99,20 +103,25 @@ def credentials(backend: Backend, request: Request) -> Token | None:
     Raises Unauthenticated (401) for credentials that are not valid, TokenExpired (403).
     """
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
     if not header:
         return None
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
     if scheme.lower() == "bearer":
-        value = value.strip()
         if backend.tokens.check_anonymous(value):
             return None
         return backend.tokens.check(value)
+    if scheme.lower() == "basic" and value == EMPTY_BASIC:
+        return None
     auth = request.authorization
     if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
         raise Unauthenticated("Not Authorized")
-    if auth.username == "" and auth.password == "":
-        return None
     return backend.tokens.check_basic(auth.username, auth.password)
+
+
+def _anonymous_bearer(backend: Backend, request: Request) -> bool:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and backend.tokens.check_anonymous(value.strip())
 
 
 def authenticate(backend: Backend, request: Request, name: str | None = None) -> RequestContext:
@@ -128,6 +137,10 @@ def authenticate(backend: Backend, request: Request, name: str | None = None) ->
     token = credentials(backend, request)
     public_registry = public.addressed_repository(backend, name) if name else None
     if token is None:
+        if public_registry is None and name is None and _anonymous_bearer(backend, request):
+            # ``/v2/`` itself with an anonymous token: a public registry nothing is stored in
+            unattached = Registry(account=backend.default_account, region=public.PUBLIC_REGION)
+            return RequestContext(backend, request, unattached, None, anonymous=True)
         if public_registry is None or "Authorization" not in request.headers:
             raise Unauthenticated("Not Authorized")  # the challenge says how to get a token
         return RequestContext(backend, request, public_registry, None, anonymous=True)

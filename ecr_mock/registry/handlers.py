@@ -656,6 +656,14 @@ def token(backend: Backend, request: Request, params: dict[str, str]) -> Respons
     principal; without, it is anonymous and pulls public repositories only.
     """
     found = auth.credentials(backend, request)
+    if request.method == "POST" and found is None:  # OAuth2 form, as docker posts it
+        grant = request.form.get("grant_type")
+        if grant == "password":
+            found = backend.tokens.check_basic(
+                request.form.get("username", ""), request.form.get("password", "")
+            )
+        elif grant == "refresh_token":
+            found = backend.tokens.check(request.form.get("refresh_token", ""))
     if found is None:
         value, expires = backend.tokens.issue_anonymous()
     else:

@@ -288,7 +288,7 @@ def test_a_rule_loop_copies_once_and_never_back(backend: Backend, source: Regist
     configure(backend, west, {"destinations": [dest(EAST)]})
     image = push(backend, source, "app", "v1")
     replica = west.repositories["app"].images[image.digest]
-    assert replica.extra[replication.SOURCE_KEY] == {
+    assert replica.replicated_from == {
         "registryId": SOURCE,
         "region": EAST,
         "repositoryName": "app",

@@ -84,11 +84,11 @@ def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event() -> N
     )
     scanned = push(backend, "app-web", "v1")
     unscanned = push(backend, "other", "v1")
-    assert scanned.extra["imageScanStatus"]["status"] == "COMPLETE"
-    summary = scanned.extra["imageScanFindingsSummary"]
+    assert scanned.scan_status["status"] == "COMPLETE"
+    summary = scanned.scan_summary
     expected = scanning.severity_counts(scanning.built_in_findings(scanned.digest))
     assert summary["findingSeverityCounts"] == expected
-    assert "imageScanStatus" not in unscanned.extra
+    assert unscanned.scan_status is None
     completed = [d for kind, d in events if kind == "scan-completed"]
     assert [d["image"].digest for d in completed] == [scanned.digest]
     assert completed[0]["findings_summary"]["findingSeverityCounts"] == expected
@@ -99,7 +99,7 @@ def test_repository_scan_on_push_flag_scans_under_basic_without_rules() -> None:
     reg = backend.registry()
     backend.create_repository(reg, "flagged", scan_on_push=True)
     image = push(backend, "flagged", "v1")
-    assert image.extra["imageScanStatus"]["status"] == "COMPLETE"
+    assert image.scan_status["status"] == "COMPLETE"
 
 
 def test_start_image_scan_is_refused_within_24_hours_and_allowed_after() -> None:
@@ -144,7 +144,7 @@ def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans() 
             "attributes": [{"key": "package_name", "value": "zlib"}],
         }
     ]
-    assert two.extra["imageScanFindingsSummary"]["findingSeverityCounts"] == {"LOW": 1}
+    assert two.scan_summary["findingSeverityCounts"] == {"LOW": 1}
     scanning.set_scan_findings(backend, "gated", None, digest=two.digest)
     assert [f["name"] for f in scanning.scan_report(repo, two).findings] == ["CVE-1"]
 
@@ -154,7 +154,7 @@ def test_set_scan_findings_rejects_malformed_findings_and_keeps_previous() -> No
     scanning.set_scan_findings(backend, "repo", [{"name": "CVE-1", "severity": "HIGH"}])
     with pytest.raises(InvalidParameter):
         scanning.set_scan_findings(backend, "repo", [{"name": "CVE-2", "severity": "SEVERE"}])
-    table = backend.registry().extra[scanning.FINDINGS_KEY]
+    table = backend.registry().scan_findings
     assert [f["name"] for f in table["repo"][None]] == ["CVE-1"]
 
 
@@ -192,6 +192,4 @@ def test_findings_endpoint_refuses_bad_requests(
 ) -> None:
     backend = Backend()
     assert handle_findings_request(backend, method, path, body)[0] == status
-    assert scanning.FINDINGS_KEY not in backend.registry().extra or not backend.registry().extra[
-        scanning.FINDINGS_KEY
-    ].get("repo")
+    assert not backend.registry().scan_findings.get("repo")

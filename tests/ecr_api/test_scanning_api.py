@@ -144,7 +144,7 @@ def test_start_scan_of_archived_image_is_refused(env: tuple[Backend, Any]) -> No
     with pytest.raises(ClientError) as exc:
         ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
     assert code(exc) == "ImageArchivedException"
-    assert "imageScanStatus" not in image.extra
+    assert image.scan_status is None
 
 
 def test_start_scan_of_an_index_is_unsupported(env: tuple[Backend, Any]) -> None:

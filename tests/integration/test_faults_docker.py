@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.ecr_api.helpers import sha256, upload_layer
 from tests.integration.conftest import Live
-from tests.integration.test_public_docker_pull import (
+from tests.integration.test_public_docker import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
     DOCKER_MANIFEST,

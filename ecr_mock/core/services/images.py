@@ -17,7 +17,7 @@ from ecr_mock.core.errors import (
     ReferencedImagesNotFound,
 )
 from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
-from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.models import ACTIVE, ARCHIVED, STANDARD, Image, Registry, Repository
 from ecr_mock.core.names import check_tag, is_digest
 from ecr_mock.core.state import Store
 
@@ -129,10 +129,10 @@ def put_image(
 
 def _restore_on_push(store: Store, image: Image) -> bool:
     """Pushing an archived image again restores it at once (ECR's documented behaviour)."""
-    if image.status != "ARCHIVED":
+    if image.status != ARCHIVED:
         return False
-    image.storage_class = "STANDARD"
-    image.status = "ACTIVE"
+    image.storage_class = STANDARD
+    image.status = ACTIVE
     image.last_activated_at = store.now()
     return True
 
@@ -256,7 +256,7 @@ def record_pull(
     A pull by a principal on the registry's pull-time update exclusion list leaves
     ``lastRecordedPullTime`` unchanged.
     """
-    if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
+    if not image.pullable():
         raise ImageArchived(image.digest)
     excluded = store.registry(repo.account, repo.region).pull_time_update_exclusions
     if principal_arn is None or principal_arn not in excluded:

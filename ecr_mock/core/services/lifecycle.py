@@ -23,7 +23,16 @@ from ecr_mock.core.lifecycle import (
     evaluate,
     parse_lifecycle_policy,
 )
-from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.models import (
+    ACTIVATING,
+    ACTIVE,
+    ARCHIVE,
+    ARCHIVED,
+    STANDARD,
+    Image,
+    Registry,
+    Repository,
+)
 from ecr_mock.core.services.images import delete_image
 
 if TYPE_CHECKING:
@@ -54,11 +63,6 @@ __all__ = [
     "update_storage_class",
 ]
 
-STANDARD = "STANDARD"
-ARCHIVE = "ARCHIVE"
-ACTIVE = "ACTIVE"
-ARCHIVED = "ARCHIVED"
-ACTIVATING = "ACTIVATING"
 
 RESTORE_DURATION = timedelta(minutes=20)
 """How long a restore takes on the backend clock (ECR: "within 20 minutes")."""
@@ -68,9 +72,6 @@ DEFAULT_PERIOD = timedelta(hours=24)
 
 DEFAULT_INTERVAL_SECONDS = 60.0
 """Real seconds between evaluations by a started scheduler's background thread."""
-
-_RESTORE_DUE = "restore_due_at"
-_PREVIEW = "lifecycle_preview"
 
 
 # --------------------------------------------------------------------------- evaluation input
@@ -179,7 +180,7 @@ def archive_image(backend: Store, repo: Repository, image: Image, *, emit: bool 
         image.storage_class = ARCHIVE
         image.status = ARCHIVED
         image.last_archived_at = backend.clock.now()
-        image.extra.pop(_RESTORE_DUE, None)
+        image.restore_due = None
     if emit:
         backend.emit("image-archived", {"repository": repo, "image": image})
     return image
@@ -194,7 +195,7 @@ def restore_image(backend: Store, repo: Repository, image: Image) -> Image:
     """
     with backend.lock:
         image.status = ACTIVATING
-        image.extra[_RESTORE_DUE] = backend.clock.now() + RESTORE_DURATION
+        image.restore_due = backend.clock.now() + RESTORE_DURATION
         _pending(backend)[(id(repo), image.digest)] = (repo, image)
     backend.emit("image-restore-started", {"repository": repo, "image": image})
     return image
@@ -212,14 +213,14 @@ def complete_restores(backend: Store, now: datetime | None = None) -> list[Image
     with backend.lock:
         pending = _pending(backend)
         for key, (repo, image) in list(pending.items()):
-            due = image.extra.get(_RESTORE_DUE)
-            if image.status != ACTIVATING or not isinstance(due, datetime):
+            due = image.restore_due
+            if image.status != ACTIVATING or due is None:
                 del pending[key]
                 continue
             if due > when:
                 continue
             del pending[key]
-            del image.extra[_RESTORE_DUE]
+            image.restore_due = None
             if repo.images.get(image.digest) is not image:
                 continue
             image.storage_class = STANDARD
@@ -232,8 +233,8 @@ def complete_restores(backend: Store, now: datetime | None = None) -> list[Image
 
 
 def _next_restore_due(backend: Store) -> datetime | None:
-    dues = [image.extra.get(_RESTORE_DUE) for _, image in list(_pending(backend).values())]
-    return min((due for due in dues if isinstance(due, datetime)), default=None)
+    dues = [image.restore_due for _, image in list(_pending(backend).values())]
+    return min((due for due in dues if due is not None), default=None)
 
 
 def update_storage_class(
@@ -322,8 +323,8 @@ def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> 
     rules = parse_lifecycle_policy(text)
     now = backend.clock.now()
     with backend.lock:
-        current = repo.extra.get(_PREVIEW)
-        if isinstance(current, LifecyclePreview) and current.status == "IN_PROGRESS":
+        current = repo.lifecycle_preview
+        if current is not None and current.status == "IN_PROGRESS":
             raise LifecyclePolicyPreviewInProgress()
         images = lifecycle_images(repo)
         classes = {image.digest: image.storage_class for image in images}
@@ -344,14 +345,14 @@ def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> 
         preview = LifecyclePreview(
             policy_text=text, status="IN_PROGRESS", results=results, started_at=now
         )
-        repo.extra[_PREVIEW] = preview
+        repo.lifecycle_preview = preview
     return preview
 
 
 def get_preview(repo: Repository) -> LifecyclePreview:
     """GetLifecyclePolicyPreview: the last preview, COMPLETE from its first read on."""
-    preview = repo.extra.get(_PREVIEW)
-    if not isinstance(preview, LifecyclePreview):
+    preview = repo.lifecycle_preview
+    if preview is None:
         raise LifecyclePolicyPreviewNotFound(repo.name, repo.account)
     if preview.status == "IN_PROGRESS":
         preview.status = "COMPLETE"

@@ -210,8 +210,8 @@ def host(backend: Store) -> str:
     """The public registry host: ``public.ecr.aws``, or for a live server a second name of its
     own address, as ``public.ecr.aws`` is a host of its own beside ECR's registry hosts.
 
-    A server on a loopback address (``127.0.0.1:PORT``) is also ``localhost:PORT`` (and one on
-    ``localhost`` also ``127.0.0.1``): the public registry is that other name, where ``/v2/``
+    A server on a loopback address (``127.0.0.1:PORT``, ``[::1]:PORT``) is also
+    ``localhost:PORT`` (and one on ``localhost`` also ``127.0.0.1``): the public registry is that other name, where ``/v2/``
     answers ECR Public's Bearer challenge. A server on any other address is its own public
     host: public repositories are told apart by their ``<alias>/`` path there.
     """
@@ -221,7 +221,7 @@ def host(backend: Store) -> str:
     name, sep, port = endpoint.rpartition(":")
     if not sep:
         return endpoint
-    if _LOOPBACK_RE.fullmatch(name):
+    if _LOOPBACK_RE.fullmatch(name) or name == "[::1]":
         return f"localhost:{port}"
     if name == "localhost":
         return f"127.0.0.1:{port}"

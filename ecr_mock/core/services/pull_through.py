@@ -132,8 +132,7 @@ class PullThroughRule:
 
 def rules(reg: Registry) -> dict[str, PullThroughRule]:
     """The pull-through cache rules of a registry by prefix."""
-    store: dict[str, PullThroughRule] = reg.extra.setdefault(_STORE, {})
-    return store
+    return reg.pull_through_rules
 
 
 # ----- validation ------------------------------------------------------------------------------
@@ -578,7 +577,7 @@ def fill_from_upstream(
         tag = None if is_digest(reference) else reference
         image = _store(backend, reg, repo, fetched, tag)
         with backend.lock:
-            image.extra["pullThroughCache"] = {
+            image.pull_through_source = {
                 "upstreamRegistryUrl": rule.upstream_url,
                 "upstreamRepository": upstream_name,
             }

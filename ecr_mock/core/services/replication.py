@@ -30,10 +30,6 @@ IN_PROGRESS = "IN_PROGRESS"
 COMPLETE = "COMPLETE"
 FAILED = "FAILED"
 
-STATUS_KEY = "replicationStatuses"
-"""``Image.extra`` key: ``{(registryId, region): {region, registryId, status[, failureCode]}}``."""
-SOURCE_KEY = "replicatedFrom"
-"""``Image.extra`` key on a replica: ``{registryId, region, repositoryName}`` of its source."""
 
 _REGION_RE = re.compile(r"[0-9a-z-]{2,25}")
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -220,7 +216,10 @@ def replicate(
     Returns the statuses, also kept on the image for DescribeImageReplicationStatus.
     """
     source = backend.registry(repo.account, repo.region)
-    statuses: dict[tuple[str, str], dict[str, str]] = image.extra.setdefault(STATUS_KEY, {})
+    with backend.lock:
+        if image.replication_statuses is None:
+            image.replication_statuses = {}
+        statuses = image.replication_statuses
     for dest in destinations_for(source, repo.name):
         key = (dest.registry_id, dest.region)
         with backend.lock:
@@ -240,7 +239,7 @@ def replicate(
 
 def replication_statuses(image: Image) -> list[dict[str, str]]:
     """The ``ImageReplicationStatus`` list of an image (empty when it was never replicated)."""
-    statuses: dict[tuple[str, str], dict[str, str]] = image.extra.get(STATUS_KEY, {})
+    statuses = image.replication_statuses or {}
     return [dict(entry) for entry in statuses.values()]
 
 
@@ -339,7 +338,7 @@ def _copy_to(
                 )
             if not existed:
                 added_images.append(copied)
-                copied.extra[SOURCE_KEY] = {
+                copied.replicated_from = {
                     "registryId": repo.account,
                     "region": repo.region,
                     "repositoryName": repo.name,
@@ -379,5 +378,7 @@ def copy_image(
     if failure is not None:
         entry.update(status=FAILED, failureCode=failure)
     with backend.lock:
-        image.extra.setdefault(STATUS_KEY, {})[(dest.registry_id, dest.region)] = entry
+        if image.replication_statuses is None:
+            image.replication_statuses = {}
+        image.replication_statuses[(dest.registry_id, dest.region)] = entry
     return failure

@@ -46,9 +46,9 @@ from ecr_mock.core.errors import (
     ReplicationBackfillInvalidStatus,
     ReplicationBackfillNotFound,
 )
-from ecr_mock.core.models import Registry
+from ecr_mock.core.models import ACTIVE, ARCHIVE, Registry
 from ecr_mock.core.services.images import images_referenced_by_indexes
-from ecr_mock.core.services.replication import SOURCE_KEY, Destination, copy_image, destinations_for
+from ecr_mock.core.services.replication import Destination, copy_image, destinations_for
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
@@ -68,8 +68,6 @@ FAILURE_THRESHOLD_MINIMUM = 100
 """Replications that must have run before the 50% failure threshold is applied."""
 THRESHOLD_FAILURE = "REPLICATION_FAILURE_THRESHOLD_EXCEEDED"
 IMAGE_GONE = "ImageNotFoundException"
-EXTRA_KEY = "replicationBackfills"
-"""``Registry.extra`` key: ``{replicationBackfillId: Backfill}`` in start order."""
 
 
 @dataclass(frozen=True)
@@ -169,8 +167,7 @@ class Backfill:
 
 
 def _table(reg: Registry) -> dict[str, Backfill]:
-    table: dict[str, Backfill] = reg.extra.setdefault(EXTRA_KEY, {})
-    return table
+    return reg.replication_backfills
 
 
 def _expire(backend: Store, reg: Registry) -> dict[str, Backfill]:
@@ -275,9 +272,9 @@ def plan(backend: Store, reg: Registry, dest: Destination) -> list[Planned]:
         carried = images_referenced_by_indexes(backend, repo)
         images = sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.digest))
         for image in images:
-            if SOURCE_KEY in image.extra or image.status != "ACTIVE":
+            if image.replicated_from is not None or image.status != ACTIVE:
                 continue
-            if image.storage_class == "ARCHIVE" or (not image.tags and image.digest in carried):
+            if image.storage_class == ARCHIVE or (not image.tags and image.digest in carried):
                 continue
             tags: Iterable[str | None] = sorted(image.tags) if image.tags else [None]
             planned.extend(Planned(name, image.digest, tag) for tag in tags)

@@ -39,12 +39,6 @@ MAX_FILTERS = 100
 SCAN_INTERVAL = timedelta(hours=24)
 """A basic scan can be started once per image per 24 hours (scans on push included)."""
 
-SCAN_STATE = "scan"
-"""Key of ``Image.extra`` holding this module's record of the last scan."""
-STATUS_KEY = "imageScanStatus"
-SUMMARY_KEY = "imageScanFindingsSummary"
-FINDINGS_KEY = "scan_findings"
-"""Key of ``Registry.extra``: findings set by tests, by repository name then digest (or None)."""
 
 COMPLETE_DESCRIPTION = "The scan was completed successfully."
 CONTINUOUS_DESCRIPTION = "Continuous scan is selected for image."
@@ -346,10 +340,7 @@ def set_scan_findings(
     normalized = None if findings is None else normalize_findings(findings)
     reg = backend.registry(account, region)
     with backend.lock:
-        table: dict[str, dict[str | None, list[dict[str, Any]]]] = reg.extra.setdefault(
-            FINDINGS_KEY, {}
-        )
-        per_repo = table.setdefault(repository_name, {})
+        per_repo = reg.scan_findings.setdefault(repository_name, {})
         if normalized is None:
             per_repo.pop(digest, None)
         else:
@@ -358,19 +349,19 @@ def set_scan_findings(
         if repo is None:
             return
         for image in repo.images.values():
-            state = image.extra.get(SCAN_STATE)
+            state = image.scan
             if state is None or state.get("status") not in ("COMPLETE", "ACTIVE"):
                 continue
             if digest is not None and image.digest != digest:
                 continue
             state["findings"] = findings_for(reg, repo, image)
-            image.extra[SUMMARY_KEY] = _summary(state)
+            image.scan_summary = _summary(state)
 
 
 def findings_for(reg: Registry, repo: Repository, image: Image) -> list[dict[str, Any]]:
     """What a scan of ``image`` finds: set for the image, else for the repository, else the
     built-in deterministic choice."""
-    per_repo = reg.extra.get(FINDINGS_KEY, {}).get(repo.name, {})
+    per_repo = reg.scan_findings.get(repo.name, {})
     chosen = per_repo.get(image.digest)
     if chosen is None:
         chosen = per_repo.get(None)
@@ -555,7 +546,7 @@ def start_image_scan(
     (UnsupportedImageType), a second scan within 24 hours on the backend clock (LimitExceeded),
     and registries on ENHANCED scanning, where Amazon Inspector scans (InvalidParameter).
     """
-    if image.storage_class == "ARCHIVE" or image.status != "ACTIVE":
+    if not image.pullable():
         raise ImageArchived(image.digest)
     if reg.scanning_configuration.get("scanType", BASIC) == ENHANCED:
         raise InvalidParameter(
@@ -565,7 +556,7 @@ def start_image_scan(
     if not is_scannable(image):
         raise UnsupportedImageType(UNSUPPORTED_DESCRIPTION)
     with backend.lock:
-        state = image.extra.get(SCAN_STATE)
+        state = image.scan
         now = backend.now()
         if state is not None and now - state["startedAt"] < SCAN_INTERVAL:
             raise LimitExceeded(LIMIT_MESSAGE)
@@ -581,7 +572,7 @@ def run_scan(
     scan_type: str,
     frequency: str,
 ) -> dict[str, Any]:
-    """Scan ``image`` now and record the result in ``image.extra``; emits "scan-completed"."""
+    """Scan ``image`` now and record the result on the image; emits "scan-completed"."""
     now = backend.now()
     state: dict[str, Any] = {
         "scanType": scan_type,
@@ -594,24 +585,24 @@ def run_scan(
         state["status"] = "UNSUPPORTED_IMAGE"
         state["findings"] = []
         with backend.lock:
-            image.extra[SCAN_STATE] = state
-            image.extra[STATUS_KEY] = {
+            image.scan = state
+            image.scan_status = {
                 "status": "UNSUPPORTED_IMAGE",
                 "description": UNSUPPORTED_DESCRIPTION,
             }
-            image.extra.pop(SUMMARY_KEY, None)
+            image.scan_summary = None
         return state
     continuous = scan_type == ENHANCED and frequency == CONTINUOUS_SCAN
     state["status"] = "ACTIVE" if continuous else "COMPLETE"
     state["findings"] = findings_for(reg, repo, image)
     summary = _summary(state)
     with backend.lock:
-        image.extra[SCAN_STATE] = state
-        image.extra[STATUS_KEY] = {
+        image.scan = state
+        image.scan_status = {
             "status": state["status"],
             "description": CONTINUOUS_DESCRIPTION if continuous else COMPLETE_DESCRIPTION,
         }
-        image.extra[SUMMARY_KEY] = summary
+        image.scan_summary = summary
     backend.emit(
         "scan-completed",
         {"repository": repo, "image": image, "findings_summary": dict(summary)},
@@ -671,7 +662,7 @@ def scan_report(
     ScanNotFound names the image as the request's ``image_id`` did (``imageDigest:'null'``
     when asked by tag), as moto's ECR tests expect and as ImageNotFound does.
     """
-    state = image.extra.get(SCAN_STATE)
+    state = image.scan
     if state is None:
         label = (
             _image_label(image, tag)
@@ -684,7 +675,7 @@ def scan_report(
             f"repository with name '{repo.name}' in the registry with id '{repo.account}'"
         )
     return ScanReport(
-        status=dict(image.extra.get(STATUS_KEY, {"status": state["status"]})),
+        status=dict(image.scan_status or {"status": state["status"]}),
         scan_type=state["scanType"],
         completed_at=state["completedAt"],
         source_updated_at=state["vulnerabilitySourceUpdatedAt"],

@@ -93,8 +93,7 @@ class CreationTemplate:
 
 def templates(reg: Registry) -> dict[str, CreationTemplate]:
     """The templates of a registry by prefix (created empty on first use)."""
-    store: dict[str, CreationTemplate] = reg.extra.setdefault(_STORE, {})
-    return store
+    return reg.creation_templates
 
 
 # ----- validation ------------------------------------------------------------------------------
@@ -324,9 +323,9 @@ def create_from_template(
     except RepositoryAlreadyExists:
         return get_repository(backend, reg, name)
     with backend.lock:
-        repo.extra["createdBy"] = applied_for
+        repo.created_by = applied_for
         if template is not None:
-            repo.extra["creationTemplate"] = template.prefix
+            repo.creation_template = template.prefix
             repo.policy_text = template.repository_policy
             if template.lifecycle_policy:
                 repo.lifecycle_policy_text = template.lifecycle_policy

@@ -93,10 +93,6 @@ def _lookup(repo: Repository, image_id: dict[str, Any]) -> tuple[Image, str | No
     return image, tag
 
 
-def _pullable(image: Image) -> bool:
-    return image.status == ACTIVE and image.storage_class != "ARCHIVE"
-
-
 # ----- PutImage --------------------------------------------------------------------------------
 
 
@@ -165,7 +161,7 @@ def batch_get_image(ctx: Context, params: Params) -> Result:
     for image_id in params["imageIds"]:
         try:
             image, tag = _lookup(repo, image_id)
-            if not _pullable(image):
+            if not image.pullable():
                 raise _Failure("ImageInaccessible", ARCHIVED)
             served = ctx.backend.select_manifest(repo, image, accepted)
             if (served.digest, tag) in seen:

@@ -1,23 +1,33 @@
-"""ECR Public's registry through a live server: skopeo pushes with the public token and pulls
-back with no credentials; the anonymous token flow; private repositories stay private."""
+"""ECR Public on /v2/ through a live server with ``requests``: the anonymous token flow, the
+token endpoint, challenges per host, pushes needing credentials, private repositories staying
+private, logos."""
 
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 import requests
 
+from ecr_mock.core.backend import Backend
 from ecr_mock.core.services.public import default_alias
+from ecr_mock.server import EcrMockServer
 from tests.integration.conftest import Live
-from tests.integration.oci_layout import Layout
-from tests.integration.test_skopeo import skopeo
 
 ACCOUNT = "123456789012"
 ALIAS = default_alias(ACCOUNT)
+
+
+@pytest.fixture
+def live(ecr_server: EcrMockServer, ecr_backend: Backend) -> Iterator[Live]:
+    """The session's live server on this test's backend, with a private client and password."""
+    client = boto3.client("ecr", region_name="us-east-1", endpoint_url=ecr_server.url)
+    data = client.get_authorization_token()["authorizationData"][0]
+    password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+    yield Live(ecr_backend, ecr_server.endpoint, ecr_server.url, client, password)
 
 
 def public_client(live: Live) -> Any:
@@ -42,60 +52,7 @@ def anonymous_token(live: Live, path: str) -> str:
     return str(doc["token"])
 
 
-def test_skopeo_pushes_with_the_public_token_and_pulls_back_anonymously(
-    live: Live, layout: Layout, tmp_path: Path
-) -> None:
-    uri = public_client(live).create_repository(repositoryName="tools/app")["repository"][
-        "repositoryUri"
-    ]
-    assert uri.endswith(f"/{ALIAS}/tools/app")
-    built = layout.image("v1", layers=2)
-    pushed = skopeo(
-        "copy",
-        "--preserve-digests",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"AWS:{public_password(live)}",
-        f"oci:{layout.path}:v1",
-        f"docker://{uri}:v1",
-        check=False,
-    )
-    assert pushed.returncode == 0, pushed.stderr
-    detail = public_client(live).describe_images(repositoryName="tools/app")["imageDetails"][0]
-    assert detail["imageDigest"] == built.digest
-    assert detail["imageTags"] == ["v1"]
-    out = tmp_path / "pulled"
-    pulled = skopeo(
-        "copy",
-        "--src-tls-verify=false",
-        "--src-no-creds",
-        "--preserve-digests",
-        f"docker://{uri}:v1",
-        f"oci:{out}:v1",
-        check=False,
-    )
-    assert pulled.returncode == 0, pulled.stderr
-    for digest, data in built.blobs.items():
-        assert (out / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
-    assert (out / "blobs" / "sha256" / built.digest.split(":")[1]).read_bytes() == built.manifest
-
-
-def test_skopeo_cannot_push_without_credentials(live: Live, layout: Layout) -> None:
-    uri = public_client(live).create_repository(repositoryName="app")["repository"]["repositoryUri"]
-    layout.image("v1")
-    pushed = skopeo(
-        "copy",
-        "--dest-tls-verify=false",
-        "--dest-no-creds",
-        f"oci:{layout.path}:v1",
-        f"docker://{uri}:v1",
-        check=False,
-    )
-    assert pushed.returncode != 0
-    assert public_client(live).describe_images(repositoryName="app")["imageDetails"] == []
-
-
-def test_anonymous_token_flow_pulls_public_and_never_private(live: Live, layout: Layout) -> None:
+def test_anonymous_token_flow_pulls_public_and_never_private(live: Live) -> None:
     public_client(live).create_repository(repositoryName="app")
     live.client.create_repository(repositoryName="secret")
     path = f"{ALIAS}/app"
@@ -220,3 +177,49 @@ def test_private_credentials_through_the_token_endpoint_reach_private_repositori
     tags = requests.get(f"{live.url}/v2/secret/tags/list", headers=bearer, timeout=10)
     assert tags.status_code == 200
     assert tags.json() == {"name": "secret", "tags": []}
+
+
+@pytest.mark.parametrize("header", ["Basic ", "Basic !!!", "Basic " + "QUJD", "Negotiate x"])
+def test_malformed_credentials_are_refused_even_on_public_paths(live: Live, header: str) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    for url in (f"{live.url}/v2/{ALIAS}/app/tags/list", f"{live.url}/token"):
+        refused = requests.get(url, headers={"Authorization": header}, timeout=10)
+        assert refused.status_code == 401, url
+        assert refused.json()["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_empty_basic_credentials_pull_public_repositories(live: Live) -> None:
+    public_client(live).create_repository(repositoryName="app")
+    answer = requests.get(f"{live.url}/v2/{ALIAS}/app/tags/list", auth=("", ""), timeout=10)
+    assert answer.status_code == 200
+    assert requests.get(f"{live.url}/v2/_catalog", auth=("", ""), timeout=10).status_code == 401
+
+
+def test_base_answers_an_anonymous_token(live: Live) -> None:
+    bearer = {"Authorization": f"Bearer {anonymous_token(live, 'any/thing')}"}
+    assert requests.get(f"{live.url}/v2/", headers=bearer, timeout=10).json() == {}
+    assert requests.get(f"{live.url}/v2/_catalog", headers=bearer, timeout=10).status_code == 401
+
+
+def test_token_endpoint_takes_docker_oauth_password_grants(live: Live) -> None:
+    password = public_password(live)
+    form = {"grant_type": "password", "username": "AWS", "service": live.endpoint}
+    good = requests.post(f"{live.url}/token", data={**form, "password": password}, timeout=10)
+    assert good.status_code == 200
+    assert live.backend.tokens.check(good.json()["token"]).password == password
+    bad = requests.post(f"{live.url}/token", data={**form, "password": "nope"}, timeout=10)
+    assert bad.status_code == 401
+
+
+def test_public_token_stops_working_after_12_hours_on_the_backend_clock(live: Live) -> None:
+    password = public_password(live)
+    public_client(live).create_repository(repositoryName="app")
+    url = f"{live.url}/v2/{ALIAS}/app/blobs/uploads/"
+    live.backend.clock.advance(hours=11, minutes=59)
+    assert requests.post(url, auth=("AWS", password), timeout=10).status_code == 202
+    live.backend.clock.advance(minutes=1)
+    expired = requests.post(url, auth=("AWS", password), timeout=10)
+    assert expired.status_code == 403
+    assert expired.json()["errors"][0]["message"] == (
+        "Your authorization token has expired. Reauthenticate and try again."
+    )
