@@ -61,9 +61,7 @@ def value_for(shape: Shape, name: str, depth: int = 0) -> st.SearchStrategy[Any]
     if depth > 3:
         return JSON_SCALARS
     if isinstance(shape, StructureShape):
-        members = {
-            key: value_for(member, key, depth + 1) for key, member in shape.members.items()
-        }
+        members = {key: value_for(member, key, depth + 1) for key, member in shape.members.items()}
         return st.one_of(st.fixed_dictionaries({}, optional=members), JSON_SCALARS)
     if isinstance(shape, ListShape):
         return st.one_of(
