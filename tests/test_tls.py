@@ -340,3 +340,22 @@ def test_public_endpoint_with_aws_hostnames_is_refused(
     assert main([*argv, "--public-endpoint", "localhost:5000"]) == 2
     assert "--public-endpoint does not apply with --aws-hostnames" in capsys.readouterr().err
     assert not (tmp_path / "ca").exists()
+
+
+def test_processes_starting_at_once_share_one_ca(tmp_path: Path) -> None:
+    ca_dir = tmp_path / "ca"
+    code = (
+        "import sys\n"
+        "from ecr_mock.tls import CertificateAuthority\n"
+        "sys.stdout.write(CertificateAuthority(sys.argv[1]).cert_pem().decode())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(ca_dir)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(4)
+    ]
+    printed = {process.communicate(timeout=120)[0] for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert printed == {(ca_dir / "ca.crt").read_text()}
