@@ -8,6 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 import ecr_mock.ecr_api.operations  # noqa: F401  (registers the handlers for call())
 from ecr_mock.core.backend import Backend
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
@@ -155,3 +158,9 @@ def call(backend: Backend, operation: str, body: Any, validate: bool = True) -> 
 def b64(data: bytes) -> str:
     """Base64 text of ``data`` (how ``layerPartBlob`` travels in JSON)."""
     return base64.b64encode(data).decode()
+
+
+def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """The (code, message) of a boto3 ClientError caught by ``pytest.raises``."""
+    err = exc.value.response["Error"]
+    return str(err["Code"]), str(err["Message"])

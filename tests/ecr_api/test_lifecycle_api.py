@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Clock, mock_ecr
 from ecr_mock.core.backend import Backend
-from tests.ecr_api.helpers import call, push_image
+from tests.ecr_api.helpers import call, error, push_image
 
 REPO = "team/app"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -51,10 +51,6 @@ def env() -> Iterator[tuple[Any, Backend, Clock]]:
         client = boto3.client("ecr", region_name="us-east-1")
         client.create_repository(repositoryName=REPO)
         yield client, backend, clock
-
-
-def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    return str(exc.value.response["Error"]["Code"]), str(exc.value.response["Error"]["Message"])
 
 
 def image_count(client: Any) -> int:

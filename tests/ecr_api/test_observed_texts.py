@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend, mock_ecr
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -40,11 +41,6 @@ def client(backend: Backend) -> Any:
     ecr = boto3.client("ecr", region_name=REGION)
     ecr.create_repository(repositoryName="app")
     return ecr
-
-
-def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 # ----- enum order -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend, mock_ecr
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -56,11 +57,6 @@ def client(backend: Backend) -> Any:
     ecr = boto3.client("ecr", region_name=REGION)
     ecr.create_repository(repositoryName="app")
     return ecr
-
-
-def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def raw(backend: Backend, name: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -17,6 +17,7 @@ from ecr_mock import Backend, mock_ecr
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Repository
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
@@ -34,11 +35,6 @@ def backend() -> Iterator[Backend]:
 @pytest.fixture
 def client(backend: Backend) -> Any:
     return boto3.client("ecr", region_name=REGION)
-
-
-def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def raw(backend: Backend, name: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend, mock_ecr
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -29,11 +30,6 @@ def client(backend: Backend) -> Any:
     ecr = boto3.client("ecr", region_name=REGION)
     ecr.create_repository(repositoryName="team/app")
     return ecr
-
-
-def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def tags_of(client: Any, arn: str = ARN) -> dict[str, str]:
