@@ -15,8 +15,8 @@ from botocore.config import Config
 
 from ecr_mock import Backend, __version__
 from ecr_mock.control import ControlResponse, ControlRoute
-from ecr_mock.core.access import StaticIdentities
 from ecr_mock.core.policy import MANAGED_POLICIES
+from ecr_mock.core.services.access import StaticIdentities
 from ecr_mock.remote import ControlAPIError, RemoteEcrMock
 from ecr_mock.server import EcrMockServer
 

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.blobs import Blob, UploadSession
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.models import MUTABLE, Image, Principal, Registry, Repository
 from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.core.ports import EventListener
 from ecr_mock.core.services import images, policies, repositories, settings, uploads
 from ecr_mock.core.state import Store
 
 if TYPE_CHECKING:
-    from ecr_mock.core.events import EventLog
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.persistence.statedir import StateDir
     from ecr_mock.core.policy import Policy
-    from ecr_mock.core.services.calls import CallLog
-    from ecr_mock.core.services.faults import FaultCatalog, FaultRules
-    from ecr_mock.core.services.lifecycle import LifecycleScheduler
-    from ecr_mock.core.services.quotas import Quotas
     from ecr_mock.core.services.seed import OperationCaller
     from ecr_mock.core.tokens import Token
-
-LIFECYCLE_PERIOD = timedelta(hours=24)
-"""How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
-
-Listener = EventListener
 
 
 class Backend(Store):
@@ -50,19 +39,10 @@ class Backend(Store):
         allow_missing_layers: bool = False,
     ) -> None:
         super().__init__(account_id, region, clock, allow_missing_layers=allow_missing_layers)
-        self._lifecycle: LifecycleScheduler | None = None
-        self._lifecycle_epoch = self.clock.now()
-        self._scan_on_push: Listener | None = None
-        self.listeners.append(self._on_core_event)
         self.state_dir: StateDir | None = None
         """Where this backend's state is kept across restarts (None: memory only)."""
         self.operation_caller: OperationCaller | None = None
         """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
-        self.fault_catalog: Callable[[], FaultCatalog] | None = None
-        """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
-        self._faults: FaultRules | None = None
-        self._calls: CallLog | None = None
-        self._quotas: Quotas | None = None
 
     # ----- a state directory: the same state after a restart --------------------------------
 
@@ -108,94 +88,6 @@ class Backend(Store):
         state = self.state_dir
         if state is not None:
             state.close(self)
-
-    def lifecycle_last_run(self) -> datetime:
-        """When lifecycle policies were last applied (on the backend clock)."""
-        return self._lifecycle.last_run if self._lifecycle is not None else self._lifecycle_epoch
-
-    def set_lifecycle_last_run(self, when: datetime) -> None:
-        """Set when lifecycle policies were last applied (a restart takes it back)."""
-        self._lifecycle_epoch = when
-        if self._lifecycle is not None:
-            self._lifecycle.last_run = when
-
-    # ----- parts made on first use (a fresh process pays only for what it uses) --------------
-
-    @property
-    def events(self) -> EventLog:
-        """ECR's EventBridge events recorded so far: ``events.all()``, ``events.of_type(...)``."""
-        if self.event_log is None:
-            from ecr_mock.core.events import EventLog
-
-            with self.lock:
-                if self.event_log is None:
-                    self.event_log = EventLog(backend=self)
-        return self.event_log
-
-    @property
-    def faults(self) -> FaultRules:
-        """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
-        if self._faults is None:
-            from ecr_mock.core.services.faults import FaultRules
-
-            with self.lock:
-                if self._faults is None:
-                    self._faults = FaultRules(lambda: self.fault_catalog)
-        return self._faults
-
-    @property
-    def calls(self) -> CallLog:
-        """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
-        if self._calls is None:
-            from ecr_mock.core.services.calls import CallLog
-
-            with self.lock:
-                if self._calls is None:
-                    self._calls = CallLog()
-        return self._calls
-
-    @property
-    def quotas(self) -> Quotas:
-        """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
-        if self._quotas is None:
-            from ecr_mock.core.services.quotas import Quotas
-
-            with self.lock:
-                if self._quotas is None:
-                    self._quotas = Quotas()
-        return self._quotas
-
-    @property
-    def lifecycle(self) -> LifecycleScheduler:
-        """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
-        if self._lifecycle is None:
-            from ecr_mock.core.services.lifecycle import LifecycleScheduler
-
-            with self.lock:
-                if self._lifecycle is None:
-                    scheduler = LifecycleScheduler(self, period=LIFECYCLE_PERIOD)
-                    scheduler.last_run = self._lifecycle_epoch
-                    self._lifecycle = scheduler
-        return self._lifecycle
-
-    def _on_core_event(self, kind: str, detail: dict[str, Any]) -> None:
-        """Record every core event as an ECR event, and scan new images that scan on push."""
-        self.events.on_backend_event(kind, detail)
-        if kind == "image-pushed" and detail.get("new"):
-            if self._scan_on_push is None:
-                from ecr_mock.core.services.scanning import ScanOnPush
-
-                self._scan_on_push = ScanOnPush(self)
-            self._scan_on_push(kind, detail)
-
-    # ----- identities ----------------------------------------------------------------------------
-
-    def principal_for_key(self, access_key: str | None) -> Principal:
-        """The principal behind an access key: registered, known to an identity provider, else
-        the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
-        from ecr_mock.core.access import resolve_principal
-
-        return resolve_principal(self, access_key)
 
     def add_access_key(
         self, access_key: str, account: str, arn: str | None = None, kind: str = "root"
@@ -248,19 +140,6 @@ class Backend(Store):
         return seed.apply_seed(self, doc, base_dir=base_dir)
 
     # ----- time-driven work: lifecycle policies, restores ------------------------------------
-
-    def tick(self) -> list[LifecycleAction]:
-        """Run what the clock says is due (cheap; meant for the start of every request).
-
-        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
-        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
-        """
-        uploads.expire_uploads_if_due(self)
-        if self._lifecycle is None:
-            now = self.clock.now()
-            if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
-                return []
-        return self.lifecycle.tick()
 
     def apply_lifecycle_policies(
         self, registry: Registry | None = None, repository: Repository | None = None

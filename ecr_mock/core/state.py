@@ -16,8 +16,16 @@ from ecr_mock.core.tokens import TokenStore
 
 if TYPE_CHECKING:
     from ecr_mock.core.events import EventLog
+    from ecr_mock.core.lifecycle import LifecycleAction
+    from ecr_mock.core.services.calls import CallLog
+    from ecr_mock.core.services.faults import FaultCatalog, FaultRules
+    from ecr_mock.core.services.lifecycle import LifecycleScheduler
+    from ecr_mock.core.services.quotas import Quotas
 
-__all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "Store"]
+__all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
+
+LIFECYCLE_PERIOD = timedelta(hours=24)
+"""How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds an upstream registry may take per request (pull-through cache fills)."""
@@ -97,6 +105,118 @@ class Store:
         self.installed: dict[str, Callable[[], None]] = {}
         """Providers installed into this store, by name, with the function that removes each
         (installing twice is harmless)."""
+        self._lifecycle: LifecycleScheduler | None = None
+        self._lifecycle_epoch = self.clock.now()
+        self._scan_on_push: EventListener | None = None
+        self.listeners.append(self._on_core_event)
+        self.fault_catalog: Callable[[], FaultCatalog] | None = None
+        """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
+        self._faults: FaultRules | None = None
+        self._calls: CallLog | None = None
+        self._quotas: Quotas | None = None
+
+    def lifecycle_last_run(self) -> datetime:
+        """When lifecycle policies were last applied (on the backend clock)."""
+        return self._lifecycle.last_run if self._lifecycle is not None else self._lifecycle_epoch
+
+    def set_lifecycle_last_run(self, when: datetime) -> None:
+        """Set when lifecycle policies were last applied (a restart takes it back)."""
+        self._lifecycle_epoch = when
+        if self._lifecycle is not None:
+            self._lifecycle.last_run = when
+
+    # ----- parts made on first use (a fresh process pays only for what it uses) --------------
+
+    @property
+    def events(self) -> EventLog:
+        """ECR's EventBridge events recorded so far: ``events.all()``, ``events.of_type(...)``."""
+        if self.event_log is None:
+            from ecr_mock.core.events import EventLog
+
+            with self.lock:
+                if self.event_log is None:
+                    self.event_log = EventLog(backend=self)
+        return self.event_log
+
+    @property
+    def faults(self) -> FaultRules:
+        """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
+        if self._faults is None:
+            from ecr_mock.core.services.faults import FaultRules
+
+            with self.lock:
+                if self._faults is None:
+                    self._faults = FaultRules(lambda: self.fault_catalog)
+        return self._faults
+
+    @property
+    def calls(self) -> CallLog:
+        """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
+        if self._calls is None:
+            from ecr_mock.core.services.calls import CallLog
+
+            with self.lock:
+                if self._calls is None:
+                    self._calls = CallLog()
+        return self._calls
+
+    @property
+    def quotas(self) -> Quotas:
+        """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
+        if self._quotas is None:
+            from ecr_mock.core.services.quotas import Quotas
+
+            with self.lock:
+                if self._quotas is None:
+                    self._quotas = Quotas()
+        return self._quotas
+
+    @property
+    def lifecycle(self) -> LifecycleScheduler:
+        """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
+        if self._lifecycle is None:
+            from ecr_mock.core.services.lifecycle import LifecycleScheduler
+
+            with self.lock:
+                if self._lifecycle is None:
+                    scheduler = LifecycleScheduler(self, period=LIFECYCLE_PERIOD)
+                    scheduler.last_run = self._lifecycle_epoch
+                    self._lifecycle = scheduler
+        return self._lifecycle
+
+    def _on_core_event(self, kind: str, detail: dict[str, Any]) -> None:
+        """Record every core event as an ECR event, and scan new images that scan on push."""
+        self.events.on_backend_event(kind, detail)
+        if kind == "image-pushed" and detail.get("new"):
+            if self._scan_on_push is None:
+                from ecr_mock.core.services.scanning import ScanOnPush
+
+                self._scan_on_push = ScanOnPush(self)
+            self._scan_on_push(kind, detail)
+
+    # ----- identities ----------------------------------------------------------------------------
+
+    def principal_for_key(self, access_key: str | None) -> Principal:
+        """The principal behind an access key: registered, known to an identity provider, else
+        the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
+        from ecr_mock.core.services.access import resolve_principal
+
+        return resolve_principal(self, access_key)
+
+    def tick(self) -> list[LifecycleAction]:
+        """Run what the clock says is due (cheap; meant for the start of every request).
+
+        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
+        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
+        """
+        from ecr_mock.core.services.uploads import expire_uploads_if_due
+
+        expire_uploads_if_due(self)
+        if self._lifecycle is None:
+            now = self.clock.now()
+            if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
+                return []
+        return self.lifecycle.tick()
 
     def registry(self, account: str | None = None, region: str | None = None) -> Registry:
         """The registry of (account, region), created on first use."""

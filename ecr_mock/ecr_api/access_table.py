@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.names import parse_repository_arn, repository_arn
+from ecr_mock.core.services.access import AccessRequest, check_access
 
 if TYPE_CHECKING:
     from ecr_mock.core.backend import Backend

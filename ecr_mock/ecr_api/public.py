@@ -7,7 +7,6 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.errors import (
     InvalidParameter,
     RepositoryPolicyNotFound,
@@ -16,6 +15,7 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.services import public as svc
+from ecr_mock.core.services.access import AccessRequest, check_access
 from ecr_mock.ecr_api.dispatch import (
     ApiService,
     Context,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request
 
-from ecr_mock.core.access import AccessRequest, check_access
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import Unauthenticated
 from ecr_mock.core.models import Principal, Registry
@@ -18,6 +17,7 @@ from ecr_mock.core.names import (
     repository_arn,
 )
 from ecr_mock.core.services import public
+from ecr_mock.core.services.access import AccessRequest, check_access
 from ecr_mock.core.tokens import Token
 from ecr_mock.wire import normalize_host
 

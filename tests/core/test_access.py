@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.core.access import (
+from ecr_mock.core.backend import Backend
+from ecr_mock.core.clock import Clock
+from ecr_mock.core.errors import AccessDenied, Unauthenticated
+from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.policy import MANAGED_POLICIES
+from ecr_mock.core.services.access import (
     AccessRequest,
     MissingAuthenticationToken,
     StaticIdentities,
@@ -16,11 +21,6 @@ from ecr_mock.core.access import (
     is_allowed,
     registry_policy_scope,
 )
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.clock import Clock
-from ecr_mock.core.errors import AccessDenied, Unauthenticated
-from ecr_mock.core.models import Principal, Registry, Repository
-from ecr_mock.core.policy import MANAGED_POLICIES
 
 A = "111111111111"
 B = "222222222222"

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.core.access import StaticIdentities
+from ecr_mock.core.services.access import StaticIdentities
 from ecr_mock.core.services.public import default_alias
 from tests.ecr_api.helpers import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, sha256, upload_layer
 

@@ -14,10 +14,10 @@ from moto import mock_aws
 from werkzeug.test import TestResponse
 
 from ecr_mock import mock_ecr
-from ecr_mock.core.access import StaticIdentities
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Principal
 from ecr_mock.core.policy import MANAGED_POLICIES
+from ecr_mock.core.services.access import StaticIdentities
 from ecr_mock.providers.moto_iam import add_ecr_managed_policies
 from tests.registry.conftest import ACCOUNT, REGION, Registry, sha256
 
