@@ -211,45 +211,32 @@ def test_put_image_with_matching_digest_succeeds(ecr_client: Any) -> None:
     assert result["image"]["imageId"]["imageDigest"] == digest
 
 
-def test_put_image_with_other_digest_raises_digest_does_not_match(ecr_client: Any) -> None:
-    config, layers = upload_blobs(ecr_client, "digest-bad")
-    manifest = image_manifest(config, layers)
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [
+        pytest.param(
+            {"imageDigest": "sha256:" + "0" * 64},
+            "ImageDigestDoesNotMatchException",
+            id="other-digest",
+        ),
+        pytest.param(
+            {"imageDigest": "sha256:abc"}, "ImageDigestDoesNotMatchException", id="short-digest"
+        ),
+        pytest.param(
+            {"imageDigest": "not a digest"}, "InvalidParameterException", id="malformed-digest"
+        ),
+        pytest.param({"imageTag": "a/b"}, "InvalidParameterException", id="invalid-tag"),
+    ],
+)
+def test_put_image_refuses_a_digest_or_tag_that_does_not_fit(
+    ecr_client: Any, given: dict[str, str], code: str
+) -> None:
+    config, layers = upload_blobs(ecr_client, "refused")
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(
-            repositoryName=REPO, imageManifest=manifest, imageDigest="sha256:" + "0" * 64
+            repositoryName=REPO, imageManifest=image_manifest(config, layers), **given
         )
-    assert error_code(exc) == "ImageDigestDoesNotMatchException"
-
-
-def test_put_image_with_short_digest_raises_digest_does_not_match(ecr_client: Any) -> None:
-    config, layers = upload_blobs(ecr_client, "digest-short")
-    with pytest.raises(ClientError) as exc:
-        ecr_client.put_image(
-            repositoryName=REPO,
-            imageManifest=image_manifest(config, layers),
-            imageDigest="sha256:abc",
-        )
-    assert error_code(exc) == "ImageDigestDoesNotMatchException"
-
-
-def test_put_image_with_malformed_digest_raises_invalid_parameter(ecr_client: Any) -> None:
-    config, layers = upload_blobs(ecr_client, "digest-malformed")
-    with pytest.raises(ClientError) as exc:
-        ecr_client.put_image(
-            repositoryName=REPO,
-            imageManifest=image_manifest(config, layers),
-            imageDigest="not a digest",
-        )
-    assert error_code(exc) == "InvalidParameterException"
-
-
-def test_put_image_with_invalid_tag_raises_invalid_parameter(ecr_client: Any) -> None:
-    config, layers = upload_blobs(ecr_client, "badtag")
-    with pytest.raises(ClientError) as exc:
-        ecr_client.put_image(
-            repositoryName=REPO, imageManifest=image_manifest(config, layers), imageTag="a/b"
-        )
-    assert error_code(exc) == "InvalidParameterException"
+    assert error_code(exc) == code
 
 
 def test_put_image_of_invalid_json_raises_invalid_parameter(ecr_client: Any) -> None:

@@ -277,50 +277,32 @@ def test_raw_upload_part_with_base64_text_stores_the_decoded_bytes(
     assert complete(ecr_client, upload_id, sha256(data))["layerDigest"] == sha256(data)
 
 
-def test_raw_upload_part_with_malformed_upload_id_is_refused(ecr_backend: Backend) -> None:
-    status, body = call(
-        ecr_backend,
-        "UploadLayerPart",
-        {
-            "repositoryName": REPO,
-            "uploadId": "not-an-upload",
-            "partFirstByte": 0,
-            "partLastByte": 0,
-            "layerPartBlob": b64(b"x"),
-        },
-    )
-    assert status == 400
-    assert body["__type"] == "InvalidParameterException"
-
-
-def test_raw_upload_part_with_negative_first_byte_is_refused(
-    ecr_backend: Backend, ecr_client: Any
+@pytest.mark.parametrize(
+    ("operation", "fields"),
+    [
+        pytest.param(
+            "UploadLayerPart",
+            {"uploadId": "not-an-upload", "partFirstByte": 0},
+            id="upload-part-malformed-upload-id",
+        ),
+        pytest.param(
+            "UploadLayerPart", {"partFirstByte": -1}, id="upload-part-negative-first-byte"
+        ),
+        pytest.param(
+            "CompleteLayerUpload", {"layerDigests": ["nodigest"]}, id="complete-malformed-digest"
+        ),
+    ],
+)
+def test_raw_layer_calls_with_invalid_fields_are_refused(
+    ecr_backend: Backend, ecr_client: Any, operation: str, fields: dict[str, Any]
 ) -> None:
-    status, body = call(
-        ecr_backend,
-        "UploadLayerPart",
-        {
-            "repositoryName": REPO,
-            "uploadId": start(ecr_client),
-            "partFirstByte": -1,
-            "partLastByte": 0,
-            "layerPartBlob": b64(b"x"),
-        },
-    )
+    body: dict[str, Any] = {"repositoryName": REPO, "uploadId": start(ecr_client)}
+    if operation == "UploadLayerPart":
+        body.update(partLastByte=0, layerPartBlob=b64(b"x"))
+    body.update(fields)
+    status, answer = call(ecr_backend, operation, body)
     assert status == 400
-    assert body["__type"] == "InvalidParameterException"
-
-
-def test_raw_complete_with_malformed_digest_is_refused(
-    ecr_backend: Backend, ecr_client: Any
-) -> None:
-    status, body = call(
-        ecr_backend,
-        "CompleteLayerUpload",
-        {"repositoryName": REPO, "uploadId": start(ecr_client), "layerDigests": ["nodigest"]},
-    )
-    assert status == 400
-    assert body["__type"] == "InvalidParameterException"
+    assert answer["__type"] == "InvalidParameterException"
 
 
 # ----- BatchCheckLayerAvailability -------------------------------------------------------------

@@ -11,26 +11,18 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
 from ecr_mock.core.models import Image
+from tests.ecr_api.helpers import store_blob
 
 REGION = "us-east-1"
 NOTATION = "application/vnd.cncf.notary.signature"
 SBOM = "application/spdx+json"
 
 
-def _store(backend: Backend, repo_name: str, data: bytes) -> Blob:
-    reg = backend.registry(None, REGION)
-    repo = reg.repositories.get(repo_name) or backend.create_repository(reg, repo_name)
-    blob = Blob.from_bytes(data)
-    backend.store_blob(reg, repo, blob)
-    return blob
-
-
 def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
-    config = _store(backend, repo_name, b'{"os":"linux"}')
-    layer = _store(backend, repo_name, b"layer")
+    config = store_blob(backend, repo_name, b'{"os":"linux"}')
+    layer = store_blob(backend, repo_name, b"layer")
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -48,8 +40,8 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
 def push_referrer(
     backend: Backend, repo_name: str, subject: Image, artifact_type: str, note: str
 ) -> Image:
-    empty = _store(backend, repo_name, b"{}")
-    payload = _store(backend, repo_name, note.encode())
+    empty = store_blob(backend, repo_name, b"{}")
+    payload = store_blob(backend, repo_name, note.encode())
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,

@@ -11,23 +11,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
 from ecr_mock.core.models import Image
+from tests.ecr_api.helpers import store_blob
 
 REGION = "us-east-1"
 PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/release_profile"
 OTHER_PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/audit_profile"
 NOTATION = "application/vnd.cncf.notary.signature"
 COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
-
-
-def _store(backend: Backend, repo_name: str, data: bytes) -> Blob:
-    reg = backend.registry(None, REGION)
-    repo = reg.repositories.get(repo_name) or backend.create_repository(reg, repo_name)
-    blob = Blob.from_bytes(data)
-    backend.store_blob(reg, repo, blob)
-    return blob
 
 
 def _put(backend: Backend, repo_name: str, manifest: dict[str, Any], tag: str | None) -> Image:
@@ -38,7 +30,7 @@ def _put(backend: Backend, repo_name: str, manifest: dict[str, Any], tag: str | 
 
 
 def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
-    config = _store(backend, repo_name, b'{"os":"linux","tag":"' + tag.encode() + b'"}')
+    config = store_blob(backend, repo_name, b'{"os":"linux","tag":"' + tag.encode() + b'"}')
     return _put(
         backend,
         repo_name,
@@ -53,8 +45,8 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
 
 
 def push_signature(backend: Backend, repo_name: str, subject: Image, artifact_type: str) -> Image:
-    empty = _store(backend, repo_name, b"{}")
-    sig = _store(backend, repo_name, b"signature envelope")
+    empty = store_blob(backend, repo_name, b"{}")
+    sig = store_blob(backend, repo_name, b"signature envelope")
     return _put(
         backend,
         repo_name,

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.clock import Clock
 from ecr_mock.core.errors import AccessDenied, Unauthenticated
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.policy import MANAGED_POLICIES
@@ -41,11 +40,13 @@ def grant(
     return {"Effect": effect, "Principal": principal, "Action": action, **extra}
 
 
-@pytest.fixture
-def backend() -> Backend:
-    made = Backend(account_id=A, region=REGION, clock=Clock())
-    made.identity_provider = StaticIdentities()
-    return made
+pytestmark = pytest.mark.ecr_mock(account_id=A, region=REGION)
+
+
+@pytest.fixture(autouse=True)
+def _static_identities(ecr_backend: Backend) -> None:
+    """Identities come from a StaticIdentities provider the tests fill."""
+    ecr_backend.identity_provider = StaticIdentities()
 
 
 def identities(backend: Backend) -> StaticIdentities:
@@ -77,35 +78,37 @@ def denial(backend: Backend, principal: Principal, req: AccessRequest) -> str:
 # ----- who is calling ------------------------------------------------------------------------
 
 
-def test_unknown_access_key_is_the_default_account_root(backend: Backend) -> None:
-    principal = backend.principal_for_key("AKIANOBODYCREATED000")
+def test_unknown_access_key_is_the_default_account_root(ecr_backend: Backend) -> None:
+    principal = ecr_backend.principal_for_key("AKIANOBODYCREATED000")
     assert principal == Principal.root(A)
 
 
-def test_strict_mode_refuses_an_unknown_access_key_as_unrecognized_client(backend: Backend) -> None:
-    backend.strict_credentials = True
+def test_strict_mode_refuses_an_unknown_access_key_as_unrecognized_client(
+    ecr_backend: Backend,
+) -> None:
+    ecr_backend.strict_credentials = True
     with pytest.raises(Unauthenticated) as caught:
-        backend.principal_for_key("AKIANOBODYCREATED000")
+        ecr_backend.principal_for_key("AKIANOBODYCREATED000")
     assert caught.value.code == "UnrecognizedClientException"
     assert caught.value.message == "The security token included in the request is invalid."
 
 
-def test_strict_mode_refuses_a_request_without_credentials(backend: Backend) -> None:
-    backend.strict_credentials = True
+def test_strict_mode_refuses_a_request_without_credentials(ecr_backend: Backend) -> None:
+    ecr_backend.strict_credentials = True
     with pytest.raises(MissingAuthenticationToken) as caught:
-        backend.principal_for_key(None)
+        ecr_backend.principal_for_key(None)
     assert caught.value.code == "MissingAuthenticationTokenException"
 
 
-def test_strict_mode_still_accepts_keys_registered_on_the_backend(backend: Backend) -> None:
-    backend.strict_credentials = True
-    backend.add_access_key("AKIAROOTOFB000000000", B)
-    assert backend.principal_for_key("AKIAROOTOFB000000000") == Principal.root(B)
+def test_strict_mode_still_accepts_keys_registered_on_the_backend(ecr_backend: Backend) -> None:
+    ecr_backend.strict_credentials = True
+    ecr_backend.add_access_key("AKIAROOTOFB000000000", B)
+    assert ecr_backend.principal_for_key("AKIAROOTOFB000000000") == Principal.root(B)
 
 
-def test_a_key_known_to_the_identity_provider_is_its_user(backend: Backend) -> None:
-    identities(backend).add("AKIAREADER0000000000", f"arn:aws:iam::{A}:user/reader")
-    principal = backend.principal_for_key("AKIAREADER0000000000")
+def test_a_key_known_to_the_identity_provider_is_its_user(ecr_backend: Backend) -> None:
+    identities(ecr_backend).add("AKIAREADER0000000000", f"arn:aws:iam::{A}:user/reader")
+    principal = ecr_backend.principal_for_key("AKIAREADER0000000000")
     assert (principal.arn, principal.account_id, principal.kind) == (
         f"arn:aws:iam::{A}:user/reader",
         A,
@@ -116,89 +119,93 @@ def test_a_key_known_to_the_identity_provider_is_its_user(backend: Backend) -> N
 # ----- same account ----------------------------------------------------------------------------
 
 
-def test_root_of_the_owning_account_may_do_anything_without_policies(backend: Backend) -> None:
-    target = repo(backend)
-    assert is_allowed(backend, Principal.root(A), request(target, backend, "ecr:DeleteRepository"))
+def test_root_of_the_owning_account_may_do_anything_without_policies(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    assert is_allowed(
+        ecr_backend, Principal.root(A), request(target, ecr_backend, "ecr:DeleteRepository")
+    )
 
 
-def test_user_without_policies_is_refused_with_the_identity_policy_reason(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/nobody")
-    assert denial(backend, user, request(target, backend)) == (
+def test_user_without_policies_is_refused_with_the_identity_policy_reason(
+    ecr_backend: Backend,
+) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/nobody")
+    assert denial(ecr_backend, user, request(target, ecr_backend)) == (
         f"User: arn:aws:iam::{A}:user/nobody is not authorized to perform: ecr:BatchGetImage on "
         f"resource: {target.arn} because no identity-based policy allows the ecr:BatchGetImage "
         "action"
     )
 
 
-def test_read_only_managed_policy_allows_pull_and_refuses_push(backend: Backend) -> None:
-    target = repo(backend)
-    reader = identities(backend).add(
+def test_read_only_managed_policy_allows_pull_and_refuses_push(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    reader = identities(ecr_backend).add(
         "AKIAR",
         f"arn:aws:iam::{A}:user/reader",
         [MANAGED_POLICIES["AmazonEC2ContainerRegistryReadOnly"]],
     )
-    assert is_allowed(backend, reader, request(target, backend, "ecr:BatchGetImage"))
-    assert not is_allowed(backend, reader, request(target, backend, "ecr:PutImage"))
+    assert is_allowed(ecr_backend, reader, request(target, ecr_backend, "ecr:BatchGetImage"))
+    assert not is_allowed(ecr_backend, reader, request(target, ecr_backend, "ecr:PutImage"))
 
 
-def test_repository_policy_alone_grants_within_the_account(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+def test_repository_policy_alone_grants_within_the_account(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
     target.policy_text = doc(grant({"AWS": f"arn:aws:iam::{A}:user/ci"}, "ecr:BatchGetImage"))
-    assert is_allowed(backend, user, request(target, backend))
-    assert not is_allowed(backend, user, request(target, backend, "ecr:PutImage"))
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend))
+    assert not is_allowed(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage"))
 
 
-def test_explicit_deny_in_repository_policy_beats_an_identity_allow(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci", [doc(allow("ecr:*"))])
+def test_explicit_deny_in_repository_policy_beats_an_identity_allow(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci", [doc(allow("ecr:*"))])
     target.policy_text = doc(grant("*", "ecr:PutImage", "Deny"))
-    assert denial(backend, user, request(target, backend, "ecr:PutImage")).endswith(
+    assert denial(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage")).endswith(
         "with an explicit deny in a resource-based policy"
     )
-    assert is_allowed(backend, user, request(target, backend, "ecr:BatchGetImage"))
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend, "ecr:BatchGetImage"))
 
 
-def test_explicit_deny_in_identity_policy_is_worded_as_identity_based(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add(
+def test_explicit_deny_in_identity_policy_is_worded_as_identity_based(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/ci",
         [doc(allow("ecr:*"), {"Effect": "Deny", "Action": "ecr:Delete*", "Resource": "*"})],
     )
-    assert denial(backend, user, request(target, backend, "ecr:DeleteRepository")).endswith(
+    assert denial(ecr_backend, user, request(target, ecr_backend, "ecr:DeleteRepository")).endswith(
         "with an explicit deny in an identity-based policy"
     )
 
 
-def test_identity_policy_resource_limits_to_named_repositories(backend: Backend) -> None:
-    team = repo(backend, name="team/api")
-    other = repo(backend, name="other")
-    user = identities(backend).add(
+def test_identity_policy_resource_limits_to_named_repositories(ecr_backend: Backend) -> None:
+    team = repo(ecr_backend, name="team/api")
+    other = repo(ecr_backend, name="other")
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/dev",
         [doc(allow("ecr:*", f"arn:aws:ecr:{REGION}:{A}:repository/team/*"))],
     )
-    assert is_allowed(backend, user, request(team, backend, "ecr:PutImage"))
-    assert not is_allowed(backend, user, request(other, backend, "ecr:PutImage"))
+    assert is_allowed(ecr_backend, user, request(team, ecr_backend, "ecr:PutImage"))
+    assert not is_allowed(ecr_backend, user, request(other, ecr_backend, "ecr:PutImage"))
 
 
-def test_policies_are_read_at_request_time(backend: Backend) -> None:
-    target = repo(backend)
+def test_policies_are_read_at_request_time(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
     arn = f"arn:aws:iam::{A}:user/ci"
-    user = identities(backend).add("AKIAU", arn, [doc(allow("ecr:*"))])
-    assert is_allowed(backend, user, request(target, backend, "ecr:PutImage"))
-    identities(backend).set_policies(arn, [])
-    assert not is_allowed(backend, user, request(target, backend, "ecr:PutImage"))
+    user = identities(ecr_backend).add("AKIAU", arn, [doc(allow("ecr:*"))])
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage"))
+    identities(ecr_backend).set_policies(arn, [])
+    assert not is_allowed(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage"))
 
 
-def test_identity_only_request_ignores_resource_policies(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+def test_identity_only_request_ignores_resource_policies(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
     target.policy_text = doc(grant("*", "ecr:*"))
     token_request = AccessRequest("ecr:GetAuthorizationToken", "*", identity_only=True)
-    assert denial(backend, user, token_request) == (
+    assert denial(ecr_backend, user, token_request) == (
         f"User: arn:aws:iam::{A}:user/ci is not authorized to perform: ecr:GetAuthorizationToken "
         "on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken "
         "action"
@@ -206,24 +213,28 @@ def test_identity_only_request_ignores_resource_policies(backend: Backend) -> No
 
 
 def test_assumed_role_session_is_matched_by_its_role_arn_in_a_repository_policy(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
-    target = repo(backend)
-    session = identities(backend).add("ASIAS", f"arn:aws:sts::{A}:assumed-role/deployer/session-1")
+    target = repo(ecr_backend)
+    session = identities(ecr_backend).add(
+        "ASIAS", f"arn:aws:sts::{A}:assumed-role/deployer/session-1"
+    )
     target.policy_text = doc(grant({"AWS": f"arn:aws:iam::{A}:role/deployer"}, "ecr:BatchGetImage"))
     assert session.kind == "assumed-role"
-    assert is_allowed(backend, session, request(target, backend))
+    assert is_allowed(ecr_backend, session, request(target, ecr_backend))
 
 
 # ----- across accounts -----------------------------------------------------------------------
 
 
-def test_cross_account_identity_allow_without_resource_policy_is_refused(backend: Backend) -> None:
-    target = repo(backend, account=A)
-    puller = identities(backend).add(
+def test_cross_account_identity_allow_without_resource_policy_is_refused(
+    ecr_backend: Backend,
+) -> None:
+    target = repo(ecr_backend, account=A)
+    puller = identities(ecr_backend).add(
         "AKIAB", f"arn:aws:iam::{B}:user/puller", [doc(allow("ecr:*"))]
     )
-    assert denial(backend, puller, request(target, backend)) == (
+    assert denial(ecr_backend, puller, request(target, ecr_backend)) == (
         f"User: arn:aws:iam::{B}:user/puller is not authorized to perform: ecr:BatchGetImage on "
         f"resource: {target.arn} because no resource-based policy allows the ecr:BatchGetImage "
         "action"
@@ -231,21 +242,25 @@ def test_cross_account_identity_allow_without_resource_policy_is_refused(backend
 
 
 def test_cross_account_needs_both_the_repository_policy_and_the_identity_policy(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
-    target = repo(backend, account=A)
+    target = repo(ecr_backend, account=A)
     target.policy_text = doc(grant({"AWS": f"arn:aws:iam::{B}:root"}, ["ecr:BatchGetImage"]))
-    allowed = identities(backend).add("AKIAB1", f"arn:aws:iam::{B}:user/a", [doc(allow("ecr:*"))])
-    no_identity = identities(backend).add("AKIAB2", f"arn:aws:iam::{B}:user/b")
-    assert is_allowed(backend, allowed, request(target, backend))
-    assert is_allowed(backend, Principal.root(B), request(target, backend))
-    assert not is_allowed(backend, no_identity, request(target, backend))
-    assert not is_allowed(backend, allowed, request(target, backend, "ecr:PutImage"))
+    allowed = identities(ecr_backend).add(
+        "AKIAB1", f"arn:aws:iam::{B}:user/a", [doc(allow("ecr:*"))]
+    )
+    no_identity = identities(ecr_backend).add("AKIAB2", f"arn:aws:iam::{B}:user/b")
+    assert is_allowed(ecr_backend, allowed, request(target, ecr_backend))
+    assert is_allowed(ecr_backend, Principal.root(B), request(target, ecr_backend))
+    assert not is_allowed(ecr_backend, no_identity, request(target, ecr_backend))
+    assert not is_allowed(ecr_backend, allowed, request(target, ecr_backend, "ecr:PutImage"))
 
 
-def test_registry_policy_grants_across_accounts_with_the_default_v2_scope(backend: Backend) -> None:
-    target = repo(backend, account=A)
-    reg = backend.registry(A, REGION)
+def test_registry_policy_grants_across_accounts_with_the_default_v2_scope(
+    ecr_backend: Backend,
+) -> None:
+    target = repo(ecr_backend, account=A)
+    reg = ecr_backend.registry(A, REGION)
     assert registry_policy_scope(reg) == "V2"
     reg.policy_text = json.dumps(
         {
@@ -260,12 +275,12 @@ def test_registry_policy_grants_across_accounts_with_the_default_v2_scope(backen
             ],
         }
     )
-    assert is_allowed(backend, Principal.root(B), request(target, backend))
+    assert is_allowed(ecr_backend, Principal.root(B), request(target, ecr_backend))
 
 
-def test_v1_registry_policy_only_governs_replication_actions(backend: Backend) -> None:
-    target = repo(backend, account=A)
-    reg = backend.registry(A, REGION)
+def test_v1_registry_policy_only_governs_replication_actions(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend, account=A)
+    reg = ecr_backend.registry(A, REGION)
     reg.settings["REGISTRY_POLICY_SCOPE"] = "V1"
     reg.policy_text = json.dumps(
         {
@@ -280,71 +295,73 @@ def test_v1_registry_policy_only_governs_replication_actions(backend: Backend) -
             ],
         }
     )
-    assert not is_allowed(backend, Principal.root(B), request(target, backend))
-    assert is_allowed(backend, Principal.root(B), request(target, backend, "ecr:CreateRepository"))
+    assert not is_allowed(ecr_backend, Principal.root(B), request(target, ecr_backend))
+    assert is_allowed(
+        ecr_backend, Principal.root(B), request(target, ecr_backend, "ecr:CreateRepository")
+    )
 
 
 def test_listing_another_accounts_registry_is_refused_without_a_registry_policy(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
-    target = repo(backend, account=A)
+    target = repo(ecr_backend, account=A)
     target.policy_text = doc(grant({"AWS": B}, "ecr:DescribeRepositories"))
-    reg = backend.registry(A, REGION)
+    reg = ecr_backend.registry(A, REGION)
     listing = AccessRequest(
         "ecr:DescribeRepositories", f"arn:aws:ecr:{REGION}:{A}:repository/*", reg
     )
-    assert not is_allowed(backend, Principal.root(B), listing)
+    assert not is_allowed(ecr_backend, Principal.root(B), listing)
     assert is_allowed(
-        backend, Principal.root(B), request(target, backend, "ecr:DescribeRepositories")
+        ecr_backend, Principal.root(B), request(target, ecr_backend, "ecr:DescribeRepositories")
     )
 
 
-def test_a_check_on_a_registry_that_does_not_exist_creates_nothing(backend: Backend) -> None:
+def test_a_check_on_a_registry_that_does_not_exist_creates_nothing(ecr_backend: Backend) -> None:
     ghost = Registry(account=B, region=REGION)
-    check_access(backend, Principal.root(B), AccessRequest("ecr:DescribeRegistry", "*", ghost))
-    assert (B, REGION) not in backend.registries
+    check_access(ecr_backend, Principal.root(B), AccessRequest("ecr:DescribeRegistry", "*", ghost))
+    assert (B, REGION) not in ecr_backend.registries
 
 
 # ----- conditions ------------------------------------------------------------------------------
 
 
-def test_source_ip_condition_in_a_repository_policy(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+def test_source_ip_condition_in_a_repository_policy(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
     target.policy_text = doc(
         grant("*", "ecr:BatchGetImage", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
     )
-    assert is_allowed(backend, user, request(target, backend, source_ip="10.1.2.3"))
-    assert not is_allowed(backend, user, request(target, backend, source_ip="192.168.1.1"))
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend, source_ip="10.1.2.3"))
+    assert not is_allowed(ecr_backend, user, request(target, ecr_backend, source_ip="192.168.1.1"))
 
 
 @pytest.mark.parametrize("prefix", ["ecr", "aws"])
-def test_resource_tag_condition_in_an_identity_policy(backend: Backend, prefix: str) -> None:
-    prod = repo(backend, name="prod-app", env="prod")
-    dev = repo(backend, name="dev-app", env="dev")
-    user = identities(backend).add(
+def test_resource_tag_condition_in_an_identity_policy(ecr_backend: Backend, prefix: str) -> None:
+    prod = repo(ecr_backend, name="prod-app", env="prod")
+    dev = repo(ecr_backend, name="dev-app", env="dev")
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/ci",
         [doc(allow("ecr:*", Condition={"StringEquals": {f"{prefix}:ResourceTag/env": "dev"}}))],
     )
-    assert is_allowed(backend, user, request(dev, backend, "ecr:PutImage"))
-    assert not is_allowed(backend, user, request(prod, backend, "ecr:PutImage"))
+    assert is_allowed(ecr_backend, user, request(dev, ecr_backend, "ecr:PutImage"))
+    assert not is_allowed(ecr_backend, user, request(prod, ecr_backend, "ecr:PutImage"))
 
 
-def test_secure_transport_condition(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add(
+def test_secure_transport_condition(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/ci",
         [doc(allow("ecr:*", Condition={"Bool": {"aws:SecureTransport": "true"}}))],
     )
-    assert is_allowed(backend, user, request(target, backend, secure_transport=True))
-    assert not is_allowed(backend, user, request(target, backend, secure_transport=False))
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend, secure_transport=True))
+    assert not is_allowed(ecr_backend, user, request(target, ecr_backend, secure_transport=False))
 
 
-def test_current_time_comes_from_the_backend_clock(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add(
+def test_current_time_comes_from_the_backend_clock(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/ci",
         [
@@ -355,28 +372,28 @@ def test_current_time_comes_from_the_backend_clock(backend: Backend) -> None:
             )
         ],
     )
-    backend.clock.set(datetime(2029, 12, 31, 23, 0, tzinfo=timezone.utc))
-    assert is_allowed(backend, user, request(target, backend))
-    backend.clock.advance(timedelta(hours=2))
-    assert not is_allowed(backend, user, request(target, backend))
+    ecr_backend.clock.set(datetime(2029, 12, 31, 23, 0, tzinfo=timezone.utc))
+    assert is_allowed(ecr_backend, user, request(target, ecr_backend))
+    ecr_backend.clock.advance(timedelta(hours=2))
+    assert not is_allowed(ecr_backend, user, request(target, ecr_backend))
 
 
-def test_principal_tag_condition(backend: Backend) -> None:
-    target = repo(backend)
+def test_principal_tag_condition(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
     policy = doc(allow("ecr:*", Condition={"StringEquals": {"aws:PrincipalTag/team": "platform"}}))
-    member = identities(backend).add(
+    member = identities(ecr_backend).add(
         "AKIA1", f"arn:aws:iam::{A}:user/m", [policy], {"team": "platform"}
     )
-    outsider = identities(backend).add(
+    outsider = identities(ecr_backend).add(
         "AKIA2", f"arn:aws:iam::{A}:user/o", [policy], {"team": "web"}
     )
-    assert is_allowed(backend, member, request(target, backend))
-    assert not is_allowed(backend, outsider, request(target, backend))
+    assert is_allowed(ecr_backend, member, request(target, ecr_backend))
+    assert not is_allowed(ecr_backend, outsider, request(target, ecr_backend))
 
 
-def test_request_tag_and_tag_keys_conditions(backend: Backend) -> None:
-    target = repo(backend)
-    user = identities(backend).add(
+def test_request_tag_and_tag_keys_conditions(ecr_backend: Backend) -> None:
+    target = repo(ecr_backend)
+    user = identities(ecr_backend).add(
         "AKIAU",
         f"arn:aws:iam::{A}:user/ci",
         [
@@ -392,10 +409,12 @@ def test_request_tag_and_tag_keys_conditions(backend: Backend) -> None:
         ],
     )
     assert is_allowed(
-        backend, user, request(target, backend, "ecr:TagResource", request_tags={"env": "dev"})
+        ecr_backend,
+        user,
+        request(target, ecr_backend, "ecr:TagResource", request_tags={"env": "dev"}),
     )
     assert not is_allowed(
-        backend,
+        ecr_backend,
         user,
-        request(target, backend, "ecr:TagResource", request_tags={"env": "dev", "owner": "x"}),
+        request(target, ecr_backend, "ecr:TagResource", request_tags={"env": "dev", "owner": "x"}),
     )
