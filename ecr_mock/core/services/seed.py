@@ -459,7 +459,12 @@ def synthetic_image(
         sort_keys=True,
     ).encode()
     blobs[_digest(config)] = config
-    manifest = json.dumps(
+    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
+
+
+def _oci_manifest(config: bytes, layers: list[dict[str, Any]]) -> bytes:
+    """An OCI image manifest naming ``config`` and the layer descriptors ``layers``."""
+    return json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -467,7 +472,6 @@ def synthetic_image(
             "layers": layers,
         }
     ).encode()
-    return [(manifest, OCI_MANIFEST)], blobs
 
 
 def _tar_of(files: Mapping[str, bytes]) -> bytes:
@@ -688,15 +692,7 @@ def _legacy_archive(
         blobs[_digest(data)] = data
         kind = OCI_LAYER_GZIP if data[:2] == b"\x1f\x8b" else OCI_LAYER_TAR
         layers.append(_descriptor(kind, data))
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": _descriptor(OCI_CONFIG, config),
-            "layers": layers,
-        }
-    ).encode()
-    return [(manifest, OCI_MANIFEST)], blobs
+    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
 
 
 # --------------------------------------------------------------------------- applying
