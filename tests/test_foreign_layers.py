@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import Any
 
 import boto3
 import pytest
@@ -29,6 +30,17 @@ FOREIGN_TYPES = [
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def api_client(server: EcrMockServer) -> Any:
+    """A boto3 ECR client calling the server over HTTP."""
+    return boto3.client(
+        "ecr",
+        endpoint_url=server.url,
+        region_name=REGION,
+        aws_access_key_id="AKIAFOREIGNTEST00001",
+        aws_secret_access_key="secret",
+    )
 
 
 def _push(conn: Connection, auth: dict[str, str], data: bytes) -> str:
@@ -102,13 +114,7 @@ def test_image_size_counts_only_the_layers_stored_in_the_repository(
         _push(conn, basic_auth, layer)
         headers = {**basic_auth, "Content-Type": OCI_MANIFEST}
         assert conn.request("PUT", "/v2/win/manifests/v1", headers, manifest).status == 201
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=ecr_server.url,
-        region_name=REGION,
-        aws_access_key_id="AKIAFOREIGNTEST00001",
-        aws_secret_access_key="secret",
-    )
+    ecr = api_client(ecr_server)
     detail = ecr.describe_images(repositoryName="win")["imageDetails"][0]
     assert detail["imageSizeInBytes"] == len(layer)
 
@@ -121,13 +127,7 @@ def test_put_image_api_accepts_a_foreign_layer_and_batch_get_returns_it(
     with Connection(ecr_server) as conn:
         _push(conn, basic_auth, config)
         _push(conn, basic_auth, layer)
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=ecr_server.url,
-        region_name=REGION,
-        aws_access_key_id="AKIAFOREIGNTEST00001",
-        aws_secret_access_key="secret",
-    )
+    ecr = api_client(ecr_server)
     text = manifest.decode()
     pushed = ecr.put_image(repositoryName="win", imageManifest=text, imageTag="api")
     assert pushed["image"]["imageId"]["imageDigest"] == sha256(manifest)
@@ -147,13 +147,7 @@ def test_an_ordinary_layer_never_uploaded_is_still_refused_on_both_surfaces(
         assert answer.status == 404
         assert answer.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"  # as ECR answers
         assert sha256(layer) in answer.body.decode()
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=ecr_server.url,
-        region_name=REGION,
-        aws_access_key_id="AKIAFOREIGNTEST00001",
-        aws_secret_access_key="secret",
-    )
+    ecr = api_client(ecr_server)
     with pytest.raises(ClientError) as refused:
         ecr.put_image(repositoryName="win", imageManifest=manifest.decode(), imageTag="v1")
     assert refused.value.response["Error"]["Code"] == "LayersNotFoundException"

@@ -97,6 +97,18 @@ def server_still_answers(backend: Backend, server: EcrMockServer) -> None:
     assert response.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
 
 
+def nothing_kept(backend: Backend) -> None:
+    """The cut request left no upload session and no blob behind."""
+    wait_until(lambda: not registry(backend).uploads)
+    assert registry(backend).uploads == {}
+    assert registry(backend).blobs == {}
+
+
+def nothing_kept_and_still_serving(backend: Backend, server: EcrMockServer) -> None:
+    nothing_kept(backend)
+    server_still_answers(backend, server)
+
+
 # ----- interrupted bodies ------------------------------------------------------------------
 
 
@@ -114,9 +126,7 @@ def test_patch_whose_body_stops_early_stores_nothing_and_drops_the_upload(
     if half_close:
         assert status_of(answer) == 400
         assert b'"SIZE_INVALID"' in answer
-    wait_until(lambda: not registry(ecr_backend).uploads)
-    assert registry(ecr_backend).uploads == {}
-    assert registry(ecr_backend).blobs == {}
+    nothing_kept(ecr_backend)
     status = requests.get(f"{ecr_server.url}{location}", headers=auth(ecr_backend))
     assert status.status_code == 404
     assert status.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
@@ -135,10 +145,7 @@ def test_monolithic_put_whose_body_stops_early_stores_no_blob(
     answer = raw_request(ecr_server, head, data[:1234], half_close=half_close)
     if half_close:
         assert status_of(answer) == 400
-    wait_until(lambda: not registry(ecr_backend).uploads)
-    assert registry(ecr_backend).uploads == {}
-    assert registry(ecr_backend).blobs == {}
-    server_still_answers(ecr_backend, ecr_server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 @pytest.mark.parametrize("half_close", [True, False], ids=["half-closed", "closed"])
@@ -152,10 +159,7 @@ def test_post_with_digest_whose_body_stops_early_stores_no_blob(
     answer = raw_request(ecr_server, head, data[:10], half_close=half_close)
     if half_close:
         assert status_of(answer) == 400
-    wait_until(lambda: not registry(ecr_backend).uploads)
-    assert registry(ecr_backend).uploads == {}
-    assert registry(ecr_backend).blobs == {}
-    server_still_answers(ecr_backend, ecr_server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 def test_chunked_patch_cut_mid_chunk_stores_nothing_and_drops_the_upload(
@@ -167,10 +171,7 @@ def test_chunked_patch_cut_mid_chunk_stores_nothing_and_drops_the_upload(
     )
     answer = raw_request(ecr_server, head, b"400\r\n" + b"c" * 100, half_close=True)
     assert 400 <= status_of(answer) < 500
-    wait_until(lambda: not registry(ecr_backend).uploads)
-    assert registry(ecr_backend).uploads == {}
-    assert registry(ecr_backend).blobs == {}
-    server_still_answers(ecr_backend, ecr_server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 def test_manifest_put_whose_body_stops_early_stores_nothing(
@@ -374,7 +375,4 @@ def test_chunked_patch_with_a_malformed_chunk_header_is_refused_and_drops_the_up
     answer = raw_request(ecr_server, head, b"5\r\nabcde\r\nzz\r\nxx\r\n0\r\n\r\n", half_close=True)
     assert status_of(answer) == 400
     assert b'"SIZE_INVALID"' in answer
-    wait_until(lambda: not registry(ecr_backend).uploads)
-    assert registry(ecr_backend).uploads == {}
-    assert registry(ecr_backend).blobs == {}
-    server_still_answers(ecr_backend, ecr_server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)

@@ -145,32 +145,18 @@ def test_completing_after_a_part_smaller_than_5_mib_raises_layer_part_too_small(
 def test_part_larger_than_20_mib_is_refused(ecr_backend: Backend, ecr_client: Any) -> None:
     upload_id = start(ecr_client)
     data = b"z" * (20 * MIB + 1)
-    status, body = call(
-        ecr_backend,
-        "UploadLayerPart",
-        {
-            "repositoryName": REPO,
-            "uploadId": upload_id,
-            "partFirstByte": 0,
-            "partLastByte": len(data) - 1,
-            "layerPartBlob": b64(data),
-        },
-    )
+    part = {
+        "repositoryName": REPO,
+        "uploadId": upload_id,
+        "partFirstByte": 0,
+        "partLastByte": len(data) - 1,
+        "layerPartBlob": b64(data),
+    }
+    status, body = call(ecr_backend, "UploadLayerPart", part)
     assert status == 400
     assert body["__type"] == "InvalidParameterException"
     assert "layerPartBlob" in body["message"]
-    status, body = call(
-        ecr_backend,
-        "UploadLayerPart",
-        {
-            "repositoryName": REPO,
-            "uploadId": upload_id,
-            "partFirstByte": 0,
-            "partLastByte": len(data) - 1,
-            "layerPartBlob": b64(data),
-        },
-        validate=False,
-    )
+    status, body = call(ecr_backend, "UploadLayerPart", part, validate=False)
     assert (status, body["__type"]) == (400, "InvalidLayerPartException")
 
 

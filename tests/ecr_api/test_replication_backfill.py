@@ -32,6 +32,18 @@ def client(region: str = "us-east-1") -> Any:
     return boto3.client("ecr", region_name=region)
 
 
+def progress(
+    total: int, completed: int, failed: int, codes: list[str] | None = None
+) -> dict[str, Any]:
+    """The ``progress`` object of a backfill answer."""
+    return {
+        "totalReplicationCount": total,
+        "completedReplicationCount": completed,
+        "failedReplicationCount": failed,
+        "failureCodes": codes or [],
+    }
+
+
 def code(error: pytest.ExceptionInfo[ClientError]) -> str:
     return str(error.value.response["Error"]["Code"])
 
@@ -132,22 +144,12 @@ def test_status_goes_preparing_in_progress_complete_with_progress_counts(
 
     [listed] = ecr.list_replication_backfills()["backfills"]
     assert listed["status"] == "IN_PROGRESS"
-    assert listed["progress"] == {
-        "totalReplicationCount": 3,
-        "completedReplicationCount": 0,
-        "failedReplicationCount": 0,
-        "failureCodes": [],
-    }
+    assert listed["progress"] == progress(3, 0, 0)
     assert "endedAt" not in listed
 
     ended = ecr.describe_replication_backfill_results(replicationBackfillId=backfill_id)
     assert ended["status"] == "COMPLETE"
-    assert ended["progress"] == {
-        "totalReplicationCount": 3,
-        "completedReplicationCount": 3,
-        "failedReplicationCount": 0,
-        "failureCodes": [],
-    }
+    assert ended["progress"] == progress(3, 3, 0)
     assert ended["endedAt"] >= ended["startedAt"]
 
 
@@ -247,12 +249,7 @@ def test_cross_account_failures_are_counted_with_their_code_and_filtered(
     ended = finish(ecr, backfill_id)
 
     assert ended["status"] == "COMPLETE"  # fewer than 100 replications: no failure threshold
-    assert ended["progress"] == {
-        "totalReplicationCount": 2,
-        "completedReplicationCount": 0,
-        "failedReplicationCount": 2,
-        "failureCodes": ["REGISTRY_POLICY_DENIED"],
-    }
+    assert ended["progress"] == progress(2, 0, 2, ["REGISTRY_POLICY_DENIED"])
     assert {r["failureCode"] for r in ended["results"]} == {"REGISTRY_POLICY_DENIED"}
     failed = ecr.describe_replication_backfill_results(
         replicationBackfillId=backfill_id, resultStatusFilter="FAILED"

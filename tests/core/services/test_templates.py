@@ -34,20 +34,9 @@ POLICY = json.dumps(
         ],
     }
 )
+KEEP_FIVE_UNTAGGED = {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 5}
 LIFECYCLE = json.dumps(
-    {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 5,
-                },
-                "action": {"type": "expire"},
-            }
-        ]
-    }
+    {"rules": [{"rulePriority": 1, "selection": KEEP_FIVE_UNTAGGED, "action": {"type": "expire"}}]}
 )
 
 
