@@ -155,7 +155,9 @@ def run(big_mib: int, images: int, rounds: int) -> None:
         for key, label, amount, fmt in rows:
             memory = amount / med["memory"][key]
             durable = amount / med["state-dir"][key]
-            per_round = [m / d for m, d in zip(results["memory"][key], results["state-dir"][key])]
+            per_round = [
+                m / d for m, d in zip(results["memory"][key], results["state-dir"][key])
+            ]
             print(
                 f"| {label} | {fmt.format(memory)} | {fmt.format(durable)} | "
                 f"{durable / memory:.2f} | {', '.join(f'{r:.2f}' for r in per_round)} |"
