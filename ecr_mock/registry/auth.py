@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 from ecr_mock.core.models import Registry
 from ecr_mock.core.services import Store, public, registry_auth
 from ecr_mock.core.services.registry_auth import Caller
+from ecr_mock.wire import normalize_host
 
 
 @dataclass
@@ -39,7 +40,7 @@ def challenges(store: Store, request: Request, name: str | None = None) -> list[
     challenge.
     """
     host = request.host or "localhost"
-    ecr_host = registry_auth.addressed_registry(host) is not None
+    ecr_host = registry_auth.addressed_registry(normalize_host(host)) is not None
     public_host = public.is_public_host(store, host)
     scheme = "https" if ecr_host or host.split(":", 1)[0] == public.PUBLIC_HOST else request.scheme
     if public_host or (
@@ -67,7 +68,7 @@ def authenticate(store: Store, request: Request, name: str | None = None) -> Req
         store,
         request.headers.get("Authorization"),
         basic_credentials(request),
-        host=request.host or "",
+        host=normalize_host(request.host or ""),
         name=name,
         source_ip=request.remote_addr,
         secure_transport=request.scheme == "https",
