@@ -1,4 +1,4 @@
-"""The signing service: referrers of an image, the signing configuration, signing statuses."""
+"""The signing service: the signing configuration, signature referrers, signing statuses."""
 
 from __future__ import annotations
 
@@ -43,36 +43,6 @@ def refer(
     if not note:
         del manifest["annotations"]
     return images.put_image(backend, reg, repo, json.dumps(manifest).encode())
-
-
-def test_referrers_are_listed_by_subject_type_and_status(
-    ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
-) -> None:
-    subject = push(tag="v1")
-    sig = refer(ecr_backend, reg, repo, subject, signing.NOTATION_SIGNATURE)
-    sbom = refer(ecr_backend, reg, repo, subject, SBOM, note="spdx")
-    assert signing.referrers(repo, subject.digest) == sorted([sig, sbom], key=lambda i: i.digest)
-    assert signing.referrers(repo, subject.digest, [SBOM]) == [sbom]
-    assert signing.referrers(repo, sig.digest) == []
-    sbom.status = "ARCHIVED"
-    assert signing.referrers(repo, subject.digest) == [sig]
-    assert signing.referrers(repo, subject.digest, status="ARCHIVED") == [sbom]
-    assert len(signing.referrers(repo, subject.digest, status="ANY")) == 2
-    assert signing.signatures(repo, subject) == [sig]
-
-
-def test_referrer_json_is_the_descriptor_with_status(
-    ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
-) -> None:
-    sbom = refer(ecr_backend, reg, repo, push(), SBOM, note="spdx")
-    assert signing.referrer_json(sbom) == {
-        "digest": sbom.digest,
-        "mediaType": OCI_MANIFEST,
-        "size": len(sbom.manifest),
-        "artifactStatus": "ACTIVE",
-        "artifactType": SBOM,
-        "annotations": {"note": "spdx"},
-    }
 
 
 def test_configuration_round_trip_and_not_found(ecr_backend: Backend, reg: Registry) -> None:
@@ -149,14 +119,22 @@ def test_statuses_in_progress_complete_and_failed(
     ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
 ) -> None:
     image = push(tag="v1")
-    assert signing.signing_statuses(reg, repo, image) == []
+    assert signing.signing_statuses(ecr_backend, reg, repo, image) == []
     signing.put_signing_configuration(ecr_backend, reg, {"rules": [{"signingProfileArn": PROFILE}]})
-    assert signing.signing_statuses(reg, repo, image) == [
+    assert signing.signing_statuses(ecr_backend, reg, repo, image) == [
         {"signingProfileArn": PROFILE, "status": "IN_PROGRESS"}
     ]
     sig = refer(ecr_backend, reg, repo, image, signing.COSIGN_SIGNATURE)
-    assert signing.signing_statuses(reg, repo, image)[0]["status"] == "COMPLETE"
-    assert signing.signing_statuses(reg, repo, sig)[0]["failureCode"] == "UNSUPPORTED_ARTIFACT"
+    refer(ecr_backend, reg, repo, image, SBOM, note="spdx")
+    assert signing.signatures(ecr_backend, repo, image) == [sig]
+    assert signing.signing_statuses(ecr_backend, reg, repo, image)[0]["status"] == "COMPLETE"
+    assert (
+        signing.signing_statuses(ecr_backend, reg, repo, sig)[0]["failureCode"]
+        == "UNSUPPORTED_ARTIFACT"
+    )
     unsigned = push(tag="v2", seed="b")
     unsigned.status = "ARCHIVED"
-    assert signing.signing_statuses(reg, repo, unsigned)[0]["failureCode"] == "IMAGE_ARCHIVED"
+    assert (
+        signing.signing_statuses(ecr_backend, reg, repo, unsigned)[0]["failureCode"]
+        == "IMAGE_ARCHIVED"
+    )
