@@ -311,17 +311,26 @@ def _answer_after(sock: socket.socket, rest: bytes) -> tuple[int, dict[str, obje
     return int(head.split()[1]), json.loads(body[:length])
 
 
+def _half_sent_patch(
+    conn: Connection,
+    server: EcrMockServer,
+    registry: Registry,
+    auth: dict[str, str],
+    total: int,
+) -> tuple[str, socket.socket]:
+    """Start an upload and a PATCH of ``total`` bytes; return once its first half arrived."""
+    location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
+    sock = _start_streaming_patch(server, auth, location, total)
+    _wait_for_bytes(registry, location.rsplit("/", 1)[1])
+    return location, sock
+
+
 def test_cancel_during_a_streaming_patch_wins_and_the_patch_gets_404(
     ecr_server: EcrMockServer, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     total = 8 * 1024 * 1024
     with Connection(ecr_server) as conn:
-        location = str(
-            conn.request("POST", "/v2/app/blobs/uploads/", basic_auth).header("location")
-        )
-        upload_id = location.rsplit("/", 1)[1]
-        sock = _start_streaming_patch(ecr_server, basic_auth, location, total)
-        _wait_for_bytes(registry, upload_id)
+        location, sock = _half_sent_patch(conn, ecr_server, registry, basic_auth, total)
         assert conn.request("DELETE", location, basic_auth).status == 204
         status, doc = _answer_after(sock, b"x" * (total - total // 2))
         assert status == 404
@@ -335,12 +344,7 @@ def test_force_deleting_the_repository_fails_a_streaming_patch_with_name_unknown
 ) -> None:
     total = 8 * 1024 * 1024
     with Connection(ecr_server) as conn:
-        location = str(
-            conn.request("POST", "/v2/app/blobs/uploads/", basic_auth).header("location")
-        )
-        upload_id = location.rsplit("/", 1)[1]
-        sock = _start_streaming_patch(ecr_server, basic_auth, location, total)
-        _wait_for_bytes(registry, upload_id)
+        _, sock = _half_sent_patch(conn, ecr_server, registry, basic_auth, total)
         ecr_backend.delete_repository(registry, "app", force=True)
         status, doc = _answer_after(sock, b"x" * (total - total // 2))
         assert status == 404

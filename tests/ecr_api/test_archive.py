@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from ecr_mock import Clock
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import ImageArchived
-from tests.ecr_api.helpers import call, push_image
+from tests.ecr_api.helpers import call, error, push_image
 
 REPO = "team/app"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -26,10 +26,6 @@ pytestmark = [
 def digest(ecr_client: Any) -> str:
     """The digest of the image tagged ``v1`` in REPO, pushed at START."""
     return push_image(ecr_client, REPO, "app", tag="v1", layer_count=1).digest
-
-
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def detail(client: Any, digest: str) -> dict[str, Any]:
@@ -107,7 +103,7 @@ def test_storage_class_update_of_a_restoring_image_is_not_supported(
     for target in ("STANDARD", "ARCHIVE"):
         with pytest.raises(ClientError) as refused:
             update(ecr_client, target, imageDigest=digest)
-        assert code(refused) == "ImageStorageClassUpdateNotSupportedException"
+        assert error(refused)[0] == "ImageStorageClassUpdateNotSupportedException"
     assert detail(ecr_client, digest)["imageStatus"] == "ACTIVATING"
 
 
@@ -116,7 +112,7 @@ def test_moving_an_image_to_the_class_it_is_in_is_refused_and_changes_nothing(
 ) -> None:
     with pytest.raises(ClientError) as already_standard:
         update(ecr_client, "STANDARD", imageDigest=digest)
-    assert code(already_standard) == "InvalidParameterException"
+    assert error(already_standard)[0] == "InvalidParameterException"
     assert detail(ecr_client, digest)["imageStatus"] == "ACTIVE"
 
     update(ecr_client, "ARCHIVE", imageDigest=digest)
@@ -125,7 +121,7 @@ def test_moving_an_image_to_the_class_it_is_in_is_refused_and_changes_nothing(
     with pytest.raises(ClientError) as already_archived:
         update(ecr_client, "ARCHIVE", imageTag="v1")
 
-    assert code(already_archived) == "InvalidParameterException"
+    assert error(already_archived)[0] == "InvalidParameterException"
     assert detail(ecr_client, digest) == before
 
 
@@ -139,9 +135,9 @@ def test_unknown_images_and_repositories_are_reported(ecr_client: Any, digest: s
             repositoryName="nope/none", imageId={"imageTag": "v1"}, targetStorageClass="ARCHIVE"
         )
 
-    assert code(no_tag) == "ImageNotFoundException"
-    assert code(no_digest) == "ImageNotFoundException"
-    assert code(no_repo) == "RepositoryNotFoundException"
+    assert error(no_tag)[0] == "ImageNotFoundException"
+    assert error(no_digest)[0] == "ImageNotFoundException"
+    assert error(no_repo)[0] == "RepositoryNotFoundException"
 
 
 def test_unknown_target_storage_class_is_refused_without_change(

@@ -18,6 +18,7 @@ from tests.ecr_api.helpers import (
     OCI_MANIFEST,
     call,
     config_blob,
+    error,
     image_manifest,
     index_manifest,
     push_image,
@@ -32,10 +33,6 @@ pytestmark = [
     pytest.mark.ecr_seed({"repositories": [{"name": REPO}]}),
     pytest.mark.frozen_at(START),
 ]
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def upload_blobs(client: Any, seed: str, layer_count: int = 1) -> tuple[bytes, list[bytes]]:
@@ -92,7 +89,7 @@ def test_put_image_of_unknown_layers_raises_layers_not_found(ecr_client: Any) ->
     manifest = image_manifest(config, [b"never uploaded"])
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=manifest)
-    assert error_code(exc) == "LayersNotFoundException"
+    assert error(exc)[0] == "LayersNotFoundException"
     assert sha256(b"never uploaded") in str(exc.value)
 
 
@@ -101,7 +98,7 @@ def test_put_image_of_unknown_config_raises_layers_not_found(ecr_client: Any) ->
     manifest = image_manifest(config_blob("other"), layers)
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=manifest)
-    assert error_code(exc) == "LayersNotFoundException"
+    assert error(exc)[0] == "LayersNotFoundException"
 
 
 def test_put_image_of_blobs_uploaded_to_another_repository_raises_layers_not_found(
@@ -114,27 +111,27 @@ def test_put_image_of_blobs_uploaded_to_another_repository_raises_layers_not_fou
     upload_layer(ecr_client, "other", layer)
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=image_manifest(config, [layer]))
-    assert error_code(exc) == "LayersNotFoundException"
+    assert error(exc)[0] == "LayersNotFoundException"
 
 
 def test_put_image_into_unknown_repository_raises_repository_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName="nope", imageManifest="{}")
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_put_image_again_with_same_tag_raises_image_already_exists(ecr_client: Any) -> None:
     pushed = push_image(ecr_client, REPO, "again", tag="v1")
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=pushed.manifest, imageTag="v1")
-    assert error_code(exc) == "ImageAlreadyExistsException"
+    assert error(exc)[0] == "ImageAlreadyExistsException"
 
 
 def test_put_image_again_untagged_raises_image_already_exists(ecr_client: Any) -> None:
     pushed = push_image(ecr_client, REPO, "untagged-again")
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=pushed.manifest)
-    assert error_code(exc) == "ImageAlreadyExistsException"
+    assert error(exc)[0] == "ImageAlreadyExistsException"
 
 
 def test_new_tag_on_existing_digest_tags_the_same_image(ecr_client: Any) -> None:
@@ -161,7 +158,7 @@ def test_immutable_repository_refuses_to_move_a_tag(ecr_client: Any) -> None:
     push_image(ecr_client, "frozen", "one", tag="v1")
     with pytest.raises(ClientError) as exc:
         push_image(ecr_client, "frozen", "two", tag="v1")
-    assert error_code(exc) == "ImageTagAlreadyExistsException"
+    assert error(exc)[0] == "ImageTagAlreadyExistsException"
     assert "'v1'" in exc.value.response["Error"]["Message"]
 
 
@@ -186,7 +183,7 @@ def test_immutable_with_exclusion_lets_excluded_tags_move_only(ecr_client: Any) 
     assert {"imageDigest": second.digest, "imageTag": "latest"} in tagged["imageIds"]
     with pytest.raises(ClientError) as exc:
         push_image(ecr_client, "mixed", "d", tag="v1")
-    assert error_code(exc) == "ImageTagAlreadyExistsException"
+    assert error(exc)[0] == "ImageTagAlreadyExistsException"
 
 
 def test_mutable_with_exclusion_freezes_excluded_tags_only(ecr_client: Any) -> None:
@@ -200,7 +197,7 @@ def test_mutable_with_exclusion_freezes_excluded_tags_only(ecr_client: Any) -> N
     push_image(ecr_client, "mostly", "c", tag="dev")
     with pytest.raises(ClientError) as exc:
         push_image(ecr_client, "mostly", "d", tag="release-1")
-    assert error_code(exc) == "ImageTagAlreadyExistsException"
+    assert error(exc)[0] == "ImageTagAlreadyExistsException"
 
 
 def test_put_image_with_matching_digest_succeeds(ecr_client: Any) -> None:
@@ -236,13 +233,13 @@ def test_put_image_refuses_a_digest_or_tag_that_does_not_fit(
         ecr_client.put_image(
             repositoryName=REPO, imageManifest=image_manifest(config, layers), **given
         )
-    assert error_code(exc) == code
+    assert error(exc)[0] == code
 
 
 def test_put_image_of_invalid_json_raises_invalid_parameter(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest="{not json")
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     assert "ImageManifest" in exc.value.response["Error"]["Message"]
 
 
@@ -253,7 +250,7 @@ def test_put_image_of_schema2_manifest_without_media_type_needs_the_parameter(
     manifest = image_manifest(config, layers, oci=True, media_type_field=False)
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=manifest)
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     assert exc.value.response["Error"]["Message"] == (
         "image manifest mediatype not provided in manifest or parameter"
     )
@@ -273,7 +270,7 @@ def test_put_image_with_media_type_parameter_contradicting_manifest_is_refused(
         ecr_client.put_image(
             repositoryName=REPO, imageManifest=manifest, imageManifestMediaType=OCI_MANIFEST
         )
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
 
 
 def test_put_image_with_media_type_parameter_equal_to_manifest_is_accepted(ecr_client: Any) -> None:
@@ -291,7 +288,7 @@ def test_put_image_of_manifest_type_unknown_to_ecr_raises_invalid_parameter(
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/x-unknown+json"})
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=manifest)
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     assert "application/x-unknown+json" in exc.value.response["Error"]["Message"]
 
 
@@ -331,7 +328,7 @@ def test_put_index_referencing_missing_image_raises_referenced_images_not_found(
     index = index_manifest([(ghost, DOCKER_MANIFEST, "amd64")])
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=index)
-    assert error_code(exc) == "ReferencedImagesNotFoundException"
+    assert error(exc)[0] == "ReferencedImagesNotFoundException"
 
 
 def test_put_image_larger_than_4_mib_is_refused(ecr_backend: Backend) -> None:
@@ -350,7 +347,7 @@ def test_image_can_hold_at_most_1000_tags(ecr_client: Any) -> None:
         ecr_client.put_image(repositoryName=REPO, imageManifest=pushed.manifest, imageTag=f"t{i}")
     with pytest.raises(ClientError) as exc:
         ecr_client.put_image(repositoryName=REPO, imageManifest=pushed.manifest, imageTag="t1000")
-    assert error_code(exc) == "LimitExceededException"
+    assert error(exc)[0] == "LimitExceededException"
 
 
 # ----- BatchGetImage ---------------------------------------------------------------------------
@@ -367,28 +364,28 @@ def test_batch_get_image_by_tag_and_by_digest(ecr_client: Any) -> None:
     assert result["failures"] == []
 
 
+UNKNOWN_DIGEST = "sha256:" + "1" * 64
+BAD_IMAGE_IDS = [
+    ({"imageTag": "missing"}, "ImageNotFound"),
+    ({"imageDigest": UNKNOWN_DIGEST}, "ImageNotFound"),
+    ({"imageTag": "v1", "imageDigest": UNKNOWN_DIGEST}, "ImageTagDoesNotMatchDigest"),
+    ({"imageDigest": "not-a-digest"}, "InvalidImageDigest"),
+    ({"imageTag": "bad/tag"}, "InvalidImageTag"),
+]
+"""Image ids that BatchGetImage and BatchDeleteImage refuse (with ``v1`` pushed), and why."""
+
+
 def test_batch_get_image_reports_each_failure_code(ecr_client: Any) -> None:
     pushed = push_image(ecr_client, REPO, "fail", tag="v1")
-    other = "sha256:" + "1" * 64
     result = ecr_client.batch_get_image(
         repositoryName=REPO,
         imageIds=[
-            {"imageTag": "missing"},
-            {"imageDigest": other},
-            {"imageTag": "v1", "imageDigest": other},
-            {"imageDigest": "not-a-digest"},
-            {"imageTag": "bad/tag"},
+            *(image_id for image_id, _ in BAD_IMAGE_IDS),
             {"imageTag": "v1", "imageDigest": pushed.digest},
         ],
     )
     codes = [(f["imageId"], f["failureCode"]) for f in result["failures"]]
-    assert codes == [
-        ({"imageTag": "missing"}, "ImageNotFound"),
-        ({"imageDigest": other}, "ImageNotFound"),
-        ({"imageTag": "v1", "imageDigest": other}, "ImageTagDoesNotMatchDigest"),
-        ({"imageDigest": "not-a-digest"}, "InvalidImageDigest"),
-        ({"imageTag": "bad/tag"}, "InvalidImageTag"),
-    ]
+    assert codes == BAD_IMAGE_IDS
     assert all(f["failureReason"] for f in result["failures"])
     assert [i["imageId"] for i in result["images"]] == [
         {"imageDigest": pushed.digest, "imageTag": "v1"}
@@ -484,7 +481,7 @@ def test_batch_get_image_without_convertible_type_returns_what_is_stored(ecr_cli
 def test_batch_get_image_in_unknown_repository_raises_repository_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.batch_get_image(repositoryName="nope", imageIds=[{"imageTag": "v1"}])
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 # ----- BatchDeleteImage ------------------------------------------------------------------------
@@ -526,25 +523,11 @@ def test_delete_untagged_image_by_digest(ecr_client: Any) -> None:
 
 def test_batch_delete_image_reports_each_failure_code(ecr_client: Any) -> None:
     pushed = push_image(ecr_client, REPO, "faildel", tag="v1")
-    other = "sha256:" + "2" * 64
     result = ecr_client.batch_delete_image(
-        repositoryName=REPO,
-        imageIds=[
-            {"imageTag": "missing"},
-            {"imageDigest": other},
-            {"imageTag": "v1", "imageDigest": other},
-            {"imageDigest": "not-a-digest"},
-            {"imageTag": "bad/tag"},
-        ],
+        repositoryName=REPO, imageIds=[image_id for image_id, _ in BAD_IMAGE_IDS]
     )
     codes = [(f["imageId"], f["failureCode"]) for f in result["failures"]]
-    assert codes == [
-        ({"imageTag": "missing"}, "ImageNotFound"),
-        ({"imageDigest": other}, "ImageNotFound"),
-        ({"imageTag": "v1", "imageDigest": other}, "ImageTagDoesNotMatchDigest"),
-        ({"imageDigest": "not-a-digest"}, "InvalidImageDigest"),
-        ({"imageTag": "bad/tag"}, "InvalidImageTag"),
-    ]
+    assert codes == BAD_IMAGE_IDS
     assert result["imageIds"] == []
     assert describe(ecr_client)[0]["imageDigest"] == pushed.digest
 
@@ -629,7 +612,7 @@ def test_list_images_hides_archived_images_unless_asked(
 def test_list_images_of_unknown_repository_raises_repository_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.list_images(repositoryName="nope")
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_list_images_rejects_invalid_tag_status_from_raw_callers(ecr_backend: Backend) -> None:
@@ -664,7 +647,7 @@ def test_describe_images_by_ids_and_missing_id_raises_image_not_found(ecr_client
     assert [d["imageDigest"] for d in details] == [pushed.digest]
     with pytest.raises(ClientError) as exc:
         describe(ecr_client, imageIds=[{"imageTag": "v1"}, {"imageTag": "gone"}])
-    assert error_code(exc) == "ImageNotFoundException"
+    assert error(exc)[0] == "ImageNotFoundException"
     assert "gone" in exc.value.response["Error"]["Message"]
 
 
@@ -674,7 +657,7 @@ def test_describe_images_with_tag_not_matching_digest_raises_image_not_found(
     push_image(ecr_client, REPO, "mismatch", tag="v1")
     with pytest.raises(ClientError) as exc:
         describe(ecr_client, imageIds=[{"imageTag": "v1", "imageDigest": "sha256:" + "3" * 64}])
-    assert error_code(exc) == "ImageNotFoundException"
+    assert error(exc)[0] == "ImageNotFoundException"
 
 
 def test_describe_images_filters_by_tag_status(ecr_client: Any) -> None:
@@ -701,13 +684,13 @@ def test_describe_images_with_ids_and_max_results_is_refused(ecr_client: Any) ->
     push_image(ecr_client, REPO, "both", tag="v1")
     with pytest.raises(ClientError) as exc:
         describe(ecr_client, imageIds=[{"imageTag": "v1"}], maxResults=5)
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
 
 
 def test_describe_images_of_unknown_repository_raises_repository_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.describe_images(repositoryName="nope")
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_describe_images_from_raw_caller_with_bad_max_results_is_refused(

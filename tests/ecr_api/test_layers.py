@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock.core.backend import Backend
-from tests.ecr_api.helpers import DOCKER_CONFIG, DOCKER_LAYER, b64, call, push_image, sha256
+from tests.ecr_api.helpers import DOCKER_CONFIG, DOCKER_LAYER, b64, call, error, push_image, sha256
 
 REPO = "team/layers"
 
 pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": REPO}]})
 MIB = 1024 * 1024
 UNKNOWN_UPLOAD = "0f8fad5b-d9cb-469f-a165-70867728950e"
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def start(client: Any) -> str:
@@ -60,7 +57,7 @@ def test_initiate_layer_upload_in_unknown_repository_raises_repository_not_found
 ) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.initiate_layer_upload(repositoryName="nope")
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_single_part_upload_completes_with_its_sha256(ecr_client: Any) -> None:
@@ -102,7 +99,7 @@ def test_part_not_starting_where_the_upload_stands_raises_invalid_layer_part(
     part(ecr_client, upload_id, 0, b"x" * (5 * MIB))
     with pytest.raises(ClientError) as exc:
         part(ecr_client, upload_id, 5 * MIB + 10, b"gap")
-    assert error_code(exc) == "InvalidLayerPartException"
+    assert error(exc)[0] == "InvalidLayerPartException"
     assert exc.value.response["lastValidByteReceived"] == 5 * MIB - 1
     assert exc.value.response["uploadId"] == upload_id
 
@@ -112,7 +109,7 @@ def test_part_overlapping_received_bytes_raises_invalid_layer_part(ecr_client: A
     part(ecr_client, upload_id, 0, b"y" * (5 * MIB))
     with pytest.raises(ClientError) as exc:
         part(ecr_client, upload_id, 100, b"again")
-    assert error_code(exc) == "InvalidLayerPartException"
+    assert error(exc)[0] == "InvalidLayerPartException"
 
 
 def test_part_whose_range_does_not_match_its_bytes_raises_invalid_layer_part(
@@ -127,7 +124,7 @@ def test_part_whose_range_does_not_match_its_bytes_raises_invalid_layer_part(
             partLastByte=99,
             layerPartBlob=b"ten bytes!",
         )
-    assert error_code(exc) == "InvalidLayerPartException"
+    assert error(exc)[0] == "InvalidLayerPartException"
 
 
 def test_completing_after_a_part_smaller_than_5_mib_raises_layer_part_too_small(
@@ -139,48 +136,55 @@ def test_completing_after_a_part_smaller_than_5_mib_raises_layer_part_too_small(
     assert part(ecr_client, upload_id, 4, b"more")["lastByteReceived"] == 7
     with pytest.raises(ClientError) as exc:
         complete(ecr_client, upload_id, sha256(b"tinymore"))
-    assert error_code(exc) == "LayerPartTooSmallException"
+    assert error(exc)[0] == "LayerPartTooSmallException"
 
 
 def test_part_larger_than_20_mib_is_refused(ecr_backend: Backend, ecr_client: Any) -> None:
     upload_id = start(ecr_client)
     data = b"z" * (20 * MIB + 1)
-    part = {
+    request = {
         "repositoryName": REPO,
         "uploadId": upload_id,
         "partFirstByte": 0,
         "partLastByte": len(data) - 1,
         "layerPartBlob": b64(data),
     }
-    status, body = call(ecr_backend, "UploadLayerPart", part)
+    status, body = call(ecr_backend, "UploadLayerPart", request)
     assert status == 400
     assert body["__type"] == "InvalidParameterException"
     assert "layerPartBlob" in body["message"]
-    status, body = call(ecr_backend, "UploadLayerPart", part, validate=False)
+    status, body = call(ecr_backend, "UploadLayerPart", request, validate=False)
     assert (status, body["__type"]) == (400, "InvalidLayerPartException")
 
 
-def test_upload_part_to_unknown_upload_raises_upload_not_found(ecr_client: Any) -> None:
+def _unknown_upload(client: Any) -> tuple[str, int]:
+    return UNKNOWN_UPLOAD, 0
+
+
+def _upload_of_another_repository(client: Any) -> tuple[str, int]:
+    client.create_repository(repositoryName="other")
+    return client.initiate_layer_upload(repositoryName="other")["uploadId"], 0
+
+
+def _completed_upload(client: Any) -> tuple[str, int]:
+    upload_id = start(client)
+    part(client, upload_id, 0, b"done")
+    complete(client, upload_id, sha256(b"done"))
+    return upload_id, 4
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [_unknown_upload, _upload_of_another_repository, _completed_upload],
+    ids=["unknown", "of-another-repository", "completed"],
+)
+def test_a_part_for_an_upload_not_open_in_the_repository_is_upload_not_found(
+    ecr_client: Any, upload: Callable[[Any], tuple[str, int]]
+) -> None:
+    upload_id, first_byte = upload(ecr_client)
     with pytest.raises(ClientError) as exc:
-        part(ecr_client, UNKNOWN_UPLOAD, 0, b"data")
-    assert error_code(exc) == "UploadNotFoundException"
-
-
-def test_upload_id_of_another_repository_is_not_found(ecr_client: Any) -> None:
-    ecr_client.create_repository(repositoryName="other")
-    upload_id = ecr_client.initiate_layer_upload(repositoryName="other")["uploadId"]
-    with pytest.raises(ClientError) as exc:
-        part(ecr_client, upload_id, 0, b"data")
-    assert error_code(exc) == "UploadNotFoundException"
-
-
-def test_completed_upload_cannot_take_more_parts(ecr_client: Any) -> None:
-    upload_id = start(ecr_client)
-    part(ecr_client, upload_id, 0, b"done")
-    complete(ecr_client, upload_id, sha256(b"done"))
-    with pytest.raises(ClientError) as exc:
-        part(ecr_client, upload_id, 4, b"late")
-    assert error_code(exc) == "UploadNotFoundException"
+        part(ecr_client, upload_id, first_byte, b"late")
+    assert error(exc)[0] == "UploadNotFoundException"
 
 
 def test_complete_with_wrong_digest_raises_invalid_layer(ecr_client: Any) -> None:
@@ -188,7 +192,7 @@ def test_complete_with_wrong_digest_raises_invalid_layer(ecr_client: Any) -> Non
     part(ecr_client, upload_id, 0, b"content")
     with pytest.raises(ClientError) as exc:
         complete(ecr_client, upload_id, sha256(b"other content"))
-    assert error_code(exc) == "InvalidLayerException"
+    assert error(exc)[0] == "InvalidLayerException"
 
 
 def test_complete_with_sha512_digest_of_the_content_succeeds(ecr_client: Any) -> None:
@@ -203,7 +207,7 @@ def test_complete_without_bytes_raises_empty_upload(ecr_client: Any) -> None:
     upload_id = start(ecr_client)
     with pytest.raises(ClientError) as exc:
         complete(ecr_client, upload_id, sha256(b""))
-    assert error_code(exc) == "EmptyUploadException"
+    assert error(exc)[0] == "EmptyUploadException"
 
 
 def test_complete_of_known_layer_raises_layer_already_exists(ecr_client: Any) -> None:
@@ -215,13 +219,13 @@ def test_complete_of_known_layer_raises_layer_already_exists(ecr_client: Any) ->
     part(ecr_client, second, 0, data)
     with pytest.raises(ClientError) as exc:
         complete(ecr_client, second, sha256(data))
-    assert error_code(exc) == "LayerAlreadyExistsException"
+    assert error(exc)[0] == "LayerAlreadyExistsException"
 
 
 def test_complete_unknown_upload_raises_upload_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         complete(ecr_client, UNKNOWN_UPLOAD, sha256(b"x"))
-    assert error_code(exc) == "UploadNotFoundException"
+    assert error(exc)[0] == "UploadNotFoundException"
 
 
 def test_raw_upload_part_with_bad_base64_is_a_serialization_error(
@@ -353,7 +357,7 @@ def test_batch_check_in_unknown_repository_raises_repository_not_found(ecr_clien
         ecr_client.batch_check_layer_availability(
             repositoryName="nope", layerDigests=["sha256:" + "0" * 64]
         )
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 # ----- GetDownloadUrlForLayer ------------------------------------------------------------------
@@ -388,13 +392,13 @@ def test_download_url_of_unreferenced_layer_raises_layer_inaccessible(ecr_client
     complete(ecr_client, upload_id, sha256(data))
     with pytest.raises(ClientError) as exc:
         ecr_client.get_download_url_for_layer(repositoryName=REPO, layerDigest=sha256(data))
-    assert error_code(exc) == "LayerInaccessibleException"
+    assert error(exc)[0] == "LayerInaccessibleException"
 
 
 def test_download_url_of_unknown_layer_raises_layers_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_client.get_download_url_for_layer(repositoryName=REPO, layerDigest="sha256:" + "8" * 64)
-    assert error_code(exc) == "LayersNotFoundException"
+    assert error(exc)[0] == "LayersNotFoundException"
 
 
 def test_download_url_of_layer_after_its_image_is_deleted_is_inaccessible(ecr_client: Any) -> None:
@@ -402,7 +406,7 @@ def test_download_url_of_layer_after_its_image_is_deleted_is_inaccessible(ecr_cl
     ecr_client.batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": "v1"}])
     with pytest.raises(ClientError) as exc:
         ecr_client.get_download_url_for_layer(repositoryName=REPO, layerDigest=pushed.layers[0])
-    assert error_code(exc) == "LayerInaccessibleException"
+    assert error(exc)[0] == "LayerInaccessibleException"
 
 
 def test_raw_download_url_with_malformed_digest_is_refused(ecr_backend: Backend) -> None:

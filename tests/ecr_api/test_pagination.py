@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Image, Repository
-from tests.ecr_api.helpers import call, config_blob, image_manifest, upload_layer
+from tests.ecr_api.helpers import call, config_blob, error, image_manifest, upload_layer
 
 REPO = "team/paged"
 
@@ -31,10 +31,6 @@ def fill(client: Any, backend: Backend, count: int, tagged_every: int = 1) -> li
         tag = f"v{i}" if i % tagged_every == 0 else None
         digests.append(backend.put_image(reg, repo, manifest.encode(), tag=tag).digest)
     return digests
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def test_list_images_default_page_is_100_and_tokens_walk_every_entry(
@@ -137,7 +133,7 @@ def test_malformed_next_token_raises_invalid_parameter(
     for operation in (ecr_client.list_images, ecr_client.describe_images):
         with pytest.raises(ClientError) as exc:
             operation(repositoryName=REPO, nextToken="garbage!")
-        assert error_code(exc) == "InvalidParameterException"
+        assert error(exc)[0] == "InvalidParameterException"
 
 
 @pytest.mark.parametrize("operation", ["ListImages", "DescribeImages"])

@@ -14,14 +14,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from ecr_mock import Backend
 from ecr_mock.core.services.access import StaticIdentities
 from ecr_mock.core.services.public import default_alias
-from tests.ecr_api.helpers import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, sha256, upload_layer
+from tests.ecr_api.helpers import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, error, sha256, upload_layer
 
 ACCOUNT = "123456789012"
 ALIAS = default_alias(ACCOUNT)
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def push(client: Any, repository: str, tag: str, layer: bytes = b"layer") -> str:
@@ -87,7 +83,7 @@ def test_create_repository_answers_public_arn_uri_and_catalog(ecr_public_client:
     assert tags == [{"Key": "team", "Value": "infra"}]
     with pytest.raises(ClientError) as exc:
         ecr_public_client.create_repository(repositoryName="tools/app")
-    assert error_code(exc) == "RepositoryAlreadyExistsException"
+    assert error(exc)[0] == "RepositoryAlreadyExistsException"
 
 
 def test_create_repository_checks_its_tags(ecr_public_client: Any) -> None:
@@ -95,12 +91,12 @@ def test_create_repository_checks_its_tags(ecr_public_client: Any) -> None:
         ecr_public_client.create_repository(
             repositoryName="app", tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)]
         )
-    assert error_code(exc) == "TooManyTagsException"
+    assert error(exc)[0] == "TooManyTagsException"
     with pytest.raises(ClientError) as exc:
         ecr_public_client.create_repository(
             repositoryName="app", tags=[{"Key": "aws:x", "Value": "v"}]
         )
-    assert error_code(exc) == "InvalidTagParameterException"
+    assert error(exc)[0] == "InvalidTagParameterException"
     assert ecr_public_client.describe_repositories()["repositories"] == []
 
 
@@ -149,7 +145,7 @@ def test_logo_larger_than_the_model_allows_is_refused(ecr_public_client: Any) ->
         ecr_public_client.put_repository_catalog_data(
             repositoryName="app", catalogData={"logoImageBlob": b"x" * 512_001}
         )
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     assert "logoImageBlob" in str(exc.value)
 
 
@@ -183,7 +179,7 @@ def test_push_describe_and_delete_images(ecr_public_client: Any) -> None:
     assert checked["failures"][0]["failureCode"] == "MissingLayerDigest"
     with pytest.raises(ClientError) as exc:
         ecr_public_client.delete_repository(repositoryName="app")
-    assert error_code(exc) == "RepositoryNotEmptyException"
+    assert error(exc)[0] == "RepositoryNotEmptyException"
     deleted = ecr_public_client.batch_delete_image(
         repositoryName="app", imageIds=[{"imageTag": "v1"}]
     )
@@ -191,7 +187,7 @@ def test_push_describe_and_delete_images(ecr_public_client: Any) -> None:
     ecr_public_client.delete_repository(repositoryName="app", force=True)
     with pytest.raises(ClientError) as exc:
         ecr_public_client.describe_images(repositoryName="app")
-    assert error_code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_layer_api_accepts_the_registry_alias(ecr_public_client: Any) -> None:
@@ -200,14 +196,14 @@ def test_layer_api_accepts_the_registry_alias(ecr_public_client: Any) -> None:
     assert upload["partSize"] > 0
     with pytest.raises(ClientError) as exc:
         ecr_public_client.initiate_layer_upload(registryId="no-such-alias", repositoryName="app")
-    assert error_code(exc) == "RegistryNotFoundException"
+    assert error(exc)[0] == "RegistryNotFoundException"
 
 
 def test_repository_policy_round_trip(ecr_public_client: Any) -> None:
     ecr_public_client.create_repository(repositoryName="app")
     with pytest.raises(ClientError) as exc:
         ecr_public_client.get_repository_policy(repositoryName="app")
-    assert error_code(exc) == "RepositoryPolicyNotFoundException"
+    assert error(exc)[0] == "RepositoryPolicyNotFoundException"
     text = json.dumps(
         {
             "Version": "2012-10-17",
@@ -229,7 +225,7 @@ def test_repository_policy_round_trip(ecr_public_client: Any) -> None:
     assert ecr_public_client.delete_repository_policy(repositoryName="app")["policyText"] == text
     with pytest.raises(ClientError) as exc:
         ecr_public_client.set_repository_policy(repositoryName="app", policyText='{"Statement": 1}')
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
 
 
 def test_tags_take_public_arns_only(ecr_public_client: Any) -> None:
@@ -241,12 +237,12 @@ def test_tags_take_public_arns_only(ecr_public_client: Any) -> None:
         ecr_public_client.list_tags_for_resource(
             resourceArn=f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/app"
         )
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     with pytest.raises(ClientError) as exc:
         ecr_public_client.tag_resource(
             resourceArn=arn, tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)]
         )
-    assert error_code(exc) == "TooManyTagsException"
+    assert error(exc)[0] == "TooManyTagsException"
 
 
 def test_authorization_token_lasts_12_hours_on_the_backend_clock(
@@ -267,10 +263,10 @@ def test_authorization_token_lasts_12_hours_on_the_backend_clock(
 def test_bad_names_fail_validation_like_the_model(ecr_public_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
         ecr_public_client.create_repository(repositoryName="Upper/Case")
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
     with pytest.raises(ClientError) as exc:
         ecr_public_client.describe_repositories(maxResults=1001)
-    assert error_code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"
 
 
 def test_only_us_east_1_serves_the_api(ecr_backend: Backend) -> None:
@@ -278,7 +274,7 @@ def test_only_us_east_1_serves_the_api(ecr_backend: Backend) -> None:
         boto3.client("ecr-public", region_name="eu-west-1").describe_registries()
     with pytest.raises(ClientError) as exc:
         boto3.client("ecr-public", region_name="us-west-2").describe_registries()
-    assert error_code(exc) == "UnsupportedCommandException"
+    assert error(exc)[0] == "UnsupportedCommandException"
 
 
 def _identities(backend: Backend, *statements: dict[str, Any]) -> Any:
@@ -299,7 +295,7 @@ def test_token_needs_sts_get_service_bearer_token_too(ecr_backend: Backend) -> N
     client = _identities(ecr_backend, allow_ecr)
     with pytest.raises(ClientError) as exc:
         client.get_authorization_token()
-    assert error_code(exc) == "AccessDeniedException"
+    assert error(exc)[0] == "AccessDeniedException"
     assert "sts:GetServiceBearerToken" in str(exc.value)
     client = _identities(
         ecr_backend,
@@ -317,7 +313,7 @@ def test_identity_policy_decides_ecr_public_actions(ecr_backend: Backend) -> Non
     assert client.describe_repositories()["repositories"] == []
     with pytest.raises(ClientError) as exc:
         client.create_repository(repositoryName="app")
-    assert error_code(exc) == "AccessDeniedException"
+    assert error(exc)[0] == "AccessDeniedException"
     assert f"arn:aws:ecr-public::{ACCOUNT}:repository/app" in str(exc.value)
 
 

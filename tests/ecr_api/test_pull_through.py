@@ -23,7 +23,7 @@ from ecr_mock.core.services import pull_through
 from ecr_mock.core.services.pull_through import UnableToGetUpstreamImage, fill_from_upstream
 from ecr_mock.providers import upstream_http
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
-from tests.ecr_api.helpers import config_blob, image_manifest, sha256
+from tests.ecr_api.helpers import config_blob, error, image_manifest, sha256
 
 ACCOUNT = "123456789012"
 UPSTREAM_ACCOUNT = "210987654321"
@@ -37,10 +37,6 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 @pytest.fixture(autouse=True)
 def _upstream_http(ecr_backend: Backend) -> None:
     upstream_http.install(ecr_backend)
-
-
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 def seed_image(backend: Backend, reg: Registry, name: str, tag: str, seed: str = "a") -> Image:
@@ -119,7 +115,7 @@ def test_a_second_rule_with_the_same_prefix_already_exists(ecr_client: Any) -> N
         ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io"
         )
-    assert code(caught) == "PullThroughCacheRuleAlreadyExistsException"
+    assert error(caught)[0] == "PullThroughCacheRuleAlreadyExistsException"
 
 
 def test_missing_rules_are_not_found(ecr_client: Any) -> None:
@@ -133,7 +129,7 @@ def test_missing_rules_are_not_found(ecr_client: Any) -> None:
     ):
         with pytest.raises(ClientError) as caught:
             call()
-        assert code(caught) == "PullThroughCacheRuleNotFoundException"
+        assert error(caught)[0] == "PullThroughCacheRuleNotFoundException"
 
 
 def test_the_fifty_first_rule_exceeds_the_limit(ecr_client: Any) -> None:
@@ -145,7 +141,7 @@ def test_the_fifty_first_rule_exceeds_the_limit(ecr_client: Any) -> None:
         ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="k8s-50", upstreamRegistryUrl="registry.k8s.io"
         )
-    assert code(caught) == "LimitExceededException"
+    assert error(caught)[0] == "LimitExceededException"
 
 
 @pytest.mark.parametrize(
@@ -193,7 +189,7 @@ def test_the_fifty_first_rule_exceeds_the_limit(ecr_client: Any) -> None:
 def test_invalid_rules_are_refused(ecr_client: Any, params: dict[str, Any], expected: str) -> None:
     with pytest.raises(ClientError) as caught:
         ecr_client.create_pull_through_cache_rule(**params)
-    assert code(caught) == expected
+    assert error(caught)[0] == expected
     assert ecr_client.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
 
 

@@ -15,6 +15,7 @@ from ecr_mock.core.services import replication_backfill
 from tests.ecr_api.helpers import (
     DOCKER_MANIFEST,
     config_blob,
+    error,
     image_manifest,
     index_manifest,
     push_image,
@@ -42,10 +43,6 @@ def progress(
         "failedReplicationCount": failed,
         "failureCodes": codes or [],
     }
-
-
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 def replicate_to(ecr: Any, *destinations: dict[str, str], prefix: str | None = None) -> None:
@@ -357,7 +354,7 @@ def test_stopping_an_ended_backfill_is_an_invalid_status(ecr_backend: Backend) -
     assert finish(ecr, backfill_id)["status"] == "COMPLETE"
     with pytest.raises(ClientError) as caught:
         ecr.stop_replication_backfill(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillInvalidStatusException"
+    assert error(caught)[0] == "ReplicationBackfillInvalidStatusException"
 
 
 def test_a_second_backfill_to_a_region_in_progress_is_refused_until_the_first_ends(
@@ -368,7 +365,7 @@ def test_a_second_backfill_to_a_region_in_progress_is_refused_until_the_first_en
     first = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": "eu-west-1", "registryId": OTHER})
-    assert code(caught) == "ReplicationBackfillInProgressException"
+    assert error(caught)[0] == "ReplicationBackfillInProgressException"
     ecr.stop_replication_backfill(replicationBackfillId=first)
     again = ecr.start_replication_backfill(destination=EU)
     assert again["replicationBackfillId"] != first
@@ -382,7 +379,7 @@ def test_an_eleventh_unfinished_backfill_exceeds_the_limit(ecr_backend: Backend)
         ecr.start_replication_backfill(destination={"region": region, "registryId": ACCOUNT})
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": regions[10], "registryId": ACCOUNT})
-    assert code(caught) == "LimitExceededException"
+    assert error(caught)[0] == "LimitExceededException"
 
 
 def test_a_destination_missing_from_the_configuration_is_an_invalid_parameter(
@@ -392,7 +389,7 @@ def test_a_destination_missing_from_the_configuration_is_an_invalid_parameter(
     replicate_to(ecr, EU)
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": "ap-south-1", "registryId": ACCOUNT})
-    assert code(caught) == "InvalidParameterException"
+    assert error(caught)[0] == "InvalidParameterException"
     assert ecr.list_replication_backfills()["backfills"] == []
 
 
@@ -401,16 +398,16 @@ def test_an_unknown_backfill_id_is_not_found(ecr_backend: Backend) -> None:
     unknown = "0f8fad5b-d9cb-469f-a165-70867728950e"
     with pytest.raises(ClientError) as caught:
         ecr.describe_replication_backfill_results(replicationBackfillId=unknown)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
     with pytest.raises(ClientError) as caught:
         ecr.stop_replication_backfill(replicationBackfillId=unknown)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
 def test_a_malformed_backfill_id_fails_model_validation(ecr_backend: Backend) -> None:
     with pytest.raises(ClientError) as caught:
         client().describe_replication_backfill_results(replicationBackfillId="not-a-uuid")
-    assert code(caught) in ("ValidationException", "InvalidParameterException")
+    assert error(caught)[0] in ("ValidationException", "InvalidParameterException")
 
 
 def test_a_backfill_of_another_region_is_not_found(ecr_backend: Backend) -> None:
@@ -419,7 +416,7 @@ def test_a_backfill_of_another_region_is_not_found(ecr_backend: Backend) -> None
     backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     with pytest.raises(ClientError) as caught:
         client("us-west-2").describe_replication_backfill_results(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
 def test_ended_backfills_are_gone_after_ninety_days(ecr_backend: Backend) -> None:
@@ -433,7 +430,7 @@ def test_ended_backfills_are_gone_after_ninety_days(ecr_backend: Backend) -> Non
     assert ecr.list_replication_backfills()["backfills"] == []
     with pytest.raises(ClientError) as caught:
         ecr.describe_replication_backfill_results(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
 def test_replicas_are_not_backfilled_again(ecr_backend: Backend) -> None:

@@ -14,6 +14,7 @@ from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
 from ecr_mock.core.models import Image
 from ecr_mock.core.services import scanning
+from tests.ecr_api.helpers import error
 
 REGION = "us-east-1"
 
@@ -45,10 +46,6 @@ def push(
     return backend.put_image(reg, repo, json.dumps(manifest).encode(), tag=tag)
 
 
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
 def message(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Message"])
 
@@ -59,7 +56,7 @@ def test_describe_findings_before_any_scan_is_scan_not_found(
     image = push(ecr_backend, "repo", "v1")
     with pytest.raises(ClientError) as exc:
         ecr_client.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "ScanNotFoundException"
+    assert error(exc)[0] == "ScanNotFoundException"
     assert "{imageDigest:'null', imageTag:'v1'}" in message(exc)  # the imageId as asked
     assert image.digest not in message(exc)
 
@@ -102,7 +99,7 @@ def test_second_scan_within_24_hours_is_limit_exceeded(
     ecr_backend.clock.advance(hours=12)
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "LimitExceededException"
+    assert error(exc)[0] == "LimitExceededException"
     assert message(exc) == "The scan quota per image has been exceeded. Wait and try again."
     ecr_backend.clock.advance(hours=12)
     again = ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
@@ -120,17 +117,17 @@ def test_scan_on_push_counts_against_the_daily_limit(ecr_backend: Backend, ecr_c
     assert found["imageScanStatus"]["status"] == "COMPLETE"
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="auto", imageId={"imageTag": "v1"})
-    assert code(exc) == "LimitExceededException"
+    assert error(exc)[0] == "LimitExceededException"
 
 
 def test_start_scan_of_missing_image_and_repository(ecr_backend: Backend, ecr_client: Any) -> None:
     push(ecr_backend, "repo", "v1")
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "nope"})
-    assert code(exc) == "ImageNotFoundException"
+    assert error(exc)[0] == "ImageNotFoundException"
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="absent", imageId={"imageTag": "v1"})
-    assert code(exc) == "RepositoryNotFoundException"
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
 def test_start_scan_of_archived_image_is_refused(ecr_backend: Backend, ecr_client: Any) -> None:
@@ -139,7 +136,7 @@ def test_start_scan_of_archived_image_is_refused(ecr_backend: Backend, ecr_clien
     image.storage_class = "ARCHIVE"
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "ImageArchivedException"
+    assert error(exc)[0] == "ImageArchivedException"
     assert image.scan_status is None
 
 
@@ -157,7 +154,7 @@ def test_start_scan_of_an_index_is_unsupported(ecr_backend: Backend, ecr_client:
     ecr_backend.put_image(reg, repo, json.dumps(index).encode(), tag="multi")
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "multi"})
-    assert code(exc) == "UnsupportedImageTypeException"
+    assert error(exc)[0] == "UnsupportedImageTypeException"
 
 
 def test_findings_paginate_with_max_results_and_paginator(
@@ -337,7 +334,7 @@ def test_bad_registry_scanning_configuration_is_refused_and_changes_nothing(
     ecr_client.put_registry_scanning_configuration(scanType="BASIC", rules=before_rules)
     with pytest.raises(ClientError) as exc:
         ecr_client.put_registry_scanning_configuration(**kwargs)
-    assert code(exc) == error_code
+    assert error(exc)[0] == error_code
     assert fragment in message(exc)
     after = ecr_client.get_registry_scanning_configuration()["scanningConfiguration"]
     assert after == {"scanType": "BASIC", "rules": before_rules}
@@ -388,4 +385,4 @@ def test_start_scan_on_enhanced_registry_is_refused(ecr_backend: Backend, ecr_cl
     ecr_client.put_registry_scanning_configuration(scanType="ENHANCED", rules=[])
     with pytest.raises(ClientError) as exc:
         ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "InvalidParameterException"
+    assert error(exc)[0] == "InvalidParameterException"

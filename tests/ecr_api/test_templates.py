@@ -12,6 +12,7 @@ from werkzeug.test import Client
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.services.templates import create_on_push
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 POLICY = json.dumps(
@@ -43,10 +44,6 @@ LIFECYCLE = json.dumps(
         ]
     }
 )
-
-
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
 
 
 def full_template(ecr: Any, prefix: str = "prod", **overrides: Any) -> dict[str, Any]:
@@ -88,7 +85,7 @@ def test_a_second_template_on_the_same_prefix_already_exists(ecr_client: Any) ->
     full_template(ecr_client)
     with pytest.raises(ClientError) as caught:
         full_template(ecr_client)
-    assert code(caught) == "TemplateAlreadyExistsException"
+    assert error(caught)[0] == "TemplateAlreadyExistsException"
 
 
 def test_update_replaces_given_settings_and_keeps_the_rest(ecr_client: Any) -> None:
@@ -107,10 +104,10 @@ def test_update_replaces_given_settings_and_keeps_the_rest(ecr_client: Any) -> N
 def test_update_and_delete_of_a_missing_prefix_are_template_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as caught:
         ecr_client.update_repository_creation_template(prefix="nope", description="x")
-    assert code(caught) == "TemplateNotFoundException"
+    assert error(caught)[0] == "TemplateNotFoundException"
     with pytest.raises(ClientError) as caught:
         ecr_client.delete_repository_creation_template(prefix="nope")
-    assert code(caught) == "TemplateNotFoundException"
+    assert error(caught)[0] == "TemplateNotFoundException"
 
 
 def test_delete_returns_the_template_and_removes_it(ecr_client: Any) -> None:
@@ -158,7 +155,7 @@ def test_invalid_templates_are_refused(
     else:
         with pytest.raises(ClientError) as caught:
             full_template(ecr_client, **params)
-    assert code(caught) == expected
+    assert error(caught)[0] == expected
     assert ecr_client.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
 
 

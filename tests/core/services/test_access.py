@@ -56,6 +56,11 @@ def identities(backend: Backend) -> StaticIdentities:
     return provider
 
 
+def ci_user(backend: Backend, *policies: str) -> Principal:
+    """The IAM user ``ci`` of account A (key ``AKIAU``) with these identity policies."""
+    return identities(backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci", list(policies))
+
+
 def repo(backend: Backend, account: str = A, name: str = "app", **tags: str) -> Repository:
     reg = backend.registry(account, REGION)
     made = backend.create_repository(reg, name, tags=dict(tags))
@@ -151,7 +156,7 @@ def test_read_only_managed_policy_allows_pull_and_refuses_push(ecr_backend: Back
 
 def test_repository_policy_alone_grants_within_the_account(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+    user = ci_user(ecr_backend)
     target.policy_text = doc(grant({"AWS": f"arn:aws:iam::{A}:user/ci"}, "ecr:BatchGetImage"))
     assert is_allowed(ecr_backend, user, request(target, ecr_backend))
     assert not is_allowed(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage"))
@@ -159,7 +164,7 @@ def test_repository_policy_alone_grants_within_the_account(ecr_backend: Backend)
 
 def test_explicit_deny_in_repository_policy_beats_an_identity_allow(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci", [doc(allow("ecr:*"))])
+    user = ci_user(ecr_backend, doc(allow("ecr:*")))
     target.policy_text = doc(grant("*", "ecr:PutImage", "Deny"))
     assert denial(ecr_backend, user, request(target, ecr_backend, "ecr:PutImage")).endswith(
         "with an explicit deny in a resource-based policy"
@@ -169,10 +174,9 @@ def test_explicit_deny_in_repository_policy_beats_an_identity_allow(ecr_backend:
 
 def test_explicit_deny_in_identity_policy_is_worded_as_identity_based(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add(
-        "AKIAU",
-        f"arn:aws:iam::{A}:user/ci",
-        [doc(allow("ecr:*"), {"Effect": "Deny", "Action": "ecr:Delete*", "Resource": "*"})],
+    user = ci_user(
+        ecr_backend,
+        doc(allow("ecr:*"), {"Effect": "Deny", "Action": "ecr:Delete*", "Resource": "*"}),
     )
     assert denial(ecr_backend, user, request(target, ecr_backend, "ecr:DeleteRepository")).endswith(
         "with an explicit deny in an identity-based policy"
@@ -202,7 +206,7 @@ def test_policies_are_read_at_request_time(ecr_backend: Backend) -> None:
 
 def test_identity_only_request_ignores_resource_policies(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+    user = ci_user(ecr_backend)
     target.policy_text = doc(grant("*", "ecr:*"))
     token_request = AccessRequest("ecr:GetAuthorizationToken", "*", identity_only=True)
     assert denial(ecr_backend, user, token_request) == (
@@ -327,7 +331,7 @@ def test_a_check_on_a_registry_that_does_not_exist_creates_nothing(ecr_backend: 
 
 def test_source_ip_condition_in_a_repository_policy(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add("AKIAU", f"arn:aws:iam::{A}:user/ci")
+    user = ci_user(ecr_backend)
     target.policy_text = doc(
         grant("*", "ecr:BatchGetImage", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
     )
@@ -339,10 +343,9 @@ def test_source_ip_condition_in_a_repository_policy(ecr_backend: Backend) -> Non
 def test_resource_tag_condition_in_an_identity_policy(ecr_backend: Backend, prefix: str) -> None:
     prod = repo(ecr_backend, name="prod-app", env="prod")
     dev = repo(ecr_backend, name="dev-app", env="dev")
-    user = identities(ecr_backend).add(
-        "AKIAU",
-        f"arn:aws:iam::{A}:user/ci",
-        [doc(allow("ecr:*", Condition={"StringEquals": {f"{prefix}:ResourceTag/env": "dev"}}))],
+    user = ci_user(
+        ecr_backend,
+        doc(allow("ecr:*", Condition={"StringEquals": {f"{prefix}:ResourceTag/env": "dev"}})),
     )
     assert is_allowed(ecr_backend, user, request(dev, ecr_backend, "ecr:PutImage"))
     assert not is_allowed(ecr_backend, user, request(prod, ecr_backend, "ecr:PutImage"))
@@ -350,10 +353,8 @@ def test_resource_tag_condition_in_an_identity_policy(ecr_backend: Backend, pref
 
 def test_secure_transport_condition(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add(
-        "AKIAU",
-        f"arn:aws:iam::{A}:user/ci",
-        [doc(allow("ecr:*", Condition={"Bool": {"aws:SecureTransport": "true"}}))],
+    user = ci_user(
+        ecr_backend, doc(allow("ecr:*", Condition={"Bool": {"aws:SecureTransport": "true"}}))
     )
     assert is_allowed(ecr_backend, user, request(target, ecr_backend, secure_transport=True))
     assert not is_allowed(ecr_backend, user, request(target, ecr_backend, secure_transport=False))
@@ -361,16 +362,11 @@ def test_secure_transport_condition(ecr_backend: Backend) -> None:
 
 def test_current_time_comes_from_the_backend_clock(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add(
-        "AKIAU",
-        f"arn:aws:iam::{A}:user/ci",
-        [
-            doc(
-                allow(
-                    "ecr:*", Condition={"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}
-                )
-            )
-        ],
+    user = ci_user(
+        ecr_backend,
+        doc(
+            allow("ecr:*", Condition={"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+        ),
     )
     ecr_backend.clock.set(datetime(2029, 12, 31, 23, 0, tzinfo=timezone.utc))
     assert is_allowed(ecr_backend, user, request(target, ecr_backend))
@@ -393,20 +389,17 @@ def test_principal_tag_condition(ecr_backend: Backend) -> None:
 
 def test_request_tag_and_tag_keys_conditions(ecr_backend: Backend) -> None:
     target = repo(ecr_backend)
-    user = identities(ecr_backend).add(
-        "AKIAU",
-        f"arn:aws:iam::{A}:user/ci",
-        [
-            doc(
-                allow(
-                    "ecr:TagResource",
-                    Condition={
-                        "StringEquals": {"aws:RequestTag/env": "dev"},
-                        "ForAllValues:StringEquals": {"aws:TagKeys": ["env"]},
-                    },
-                )
+    user = ci_user(
+        ecr_backend,
+        doc(
+            allow(
+                "ecr:TagResource",
+                Condition={
+                    "StringEquals": {"aws:RequestTag/env": "dev"},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": ["env"]},
+                },
             )
-        ],
+        ),
     )
     assert is_allowed(
         ecr_backend,
