@@ -545,17 +545,19 @@ def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
         httpd.server_close()
 
 
-def test_an_early_refusal_of_a_large_body_reaches_the_client_intact(server: EcrMockServer) -> None:
+def test_an_early_refusal_of_a_large_body_reaches_the_client_intact(
+    ecr_server: EcrMockServer,
+) -> None:
     """A 48 MiB body the server refuses unread (no credentials): the client, still sending,
     gets the whole 401 answer, not a connection reset."""
     import threading
 
     size = 48 * 1024 * 1024
     head = (
-        f"POST /v2/app/blobs/uploads/ HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
+        f"POST /v2/app/blobs/uploads/ HTTP/1.1\r\nHost: {ecr_server.host}:{ecr_server.port}\r\n"
         f"Content-Length: {size}\r\nContent-Type: application/octet-stream\r\n\r\n"
     ).encode()
-    sock = socket.create_connection((server.host, server.port), timeout=30)
+    sock = socket.create_connection((ecr_server.host, ecr_server.port), timeout=30)
     sent: list[BaseException | int] = []
 
     def send() -> None:
