@@ -36,6 +36,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 @pytest.fixture(autouse=True)
 def _upstream_http(ecr_backend: Backend) -> None:
+    """Rules may name HTTP upstreams: the test's backend gets the HTTP connector."""
     upstream_http.install(ecr_backend)
 
 
