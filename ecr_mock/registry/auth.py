@@ -1,5 +1,4 @@
-"""Registry authentication on the wire: the request's credentials and addressed host, the
-``WWW-Authenticate`` challenges, and the per-request context handlers get."""
+"""Registry credentials on the wire: the Authorization header, host, challenges, request context."""
 
 from __future__ import annotations
 

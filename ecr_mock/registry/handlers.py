@@ -1,4 +1,4 @@
-"""One handler per registry route and method, each calling the core's operations."""
+"""One handler per registry route and method: parse the request, call services, write the answer."""
 
 from __future__ import annotations
 

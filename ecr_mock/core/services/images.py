@@ -1,5 +1,4 @@
-"""Images: id and reference lookup and validation, put, delete, untag, pulls, and the manifest
-served to a client."""
+"""Images: id and reference lookup and checks, put, delete, untag, pulls, the manifest served."""
 
 from __future__ import annotations
 
