@@ -52,6 +52,8 @@ def challenges(store: Store, request: Request, name: str | None = None) -> list[
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
     """The user and password of a well-formed Basic ``Authorization`` header, else None."""
+    if request.headers.get("Authorization", "")[:6].lower() != "basic ":
+        return None
     auth = request.authorization
     if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
         return None
