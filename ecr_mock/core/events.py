@@ -215,7 +215,10 @@ class EventLog:
             return
         if repo.is_public:  # ECR Public sends no EventBridge events
             return
-        when = self._now()
+        if kind == "image-pushed" and detail.get("new"):
+            when = image.pushed_at  # the push's own time: one datetime, not two
+        else:
+            when = self._now()
         if kind == "image-pushed":
             tag = detail.get("tag")
             self._record_action(repo, image, "PUSH", tag if tag else None, when)

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def caller_from_headers(
     match = _CREDENTIAL_RE.search(auth)
     if not match:
         return backend.principal_for_key(None), backend.default_region, None
-    access_key, region = match.group(1), match.group(2)
+    access_key, region = match.group(1), sys.intern(match.group(2))
     return backend.principal_for_key(access_key), region, access_key
 
 
@@ -194,7 +195,7 @@ def answer_call(
     """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
     wall, started = time.time(), time.perf_counter()
     found = service_for(target)
-    seen = _Seen(operation=found[1] if found is not None and found[1] else None)
+    seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
     status, payload = _serve(backend, target, body, headers, source_ip, secure, validate, seen)
     params = seen.params or {}
     repository = params.get("repositoryName")
@@ -311,6 +312,7 @@ def _elided(params: Params) -> Params:
     """The parameters to record: layer bytes and very long strings replaced by their size."""
     recorded: Params = {}
     for key, value in params.items():
+        key = sys.intern(key)  # a record keeps its names once, not once per call
         if isinstance(value, str) and (key in _ELIDED_MEMBERS or len(value) > _LONGEST_RECORDED):
             recorded[key] = f"<{len(value)} characters elided>"
         else:
