@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.services.calls import Call
-from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
+
+if TYPE_CHECKING:
+    from ecr_mock.core.services.faults import Fault
 
 _log = logging.getLogger("ecr_mock")
 
@@ -259,7 +261,7 @@ def _serve(
         seen.fault = fault
         if fault is not None and fault.error is not None and not fault.after_commit:
             return _fault_answer(fault)
-        if service.model == "ecr" and not backend.quotas.allow(principal.account_id, region, name):
+        if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
             return 400, error_body("ThrottlingException", "Rate exceeded")
         ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
         service.check(ctx, params)
@@ -278,8 +280,13 @@ def _fault_for(
     backend: Backend, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
+    rules = backend.fault_rules_if_any()
+    if rules is None:
+        return None
+    from ecr_mock.core.services.faults import FaultRequest
+
     repository = params.get("repositoryName")
-    fault = backend.faults.evaluate(
+    fault = rules.evaluate(
         FaultRequest(
             "api",
             operation,
