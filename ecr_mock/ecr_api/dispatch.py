@@ -7,20 +7,23 @@ import contextlib
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.services.calls import Call
-from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
+
+if TYPE_CHECKING:
+    from ecr_mock.core.services.faults import Fault
 
 _log = logging.getLogger("ecr_mock")
 
@@ -96,7 +99,7 @@ def caller_from_headers(
     match = _CREDENTIAL_RE.search(auth)
     if not match:
         return backend.principal_for_key(None), backend.default_region, None
-    access_key, region = match.group(1), match.group(2)
+    access_key, region = match.group(1), sys.intern(match.group(2))
     return backend.principal_for_key(access_key), region, access_key
 
 
@@ -194,7 +197,7 @@ def answer_call(
     """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
     wall, started = time.time(), time.perf_counter()
     found = service_for(target)
-    seen = _Seen(operation=found[1] if found is not None and found[1] else None)
+    seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
     status, payload = _serve(backend, target, body, headers, source_ip, secure, validate, seen)
     params = seen.params or {}
     repository = params.get("repositoryName")
@@ -258,7 +261,7 @@ def _serve(
         seen.fault = fault
         if fault is not None and fault.error is not None and not fault.after_commit:
             return _fault_answer(fault)
-        if service.model == "ecr" and not backend.quotas.allow(principal.account_id, region, name):
+        if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
             return 400, error_body("ThrottlingException", "Rate exceeded")
         ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
         service.check(ctx, params)
@@ -277,8 +280,13 @@ def _fault_for(
     backend: Backend, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
+    rules = backend.fault_rules_if_any()
+    if rules is None:
+        return None
+    from ecr_mock.core.services.faults import FaultRequest
+
     repository = params.get("repositoryName")
-    fault = backend.faults.evaluate(
+    fault = rules.evaluate(
         FaultRequest(
             "api",
             operation,
@@ -311,6 +319,7 @@ def _elided(params: Params) -> Params:
     """The parameters to record: layer bytes and very long strings replaced by their size."""
     recorded: Params = {}
     for key, value in params.items():
+        key = sys.intern(key)  # a record keeps its names once, not once per call
         if isinstance(value, str) and (key in _ELIDED_MEMBERS or len(value) > _LONGEST_RECORDED):
             recorded[key] = f"<{len(value)} characters elided>"
         else:
