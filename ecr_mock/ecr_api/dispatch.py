@@ -14,9 +14,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.services import Store, repositories
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.ecr_api.access_table import check_operation
@@ -56,7 +56,7 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 class Context:
     """One API call: the backend, who is calling, and from which region."""
 
-    backend: Backend
+    backend: Store
     operation: str
     principal: Principal
     region: str
@@ -77,7 +77,7 @@ class Context:
     def repository(self, params: Params, reg: Registry | None = None) -> Repository:
         """The repository named by ``repositoryName``; RepositoryNotFoundException otherwise."""
         reg = reg or self.registry(params)
-        return self.backend.get_repository(reg, params["repositoryName"])
+        return repositories.get_repository(self.backend, reg, params["repositoryName"])
 
 
 def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) -> bytes:
@@ -89,7 +89,7 @@ def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) 
 
 
 def caller_from_headers(
-    backend: Backend, headers: Mapping[str, str]
+    backend: Store, headers: Mapping[str, str]
 ) -> tuple[Principal, str, str | None]:
     """(principal, region, access key) from the SigV4 ``Authorization`` header."""
     auth = headers.get("Authorization") or headers.get("authorization") or ""
@@ -145,7 +145,7 @@ def service_for(target: str) -> tuple[ApiService, str] | None:
 
 
 def handle(
-    backend: Backend,
+    backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -183,7 +183,7 @@ class _Seen:
 
 
 def answer_call(
-    backend: Backend,
+    backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -224,7 +224,7 @@ def answer_call(
 
 
 def _serve(
-    backend: Backend,
+    backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -274,7 +274,7 @@ def _serve(
 
 
 def _fault_for(
-    backend: Backend, operation: str, params: Params, account: str, region: str
+    backend: Store, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
     repository = params.get("repositoryName")
@@ -343,6 +343,26 @@ def paginate(
     max_key: str = "maxResults",
 ) -> tuple[list[T], str | None]:
     """One page of ``items`` and the token for the next; reads only as far as the page ends."""
+    return paginate_with(
+        lambda start, stop: list(islice(items, start, stop)),
+        params,
+        default=default,
+        maximum=maximum,
+        token_key=token_key,
+        max_key=max_key,
+    )
+
+
+def paginate_with(
+    take: Callable[[int, int], list[T]],
+    params: Params,
+    *,
+    default: int,
+    maximum: int,
+    token_key: str = "nextToken",
+    max_key: str = "maxResults",
+) -> tuple[list[T], str | None]:
+    """One page and the token for the next; ``take(start, stop)`` reads items ``[start, stop)``."""
     start = decode_token(params.get(token_key))
     size = params.get(max_key)
     if size is None:
@@ -356,7 +376,7 @@ def paginate(
                 else "value greater than or equal to 1'"
             )
         )
-    page = list(islice(items, start, start + size + 1))
+    page = take(start, start + size + 1)
     if len(page) > size:
         return page[:size], encode_token(start + size)
     return page, None

@@ -6,8 +6,8 @@ import base64
 import binascii
 from typing import Any
 
-from ecr_mock.core.errors import SerializationFailed
-from ecr_mock.core.names import is_digest
+from ecr_mock.core.errors import ItemFailure, SerializationFailed
+from ecr_mock.core.services import images, uploads
 from ecr_mock.core.services.uploads import PART_SIZE
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
 
@@ -17,7 +17,7 @@ def initiate_layer_upload(ctx: Context, params: Params) -> Result:
     """InitiateLayerUpload: a new upload session and the part size ECR expects."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    session = ctx.backend.start_upload(reg, repo)
+    session = uploads.start_upload(ctx.backend, reg, repo)
     return {"uploadId": session.upload_id, "partSize": PART_SIZE}
 
 
@@ -39,7 +39,8 @@ def upload_layer_part(ctx: Context, params: Params) -> Result:
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     data = _part_bytes(params["layerPartBlob"])
-    session = ctx.backend.upload_part(
+    session = uploads.upload_part(
+        ctx.backend,
         reg,
         repo,
         params["uploadId"],
@@ -60,8 +61,8 @@ def complete_layer_upload(ctx: Context, params: Params) -> Result:
     """CompleteLayerUpload: check the digest and keep the layer."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    digest = ctx.backend.complete_upload(
-        reg, repo, params["uploadId"], list(params["layerDigests"])
+    digest = uploads.complete_upload(
+        ctx.backend, reg, repo, params["uploadId"], list(params["layerDigests"])
     )
     return {
         "registryId": reg.account,
@@ -83,31 +84,14 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
         if digest in seen:
             continue
         seen.add(digest)
-        if not digest:
+        try:
+            blob = uploads.check_layer(ctx.backend, reg, repo, digest)
+        except ItemFailure as exc:
             failures.append(
                 {
                     "layerDigest": digest,
-                    "failureCode": "MissingLayerDigest",
-                    "failureReason": "The layer digest is missing",
-                }
-            )
-            continue
-        if not is_digest(digest):
-            failures.append(
-                {
-                    "layerDigest": digest,
-                    "failureCode": "InvalidLayerDigest",
-                    "failureReason": f"Invalid layer digest: '{digest}'",
-                }
-            )
-            continue
-        blob = ctx.backend.layer_available(reg, repo, digest)
-        if blob is None:
-            failures.append(
-                {
-                    "layerDigest": digest,
-                    "failureCode": "MissingLayerDigest",
-                    "failureReason": "Could not find layer in the repository",
+                    "failureCode": exc.failure_code,
+                    "failureReason": exc.message,
                 }
             )
             continue
@@ -116,7 +100,7 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
             "layerAvailability": "AVAILABLE",
             "layerSize": blob.size,
         }
-        media_type = ctx.backend.layer_media_type(repo, digest)
+        media_type = images.layer_media_type(ctx.backend, repo, digest)
         if media_type:
             entry["mediaType"] = media_type
         layers.append(entry)
@@ -131,5 +115,5 @@ def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     digest = params["layerDigest"]
-    ctx.backend.download_layer(reg, repo, digest)
+    uploads.download_layer(ctx.backend, reg, repo, digest)
     return {"downloadUrl": layer_download_url(ctx.backend, repo, digest), "layerDigest": digest}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.services import replication
+from ecr_mock.core.services import images, replication
 from ecr_mock.core.services import replication_backfill as backfill
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
@@ -28,7 +28,7 @@ def describe_image_replication_status(ctx: Context, params: Params) -> Result:
             "Invalid parameter at 'imageId' failed to satisfy constraint: 'imageDigest or "
             "imageTag must be specified'"
         )
-    image = ctx.backend.find_image(repo, digest=digest, tag=tag)
+    image = images.find_image(ctx.backend, repo, digest=digest, tag=tag)
     answered: dict[str, str] = {"imageDigest": image.digest}
     if tag is not None:
         answered["imageTag"] = tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import RepositoryNotFound
-from ecr_mock.core.services import scanning
+from ecr_mock.core.services import images, repositories, scanning
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 FINDINGS_PAGE_DEFAULT = 100
@@ -26,8 +26,8 @@ def start_image_scan(ctx: Context, params: Params) -> Result:
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
-    image = ctx.backend.find_image(
-        repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
+    image = images.find_image(
+        ctx.backend, repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
     )
     status = scanning.start_image_scan(ctx.backend, reg, repo, image)
     return {
@@ -45,7 +45,7 @@ def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
     tag = image_id.get("imageTag")
-    image = ctx.backend.find_image(repo, digest=image_id.get("imageDigest"), tag=tag)
+    image = images.find_image(ctx.backend, repo, digest=image_id.get("imageDigest"), tag=tag)
     report = scanning.scan_report(repo, image, tag, image_id=image_id)
     result: Result = {
         "registryId": repo.account,
@@ -109,7 +109,7 @@ def batch_get_repository_scanning_configuration(ctx: Context, params: Params) ->
     failures: list[dict[str, Any]] = []
     for name in params.get("repositoryNames") or []:
         try:
-            repo = ctx.backend.get_repository(reg, name)
+            repo = repositories.get_repository(ctx.backend, reg, name)
         except RepositoryNotFound:
             failures.append(
                 {

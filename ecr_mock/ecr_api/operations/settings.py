@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ecr_mock.core.services import settings
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 EXCLUSIONS_PAGE_DEFAULT = 100
@@ -13,7 +14,7 @@ def get_account_setting(ctx: Context, params: Params) -> Result:
     """GetAccountSetting: the stored value, else the setting's default."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name = params["name"]
-    return {"name": name, "value": ctx.backend.account_setting(reg, name)}
+    return {"name": name, "value": settings.account_setting(ctx.backend, reg, name)}
 
 
 @operation("PutAccountSetting")
@@ -21,7 +22,7 @@ def put_account_setting(ctx: Context, params: Params) -> Result:
     """PutAccountSetting: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE or BLOB_MOUNTING."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name, value = params["name"], params["value"]
-    return {"name": name, "value": ctx.backend.put_account_setting(reg, name, value)}
+    return {"name": name, "value": settings.put_account_setting(ctx.backend, reg, name, value)}
 
 
 @operation("RegisterPullTimeUpdateExclusion")
@@ -29,7 +30,7 @@ def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """RegisterPullTimeUpdateExclusion: pulls by the principal stop updating pull times."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
-    created = ctx.backend.register_pull_time_exclusion(reg, arn)
+    created = settings.register_pull_time_exclusion(ctx.backend, reg, arn)
     return {"principalArn": arn, "createdAt": created}
 
 
@@ -38,7 +39,7 @@ def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Resul
     """DeregisterPullTimeUpdateExclusion; ExclusionNotFoundException when not excluded."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
-    ctx.backend.deregister_pull_time_exclusion(reg, arn)
+    settings.deregister_pull_time_exclusion(ctx.backend, reg, arn)
     return {"principalArn": arn}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecr_mock.core.services import signing
+from ecr_mock.core.services import images, signing
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
 
 
@@ -38,8 +38,8 @@ def describe_image_signing_status(ctx: Context, params: Params) -> Result:
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
-    image = ctx.backend.find_image(
-        repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
+    image = images.find_image(
+        ctx.backend, repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
     )
     returned_id = {"imageDigest": image.digest}
     if image_id.get("imageTag"):
