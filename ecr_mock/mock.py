@@ -7,7 +7,6 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, TypeVar
 
 from ecr_mock.core.backend import Backend
@@ -130,12 +129,7 @@ class mock_ecr:
     def __enter__(self) -> Backend:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def __call__(self, target: F) -> F:

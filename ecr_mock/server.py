@@ -49,7 +49,6 @@ import ssl
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
@@ -144,10 +143,6 @@ class EcrMockApp:
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith(("/ecr-mock/faults", "/ecr-mock/calls")):
-            from ecr_mock.fault_control import serve_fault_control
-
-            return serve_fault_control(backend, environ, start_response)
         if path.startswith(CONTROL_PREFIX) and not is_registry_path(path):
             return _control(self.control, backend, environ, start_response)
         if path in ("/v2", "/token") or path.startswith(("/v2/", "/ecr-mock/")):
@@ -247,7 +242,9 @@ def _control(
             query,
         )
     payload = answer.body()
-    headers_out = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    headers_out = [("Content-Type", "application/json")]
+    if answer.status != 204:  # a 204 has no body and no Content-Length (RFC 9110 8.6)
+        headers_out.append(("Content-Length", str(len(payload))))
     headers_out.extend(answer.headers.items())
     start_response(answer.status_line, headers_out)
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
@@ -978,12 +975,7 @@ class EcrMockServer:
     def __enter__(self) -> EcrMockServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # ----- addresses ----------------------------------------------------------------------

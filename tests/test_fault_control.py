@@ -224,3 +224,49 @@ def test_serve_takes_fault_rules_and_quotas_mode_at_start(tmp_path: Any) -> None
         check=False,
     )
     assert bad.returncode == 2 and "Unknown operation 'Nope'" in bad.stderr
+
+
+def test_fault_and_call_routes_want_the_control_token_off_loopback() -> None:
+    with EcrMockServer(Backend(), host="0.0.0.0", control_token="s3cret") as running:
+        base = f"http://127.0.0.1:{running.port}/ecr-mock"
+        rule = {"operation": "DescribeRepositories", "error": "ServerException"}
+        refused = requests.post(f"{base}/faults", json=rule, timeout=10)
+        assert (refused.status_code, refused.json()["code"]) == (401, "Unauthorized")
+        for path in ("faults", "calls"):
+            assert requests.get(f"{base}/{path}", timeout=10).status_code == 401
+            assert requests.delete(f"{base}/{path}", timeout=10).status_code == 401
+        assert list(running.backend.faults) == []
+        bearer = {"Authorization": "Bearer s3cret"}
+        added = requests.post(f"{base}/faults", json=rule, headers=bearer, timeout=10)
+        assert added.status_code == 201
+        listed = requests.get(f"{base}/faults", headers=bearer, timeout=10).json()["faults"]
+        assert [r["id"] for r in listed] == [added.json()["id"]]
+
+
+def test_a_reset_removes_fault_rules_and_the_call_record(server: EcrMockServer) -> None:
+    rule = {"operation": "DescribeRepositories", "error": "ServerException"}
+    assert requests.post(f"{server.url}/ecr-mock/faults", json=rule, timeout=10).status_code == 201
+    with pytest.raises(ClientError):
+        client(server, attempts=1).describe_repositories()
+    assert requests.get(f"{server.url}/ecr-mock/calls", timeout=10).json()["calls"] != []
+    assert requests.post(f"{server.url}/ecr-mock/reset", json={}, timeout=10).status_code == 200
+    assert requests.get(f"{server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
+    assert requests.get(f"{server.url}/ecr-mock/calls", timeout=10).json() == {"calls": []}
+    assert client(server, attempts=1).describe_repositories()["repositories"] == []
+
+
+@pytest.mark.parametrize("path", ["/ecr-mock/calls", "/ecr-mock/faults"])
+def test_a_204_answer_has_no_body_and_no_content_length(server: EcrMockServer, path: str) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request("DELETE", path)
+        answer = conn.getresponse()
+        assert (answer.status, answer.getheader("Content-Length"), answer.read()) == (
+            204,
+            None,
+            b"",
+        )
+        conn.request("GET", "/ecr-mock/faults")  # the connection stays usable
+        assert json.loads(conn.getresponse().read()) == {"faults": []}
+    finally:
+        conn.close()

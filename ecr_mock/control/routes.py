@@ -1,4 +1,4 @@
-"""The built-in control routes: health, reset, clock, state, seed, lifecycle/run, tokens, findings."""
+"""The built-in control routes: health, reset, clock, state, seed, lifecycle, tokens, faults, calls."""
 
 from __future__ import annotations
 
@@ -177,6 +177,7 @@ def tokens(request: ControlRequest) -> ControlResponse:
 
 def builtin_routes() -> list[ControlRoute]:
     """Every built-in route, named."""
+    from ecr_mock.control.faults import fault_routes
     from ecr_mock.control.findings import findings_route
 
     return [
@@ -188,4 +189,5 @@ def builtin_routes() -> list[ControlRoute]:
         ControlRoute("lifecycle_run", r"/ecr-mock/lifecycle/run/?", {"POST": run_lifecycle}),
         ControlRoute("tokens", r"/ecr-mock/tokens/?", {"POST": tokens}),
         findings_route(),
+        *fault_routes(),
     ]

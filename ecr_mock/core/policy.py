@@ -895,6 +895,29 @@ def evaluate(
 
 # --------------------------------------------------------------------------- managed policies
 
+_READ_ONLY_ACTIONS = (
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetRepositoryPolicy",
+    "ecr:DescribeRepositories",
+    "ecr:ListImages",
+    "ecr:DescribeImages",
+    "ecr:BatchGetImage",
+    "ecr:GetLifecyclePolicy",
+    "ecr:GetLifecyclePolicyPreview",
+    "ecr:ListTagsForResource",
+    "ecr:DescribeImageScanFindings",
+)
+"""The actions of AmazonEC2ContainerRegistryReadOnly; PowerUser adds :data:`_PUSH_ACTIONS`."""
+
+_PUSH_ACTIONS = (
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
+
 _MANAGED_DOCUMENTS: dict[str, dict[str, object]] = {
     "AmazonEC2ContainerRegistryFullAccess": {
         "Version": "2012-10-17",
@@ -919,24 +942,7 @@ _MANAGED_DOCUMENTS: dict[str, dict[str, object]] = {
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": [
-                    "ecr:GetAuthorizationToken",
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:GetRepositoryPolicy",
-                    "ecr:DescribeRepositories",
-                    "ecr:ListImages",
-                    "ecr:DescribeImages",
-                    "ecr:BatchGetImage",
-                    "ecr:GetLifecyclePolicy",
-                    "ecr:GetLifecyclePolicyPreview",
-                    "ecr:ListTagsForResource",
-                    "ecr:DescribeImageScanFindings",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage",
-                ],
+                "Action": [*_READ_ONLY_ACTIONS, *_PUSH_ACTIONS],
                 "Resource": "*",
             }
         ],
@@ -946,20 +952,7 @@ _MANAGED_DOCUMENTS: dict[str, dict[str, object]] = {
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": [
-                    "ecr:GetAuthorizationToken",
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:GetRepositoryPolicy",
-                    "ecr:DescribeRepositories",
-                    "ecr:ListImages",
-                    "ecr:DescribeImages",
-                    "ecr:BatchGetImage",
-                    "ecr:GetLifecyclePolicy",
-                    "ecr:GetLifecyclePolicyPreview",
-                    "ecr:ListTagsForResource",
-                    "ecr:DescribeImageScanFindings",
-                ],
+                "Action": list(_READ_ONLY_ACTIONS),
                 "Resource": "*",
             }
         ],

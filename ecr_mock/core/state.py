@@ -17,10 +17,12 @@ from ecr_mock.core.tokens import TokenStore
 if TYPE_CHECKING:
     from ecr_mock.core.events import EventLog
     from ecr_mock.core.lifecycle import LifecycleAction
+    from ecr_mock.core.persistence.statedir import StateDir
     from ecr_mock.core.services.calls import CallLog
     from ecr_mock.core.services.faults import FaultCatalog, FaultRules
     from ecr_mock.core.services.lifecycle import LifecycleScheduler
     from ecr_mock.core.services.quotas import Quotas
+    from ecr_mock.core.services.seed import OperationCaller
 
 __all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
 
@@ -114,6 +116,10 @@ class Store:
         self._faults: FaultRules | None = None
         self._calls: CallLog | None = None
         self._quotas: Quotas | None = None
+        self.state_dir: StateDir | None = None
+        """Where this state is kept across restarts (None: memory only; see ``Backend.open``)."""
+        self.operation_caller: OperationCaller | None = None
+        """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
 
     def lifecycle_last_run(self) -> datetime:
         """When lifecycle policies were last applied (on the backend clock)."""

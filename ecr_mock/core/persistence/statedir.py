@@ -29,7 +29,7 @@ from ecr_mock.core.persistence.codec import (
 from ecr_mock.core.tokens import Token
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.core.state import Store
 
 SCHEMA_VERSION = 1
 """The layout of ``state.db`` this version writes and reads."""
@@ -153,7 +153,7 @@ class StateDir:
 
     # ----- loading ----------------------------------------------------------------------------
 
-    def load(self, backend: Backend) -> None:
+    def load(self, backend: Store) -> None:
         """Put everything the directory holds into ``backend`` (which should be empty)."""
         rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
         by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
@@ -198,11 +198,11 @@ class StateDir:
             self._collect_garbage()
 
     @staticmethod
-    def _registry_of(backend: Backend, key: str) -> tuple[Registry, str]:
+    def _registry_of(backend: Store, key: str) -> tuple[Registry, str]:
         _, account, region, rest = key.split("/", 3)
         return backend.registry(account, region), rest
 
-    def _load_backend(self, backend: Backend, rows: list[tuple[str, Any, bytes | None]]) -> None:
+    def _load_backend(self, backend: Store, rows: list[tuple[str, Any, bytes | None]]) -> None:
         for key, doc, _ in rows:
             name = key.split("/", 1)[1]
             if name == "clock":
@@ -220,7 +220,7 @@ class StateDir:
                 setattr(backend, name[len("slot/") :], decode(doc))
 
     @staticmethod
-    def _resume_restores(backend: Backend) -> None:
+    def _resume_restores(backend: Store) -> None:
         """Restores in progress at the last save complete on the clock as if never stopped."""
         from ecr_mock.core.services.lifecycle import ACTIVATING
 
@@ -254,7 +254,7 @@ class StateDir:
         self._dirty.set()
         self._kick.set()
 
-    def save(self, backend: Backend, names: Collection[str] | None = None) -> int:
+    def save(self, backend: Store, names: Collection[str] | None = None) -> int:
         """Write what changed since the last save; returns how many rows were written.
 
         With ``names``, only the images of repositories so named (in any registry) are looked
@@ -291,9 +291,7 @@ class StateDir:
             self._remove_blob_files(backend, rows, removed)
             return len(changed) + len(removed)
 
-    def _remove_blob_files(
-        self, backend: Backend, rows: dict[str, str], removed: list[str]
-    ) -> None:
+    def _remove_blob_files(self, backend: Store, rows: dict[str, str], removed: list[str]) -> None:
         """Remove the files of blobs no row names any more (released by every registry)."""
         gone = {key.rsplit("/", 1)[1] for key in removed if key.startswith("blob/")}
         if not gone:
@@ -306,7 +304,7 @@ class StateDir:
                 with contextlib.suppress(OSError):
                     self.blob_path(digest).unlink()
 
-    def make_blobs_durable(self, backend: Backend) -> int:
+    def make_blobs_durable(self, backend: Store) -> int:
         """Write, fsync and rename every blob not yet in its file; returns how many."""
         with backend.lock:
             pending = [
@@ -325,7 +323,7 @@ class StateDir:
         return len(durable)
 
     def _snapshot(
-        self, backend: Backend, names: Collection[str] | None
+        self, backend: Store, names: Collection[str] | None
     ) -> tuple[
         dict[str, str],
         dict[str, dict[str, str]],
@@ -450,7 +448,7 @@ class StateDir:
 
     # ----- background saves, closing ----------------------------------------------------------
 
-    def start_flusher(self, backend: Backend) -> None:
+    def start_flusher(self, backend: Store) -> None:
         """Save in the background whenever :meth:`touch` was called (harmless when started)."""
         if self._flusher is not None or self.read_only:
             return
@@ -474,7 +472,7 @@ class StateDir:
         self._flusher = threading.Thread(target=loop, name="ecr-mock-state-flusher", daemon=True)
         self._flusher.start()
 
-    def close(self, backend: Backend | None = None) -> None:
+    def close(self, backend: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
         self._stop.set()
         self._kick.set()
@@ -494,7 +492,7 @@ class StateDir:
             self._release_lock()
 
 
-def _swap_in(backend: Backend, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
+def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
     """Registries hold the durable blobs instead of the ones they replace (released)."""
     if not durable:
         return

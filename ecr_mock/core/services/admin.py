@@ -18,7 +18,8 @@ def reset(backend: Backend, account_id: str | None = None) -> None:
     """Empty every registry (or only those of ``account_id``), with their tokens and events.
 
     Configuration stays: access keys, identity providers, strictness, the served endpoint.
-    A full reset also puts the clock back on real time and forgets pending restores.
+    A full reset also puts the clock back on real time, forgets pending restores, and removes
+    every fault rule and call record.
     """
     if account_id is not None and not ACCOUNT_RE.fullmatch(account_id):
         raise InvalidParameter(f"account_id must be a 12-digit account id, got {account_id!r}")
@@ -32,6 +33,8 @@ def reset(backend: Backend, account_id: str | None = None) -> None:
                 backend.event_log.clear()
             backend.clock.reset()
             backend.pending_restores.clear()
+            backend.faults.clear()
+            backend.calls.clear()
 
 
 def _discard_uploads(reg: Registry) -> None:

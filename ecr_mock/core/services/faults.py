@@ -9,7 +9,6 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 __all__ = [
@@ -66,17 +65,23 @@ class FaultRequest:
     region: str | None = None
 
 
-@dataclass(frozen=True)
-class Fault:
-    """What goes wrong with one request: the combined effects of the rules that fired."""
+@dataclass(kw_only=True)
+class FaultEffects:
+    """What a fault does: an error answer, a delay, a cut after some bytes, commit first."""
 
-    rule_ids: tuple[str, ...]
     error: str | None = None
     status: int | None = None
     message: str | None = None
     delay_ms: float = 0
     disconnect_after_bytes: int | None = None
     after_commit: bool = False
+
+
+@dataclass(kw_only=True)
+class Fault(FaultEffects):
+    """What goes wrong with one request: the combined effects of the rules that fired."""
+
+    rule_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (for call records)."""
@@ -90,8 +95,8 @@ class Fault:
         return doc
 
 
-@dataclass(eq=False)
-class FaultRule:
+@dataclass(eq=False, kw_only=True)
+class FaultRule(FaultEffects):
     """One rule: what it matches, what it does, when it fires, and how often it has (``hits``).
 
     Works as a context manager: the rule is removed on exit.
@@ -103,12 +108,6 @@ class FaultRule:
     repository: str | None = None
     account_id: str | None = None
     region: str | None = None
-    error: str | None = None
-    status: int | None = None
-    message: str | None = None
-    delay_ms: float = 0
-    disconnect_after_bytes: int | None = None
-    after_commit: bool = False
     times: int | None = None
     skip: int = 0
     every: int = 1
@@ -134,12 +133,7 @@ class FaultRule:
     def __enter__(self) -> FaultRule:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.remove()
 
     def to_dict(self) -> dict[str, Any]:

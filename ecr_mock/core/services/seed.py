@@ -53,10 +53,10 @@ from typing import Any, Protocol
 
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import EcrError
+from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.names import ACCOUNT_RE
-
-Backend = Any
-"""The ``ecr_mock.core.backend.Backend`` being seeded (services never import the face)."""
+from ecr_mock.core.services import images, repositories, uploads
+from ecr_mock.core.state import Store
 
 OperationCaller = Callable[[Any, str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
 """``call(backend, operation, params, account, region) -> (status, answer)``: one ECR API call
@@ -459,7 +459,12 @@ def synthetic_image(
         sort_keys=True,
     ).encode()
     blobs[_digest(config)] = config
-    manifest = json.dumps(
+    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
+
+
+def _oci_manifest(config: bytes, layers: list[dict[str, Any]]) -> bytes:
+    """An OCI image manifest naming ``config`` and the layer descriptors ``layers``."""
+    return json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -467,7 +472,6 @@ def synthetic_image(
             "layers": layers,
         }
     ).encode()
-    return [(manifest, OCI_MANIFEST)], blobs
 
 
 def _tar_of(files: Mapping[str, bytes]) -> bytes:
@@ -688,15 +692,7 @@ def _legacy_archive(
         blobs[_digest(data)] = data
         kind = OCI_LAYER_GZIP if data[:2] == b"\x1f\x8b" else OCI_LAYER_TAR
         layers.append(_descriptor(kind, data))
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": _descriptor(OCI_CONFIG, config),
-            "layers": layers,
-        }
-    ).encode()
-    return [(manifest, OCI_MANIFEST)], blobs
+    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
 
 
 # --------------------------------------------------------------------------- applying
@@ -710,7 +706,7 @@ class _Refused(Exception):
 
 def _call(
     call: OperationCaller,
-    backend: Backend,
+    backend: Store,
     plan: RegistryPlan,
     path: str,
     operation: str,
@@ -723,7 +719,7 @@ def _call(
 
 
 def _apply(
-    backend: Backend, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
+    backend: Store, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
 ) -> None:
     for plan in plans:
         for path, params in plan.settings:
@@ -754,7 +750,7 @@ def _apply(
 
 
 def _apply_repository(
-    backend: Backend,
+    backend: Store,
     plan: RegistryPlan,
     repo_plan: RepositoryPlan,
     call: OperationCaller,
@@ -800,7 +796,7 @@ def _apply_repository(
             inner = lifecycle_field_path(repo_plan.lifecycle_doc, repo_plan.lifecycle)
             raise _Refused(where + inner, exc.code, exc.message) from None
     reg = backend.registry(plan.account, plan.region)
-    repo = backend.get_repository(reg, repo_plan.name)
+    repo = repositories.get_repository(backend, reg, repo_plan.name)
     for image_plan in repo_plan.images:
         try:
             image = _push(backend, reg, repo, image_plan)
@@ -818,23 +814,23 @@ def _apply_repository(
         )
 
 
-def _push(backend: Backend, reg: Any, repo: Any, plan: ImagePlan) -> Any:
+def _push(backend: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
     for data in plan.blobs.values():
-        backend.store_blob(reg, repo, Blob.from_bytes(data))
-    images = []
+        uploads.store_blob(backend, reg, repo, Blob.from_bytes(data))
+    pushed: list[Image] = []
     last = len(plan.manifests) - 1
     for number, (manifest, media_type) in enumerate(plan.manifests):
         tags: list[str | None] = list(plan.tags) if number == last and plan.tags else [None]
         for tag in tags:
-            image = backend.put_image(
-                reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
+            image = images.put_image(
+                backend, reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
             )
-        images.append(image)
+        pushed.append(image)
     if plan.pushed_at is not None:
         with backend.lock:
-            for image in images:
+            for image in pushed:
                 image.pushed_at = plan.pushed_at
-    return images[-1]
+    return pushed[-1]
 
 
 def _refine(path: str, message: str, params: Mapping[str, Any]) -> str:
@@ -895,7 +891,7 @@ def lifecycle_field_path(doc: Any, text: str) -> str:
 
 
 def apply_seed(
-    backend: Backend,
+    backend: Store,
     doc: Any,
     *,
     call: OperationCaller | None = None,
@@ -936,7 +932,7 @@ def apply_seed(
     return created
 
 
-def _check_conflicts(backend: Backend, plans: list[RegistryPlan], call: OperationCaller) -> None:
+def _check_conflicts(backend: Store, plans: list[RegistryPlan], call: OperationCaller) -> None:
     for plan in plans:
         reg = backend.registries.get((plan.account, plan.region))
         if reg is None:
@@ -948,38 +944,36 @@ def _check_conflicts(backend: Backend, plans: list[RegistryPlan], call: Operatio
                     f"RepositoryAlreadyExistsException: the repository {repo.name!r} already "
                     f"exists in the registry {plan.account} ({plan.region})",
                 )
-        for path, params in plan.pull_through:
-            prefix = params.get("ecrRepositoryPrefix")
-            status, _ = call(
-                backend,
+        checks = (
+            (
+                plan.pull_through,
+                "ecrRepositoryPrefix",
                 "DescribePullThroughCacheRules",
-                {"ecrRepositoryPrefixes": [prefix]},
-                plan.account,
-                plan.region,
-            )
-            if status == 200:
-                raise SeedError(
-                    _join(path, "ecrRepositoryPrefix"),
-                    f"PullThroughCacheRuleAlreadyExistsException: a rule for {prefix!r} exists",
-                )
-        for path, params in plan.templates:
-            prefix = params.get("prefix")
-            status, answer = call(
-                backend,
+                "ecrRepositoryPrefixes",
+                "pullThroughCacheRules",
+                "PullThroughCacheRuleAlreadyExistsException: a rule for {!r} exists",
+            ),
+            (
+                plan.templates,
+                "prefix",
                 "DescribeRepositoryCreationTemplates",
-                {"prefixes": [prefix]},
-                plan.account,
-                plan.region,
-            )
-            if status == 200 and answer.get("repositoryCreationTemplates"):
-                raise SeedError(
-                    _join(path, "prefix"),
-                    f"TemplateAlreadyExistsException: a template for {prefix!r} exists",
+                "prefixes",
+                "repositoryCreationTemplates",
+                "TemplateAlreadyExistsException: a template for {!r} exists",
+            ),
+        )
+        for items, key, operation, filter_name, listed, message in checks:
+            for path, params in items:
+                value = params.get(key)
+                status, answer = call(
+                    backend, operation, {filter_name: [value]}, plan.account, plan.region
                 )
+                if status == 200 and answer.get(listed):
+                    raise SeedError(_join(path, key), message.format(value))
 
 
-def _undo(backend: Backend, created: Mapping[str, Any]) -> None:
+def _undo(backend: Store, created: Mapping[str, Any]) -> None:
     for item in created["repositories"]:
         reg = backend.registry(item["account"], item["region"])
         if item["name"] in reg.repositories:
-            backend.delete_repository(reg, item["name"], force=True)
+            repositories.delete_repository(backend, reg, item["name"], force=True)
