@@ -316,6 +316,37 @@ class RangeInvalid(EcrError):
         self.current_size = current_size
 
 
+class DigestMalformed(DigestInvalid):
+    """A digest in a ``/v2/`` path or query that is no digest (DIGEST_INVALID naming it)."""
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(f"Invalid digest: '{digest}'", digest=digest)
+        self.digest = digest
+
+
+class RepositoryNameInvalid(InvalidParameter):
+    """A ``/v2/`` path naming no valid repository name (NAME_INVALID)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Invalid repository name '{name}': it must match "
+            "'(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' and be 2-256 "
+            "characters"
+        )
+        self.name = name
+
+
+class TagInvalid(InvalidParameter):
+    """A malformed image tag in a ``/v2/`` manifest reference (TAG_INVALID)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(
+            "Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy "
+            "regular expression '[a-zA-Z0-9-_.]+' and have length between 1 and 300'"
+        )
+        self.tag = tag
+
+
 class LayerAlreadyExists(EcrError):
     """CompleteLayerUpload of a layer the registry already holds."""
 

@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.models import Principal
+from ecr_mock.core.services import Store
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.registry.auth import authenticate, challenges
@@ -61,7 +61,7 @@ class _Seen:
 class RegistryApp:
     """Serves ``/v2/...`` (and signed layer download URLs) against one backend."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Store) -> None:
         self.backend = backend
 
     def handles(self, path: str) -> bool:
@@ -142,7 +142,7 @@ class RegistryApp:
         name = found.params.get("name") if isinstance(found, Match) else None
         ctx = authenticate(self.backend, request, name)
         seen.account, seen.region = ctx.registry.account, ctx.registry.region
-        seen.principal = ctx.principal.arn if ctx.principal is not None else None
+        seen.principal = ctx.caller.principal_arn
         if found is None:
             raise not_found(request.path)
         if not isinstance(found, Match):
@@ -228,7 +228,7 @@ def _with_utf8_query(environ: WSGIEnvironment) -> WSGIEnvironment:
 
 
 def basic_auth_headers(
-    backend: Backend,
+    backend: Store,
     account: str | None = None,
     region: str | None = None,
     principal: Principal | None = None,

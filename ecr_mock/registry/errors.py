@@ -10,6 +10,7 @@ from ecr_mock.core.errors import (
     AccessDenied,
     BlobUnknown,
     DigestInvalid,
+    DigestMalformed,
     EcrError,
     EmptyUpload,
     ImageArchived,
@@ -23,8 +24,10 @@ from ecr_mock.core.errors import (
     ManifestInvalid,
     RangeInvalid,
     ReferencedImagesNotFound,
+    RepositoryNameInvalid,
     RepositoryNotFound,
     SizeInvalid,
+    TagInvalid,
     TokenExpired,
     Unauthenticated,
     Unsupported,
@@ -45,12 +48,14 @@ ERROR_TABLE: dict[type[EcrError], tuple[str, int]] = {
     ManifestInvalid: ("MANIFEST_INVALID", 400),
     UnsupportedImageType: ("MANIFEST_INVALID", 400),
     ImageNotFound: ("MANIFEST_UNKNOWN", 404),
+    RepositoryNameInvalid: ("NAME_INVALID", 400),
     RepositoryNotFound: ("NAME_UNKNOWN", 404),
     SizeInvalid: ("SIZE_INVALID", 400),
     RangeInvalid: ("RANGE_INVALID", 416),
     LayersNotFound: ("BLOB_UPLOAD_UNKNOWN", 404),
     ReferencedImagesNotFound: ("MANIFEST_BLOB_UNKNOWN", 400),
     ImageTagAlreadyExists: ("TAG_INVALID", 400),
+    TagInvalid: ("TAG_INVALID", 400),
     ImageArchived: ("MANIFEST_UNKNOWN", 404),  # AWS: pulls of archived images fail with 404
     AccessDenied: ("DENIED", 403),
     TokenExpired: ("DENIED", 403),
@@ -83,35 +88,6 @@ class RegistryError(Exception):
         self.headers: dict[str, str] = dict(headers or {})
 
 
-def name_invalid(name: str) -> RegistryError:
-    """NAME_INVALID for a malformed repository name."""
-    return RegistryError(
-        "NAME_INVALID",
-        400,
-        f"Invalid repository name '{name}': it must match "
-        "'(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' and be 2-256 characters",
-        detail={"name": name},
-    )
-
-
-def tag_invalid(tag: str) -> RegistryError:
-    """TAG_INVALID for a malformed tag in a manifest reference."""
-    return RegistryError(
-        "TAG_INVALID",
-        400,
-        "Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular "
-        "expression '[a-zA-Z0-9-_.]+' and have length between 1 and 300'",
-        detail={"tag": tag},
-    )
-
-
-def digest_invalid(digest: str) -> RegistryError:
-    """DIGEST_INVALID for a malformed digest parameter."""
-    return RegistryError(
-        "DIGEST_INVALID", 400, f"Invalid digest: '{digest}'", detail={"digest": digest}
-    )
-
-
 def unsupported(message: str, status: int = 405) -> RegistryError:
     """UNSUPPORTED: the method or operation is not available here."""
     return RegistryError("UNSUPPORTED", status, message)
@@ -134,8 +110,12 @@ def translate(exc: EcrError) -> RegistryError:
         detail = {"digests": exc.digests}
     elif isinstance(exc, BlobUnknown):
         detail = {"digest": exc.digest}
-    elif isinstance(exc, ImageTagAlreadyExists):
+    elif isinstance(exc, (ImageTagAlreadyExists, TagInvalid)):
         detail = {"tag": exc.tag}
+    elif isinstance(exc, RepositoryNameInvalid):
+        detail = {"name": exc.name}
+    elif isinstance(exc, DigestMalformed):
+        detail = {"digest": exc.digest}
     headers: dict[str, str] = {}
     if isinstance(exc, RangeInvalid):
         headers["Range"] = f"0-{max(exc.current_size - 1, 0)}"

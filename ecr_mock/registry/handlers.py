@@ -2,67 +2,65 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob, UploadSession
-from ecr_mock.core.errors import (
-    AccessDenied,
-    DigestInvalid,
-    EcrError,
-    ImageNotFound,
-    ImageTagAlreadyExists,
-    RangeInvalid,
-    RepositoryNotFound,
-    SizeInvalid,
-    UploadNotFound,
+from ecr_mock.core.errors import EcrError, RangeInvalid, SizeInvalid
+from ecr_mock.core.models import Repository
+from ecr_mock.core.services import (
+    Store,
+    images,
+    public,
+    referrers,
+    registry_auth,
+    resolution,
+    uploads,
 )
-from ecr_mock.core.manifests import (
-    DOCKER_MANIFEST,
-    INDEX_TYPES,
-    MAX_MANIFEST_BYTES,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    SCHEMA1_TYPES,
-)
-from ecr_mock.core.models import Image, Repository
-from ecr_mock.core.names import is_digest, is_valid_repository_name, is_valid_tag
-from ecr_mock.core.services import public
-from ecr_mock.core.services.download_urls import check_download_signature
-from ecr_mock.core.services.pull_through import fill_from_upstream, find_rule
-from ecr_mock.core.services.templates import CREATE_ON_PUSH, create_from_template, find_template
-from ecr_mock.registry import auth
-from ecr_mock.registry.auth import RequestContext
-from ecr_mock.registry.errors import (
-    RegistryError,
-    digest_invalid,
-    name_invalid,
-    tag_invalid,
-    translate,
-)
+from ecr_mock.core.services.download_urls import check_download_signature, layer_blob
+from ecr_mock.registry.auth import RequestContext, basic_credentials
+from ecr_mock.registry.errors import RegistryError, translate
 from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
 """ECR answers tags/list and _catalog without ``n`` with at most 100 entries and a Link."""
 MAX_PAGE_SIZE = 1000
-BLOB_MOUNTING_SETTING = "BLOB_MOUNTING"
 
 Handler = Callable[[RequestContext, dict[str, str]], Response]
-PublicHandler = Callable[[Backend, Request, dict[str, str]], Response]
+PublicHandler = Callable[[Store, Request, dict[str, str]], Response]
 
 _CONTENT_RANGE_RE = re.compile(
     r"(?:bytes[ =])?(\d{1,20})-(\d{1,20})(?:/(?:\d{1,20}|\*))?", re.ASCII
 )
+
+
+class _Upload(Protocol):
+    """What the answers about an upload session show of it."""
+
+    @property
+    def upload_id(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+class _Blob(Protocol):
+    """What a blob answer streams."""
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def body(self, start: int = 0, end: int | None = None) -> Iterable[bytes]: ...
 
 
 # ----- helpers ------------------------------------------------------------------------------
@@ -78,52 +76,8 @@ def _json(status: int, doc: Any, content_type: str = JSON_TYPE, **headers: str) 
     return response
 
 
-def _repository(ctx: RequestContext, name: str, *actions: str) -> Repository:
-    """Check the name, authorize each action on the repository, then look it up."""
-    if not is_valid_repository_name(name):
-        raise name_invalid(name)
-    arn = ctx.repository_arn(name)
-    for action in actions:
-        auth.authorize(ctx, action, arn)
-    return ctx.backend.get_repository(ctx.registry, name)
-
-
-CREATE_REPOSITORY = "ecr:CreateRepository"
-IMPORT_UPSTREAM = "ecr:BatchImportUpstreamImage"
-
-
-def _pushed_repository(ctx: RequestContext, name: str, *actions: str) -> Repository:
-    """Like :func:`_repository` for a push: a missing repository is created when a
-    CREATE_ON_PUSH creation template covers the name and the caller may create it."""
-    try:
-        return _repository(ctx, name, *actions)
-    except RepositoryNotFound:
-        template = find_template(ctx.registry, name, CREATE_ON_PUSH)
-        if template is None:
-            raise
-    auth.authorize(ctx, CREATE_REPOSITORY, ctx.repository_arn(name))
-    return create_from_template(ctx.backend, ctx.registry, name, CREATE_ON_PUSH, template)
-
-
-def _pulled_through(ctx: RequestContext, name: str, reference: str) -> tuple[Repository, Image]:
-    """A pull miss under a pull-through cache rule: fill the cache from the upstream.
-
-    Raises the original miss when no rule covers the name, and MANIFEST_UNKNOWN (with the
-    reason) when the upstream cannot give the image.
-    """
-    if find_rule(ctx.registry, name) is None:
-        raise ImageNotFound()
-    arn = ctx.repository_arn(name)
-    auth.authorize(ctx, IMPORT_UPSTREAM, arn)
-    if name not in ctx.registry.repositories:
-        auth.authorize(ctx, CREATE_REPOSITORY, arn)
-    try:
-        image = fill_from_upstream(ctx.backend, ctx.registry, name, reference)
-    except EcrError as exc:
-        raise ImageNotFound(f"Requested image not found: {exc.message}") from None
-    if image is None:
-        raise ImageNotFound()
-    return ctx.backend.get_repository(ctx.registry, name), image
+def _authorize(ctx: RequestContext, action: str, name: str) -> None:
+    registry_auth.authorize(ctx.store, ctx.caller, action, ctx.repository_arn(name))
 
 
 def _content_length(request: Request) -> int | None:
@@ -178,7 +132,7 @@ def _upload_path(name: str, upload_id: str) -> str:
     return f"/v2/{name}/blobs/uploads/{upload_id}"
 
 
-def _upload_headers(name: str, session: UploadSession) -> dict[str, str]:
+def _upload_headers(name: str, session: _Upload) -> dict[str, str]:
     return {
         "Location": _upload_path(name, session.upload_id),
         "Range": f"0-{max(session.size - 1, 0)}",
@@ -198,7 +152,7 @@ def _blob_created(name: str, digest: str) -> Response:
     )
 
 
-def _parse_content_range(value: str, session: UploadSession, name: str) -> tuple[int, int]:
+def _parse_content_range(value: str, session: _Upload, name: str) -> tuple[int, int]:
     found = _CONTENT_RANGE_RE.fullmatch(value.strip())
     if found is None or int(found[2]) < int(found[1]):
         error = RegistryError("RANGE_INVALID", 416, f"Invalid Content-Range '{value}'", headers={})
@@ -207,56 +161,29 @@ def _parse_content_range(value: str, session: UploadSession, name: str) -> tuple
     return int(found[1]), int(found[2])
 
 
-def _cancel_quietly(ctx: RequestContext, repo: Repository, session: UploadSession) -> None:
-    with contextlib.suppress(UploadNotFound):
-        ctx.backend.cancel_upload(ctx.registry, repo, session.upload_id)
-
-
-def _append_body(ctx: RequestContext, repo: Repository, session: UploadSession, name: str) -> None:
-    """Stream the request body into the upload, checking ``Content-Range`` against it.
-
-    An interrupted body (SizeInvalid) drops the whole session, so nothing partial survives.
-    """
+def _append_body(ctx: RequestContext, repo: Repository, name: str, session: _Upload) -> None:
+    """Stream the request body into the upload, honouring ``Content-Range``; a range that does
+    not continue the upload answers 416 with where the upload stands."""
     request = ctx.request
-    length = _content_length(request)
-    content_range = request.headers.get("Content-Range")
-    interrupted = False
-    with session.writing(ctx.backend.clock.now()):
-        try:
-            if content_range:
-                first, last = _parse_content_range(content_range, session, name)
-                session.check_offset(first)
-                declared = last - first + 1
-                if length is not None and length != declared:
-                    raise RegistryError(
-                        "SIZE_INVALID",
-                        400,
-                        f"Content-Range {first}-{last} does not match Content-Length {length}",
-                    )
-                length = declared
-            if length != 0:
-                session.append_stream(_input(request), length)
-        except RangeInvalid as exc:
-            error = translate(exc)
-            error.headers.update(_upload_headers(name, session))
-            raise error from None
-        except SizeInvalid:
-            interrupted = True
-    if interrupted:
-        _cancel_quietly(ctx, repo, session)
-        raise SizeInvalid("The request body ended before the declared length; upload dropped")
-
-
-def _finish(ctx: RequestContext, repo: Repository, session: UploadSession, digest: str) -> Blob:
-    """Complete an upload; a digest mismatch drops the session (nothing is stored)."""
+    header = request.headers.get("Content-Range")
+    content_range = _parse_content_range(header, session, name) if header else None
     try:
-        return ctx.backend.finish_upload(ctx.registry, repo, session, digest)
-    except DigestInvalid:
-        _cancel_quietly(ctx, repo, session)
-        raise
+        uploads.append_body(
+            ctx.store,
+            ctx.registry,
+            repo,
+            session.upload_id,
+            _input(request),
+            _content_length(request),
+            content_range,
+        )
+    except RangeInvalid as exc:
+        error = translate(exc)
+        error.headers.update(_upload_headers(name, session))
+        raise error from None
 
 
-def _blob_response(request: Request, blob: Blob) -> Response:
+def _blob_response(request: Request, blob: _Blob) -> Response:
     """Stream a blob (or the one range asked for, RFC 9110 14.2); HEAD answers as GET would."""
     start, stop, status = 0, blob.size, 200
     headers = {
@@ -327,6 +254,13 @@ def _page(items: list[str], request: Request, path: str) -> tuple[list[str], str
     return page, link
 
 
+def _listing(status: int, doc: dict[str, Any], link: str | None) -> Response:
+    response = _json(status, doc)
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
 # ----- base and catalog ----------------------------------------------------------------------
 
 
@@ -337,179 +271,111 @@ def base(ctx: RequestContext, params: dict[str, str]) -> Response:
 
 def catalog(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/_catalog``: the repositories of the token's registry, sorted and paginated."""
-    registry = ctx.registry
-    auth.authorize(ctx, auth.DESCRIBE_REPOSITORIES, ctx.repository_arn("*"))
-    names = sorted(registry.repositories)
+    _authorize(ctx, registry_auth.DESCRIBE_REPOSITORIES, "*")
+    names = sorted(ctx.registry.repositories)
     page, link = _page(names, ctx.request, "/v2/_catalog")
-    response = _json(200, {"repositories": page})
-    if link:
-        response.headers["Link"] = link
-    return response
+    return _listing(200, {"repositories": page}, link)
 
 
 def tags_list(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/<name>/tags/list``: tags sorted, ``n`` (at most 1000) and ``last``."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.LIST_IMAGES)
+    repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.LIST_IMAGES)
     page, link = _page(sorted(repo.tags), ctx.request, f"/v2/{name}/tags/list")
-    response = _json(200, {"name": name, "tags": page})
-    if link:
-        response.headers["Link"] = link
-    return response
+    return _listing(200, {"name": name, "tags": page}, link)
 
 
 # ----- blobs ---------------------------------------------------------------------------------
 
 
-def _checked_digest(digest: str) -> str:
-    if not is_digest(digest):
-        raise digest_invalid(digest)
-    return digest
-
-
 def get_blob(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET``/``HEAD /v2/<name>/blobs/<digest>``: the bytes, streamed, honouring ``Range``."""
-    action = auth.PULL_BLOB if ctx.request.method == "GET" else auth.CHECK_BLOB
-    repo = _repository(ctx, params["name"], action)
-    digest = _checked_digest(params["digest"])
-    blob = ctx.backend.get_blob(ctx.registry, repo, digest)
+    action = registry_auth.PULL_BLOB if ctx.request.method == "GET" else registry_auth.CHECK_BLOB
+    repo = resolution.repository(ctx.store, ctx.caller, params["name"], action)
+    digest = images.checked_digest(params["digest"])
+    blob = uploads.get_blob(ctx.store, ctx.registry, repo, digest)
     return _blob_response(ctx.request, blob)
 
 
 def delete_blob(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``DELETE /v2/<name>/blobs/<digest>``: forget the blob in this repository (202)."""
-    repo = _repository(ctx, params["name"], auth.DELETE_IMAGE)
-    digest = _checked_digest(params["digest"])
-    ctx.backend.delete_blob(ctx.registry, repo, digest)
+    repo = resolution.repository(ctx.store, ctx.caller, params["name"], registry_auth.DELETE_IMAGE)
+    digest = images.checked_digest(params["digest"])
+    uploads.delete_blob(ctx.store, ctx.registry, repo, digest)
     return _response(202, {"Content-Length": "0"})
 
 
 # ----- uploads -------------------------------------------------------------------------------
 
 
-def _try_mount(ctx: RequestContext, repo: Repository, digest: str, source: str | None) -> bool:
-    """Mount ``digest`` from ``source`` when allowed, enabled and referenced there."""
-    if ctx.registry.settings.get(BLOB_MOUNTING_SETTING, "ENABLED").upper() == "DISABLED":
-        return False
-    if not source or not is_digest(digest) or not is_valid_repository_name(source):
-        return False
-    try:
-        auth.authorize(ctx, auth.PULL_MANIFEST, ctx.repository_arn(source))
-        auth.authorize(ctx, auth.PULL_BLOB, ctx.repository_arn(source))
-    except AccessDenied:
-        return False
-    source_repo = ctx.registry.repositories.get(source)
-    if source_repo is None:
-        return False
-    return ctx.backend.mount_blob(ctx.registry, source_repo, repo, digest) is not None
-
-
 def start_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``POST /v2/<name>/blobs/uploads/``: mount, monolithic (``?digest=``) or a new session."""
     name = params["name"]
-    repo = _pushed_repository(ctx, name, auth.INITIATE_UPLOAD)
+    store, registry = ctx.store, ctx.registry
+    repo = resolution.push_repository(store, ctx.caller, name, registry_auth.INITIATE_UPLOAD)
     args = ctx.request.args
     mount = args.get("mount")
-    if mount is not None and _try_mount(ctx, repo, mount, args.get("from")):
+    if mount is not None and resolution.mount(store, ctx.caller, repo, mount, args.get("from", "")):
         return _blob_created(name, mount)
     digest = args.get("digest")
     if digest is not None:
-        _checked_digest(digest)
-        auth.authorize(ctx, auth.UPLOAD_PART, repo.arn)
-        auth.authorize(ctx, auth.COMPLETE_UPLOAD, repo.arn)
-        session = ctx.backend.start_upload(ctx.registry, repo)
+        images.checked_digest(digest)
+        _authorize(ctx, registry_auth.UPLOAD_PART, name)
+        _authorize(ctx, registry_auth.COMPLETE_UPLOAD, name)
+        session = uploads.start_upload(store, registry, repo)
         try:
-            _append_body(ctx, repo, session, name)
-            _finish(ctx, repo, session, digest)
+            _append_body(ctx, repo, name, session)
+            uploads.finish_upload(store, registry, repo, session, digest)
         except (EcrError, RegistryError):
-            _cancel_quietly(ctx, repo, session)
+            uploads.drop_upload(store, registry, repo, session.upload_id)
             raise
         return _blob_created(name, digest)
-    session = ctx.backend.start_upload(ctx.registry, repo)
+    session = uploads.start_upload(store, registry, repo)
     return _response(202, _upload_headers(name, session))
 
 
 def upload_status(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/<name>/blobs/uploads/<id>``: 204 with the ``Range`` received so far."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.UPLOAD_PART)
-    session = ctx.backend.get_upload(ctx.registry, repo, params["upload_id"])
+    repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.UPLOAD_PART)
+    session = uploads.get_upload(ctx.store, ctx.registry, repo, params["upload_id"])
     return _response(204, _upload_headers(name, session))
 
 
 def patch_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``PATCH /v2/<name>/blobs/uploads/<id>``: a chunk (with or without ``Content-Range``)."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.UPLOAD_PART)
-    session = ctx.backend.get_upload(ctx.registry, repo, params["upload_id"])
-    _append_body(ctx, repo, session, name)
+    repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.UPLOAD_PART)
+    session = uploads.get_upload(ctx.store, ctx.registry, repo, params["upload_id"])
+    _append_body(ctx, repo, name, session)
     return _response(202, _upload_headers(name, session))
 
 
 def put_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``PUT /v2/<name>/blobs/uploads/<id>?digest=``: the last chunk, if any, and completion."""
     name = params["name"]
-    repo = _repository(ctx, name, auth.COMPLETE_UPLOAD)
-    session = ctx.backend.get_upload(ctx.registry, repo, params["upload_id"])
-    digest = _checked_digest(ctx.request.args.get("digest", ""))
+    repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.COMPLETE_UPLOAD)
+    session = uploads.get_upload(ctx.store, ctx.registry, repo, params["upload_id"])
+    digest = images.checked_digest(ctx.request.args.get("digest", ""))
     if ctx.request.headers.get("Content-Range") or _content_length(ctx.request) != 0:
-        auth.authorize(ctx, auth.UPLOAD_PART, repo.arn)
-        _append_body(ctx, repo, session, name)
-    _finish(ctx, repo, session, digest)
+        _authorize(ctx, registry_auth.UPLOAD_PART, name)
+        _append_body(ctx, repo, name, session)
+    uploads.finish_upload(ctx.store, ctx.registry, repo, session, digest)
     return _blob_created(name, digest)
 
 
 def cancel_upload(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``DELETE /v2/<name>/blobs/uploads/<id>``: drop the session (204)."""
-    repo = _repository(ctx, params["name"], auth.UPLOAD_PART)
-    ctx.backend.cancel_upload(ctx.registry, repo, params["upload_id"])
+    repo = resolution.repository(ctx.store, ctx.caller, params["name"], registry_auth.UPLOAD_PART)
+    uploads.cancel_upload(ctx.store, ctx.registry, repo, params["upload_id"])
     return _response(204, {"Content-Length": "0"})
 
 
 # ----- manifests -----------------------------------------------------------------------------
 
-_IMAGE_GROUP = frozenset({DOCKER_MANIFEST, OCI_MANIFEST})
 
-
-def _accepts(request: Request, image: Image) -> bool:
-    """Whether to serve ``image`` given ``Accept``: always, except an index to a client that
-    names only single-image manifest types (it could not use one; ECR does not convert)."""
-    accepted = {value.split(";")[0].strip().lower() for value, _ in request.accept_mimetypes}
-    if image.media_type not in INDEX_TYPES or not accepted:
-        return True
-    if accepted & INDEX_TYPES or image.media_type in accepted:
-        return True
-    specific = accepted <= (_IMAGE_GROUP | SCHEMA1_TYPES)
-    return not specific
-
-
-def _read_manifest(request: Request) -> bytes:
-    length = _content_length(request)
-    limit = MAX_MANIFEST_BYTES + 1 if length is None else min(length, MAX_MANIFEST_BYTES + 1)
-    stream = _input(request)
-    chunks: list[bytes] = []
-    received = 0
-    while received < limit:
-        chunk = stream.read(limit - received)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        received += len(chunk)
-    if length is not None and received < min(length, limit):
-        raise SizeInvalid(f"The manifest body ended after {received} of {length} bytes")
-    return b"".join(chunks)
-
-
-def _find_image(ctx: RequestContext, repo: Repository, reference: str) -> Image:
-    if ":" in reference:
-        if not is_digest(reference):
-            raise ImageNotFound()
-    elif not is_valid_tag(reference):
-        raise ImageNotFound()
-    try:
-        return ctx.backend.resolve_reference(repo, reference)
-    except ImageNotFound:
-        raise ImageNotFound() from None
+def _accepted(request: Request) -> set[str]:
+    return {value.split(";")[0].strip().lower() for value, _ in request.accept_mimetypes}
 
 
 def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
@@ -517,20 +383,11 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
 
     HEAD answers exactly what GET would (an archived image is unknown to both).
     """
-    name = params["name"]
-    try:
-        repo = _repository(ctx, name, auth.PULL_MANIFEST)
-        image = _find_image(ctx, repo, params["reference"])
-    except (RepositoryNotFound, ImageNotFound) as miss:
-        if find_rule(ctx.registry, name) is None:
-            raise miss from None
-        repo, image = _pulled_through(ctx, name, params["reference"])
-    if not _accepts(ctx.request, image):
-        raise ImageNotFound()
-    ctx.backend.check_pullable(image)
+    repo, image = resolution.pull_manifest(
+        ctx.store, ctx.caller, params["name"], params["reference"], _accepted(ctx.request)
+    )
     if ctx.request.method == "GET":
-        principal = ctx.principal
-        ctx.backend.record_pull(repo, image, principal.arn if principal is not None else None)
+        images.record_pull(ctx.store, repo, image, ctx.caller.principal_arn)
     response = Response(image.manifest, status=200, content_type=image.media_type)
     response.headers["Docker-Content-Digest"] = image.digest
     response.headers["ETag"] = f'"{image.digest}"'
@@ -540,39 +397,12 @@ def get_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
 def put_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``PUT /v2/<name>/manifests/<ref>``: store by tag or digest (``?tag=`` adds tags)."""
     name, reference = params["name"], params["reference"]
-    repo = _pushed_repository(ctx, name, auth.PUT_IMAGE)
-    by_digest = ":" in reference
-    if by_digest and not is_digest(reference):
-        raise digest_invalid(reference)
-    extra_tags = ctx.request.args.getlist("tag") if by_digest else []
-    for tag in [reference, *extra_tags] if not by_digest else extra_tags:
-        if not is_valid_tag(tag):
-            raise tag_invalid(tag)
-    body = _read_manifest(ctx.request)
+    repo = resolution.push_repository(ctx.store, ctx.caller, name, registry_auth.PUT_IMAGE)
+    extra_tags = ctx.request.args.getlist("tag") if ":" in reference else []
+    target = images.manifest_target(reference, extra_tags)
+    body = images.read_manifest(_input(ctx.request), _content_length(ctx.request))
     media_type = ctx.request.headers.get("Content-Type") or None
-    backend = ctx.backend
-    for tag in extra_tags:  # refuse before storing anything: no image half-tagged on failure
-        current = repo.tags.get(tag)
-        if current is not None and current != reference and repo.tag_is_immutable(tag):
-            raise ImageTagAlreadyExists(tag, repo.name)
-    if by_digest:
-        image = backend.put_image(
-            ctx.registry, repo, body, media_type=media_type, digest=reference, idempotent=True
-        )
-    else:
-        image = backend.put_image(
-            ctx.registry, repo, body, tag=reference, media_type=media_type, idempotent=True
-        )
-    for tag in extra_tags:
-        backend.put_image(
-            ctx.registry,
-            repo,
-            body,
-            tag=tag,
-            media_type=media_type,
-            digest=image.digest,
-            idempotent=True,
-        )
+    image = images.push_manifest(ctx.store, ctx.registry, repo, body, target, media_type)
     headers = {
         "Location": f"/v2/{name}/manifests/{image.digest}",
         "Docker-Content-Digest": image.digest,
@@ -585,56 +415,28 @@ def put_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
 
 def delete_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``DELETE /v2/<name>/manifests/<ref>``: by digest the image, by tag the tag only."""
-    repo = _repository(ctx, params["name"], auth.DELETE_IMAGE)
-    reference = params["reference"]
-    if ":" in reference:
-        if not is_digest(reference):
-            raise digest_invalid(reference)
-        ctx.backend.delete_manifest(repo, reference)
-    else:
-        if not is_valid_tag(reference):
-            raise tag_invalid(reference)
-        ctx.backend.untag(repo, reference)
+    repo = resolution.repository(ctx.store, ctx.caller, params["name"], registry_auth.DELETE_IMAGE)
+    images.delete_reference(ctx.store, repo, params["reference"])
     return _response(202, {"Content-Length": "0"})
 
 
 # ----- referrers -----------------------------------------------------------------------------
 
 
-def _referrer_descriptor(image: Image) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {
-        "mediaType": image.media_type,
-        "digest": image.digest,
-        "size": len(image.manifest),
-    }
-    artifact_type = image.parsed.artifact_type or image.parsed.artifact_media_type
-    if artifact_type:
-        descriptor["artifactType"] = artifact_type
-    if image.parsed.annotations:
-        descriptor["annotations"] = dict(image.parsed.annotations)
-    return descriptor
-
-
-def referrers(ctx: RequestContext, params: dict[str, str]) -> Response:
+def list_referrers(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/<name>/referrers/<digest>``: an OCI index of the manifests whose subject it is."""
-    repo = _repository(ctx, params["name"], auth.PULL_MANIFEST)
-    digest = _checked_digest(params["digest"])
-    with ctx.backend.lock:
-        found = [repo.images[d] for d in sorted(repo.referrers.get(digest, ())) if d in repo.images]
-    descriptors = [_referrer_descriptor(image) for image in found]
-    wanted = set(ctx.request.args.getlist("artifactType"))
-    headers: dict[str, str] = {}
-    if wanted:
-        descriptors = [d for d in descriptors if d.get("artifactType") in wanted]
-        headers["OCI-Filters-Applied"] = "artifactType"
-    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}
-    return _json(200, index, OCI_INDEX, **headers)
+    repo = resolution.repository(ctx.store, ctx.caller, params["name"], registry_auth.PULL_MANIFEST)
+    digest = images.checked_digest(params["digest"])
+    wanted = ctx.request.args.getlist("artifactType")
+    index = referrers.referrers_index(ctx.store, repo, digest, wanted)
+    headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
+    return _json(200, index, index["mediaType"], **headers)
 
 
 # ----- signed layer downloads ----------------------------------------------------------------
 
 
-def layer_download(backend: Backend, request: Request, params: dict[str, str]) -> Response:
+def layer_download(store: Store, request: Request, params: dict[str, str]) -> Response:
     """A GetDownloadUrlForLayer URL: no credentials, a valid unexpired signature instead."""
     account, region, name, digest = (
         params["account"],
@@ -643,7 +445,7 @@ def layer_download(backend: Backend, request: Request, params: dict[str, str]) -
         params["digest"],
     )
     refused = check_download_signature(
-        backend,
+        store,
         account,
         region,
         name,
@@ -653,8 +455,7 @@ def layer_download(backend: Backend, request: Request, params: dict[str, str]) -
     )
     if refused is not None:
         raise RegistryError("DENIED", 403, refused)
-    registry = backend.registries.get((account, region))
-    blob = registry.blobs.get(digest) if registry is not None else None
+    blob = layer_blob(store, account, region, digest)
     if blob is None:
         raise RegistryError("BLOB_UNKNOWN", 404, f"blob unknown to registry: {digest}")
     return _blob_response(request, blob)
@@ -663,26 +464,26 @@ def layer_download(backend: Backend, request: Request, params: dict[str, str]) -
 # ----- ECR Public: the token endpoint and repository logos -------------------------------------
 
 
-def token(backend: Backend, request: Request, params: dict[str, str]) -> Response:
+def token(store: Store, request: Request, params: dict[str, str]) -> Response:
     """``GET /token?service=...&scope=...``: a Bearer token for the registry.
 
     With Basic credentials (a GetAuthorizationToken password) the token speaks for their
     principal; without, it is anonymous and pulls public repositories only.
     """
-    found = auth.credentials(backend, request)
+    found = registry_auth.presented_token(
+        store, request.headers.get("Authorization"), basic_credentials(request)
+    )
     if request.method == "POST" and found is None:  # OAuth2 form, as docker posts it
-        grant = request.form.get("grant_type")
-        if grant == "password":
-            found = backend.tokens.check_basic(
-                request.form.get("username", ""), request.form.get("password", "")
-            )
-        elif grant == "refresh_token":
-            found = backend.tokens.check(request.form.get("refresh_token", ""))
-    if found is None:
-        value, expires = backend.tokens.issue_anonymous()
-    else:
-        value, expires = found.password, found.expires_at
-    now = backend.now()
+        form = request.form
+        found = registry_auth.granted_token(
+            store,
+            form.get("grant_type"),
+            form.get("username", ""),
+            form.get("password", ""),
+            form.get("refresh_token", ""),
+        )
+    value, expires = registry_auth.bearer_token(store, found)
+    now = store.now()
     doc = {
         "token": value,
         "access_token": value,
@@ -692,9 +493,9 @@ def token(backend: Backend, request: Request, params: dict[str, str]) -> Respons
     return _json(200, doc, **{"Cache-Control": "no-store"})
 
 
-def public_logo(backend: Backend, request: Request, params: dict[str, str]) -> Response:
+def public_logo(store: Store, request: Request, params: dict[str, str]) -> Response:
     """``GET /ecr-mock/public-logos/<account>/<name>``: a public repository's logo."""
-    data = public.logo(backend, params["account"], params["name"])
+    data = public.logo(store, params["account"], params["name"])
     if data is None:
         raise RegistryError("NAME_UNKNOWN", 404, f"no logo for repository '{params['name']}'")
     if data.startswith(b"\x89PNG"):
@@ -726,7 +527,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("manifest", "HEAD"): get_manifest,
     ("manifest", "PUT"): put_manifest,
     ("manifest", "DELETE"): delete_manifest,
-    ("referrers", "GET"): referrers,
+    ("referrers", "GET"): list_referrers,
 }
 """(route name, method) -> handler for authenticated routes."""
 

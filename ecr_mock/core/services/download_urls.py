@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
+from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Repository
 from ecr_mock.core.state import Store
 
@@ -65,3 +66,9 @@ def check_download_signature(
     if backend.now().timestamp() >= int(expires):
         return "Request has expired"
     return None
+
+
+def layer_blob(store: Store, account: str, region: str, digest: str) -> Blob | None:
+    """The blob a download URL with a valid signature serves (None: the registry has none)."""
+    registry = store.registries.get((account, region))
+    return registry.blobs.get(digest) if registry is not None else None

@@ -1,14 +1,18 @@
-"""Images: id lookup, put, delete, untag, pulls, and the manifest served to a client."""
+"""Images: id and reference lookup and validation, put, delete, untag, pulls, and the manifest
+served to a client."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from itertools import islice
+from typing import IO
 
 from ecr_mock.core.errors import (
     DigestInvalid,
+    DigestMalformed,
     ImageAlreadyExists,
     ImageArchived,
     ImageDeleteFailure,
@@ -21,9 +25,21 @@ from ecr_mock.core.errors import (
     LimitExceeded,
     ManifestInvalid,
     ReferencedImagesNotFound,
+    SizeInvalid,
+    TagInvalid,
     UnsupportedImageType,
 )
-from ecr_mock.core.manifests import Descriptor, Manifest, digest_of, parse_manifest
+from ecr_mock.core.manifests import (
+    DOCKER_MANIFEST,
+    INDEX_TYPES,
+    MAX_MANIFEST_BYTES,
+    OCI_MANIFEST,
+    SCHEMA1_TYPES,
+    Descriptor,
+    Manifest,
+    digest_of,
+    parse_manifest,
+)
 from ecr_mock.core.models import ACTIVE, ARCHIVED, STANDARD, Image, Registry, Repository
 from ecr_mock.core.names import check_tag, is_digest, is_valid_tag
 from ecr_mock.core.state import Store
@@ -317,6 +333,126 @@ def layer_media_type(store: Store, repo: Repository, digest: str) -> str | None:
 def images_referenced_by_indexes(store: Store, repo: Repository) -> set[str]:
     """Digests referenced by manifest lists/indexes of ``repo``."""
     return repo.referenced_manifests()
+
+
+# ----- ``/v2/`` references: ``<tag>`` or ``<digest>`` ----------------------------------------------
+
+_SINGLE_IMAGE_TYPES = frozenset({DOCKER_MANIFEST, OCI_MANIFEST})
+
+
+def checked_digest(value: str) -> str:
+    """``value`` when it is a well-formed sha256/sha512 digest; DigestMalformed otherwise."""
+    if not is_digest(value):
+        raise DigestMalformed(value)
+    return value
+
+
+def _checked_tag(value: str) -> str:
+    if not is_valid_tag(value):
+        raise TagInvalid(value)
+    return value
+
+
+def find_reference(store: Store, repo: Repository, reference: str) -> Image:
+    """The image a ``/v2/`` reference names; ImageNotFound (worded as the registry words it,
+    without the image id) for an unknown or a malformed one."""
+    valid = is_digest(reference) if ":" in reference else is_valid_tag(reference)
+    if not valid:
+        raise ImageNotFound()
+    try:
+        return resolve_reference(store, repo, reference)
+    except ImageNotFound:
+        raise ImageNotFound() from None
+
+
+@dataclass(frozen=True)
+class ManifestTarget:
+    """Where a ``/v2/`` manifest PUT stores: by ``digest`` (with ``tags``, from ``?tag=``), or
+    under its one tag (``digest`` None)."""
+
+    digest: str | None
+    tags: tuple[str, ...]
+
+
+def manifest_target(reference: str, extra_tags: Collection[str] = ()) -> ManifestTarget:
+    """The checked target of ``PUT /v2/<name>/manifests/<reference>[?tag=...]``: DigestMalformed
+    or TagInvalid for a malformed part (``extra_tags`` count only with a digest reference)."""
+    if ":" in reference:
+        return ManifestTarget(checked_digest(reference), tuple(_checked_tag(t) for t in extra_tags))
+    return ManifestTarget(None, (_checked_tag(reference),))
+
+
+def push_manifest(
+    store: Store,
+    reg: Registry,
+    repo: Repository,
+    manifest: bytes,
+    target: ManifestTarget,
+    media_type: str | None = None,
+) -> Image:
+    """A ``/v2/`` manifest PUT: store idempotently at ``target``. With a digest, every extra tag
+    is checked against immutability before anything is stored (no image half tagged)."""
+    if target.digest is None:
+        return put_image(
+            store, reg, repo, manifest, tag=target.tags[0], media_type=media_type, idempotent=True
+        )
+    with store.lock:
+        for tag in target.tags:
+            current = repo.tags.get(tag)
+            if current is not None and current != target.digest and repo.tag_is_immutable(tag):
+                raise ImageTagAlreadyExists(tag, repo.name)
+    image = put_image(
+        store, reg, repo, manifest, media_type=media_type, digest=target.digest, idempotent=True
+    )
+    for tag in target.tags:
+        put_image(
+            store,
+            reg,
+            repo,
+            manifest,
+            tag=tag,
+            media_type=media_type,
+            digest=image.digest,
+            idempotent=True,
+        )
+    return image
+
+
+def delete_reference(store: Store, repo: Repository, reference: str) -> Image:
+    """A ``/v2/`` manifest DELETE: by digest the image and its tags, by tag the tag only."""
+    if ":" in reference:
+        return delete_manifest(store, repo, checked_digest(reference))
+    return untag(store, repo, _checked_tag(reference))
+
+
+def read_manifest(stream: IO[bytes], length: int | None) -> bytes:
+    """A manifest body of declared ``length`` (None: to the end of the stream), read up to one
+    byte past the largest manifest (so parsing refuses an oversized one without reading it
+    all); SizeInvalid when the stream ends before the declared length."""
+    limit = MAX_MANIFEST_BYTES + 1 if length is None else min(length, MAX_MANIFEST_BYTES + 1)
+    chunks: list[bytes] = []
+    received = 0
+    while received < limit:
+        chunk = stream.read(limit - received)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+    if length is not None and received < min(length, limit):
+        raise SizeInvalid(f"The manifest body ended after {received} of {length} bytes")
+    return b"".join(chunks)
+
+
+def serves(image: Image, accepted: Collection[str]) -> bool:
+    """Whether a ``/v2/`` GET serves ``image`` to a client accepting ``accepted`` media types
+    (lower case, without parameters): always, except an index to a client that names only
+    single-image manifest types (it could not use one; ECR does not convert)."""
+    wanted = set(accepted)
+    if image.media_type not in INDEX_TYPES or not wanted:
+        return True
+    if wanted & INDEX_TYPES or image.media_type in wanted:
+        return True
+    return not wanted <= (_SINGLE_IMAGE_TYPES | SCHEMA1_TYPES)
 
 
 # ----- image ids as the ECR API names them: syntax, per-id failures, listings -------------------

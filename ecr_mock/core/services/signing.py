@@ -1,13 +1,13 @@
-"""Referrers of an image (OCI 1.1), registry signing rules and the signing status they imply."""
+"""Registry signing rules and the signing status they imply for an image."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.errors import InvalidParameter, SigningConfigurationNotFound
 from ecr_mock.core.models import Image, Registry, Repository
+from ecr_mock.core.services import referrers
 from ecr_mock.core.wildcards import wildcard_fullmatch
 
 if TYPE_CHECKING:
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
 COSIGN_SIGNATURE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 SIGNATURE_TYPES = frozenset({NOTATION_SIGNATURE, COSIGN_SIGNATURE})
-ARTIFACT_STATUSES = ("ACTIVE", "ARCHIVED", "ACTIVATING")
 MAX_SIGNING_RULES = 10
 MAX_SIGNING_FILTERS = 100
 
@@ -28,60 +27,15 @@ _SIGNING_FILTER_RE = re.compile(
 )
 
 
-# ----- referrers ---------------------------------------------------------------------------------
+# ----- signatures --------------------------------------------------------------------------------
 
 
-def artifact_type(image: Image) -> str | None:
-    """The OCI artifact type of a manifest: its ``artifactType``, else its config media type."""
-    return image.parsed.artifact_type or image.parsed.artifact_media_type
-
-
-def artifact_status(image: Image) -> str:
-    """``ACTIVE``, ``ARCHIVED`` or ``ACTIVATING`` (ECR's ``artifactStatus``)."""
-    return image.status if image.status in ARTIFACT_STATUSES else "ACTIVE"
-
-
-def referrers(
-    repo: Repository,
-    subject_digest: str,
-    artifact_types: Collection[str] | None = None,
-    status: str = "ACTIVE",
-) -> list[Image]:
-    """Manifests of ``repo`` whose subject is ``subject_digest``, in digest order (as ``/v2/``
-    lists them), keeping ``artifact_types`` when given and artifacts in ``status`` (or ANY)."""
-    found = [
-        repo.images[d] for d in sorted(repo.referrers.get(subject_digest, ())) if d in repo.images
-    ]
-    if artifact_types:
-        wanted = set(artifact_types)
-        found = [image for image in found if artifact_type(image) in wanted]
-    if status != "ANY":
-        found = [image for image in found if artifact_status(image) == status]
-    return found
-
-
-def referrer_json(image: Image) -> dict[str, Any]:
-    """The ``ImageReferrer`` shape: the descriptor ``/v2/`` referrers gives, plus its status."""
-    doc: dict[str, Any] = {
-        "digest": image.digest,
-        "mediaType": image.media_type,
-        "size": len(image.manifest),
-        "artifactStatus": artifact_status(image),
-    }
-    kind = artifact_type(image)
-    if kind:
-        doc["artifactType"] = kind
-    if image.parsed.annotations:
-        doc["annotations"] = dict(image.parsed.annotations)
-    return doc
-
-
-def signatures(repo: Repository, image: Image) -> list[Image]:
+def signatures(store: Store, repo: Repository, image: Image) -> list[Image]:
     """Notation or cosign signature manifests whose subject is ``image``."""
     return [
         r
-        for r in referrers(repo, image.digest, status="ANY")
-        if artifact_type(r) in SIGNATURE_TYPES
+        for r in referrers.referrers(store, repo, image.digest)
+        if referrers.artifact_type(r) in SIGNATURE_TYPES
     ]
 
 
@@ -191,7 +145,9 @@ def signing_profiles(reg: Registry, repo: Repository) -> list[str]:
     return profiles
 
 
-def signing_statuses(reg: Registry, repo: Repository, image: Image) -> list[dict[str, str]]:
+def signing_statuses(
+    store: Store, reg: Registry, repo: Repository, image: Image
+) -> list[dict[str, str]]:
     """DescribeImageSigningStatus: one status per signing profile whose rule covers ``repo``.
 
     The emulator does not sign. Per profile: ``COMPLETE`` when the image has a Notation or
@@ -202,7 +158,7 @@ def signing_statuses(reg: Registry, repo: Repository, image: Image) -> list[dict
     profiles = signing_profiles(reg, repo)
     if not profiles:
         return []
-    signed = bool(signatures(repo, image))
+    signed = bool(signatures(store, repo, image))
     result: list[dict[str, str]] = []
     for profile in profiles:
         entry: dict[str, str] = {"signingProfileArn": profile}
@@ -214,7 +170,7 @@ def signing_statuses(reg: Registry, repo: Repository, image: Image) -> list[dict
                 failureCode="IMAGE_ARCHIVED",
                 failureReason="The image is archived and cannot be signed.",
             )
-        elif artifact_type(image) in SIGNATURE_TYPES:
+        elif referrers.artifact_type(image) in SIGNATURE_TYPES:
             entry.update(
                 status="FAILED",
                 failureCode="UNSUPPORTED_ARTIFACT",

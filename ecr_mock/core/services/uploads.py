@@ -3,8 +3,10 @@ get/mount/delete with reference counts: a blob no repository knows is released."
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import IO
 
 from ecr_mock.core.blobs import Blob, UploadSession, new_upload
 from ecr_mock.core.errors import (
@@ -20,6 +22,7 @@ from ecr_mock.core.errors import (
     LayerPartTooSmall,
     LimitExceeded,
     RepositoryNotFound,
+    SizeInvalid,
     UploadNotFound,
 )
 from ecr_mock.core.models import Registry, Repository
@@ -182,14 +185,65 @@ def complete_upload(
     return digest
 
 
+def append_body(
+    store: Store,
+    reg: Registry,
+    repo: Repository,
+    upload_id: str,
+    stream: IO[bytes],
+    length: int | None,
+    content_range: tuple[int, int] | None = None,
+) -> UploadSession:
+    """A ``/v2/`` PATCH or PUT body: ``length`` bytes (None: to the end of the stream) streamed
+    into upload ``upload_id``, continuing it at the first byte of ``content_range`` when one
+    was sent. Returns the session.
+
+    RangeInvalid when the range does not continue the upload; SizeInvalid when it disagrees with
+    ``length``; an interrupted body (SizeInvalid) drops the whole session, so nothing partial
+    survives.
+    """
+    session = get_upload(store, reg, repo, upload_id)
+    interrupted = False
+    with session.writing(store.clock.now()):
+        if content_range is not None:
+            first, last = content_range
+            session.check_offset(first)
+            declared = last - first + 1
+            if length is not None and length != declared:
+                raise SizeInvalid(
+                    f"Content-Range {first}-{last} does not match Content-Length {length}"
+                )
+            length = declared
+        if length != 0:
+            try:
+                session.append_stream(stream, length)
+            except SizeInvalid:
+                interrupted = True
+    if interrupted:
+        drop_upload(store, reg, repo, upload_id)
+        raise SizeInvalid("The request body ended before the declared length; upload dropped")
+    return session
+
+
+def drop_upload(store: Store, reg: Registry, repo: Repository, upload_id: str) -> None:
+    """Cancel an upload that failed, whether or not it is still open."""
+    with contextlib.suppress(UploadNotFound):
+        cancel_upload(store, reg, repo, upload_id)
+
+
 def finish_upload(
     store: Store, reg: Registry, repo: Repository, session: UploadSession, digest: str
 ) -> Blob:
-    """``/v2/`` upload completion: zero bytes refused, digest checked, blob stored."""
-    with session.writing(store.clock.now()):
-        if session.size == 0:
-            raise EmptyUpload(session.upload_id, repo.name, reg.account)
-        blob = session.finish(digest)
+    """``/v2/`` upload completion: zero bytes refused, digest checked (a mismatch drops the
+    session: nothing is stored), blob stored."""
+    try:
+        with session.writing(store.clock.now()):
+            if session.size == 0:
+                raise EmptyUpload(session.upload_id, repo.name, reg.account)
+            blob = session.finish(digest)
+    except DigestInvalid:
+        drop_upload(store, reg, repo, session.upload_id)
+        raise
     store_blob(store, reg, repo, blob)
     reg.uploads.pop(session.upload_id, None)
     return blob

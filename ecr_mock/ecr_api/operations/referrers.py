@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecr_mock.core.services import signing
+from ecr_mock.core.services import referrers
 from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
 
 REFERRERS_PAGE_DEFAULT = 20
@@ -16,7 +16,8 @@ def list_image_referrers(ctx: Context, params: Params) -> Result:
     repo = ctx.repository(params)
     subject = (params.get("subjectId") or {}).get("imageDigest", "")
     wanted = params.get("filter") or {}
-    found = signing.referrers(
+    found = referrers.referrers(
+        ctx.backend,
         repo,
         subject,
         artifact_types=wanted.get("artifactTypes"),
@@ -25,7 +26,7 @@ def list_image_referrers(ctx: Context, params: Params) -> Result:
     page, token = paginate(
         found, params, default=REFERRERS_PAGE_DEFAULT, maximum=REFERRERS_PAGE_MAX
     )
-    result: Result = {"referrers": [signing.referrer_json(image) for image in page]}
+    result: Result = {"referrers": [referrers.referrer_json(image) for image in page]}
     if token:
         result["nextToken"] = token
     return result

@@ -48,5 +48,5 @@ def describe_image_signing_status(ctx: Context, params: Params) -> Result:
         "repositoryName": repo.name,
         "imageId": returned_id,
         "registryId": repo.account,
-        "signingStatuses": signing.signing_statuses(reg, repo, image),
+        "signingStatuses": signing.signing_statuses(ctx.backend, reg, repo, image),
     }
