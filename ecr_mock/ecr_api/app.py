@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import ClientDisconnected
 
 from ecr_mock.core.services import Store
-from ecr_mock.ecr_api import operations as _operations  # noqa: F401  (loads handlers on demand)
 from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, answer_call, error_body
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.services import Store, repositories
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
+from ecr_mock.ecr_api import operations
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
@@ -36,20 +37,9 @@ _CREDENTIAL_RE = re.compile(
 Params = dict[str, Any]
 Result = dict[str, Any]
 Handler = Callable[["Context", Params], Result]
-OPERATIONS: dict[str, Handler] = {}
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
 """The largest position a ``nextToken`` may hold (a forged larger one is an invalid token)."""
-
-
-def operation(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler as the ECR operation ``name``."""
-
-    def register(func: Handler) -> Handler:
-        OPERATIONS[name] = func
-        return func
-
-    return register
 
 
 @dataclass
@@ -122,15 +112,23 @@ class ApiService:
     context: type[Context]
 
 
-def _ecr_handler(name: str) -> Handler | None:
-    handler = OPERATIONS.get(name)
-    if handler is None and _load_operation(name):
-        handler = OPERATIONS.get(name)
+_HANDLERS: dict[str, Handler] = {}
+"""ECR operation name -> handler, filled from the operation modules' tables as calls come."""
+
+
+def ecr_handler(name: str) -> Handler | None:
+    """The handler of ECR operation ``name``, its module imported on the first call; None for
+    an operation the model does not have."""
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        handler = operations.handler_of(name)
+        if handler is not None:
+            _HANDLERS[name] = handler
     return handler
 
 
 def _ecr_service() -> ApiService:
-    return ApiService("ecr", _ecr_handler, check_operation, Context)
+    return ApiService("ecr", ecr_handler, check_operation, Context)
 
 
 def service_for(target: str) -> tuple[ApiService, str] | None:
@@ -322,12 +320,6 @@ def _scope_region(headers: Mapping[str, str]) -> str | None:
     auth = headers.get("Authorization") or headers.get("authorization") or ""
     match = _CREDENTIAL_RE.search(auth)
     return match.group(2) if match else None
-
-
-def _load_operation(name: str) -> bool:
-    from ecr_mock.ecr_api.operations import load
-
-    return load(name)
 
 
 # ----- pagination ------------------------------------------------------------------------------

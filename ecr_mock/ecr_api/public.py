@@ -402,7 +402,7 @@ def get_authorization_token(ctx: Context, params: Params) -> Result:
     }
 
 
-OPERATIONS: dict[str, Handler] = {
+HANDLERS: dict[str, Handler] = {
     "BatchCheckLayerAvailability": layers.batch_check_layer_availability,
     "BatchDeleteImage": images.batch_delete_image,
     "CompleteLayerUpload": layers.complete_layer_upload,
@@ -429,4 +429,4 @@ OPERATIONS: dict[str, Handler] = {
 }
 """Every operation of botocore's ``ecr-public`` model (a test checks this against the model)."""
 
-SERVICE = ApiService(MODEL, OPERATIONS.get, check, PublicContext)
+SERVICE = ApiService(MODEL, HANDLERS.get, check, PublicContext)

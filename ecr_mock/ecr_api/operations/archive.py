@@ -6,10 +6,9 @@ from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
 from ecr_mock.core.services import images, lifecycle
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("UpdateImageStorageClass")
 def update_image_storage_class(ctx: Context, params: Params) -> Result:
     """UpdateImageStorageClass: ARCHIVE -> ARCHIVED now; STANDARD -> ACTIVATING for 20 minutes.
 
@@ -35,3 +34,9 @@ def update_image_storage_class(ctx: Context, params: Params) -> Result:
         "imageId": answered,
         "imageStatus": image.status,
     }
+
+
+HANDLERS: dict[str, Handler] = {
+    "UpdateImageStorageClass": update_image_storage_class,
+}
+"""The ECR operations this module serves, by name."""

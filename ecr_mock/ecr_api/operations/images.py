@@ -7,7 +7,7 @@ from typing import Any
 from ecr_mock.core.errors import InvalidParameter, ItemFailure
 from ecr_mock.core.models import ACTIVE, Image
 from ecr_mock.core.services import images
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate_with
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate_with
 from ecr_mock.ecr_api.serialize import image_detail, image_json
 
 DEFAULT_PAGE = 100
@@ -32,7 +32,6 @@ def _failure(image_id: dict[str, Any], exc: ItemFailure) -> dict[str, Any]:
     }
 
 
-@operation("PutImage")
 def put_image(ctx: Context, params: Params) -> Result:
     """PutImage: store the manifest verbatim, tag it, answer with the manifest as given."""
     reg = ctx.registry(params)
@@ -50,7 +49,6 @@ def put_image(ctx: Context, params: Params) -> Result:
     return {"image": image_json(repo, image, tag)}
 
 
-@operation("BatchGetImage")
 def batch_get_image(ctx: Context, params: Params) -> Result:
     """BatchGetImage: manifests by tag or digest, per-id failures, pulls recorded."""
     reg = ctx.registry(params)
@@ -78,7 +76,6 @@ def batch_get_image(ctx: Context, params: Params) -> Result:
     return {"images": served_images, "failures": failures}
 
 
-@operation("BatchDeleteImage")
 def batch_delete_image(ctx: Context, params: Params) -> Result:
     """BatchDeleteImage: by digest removes the image, by tag the tag (and the image with its last)."""
     reg = ctx.registry(params)
@@ -110,7 +107,6 @@ def _filters(params: Params) -> tuple[str, str]:
     return found.get("tagStatus") or "ANY", found.get("imageStatus") or ACTIVE
 
 
-@operation("ListImages")
 def list_images(ctx: Context, params: Params) -> Result:
     """ListImages with ``filter.tagStatus`` / ``filter.imageStatus``, paginated."""
     reg = ctx.registry(params)
@@ -134,7 +130,6 @@ def list_images(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("DescribeImages")
 def describe_images(ctx: Context, params: Params) -> Result:
     """DescribeImages: the named images (each must exist) or a filtered, paginated listing."""
     reg = ctx.registry(params)
@@ -163,3 +158,13 @@ def describe_images(ctx: Context, params: Params) -> Result:
     if token:
         result["nextToken"] = token
     return result
+
+
+HANDLERS: dict[str, Handler] = {
+    "BatchDeleteImage": batch_delete_image,
+    "BatchGetImage": batch_get_image,
+    "DescribeImages": describe_images,
+    "ListImages": list_images,
+    "PutImage": put_image,
+}
+"""The ECR operations this module serves, by name."""

@@ -9,10 +9,9 @@ from typing import Any
 from ecr_mock.core.errors import ItemFailure, SerializationFailed
 from ecr_mock.core.services import images, uploads
 from ecr_mock.core.services.uploads import PART_SIZE
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("InitiateLayerUpload")
 def initiate_layer_upload(ctx: Context, params: Params) -> Result:
     """InitiateLayerUpload: a new upload session and the part size ECR expects."""
     reg = ctx.registry(params)
@@ -33,7 +32,6 @@ def _part_bytes(value: Any) -> bytes:
         raise SerializationFailed("Invalid base64 content for 'layerPartBlob'") from None
 
 
-@operation("UploadLayerPart")
 def upload_layer_part(ctx: Context, params: Params) -> Result:
     """UploadLayerPart: the next consecutive byte range of an upload."""
     reg = ctx.registry(params)
@@ -56,7 +54,6 @@ def upload_layer_part(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("CompleteLayerUpload")
 def complete_layer_upload(ctx: Context, params: Params) -> Result:
     """CompleteLayerUpload: check the digest and keep the layer."""
     reg = ctx.registry(params)
@@ -72,7 +69,6 @@ def complete_layer_upload(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("BatchCheckLayerAvailability")
 def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
     """BatchCheckLayerAvailability: known layers with size and media type; failures otherwise."""
     reg = ctx.registry(params)
@@ -107,7 +103,6 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
     return {"layers": layers, "failures": failures}
 
 
-@operation("GetDownloadUrlForLayer")
 def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     """GetDownloadUrlForLayer: a URL serving a layer an image of the repository references."""
     from ecr_mock.core.services.download_urls import layer_download_url
@@ -117,3 +112,13 @@ def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     digest = params["layerDigest"]
     uploads.download_layer(ctx.backend, reg, repo, digest)
     return {"downloadUrl": layer_download_url(ctx.backend, repo, digest), "layerDigest": digest}
+
+
+HANDLERS: dict[str, Handler] = {
+    "BatchCheckLayerAvailability": batch_check_layer_availability,
+    "CompleteLayerUpload": complete_layer_upload,
+    "GetDownloadUrlForLayer": get_download_url_for_layer,
+    "InitiateLayerUpload": initiate_layer_upload,
+    "UploadLayerPart": upload_layer_part,
+}
+"""The ECR operations this module serves, by name."""

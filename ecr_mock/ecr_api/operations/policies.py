@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.services import policies
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
 def _own_registry(ctx: Context) -> Registry:
@@ -16,7 +16,6 @@ def _own_registry(ctx: Context) -> Registry:
 # ----- repository policy --------------------------------------------------------------------
 
 
-@operation("SetRepositoryPolicy")
 def set_repository_policy(ctx: Context, params: Params) -> Result:
     """SetRepositoryPolicy: validated like ECR; ``force`` is needed for a self-lockout."""
     repo = ctx.repository(params)
@@ -26,7 +25,6 @@ def set_repository_policy(ctx: Context, params: Params) -> Result:
     return {"registryId": repo.account, "repositoryName": repo.name, "policyText": text}
 
 
-@operation("GetRepositoryPolicy")
 def get_repository_policy(ctx: Context, params: Params) -> Result:
     """GetRepositoryPolicy: the text exactly as set."""
     repo = ctx.repository(params)
@@ -34,7 +32,6 @@ def get_repository_policy(ctx: Context, params: Params) -> Result:
     return {"registryId": repo.account, "repositoryName": repo.name, "policyText": text}
 
 
-@operation("DeleteRepositoryPolicy")
 def delete_repository_policy(ctx: Context, params: Params) -> Result:
     """DeleteRepositoryPolicy: returns the text it deleted."""
     repo = ctx.repository(params)
@@ -45,7 +42,6 @@ def delete_repository_policy(ctx: Context, params: Params) -> Result:
 # ----- registry policy and description ------------------------------------------------------
 
 
-@operation("PutRegistryPolicy")
 def put_registry_policy(ctx: Context, params: Params) -> Result:
     """PutRegistryPolicy: the caller's registry in the call's region."""
     reg = _own_registry(ctx)
@@ -53,14 +49,12 @@ def put_registry_policy(ctx: Context, params: Params) -> Result:
     return {"registryId": reg.account, "policyText": text}
 
 
-@operation("GetRegistryPolicy")
 def get_registry_policy(ctx: Context, params: Params) -> Result:
     """GetRegistryPolicy: the text exactly as put."""
     reg = _own_registry(ctx)
     return {"registryId": reg.account, "policyText": policies.get_registry_policy(ctx.backend, reg)}
 
 
-@operation("DeleteRegistryPolicy")
 def delete_registry_policy(ctx: Context, params: Params) -> Result:
     """DeleteRegistryPolicy: returns the text it deleted."""
     reg = _own_registry(ctx)
@@ -68,7 +62,6 @@ def delete_registry_policy(ctx: Context, params: Params) -> Result:
     return {"registryId": reg.account, "policyText": text}
 
 
-@operation("DescribeRegistry")
 def describe_registry(ctx: Context, params: Params) -> Result:
     """DescribeRegistry: the registry id and its replication rules (none by default)."""
     reg = _own_registry(ctx)
@@ -81,7 +74,6 @@ def describe_registry(ctx: Context, params: Params) -> Result:
 # ----- lifecycle policy ---------------------------------------------------------------------
 
 
-@operation("PutLifecyclePolicy")
 def put_lifecycle_policy(ctx: Context, params: Params) -> Result:
     """PutLifecyclePolicy: validated like ECR, stored verbatim with the time it was put."""
     repo = ctx.repository(params)
@@ -101,7 +93,6 @@ def _lifecycle_result(repo: Repository, found: tuple[str, datetime | None]) -> R
     return result
 
 
-@operation("GetLifecyclePolicy")
 def get_lifecycle_policy(ctx: Context, params: Params) -> Result:
     """GetLifecyclePolicy: the text and ``lastEvaluatedAt``."""
     repo = ctx.repository(params)
@@ -109,9 +100,23 @@ def get_lifecycle_policy(ctx: Context, params: Params) -> Result:
     return _lifecycle_result(repo, found)
 
 
-@operation("DeleteLifecyclePolicy")
 def delete_lifecycle_policy(ctx: Context, params: Params) -> Result:
     """DeleteLifecyclePolicy: returns what it deleted."""
     repo = ctx.repository(params)
     found = policies.delete_lifecycle_policy(ctx.backend, repo)
     return _lifecycle_result(repo, found)
+
+
+HANDLERS: dict[str, Handler] = {
+    "DeleteLifecyclePolicy": delete_lifecycle_policy,
+    "DeleteRegistryPolicy": delete_registry_policy,
+    "DeleteRepositoryPolicy": delete_repository_policy,
+    "DescribeRegistry": describe_registry,
+    "GetLifecyclePolicy": get_lifecycle_policy,
+    "GetRegistryPolicy": get_registry_policy,
+    "GetRepositoryPolicy": get_repository_policy,
+    "PutLifecyclePolicy": put_lifecycle_policy,
+    "PutRegistryPolicy": put_registry_policy,
+    "SetRepositoryPolicy": set_repository_policy,
+}
+"""The ECR operations this module serves, by name."""

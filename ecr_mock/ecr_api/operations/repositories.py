@@ -6,7 +6,7 @@ from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
 from ecr_mock.core.services import repositories
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 from ecr_mock.ecr_api.serialize import repository_json
 
 DESCRIBE_DEFAULT = 100
@@ -18,7 +18,6 @@ def tags_param(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value") or "") for t in items or []}
 
 
-@operation("CreateRepository")
 def create_repository(ctx: Context, params: Params) -> Result:
     """CreateRepository: tags, tag mutability with exclusion filters, scanning, encryption."""
     backend = ctx.backend
@@ -46,7 +45,6 @@ def create_repository(ctx: Context, params: Params) -> Result:
     return {"repository": repository_json(backend, repo)}
 
 
-@operation("DescribeRepositories")
 def describe_repositories(ctx: Context, params: Params) -> Result:
     """DescribeRepositories: named ones (all must exist) or every one, paginated."""
     reg = ctx.registry(params)
@@ -71,7 +69,6 @@ def describe_repositories(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("DeleteRepository")
 def delete_repository(ctx: Context, params: Params) -> Result:
     """DeleteRepository (``force`` deletes the images too); its policies and tags go with it."""
     reg = ctx.registry(params)
@@ -81,7 +78,6 @@ def delete_repository(ctx: Context, params: Params) -> Result:
     return {"repository": repository_json(ctx.backend, repo)}
 
 
-@operation("PutImageTagMutability")
 def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
     """PutImageTagMutability: the four settings, exclusion filters only with ``*_WITH_EXCLUSION``."""
     repo = ctx.repository(params)
@@ -101,7 +97,6 @@ def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("PutImageScanningConfiguration")
 def put_image_scanning_configuration(ctx: Context, params: Params) -> Result:
     """PutImageScanningConfiguration: the repository's scan-on-push flag."""
     repo = ctx.repository(params)
@@ -112,3 +107,13 @@ def put_image_scanning_configuration(ctx: Context, params: Params) -> Result:
         "repositoryName": repo.name,
         "imageScanningConfiguration": {"scanOnPush": repo.scan_on_push},
     }
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateRepository": create_repository,
+    "DeleteRepository": delete_repository,
+    "DescribeRepositories": describe_repositories,
+    "PutImageScanningConfiguration": put_image_scanning_configuration,
+    "PutImageTagMutability": put_image_tag_mutability,
+}
+"""The ECR operations this module serves, by name."""

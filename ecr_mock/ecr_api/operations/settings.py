@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ecr_mock.core.services import settings
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 EXCLUSIONS_PAGE_DEFAULT = 100
 EXCLUSIONS_PAGE_MAX = 1000
 
 
-@operation("GetAccountSetting")
 def get_account_setting(ctx: Context, params: Params) -> Result:
     """GetAccountSetting: the stored value, else the setting's default."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -17,7 +16,6 @@ def get_account_setting(ctx: Context, params: Params) -> Result:
     return {"name": name, "value": settings.account_setting(ctx.backend, reg, name)}
 
 
-@operation("PutAccountSetting")
 def put_account_setting(ctx: Context, params: Params) -> Result:
     """PutAccountSetting: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE or BLOB_MOUNTING."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -25,7 +23,6 @@ def put_account_setting(ctx: Context, params: Params) -> Result:
     return {"name": name, "value": settings.put_account_setting(ctx.backend, reg, name, value)}
 
 
-@operation("RegisterPullTimeUpdateExclusion")
 def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """RegisterPullTimeUpdateExclusion: pulls by the principal stop updating pull times."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -34,7 +31,6 @@ def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     return {"principalArn": arn, "createdAt": created}
 
 
-@operation("DeregisterPullTimeUpdateExclusion")
 def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """DeregisterPullTimeUpdateExclusion; ExclusionNotFoundException when not excluded."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -43,7 +39,6 @@ def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Resul
     return {"principalArn": arn}
 
 
-@operation("ListPullTimeUpdateExclusions")
 def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
     """ListPullTimeUpdateExclusions, in the order they were registered, paginated."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -57,3 +52,13 @@ def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
     if token:
         result["nextToken"] = token
     return result
+
+
+HANDLERS: dict[str, Handler] = {
+    "DeregisterPullTimeUpdateExclusion": deregister_pull_time_update_exclusion,
+    "GetAccountSetting": get_account_setting,
+    "ListPullTimeUpdateExclusions": list_pull_time_update_exclusions,
+    "PutAccountSetting": put_account_setting,
+    "RegisterPullTimeUpdateExclusion": register_pull_time_update_exclusion,
+}
+"""The ECR operations this module serves, by name."""
