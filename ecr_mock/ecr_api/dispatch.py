@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
@@ -142,20 +142,26 @@ def service_for(target: str) -> tuple[ApiService, str] | None:
     return None
 
 
+class CallOptions(TypedDict, total=False):
+    """How a call arrived: ``source_ip``, ``secure`` (over TLS), ``validate`` (check the model)."""
+
+    source_ip: str
+    secure: bool
+    validate: bool
+
+
 def handle(
     backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
-    source_ip: str = "127.0.0.1",
-    secure: bool = False,
-    validate: bool = True,
+    **options: Unpack[CallOptions],
 ) -> tuple[int, bytes]:
     """Serve one ECR or ECR Public JSON 1.1 call; returns (status, JSON body). Never raises.
 
     ``validate=False`` skips the model check, so tests can reach the semantic checks behind it.
     """
-    answer = answer_call(backend, target, body, headers, source_ip, secure, validate)
+    answer = answer_call(backend, target, body, headers, **options)
     return answer.status, answer.body
 
 
@@ -193,7 +199,8 @@ def answer_call(
     wall, started = time.time(), time.perf_counter()
     found = service_for(target)
     seen = _Seen(operation=found[1] if found is not None and found[1] else None)
-    status, payload = _serve(backend, target, body, headers, source_ip, secure, validate, seen)
+    request = _Request(target, body, headers, source_ip, secure, validate)
+    status, payload = _serve(backend, request, seen)
     params = seen.params or {}
     repository = params.get("repositoryName")
     code = None
@@ -221,16 +228,21 @@ def answer_call(
     return Answer(status, payload, seen.fault)
 
 
-def _serve(
-    backend: Store,
-    target: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    source_ip: str,
-    secure: bool,
-    validate: bool,
-    seen: _Seen,
-) -> tuple[int, bytes]:
+@dataclass(frozen=True)
+class _Request:
+    """One JSON 1.1 request as it arrived."""
+
+    target: str
+    body: bytes
+    headers: Mapping[str, str]
+    source_ip: str
+    secure: bool
+    validate: bool
+
+
+def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
+    target, body, headers = request.target, request.body, request.headers
+    source_ip, secure, validate = request.source_ip, request.secure, request.validate
     found = service_for(target)
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
@@ -326,22 +338,15 @@ def _scope_region(headers: Mapping[str, str]) -> str | None:
 
 
 def paginate(
-    items: Iterable[T],
-    params: Params,
-    *,
-    default: int,
-    maximum: int,
-    token_key: str = "nextToken",
-    max_key: str = "maxResults",
+    items: Iterable[T], params: Params, *, default: int, maximum: int
 ) -> tuple[list[T], str | None]:
-    """One page of ``items`` and the token for the next; reads only as far as the page ends."""
+    """One page of ``items`` (``nextToken``, ``maxResults``) and the token for the next; reads
+    only as far as the page ends."""
     return paginate_with(
         lambda start, stop: list(islice(items, start, stop)),
         params,
         default=default,
         maximum=maximum,
-        token_key=token_key,
-        max_key=max_key,
     )
 
 
