@@ -35,9 +35,11 @@ LIFECYCLE = json.dumps(
             {
                 "rulePriority": 1,
                 "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": 1,
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["old"],
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 30,
                 },
                 "action": {"type": "expire"},
             }
