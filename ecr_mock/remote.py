@@ -13,7 +13,8 @@ Usage::
     remote.state()["registries"]
 
 The methods mirror the in-process backend's (``reset``, ``state``, ``seed``, ``issue_token``,
-``clock.now/advance/set``), so a test can use either.
+``clock.now/advance/set``, ``faults.add/clear``, ``calls.of/operations/errors``,
+``events.all/of_type``), so a test can use either.
 """
 
 from __future__ import annotations
@@ -23,10 +24,23 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
+from urllib.parse import quote, urlencode
 
-__all__ = ["ControlAPIError", "RemoteClock", "RemoteEcrMock", "RemoteToken"]
+from ecr_mock.core.services.calls import Call
+
+__all__ = [
+    "ControlAPIError",
+    "RemoteCalls",
+    "RemoteClock",
+    "RemoteEcrMock",
+    "RemoteEvents",
+    "RemoteFaultRule",
+    "RemoteFaults",
+    "RemoteToken",
+]
 
 
 class ControlAPIError(Exception):
@@ -89,6 +103,176 @@ class RemoteClock:
         self._remote.call("POST", "clock", {"now": when.isoformat()})
 
 
+class RemoteFaultRule:
+    """A fault rule on the server: its ``id``, its fields as sent back, ``hits`` read fresh.
+
+    ``remove()`` (or leaving a ``with`` block) deletes it on the server.
+    """
+
+    def __init__(self, remote: RemoteEcrMock, doc: dict[str, Any]) -> None:
+        self._remote = remote
+        self.id = str(doc["id"])
+        self.doc = doc
+        """The rule as the server last answered it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule now, with its ``hits`` and ``matches`` counts."""
+        self.doc = self._remote.call("GET", f"faults/{quote(self.id, safe='')}")
+        return self.doc
+
+    @property
+    def hits(self) -> int:
+        """How many requests this rule has applied to (asked of the server)."""
+        return int(self.to_dict()["hits"])
+
+    @property
+    def matches(self) -> int:
+        """How many requests matched the rule's fields (asked of the server)."""
+        return int(self.to_dict()["matches"])
+
+    def remove(self) -> None:
+        """Delete the rule on the server (harmless when it is gone already)."""
+        try:
+            self._remote.call("DELETE", f"faults/{quote(self.id, safe='')}")
+        except ControlAPIError as exc:
+            if exc.status != 404:
+                raise
+
+    def __enter__(self) -> RemoteFaultRule:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<RemoteFaultRule {self.id} {self.doc}>"
+
+
+class RemoteFaults:
+    """The server's fault rules: ``add(**rule)``, ``add_rule(doc)``, ``get``, ``remove``,
+    ``clear()``, iteration; the same vocabulary as ``backend.faults``."""
+
+    def __init__(self, remote: RemoteEcrMock) -> None:
+        self._remote = remote
+
+    def add(self, **rule: Any) -> RemoteFaultRule:
+        """Add a rule; ControlAPIError (400, naming the bad field) when it is invalid."""
+        return self.add_rule(rule)
+
+    def add_rule(self, rule: dict[str, Any]) -> RemoteFaultRule:
+        """Add a rule given as a dict."""
+        return RemoteFaultRule(self._remote, self._remote.call("POST", "faults", rule))
+
+    def get(self, rule_id: str) -> RemoteFaultRule | None:
+        """The rule with ``rule_id``, or None."""
+        try:
+            doc = self._remote.call("GET", f"faults/{quote(rule_id, safe='')}")
+        except ControlAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return RemoteFaultRule(self._remote, doc)
+
+    def remove(self, rule_id: str) -> None:
+        """Delete one rule (harmless when it is gone)."""
+        RemoteFaultRule(self._remote, {"id": rule_id}).remove()
+
+    def clear(self) -> None:
+        """Delete every rule."""
+        self._remote.call("DELETE", "faults")
+
+    def _all(self) -> list[RemoteFaultRule]:
+        docs = self._remote.call("GET", "faults")["faults"]
+        return [RemoteFaultRule(self._remote, doc) for doc in docs]
+
+    def __iter__(self) -> Iterator[RemoteFaultRule]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class RemoteCalls:
+    """The server's call record: ``of(...)``, ``operations()``, ``errors()``, ``[-1]``,
+    ``len()``, ``clear()``; the records are :class:`ecr_mock.core.services.calls.Call`."""
+
+    def __init__(self, remote: RemoteEcrMock) -> None:
+        self._remote = remote
+
+    def of(
+        self,
+        operation: str | None = None,
+        repository: str | None = None,
+        *,
+        surface: str | None = None,
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> list[Call]:
+        """The records matching every given value, oldest first (filtered by the server)."""
+        wanted = {
+            "operation": operation,
+            "repository": repository,
+            "surface": surface,
+            "status": status,
+            "error_code": error_code,
+        }
+        query = urlencode({key: value for key, value in wanted.items() if value is not None})
+        docs = self._remote.call("GET", "calls" + (f"?{query}" if query else ""))["calls"]
+        return [Call(**doc) for doc in docs]
+
+    def operations(self, surface: str | None = None) -> list[str | None]:
+        """The operation (or route) of each record, oldest first."""
+        return [call.operation for call in self.of(surface=surface)]
+
+    def errors(self) -> list[Call]:
+        """The records answered with a status of 400 or above."""
+        return [call for call in self.of() if call.status >= 400]
+
+    def clear(self) -> None:
+        """Forget every record."""
+        self._remote.call("DELETE", "calls")
+
+    def __len__(self) -> int:
+        return len(self.of())
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self.of())
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Call]: ...
+
+    def __getitem__(self, index: int | slice) -> Call | list[Call]:
+        return self.of()[index]
+
+
+class RemoteEvents:
+    """The ECR events the server recorded: ``all()``, ``of_type(detail_type)``, ``clear()``."""
+
+    def __init__(self, remote: RemoteEcrMock) -> None:
+        self._remote = remote
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every event kept, oldest first (EventBridge-shaped dicts)."""
+        events: list[dict[str, Any]] = self._remote.call("GET", "events")["events"]
+        return events
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        """The events of one ``detail-type``."""
+        query = urlencode({"detail_type": detail_type})
+        events: list[dict[str, Any]] = self._remote.call("GET", f"events?{query}")["events"]
+        return events
+
+    def clear(self) -> None:
+        """Forget the events recorded so far."""
+        self._remote.call("DELETE", "events")
+
+    def __len__(self) -> int:
+        return len(self.all())
+
+
 class RemoteEcrMock:
     """The control API of the server at ``url`` (``http://HOST:PORT``)."""
 
@@ -97,6 +281,12 @@ class RemoteEcrMock:
         self.token = token if token is not None else os.environ.get("ECR_MOCK_CONTROL_TOKEN")
         self.timeout = timeout
         self.clock = RemoteClock(self)
+        self.faults = RemoteFaults(self)
+        """The server's fault rules (``/ecr-mock/faults``)."""
+        self.calls = RemoteCalls(self)
+        """The server's call record (``/ecr-mock/calls``)."""
+        self.events = RemoteEvents(self)
+        """The ECR events the server recorded (``/ecr-mock/events``)."""
         self._defaults: tuple[str, str] | None = None
 
     @property

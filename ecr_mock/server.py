@@ -47,6 +47,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -418,7 +419,30 @@ class _Handler(WSGIRequestHandler):
     def finish(self) -> None:
         with self._server.connections_lock:
             self._server.connections.discard(self.connection)
-        super().finish()
+        try:
+            super().finish()
+        finally:
+            self._linger()
+
+    def _linger(self) -> None:
+        """Close gracefully when the client may still be sending a body we did not read.
+
+        Closing a socket with unread bytes makes the kernel answer with a reset, and a reset
+        can destroy our answer in the client's buffers before it is read (a client pushing a
+        large layer would see ``connection reset`` instead of ``401`` or ``404``). So the
+        write side is shut first (the answer is complete), and what still arrives is read and
+        dropped until the client closes, pauses for ``_LINGER_PAUSE`` or ``_LINGER_TOTAL``
+        passes (RFC 9112, section 9.6).
+        """
+        body = getattr(self, "_body", None)
+        if body is None or not self.close_connection or body.awaiting or body.remaining == 0:
+            return
+        deadline = time.monotonic() + _LINGER_TOTAL
+        with contextlib.suppress(OSError, ValueError):
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_PAUSE)
+            while time.monotonic() < deadline and self.connection.recv(_DRAIN_CHUNK):
+                pass
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
@@ -716,6 +740,10 @@ _BUFFERED_ANSWER = 256 * 1024
 """Answers up to this size are sent with their exact length in one write."""
 _DRAIN_LIMIT = 16 * 1024 * 1024
 """Up to this many unread request body bytes are drained; more closes the connection."""
+_LINGER_PAUSE = 2.0
+"""Seconds a closing connection waits for more of an unread body before it gives up."""
+_LINGER_TOTAL = 30.0
+"""Seconds at most a closing connection spends reading and dropping an unread body."""
 _REASONS = {
     400: "Bad Request",
     404: "Not Found",

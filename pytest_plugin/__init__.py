@@ -39,7 +39,7 @@ point, so installing ecr-mock is enough. Fixtures:
     deterministic ones.
 ``ecr_events``
     The backend's event log (``.all()``, ``.of_type("ECR Image Action")``): EventBridge-shaped
-    records of pushes, deletes, scans and lifecycle actions (in-process only).
+    records of pushes, deletes, scans and lifecycle actions.
 ``ecr_faults``
     The backend's fault rules: ``ecr_faults.add(operation="PutImage",
     error="ThrottlingException", times=2)`` returns the rule (``.hits``, ``.remove()``, a
@@ -55,7 +55,8 @@ Against a running server: with ``--ecr-mock-url URL`` (or ``ECR_MOCK_URL``; a co
 from ``--ecr-mock-control-token`` or ``ECR_MOCK_CONTROL_TOKEN``) the same fixtures use that
 server: the server is reset through its control API before each test, ``ecr_backend`` is an
 :class:`ecr_mock.remote.RemoteEcrMock` (``reset``, ``state``, ``seed``, ``issue_token``,
-``clock``, ``apply_lifecycle_policies``), ``ecr_clock`` its clock, ``ecr_server`` gives the
+``clock``, ``apply_lifecycle_policies``, ``faults``, ``calls``, ``events``), ``ecr_clock`` its
+clock, ``ecr_faults``, ``ecr_calls`` and ``ecr_events`` the server's, fault markers apply to it, ``ecr_server`` gives the
 server's ``url`` and ``endpoint``, and ``AWS_ENDPOINT_URL_ECR`` points every boto3 ECR client at
 it during the test. The account is the server's (``ecr-mock serve --account-id``).
 """
@@ -222,6 +223,7 @@ def ecr_mock(
         if shared is None:
             ecr_remote.reset()
         with _pointed_at(ecr_remote.url):
+            _apply_fault_markers(request, ecr_remote)
             _apply_seed_markers(request, ecr_remote)
             yield RemoteMock(ecr_remote)
         return
@@ -239,11 +241,15 @@ def ecr_mock(
             allow_missing_layers=None if allow is None else bool(allow),
             enforce_quotas=bool(_marker_option(request, "enforce_quotas")),
         )
-    for marker in reversed(list(request.node.iter_markers("ecr_fault"))):
-        active.backend.faults.add(**marker.kwargs)
+    _apply_fault_markers(request, active.backend)
     with active:
         _apply_seed_markers(request, active.backend)
         yield active
+
+
+def _apply_fault_markers(request: pytest.FixtureRequest, backend: Any) -> None:
+    for marker in reversed(list(request.node.iter_markers("ecr_fault"))):
+        backend.faults.add(**marker.kwargs)
 
 
 def _apply_seed_markers(request: pytest.FixtureRequest, backend: Any) -> None:
@@ -427,21 +433,20 @@ def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
 
 @pytest.fixture
 def ecr_events(ecr_backend: Backend) -> Any:
-    """The backend's EventLog of EventBridge-shaped ECR events (in-process only)."""
-    from ecr_mock.remote import RemoteEcrMock
-
-    if isinstance(ecr_backend, RemoteEcrMock):
-        pytest.skip("ecr_events records events in-process; a running server keeps its own")
+    """The backend's EventBridge-shaped ECR events: ``all()``, ``of_type(...)``, ``clear()``
+    (a running server's, through ``/ecr-mock/events``, with ``--ecr-mock-url``)."""
     return ecr_backend.events
 
 
 @pytest.fixture
 def ecr_faults(ecr_backend: Backend) -> FaultRules:
-    """The backend's fault rules: ``ecr_faults.add(**rule)``, ``ecr_faults.clear()``."""
+    """The backend's fault rules: ``ecr_faults.add(**rule)``, ``ecr_faults.clear()`` (a running
+    server's, through ``/ecr-mock/faults``, with ``--ecr-mock-url``)."""
     return ecr_backend.faults
 
 
 @pytest.fixture
 def ecr_calls(ecr_backend: Backend) -> CallLog:
-    """The backend's call record (``.of(operation=...)``, ``.operations()``, ``[-1]``)."""
+    """The backend's call record (``.of(operation=...)``, ``.operations()``, ``[-1]``); a
+    running server's, through ``/ecr-mock/calls``, with ``--ecr-mock-url``."""
     return ecr_backend.calls

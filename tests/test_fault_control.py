@@ -270,3 +270,36 @@ def test_a_204_answer_has_no_body_and_no_content_length(server: EcrMockServer, p
         assert json.loads(conn.getresponse().read()) == {"faults": []}
     finally:
         conn.close()
+
+
+def test_events_endpoint_lists_filters_and_clears(server: EcrMockServer) -> None:
+    ecr = client(server)
+    ecr.create_repository(repositoryName="ev")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
+                "size": 2,
+            },
+            "layers": [],
+        }
+    )
+    server.backend.allow_missing_layers = True
+    ecr.put_image(repositoryName="ev", imageManifest=manifest, imageTag="v1")
+    ecr.batch_delete_image(repositoryName="ev", imageIds=[{"imageTag": "v1"}])
+    events = f"{server.url}/ecr-mock/events"
+    everything = requests.get(events, timeout=10).json()["events"]
+    assert [(e["detail-type"], e["detail"]["action-type"]) for e in everything] == [
+        ("ECR Image Action", "PUSH"),
+        ("ECR Image Action", "DELETE"),
+    ]
+    assert everything[0]["detail"]["repository-name"] == "ev"
+    scans = requests.get(events, params={"detail_type": "ECR Image Scan"}, timeout=10).json()
+    assert scans == {"events": []}
+    bad = requests.get(events, params={"kind": "x"}, timeout=10)
+    assert (bad.status_code, bad.json()["field"]) == (400, "kind")
+    assert requests.delete(events, timeout=10).status_code == 204
+    assert requests.get(events, timeout=10).json() == {"events": []}

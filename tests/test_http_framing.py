@@ -542,3 +542,56 @@ def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_an_early_refusal_of_a_large_body_reaches_the_client_intact(server: EcrMockServer) -> None:
+    """A 48 MiB body the server refuses unread (no credentials): the client, still sending,
+    gets the whole 401 answer, not a connection reset."""
+    import threading
+
+    size = 48 * 1024 * 1024
+    head = (
+        f"POST /v2/app/blobs/uploads/ HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
+        f"Content-Length: {size}\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((server.host, server.port), timeout=30)
+    sent: list[BaseException | int] = []
+
+    def send() -> None:
+        try:
+            sock.sendall(head)
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(size // len(chunk)):
+                sock.sendall(chunk)
+            sent.append(size)
+        except OSError as exc:
+            sent.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    received = b""
+    try:
+        while b"\r\n\r\n" not in received or len(received) < _framed_length(received):
+            data = sock.recv(65536)
+            assert data, f"the connection ended inside the answer: {received!r}"
+            received += data
+        sender.join(timeout=60)
+    finally:
+        sock.close()
+    status_line, _, rest = received.partition(b"\r\n")
+    body = rest.partition(b"\r\n\r\n")[2]
+    assert status_line.split(b" ")[1] == b"401"
+    assert len(body) == _framed_length(received) - received.index(b"\r\n\r\n") - 4
+    assert json.loads(body)
+    assert sent == [size]
+
+
+def _framed_length(received: bytes) -> int:
+    """Bytes of head plus the body its Content-Length announces."""
+    head, _, _ = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    return len(head) + 4 + length

@@ -194,8 +194,57 @@ def test_ecr_mock_url_from_the_environment(
             assert [r["name"] for reg in state["registries"] for r in reg["repositories"]] == ["env"]
             assert ecr_server.url == ecr_backend.url
 
-        def test_events_are_in_process_only(ecr_events):
-            pass
+        def test_events_come_from_the_server(ecr_seed, ecr_events):
+            ecr_seed({"repositories": [{"name": "ev", "images": [
+                {"synthetic": {"layers": 1}, "tags": ["v1"]}]}]})
+            pushed = ecr_events.of_type("ECR Image Action")
+            assert [(e["detail"]["action-type"], e["detail"]["image-tag"]) for e in pushed] == [
+                ("PUSH", "v1")
+            ]
+            ecr_events.clear()
+            assert len(ecr_events) == 0
         """
     )
-    run_inner(inner, plugin_args).assert_outcomes(passed=1, skipped=1)
+    run_inner(inner, plugin_args).assert_outcomes(passed=2)
+
+
+def test_faults_calls_and_markers_against_a_running_server(
+    inner: pytest.Pytester, plugin_args: list[str], served: str
+) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+        from botocore.exceptions import ClientError
+
+        @pytest.mark.ecr_fault(operation="CreateRepository", error="LimitExceededException")
+        def test_a_marker_rule_reaches_the_server(ecr_client, ecr_calls):
+            with pytest.raises(ClientError) as raised:
+                ecr_client.create_repository(repositoryName="refused")
+            assert raised.value.response["Error"]["Code"] == "LimitExceededException"
+            assert [c.error_code for c in ecr_calls.of(operation="CreateRepository")][-1] == (
+                "LimitExceededException"
+            )
+
+        def test_the_previous_tests_rule_is_gone(ecr_client, ecr_faults, ecr_calls):
+            assert list(ecr_faults) == [] and len(ecr_calls) == 0
+            ecr_client.create_repository(repositoryName="fine")
+            with ecr_faults.add(operation="DescribeRepositories", error="InvalidParameterException",
+                                times=1) as rule:
+                with pytest.raises(ClientError):
+                    ecr_client.describe_repositories()
+                assert rule.hits == 1
+            assert [r["repositoryName"] for r in ecr_client.describe_repositories()["repositories"]] == ["fine"]
+            assert ecr_calls.operations() == [
+                "CreateRepository", "DescribeRepositories", "DescribeRepositories"
+            ]
+            assert [(c.status, c.error_code) for c in ecr_calls.errors()] == [
+                (400, "InvalidParameterException")
+            ]
+            assert ecr_calls[-1].operation == "DescribeRepositories"
+            bad = pytest.raises(Exception, ecr_faults.add, operation="NoSuchOperation", error="x")
+            assert bad.value.status == 400
+        """
+    )
+    run_inner(inner, plugin_args, "--ecr-mock-url", served, "-p", "no:randomly").assert_outcomes(
+        passed=2
+    )

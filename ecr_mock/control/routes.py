@@ -1,4 +1,4 @@
-"""The built-in control routes: health, reset, clock, state, seed, lifecycle, tokens, faults, calls."""
+"""The built-in control routes, from health and reset to findings, faults, calls and events."""
 
 from __future__ import annotations
 
@@ -177,6 +177,7 @@ def tokens(request: ControlRequest) -> ControlResponse:
 
 def builtin_routes() -> list[ControlRoute]:
     """Every built-in route, named."""
+    from ecr_mock.control.events import events_route
     from ecr_mock.control.faults import fault_routes
     from ecr_mock.control.findings import findings_route
 
@@ -190,4 +191,5 @@ def builtin_routes() -> list[ControlRoute]:
         ControlRoute("tokens", r"/ecr-mock/tokens/?", {"POST": tokens}),
         findings_route(),
         *fault_routes(),
+        events_route(),
     ]
