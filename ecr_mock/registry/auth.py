@@ -1,5 +1,4 @@
-"""Registry authentication on the wire: the request's credentials and addressed host, the
-``WWW-Authenticate`` challenges, and the per-request context handlers get."""
+"""Registry credentials on the wire: the Authorization header, host, challenges, request context."""
 
 from __future__ import annotations
 
@@ -53,6 +52,8 @@ def challenges(store: Store, request: Request, name: str | None = None) -> list[
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
     """The user and password of a well-formed Basic ``Authorization`` header, else None."""
+    if request.headers.get("Authorization", "")[:6].lower() != "basic ":
+        return None
     auth = request.authorization
     if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
         return None

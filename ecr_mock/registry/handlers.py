@@ -1,4 +1,4 @@
-"""One handler per registry route and method, each calling the core's operations."""
+"""One handler per registry route and method: parse the request, call services, write the answer."""
 
 from __future__ import annotations
 
@@ -398,8 +398,7 @@ def put_manifest(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``PUT /v2/<name>/manifests/<ref>``: store by tag or digest (``?tag=`` adds tags)."""
     name, reference = params["name"], params["reference"]
     repo = resolution.push_repository(ctx.store, ctx.caller, name, registry_auth.PUT_IMAGE)
-    extra_tags = ctx.request.args.getlist("tag") if ":" in reference else []
-    target = images.manifest_target(reference, extra_tags)
+    target = images.manifest_target(reference, ctx.request.args.getlist("tag"))
     body = images.read_manifest(_input(ctx.request), _content_length(ctx.request))
     media_type = ctx.request.headers.get("Content-Type") or None
     image = images.push_manifest(ctx.store, ctx.registry, repo, body, target, media_type)

@@ -1,5 +1,4 @@
-"""Images: id and reference lookup and validation, put, delete, untag, pulls, and the manifest
-served to a client."""
+"""Images: id and reference lookup and checks, put, delete, untag, pulls, the manifest served."""
 
 from __future__ import annotations
 
@@ -376,7 +375,8 @@ class ManifestTarget:
 
 def manifest_target(reference: str, extra_tags: Collection[str] = ()) -> ManifestTarget:
     """The checked target of ``PUT /v2/<name>/manifests/<reference>[?tag=...]``: DigestMalformed
-    or TagInvalid for a malformed part (``extra_tags`` count only with a digest reference)."""
+    or TagInvalid for a malformed part (``extra_tags`` count only with a digest reference and
+    are ignored, unchecked, with a tag)."""
     if ":" in reference:
         return ManifestTarget(checked_digest(reference), tuple(_checked_tag(t) for t in extra_tags))
     return ManifestTarget(None, (_checked_tag(reference),))

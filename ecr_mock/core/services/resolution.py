@@ -1,5 +1,4 @@
-"""Push and pull resolution for registry requests: the repository a step acts on (checked and
-authorized), create-on-push, pull-through cache fills and cross-repository mounts."""
+"""/v2/ push and pull resolution: checked repositories, create-on-push, pull-through, mounts."""
 
 from __future__ import annotations
 

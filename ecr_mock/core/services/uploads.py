@@ -1,5 +1,4 @@
-"""Blob uploads for both protocols (sessions, parts, completion, cancel, idle expiry) and blob
-get/mount/delete with reference counts: a blob no repository knows is released."""
+"""Blob uploads for both protocols and blob get/mount/delete with reference counts and release."""
 
 from __future__ import annotations
 
