@@ -1,4 +1,4 @@
-"""Suite-wide checks: every ECR API answer any test gets must fit botocore's ECR model."""
+"""Suite-wide checks and fixtures: every ECR API answer must fit botocore's ECR model; `/v2/` auth."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 import ecr_mock.ecr_api.app
 import ecr_mock.ecr_api.dispatch
 import ecr_mock.intercept.botocore_hook
+from ecr_mock import Backend
+from ecr_mock.registry.app import basic_auth_headers
 from tests.ecr_api.model_check import check_error, check_output
 
 _ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call
@@ -73,3 +75,9 @@ def _ecr_answers_fit_the_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     if violations:
         shown = "\n  ".join(dict.fromkeys(violations))
         pytest.fail(f"ECR API answers break botocore's ECR model:\n  {shown}", pytrace=False)
+
+
+@pytest.fixture
+def basic_auth(ecr_backend: Backend) -> dict[str, str]:
+    """``Authorization`` headers of a fresh token for the default registry, as the account root."""
+    return basic_auth_headers(ecr_backend)

@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,12 +16,13 @@ import ecr_mock.core.blobs
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.models import Registry
-from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer, serve_backend
+from ecr_mock.server import EcrMockServer
 from tests.h11_client import Connection
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": "app"}]})
 
 
 def sha256(data: bytes) -> str:
@@ -34,32 +34,8 @@ def sha512(data: bytes) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def backend(clock: Clock) -> Backend:
-    backend = Backend(ACCOUNT, REGION, clock=clock)
-    backend.create_repository(backend.registry(ACCOUNT, REGION), "app")
-    return backend
-
-
-@pytest.fixture
-def registry(backend: Backend) -> Registry:
-    return backend.registry(ACCOUNT, REGION)
-
-
-@pytest.fixture
-def server(backend: Backend) -> Iterator[EcrMockServer]:
-    server = serve_backend(backend)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def auth(backend: Backend) -> dict[str, str]:
-    return basic_auth_headers(backend, ACCOUNT, REGION)
+def registry(ecr_backend: Backend) -> Registry:
+    return ecr_backend.registry(ACCOUNT, REGION)
 
 
 @pytest.fixture
@@ -116,51 +92,51 @@ def _push_image(conn: Connection, auth: dict[str, str], layers: list[bytes], tag
 
 @pytest.mark.usefixtures("small_spill")
 def test_deleting_the_repository_frees_every_blob_and_its_file(
-    server: EcrMockServer, backend: Backend, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_backend: Backend, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     before = _spilled_files()
     layers = [os.urandom(100_000) for _ in range(3)] + [b"small layer"]
-    with Connection(server) as conn:
-        _push_image(conn, auth, layers, "v1")
+    with Connection(ecr_server) as conn:
+        _push_image(conn, basic_auth, layers, "v1")
         stored = list(registry.blobs.values())
         assert len(stored) == 5
         assert len(_spilled_files() - before) == 3
-        backend.delete_repository(registry, "app", force=True)
+        ecr_backend.delete_repository(registry, "app", force=True)
     assert registry.blobs == {}
     assert all(blob.freed for blob in stored)
     assert _spilled_files() - before == set()
 
 
 def test_a_blob_another_repository_knows_stays(
-    server: EcrMockServer, backend: Backend, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_backend: Backend, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
-    backend.create_repository(registry, "other")
+    ecr_backend.create_repository(registry, "other")
     layer = os.urandom(1000)
-    with Connection(server) as conn:
-        digest = _push_blob(conn, auth, layer)
-        assert _push_blob(conn, auth, layer, "other") == digest
-        backend.delete_repository(registry, "app", force=True)
-        answer = conn.request("GET", f"/v2/other/blobs/{digest}", auth)
+    with Connection(ecr_server) as conn:
+        digest = _push_blob(conn, basic_auth, layer)
+        assert _push_blob(conn, basic_auth, layer, "other") == digest
+        ecr_backend.delete_repository(registry, "app", force=True)
+        answer = conn.request("GET", f"/v2/other/blobs/{digest}", basic_auth)
         assert answer.status == 200 and answer.body == layer
-        assert conn.request("DELETE", f"/v2/other/blobs/{digest}", auth).status == 202
+        assert conn.request("DELETE", f"/v2/other/blobs/{digest}", basic_auth).status == 202
     assert digest not in registry.blobs
 
 
 @pytest.mark.usefixtures("small_spill")
 def test_a_download_in_flight_keeps_its_blob_whole_until_it_ends(
-    server: EcrMockServer, backend: Backend, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_backend: Backend, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     layer = os.urandom(32 * 1024 * 1024)  # more than loopback socket buffers hold
     before = _spilled_files()
-    with Connection(server) as conn:
-        digest = _push_blob(conn, auth, layer)
+    with Connection(ecr_server) as conn:
+        digest = _push_blob(conn, basic_auth, layer)
     blob = registry.blobs[digest]
-    sock = socket.create_connection((server.host, server.port), timeout=30)
-    head = f"GET /v2/app/blobs/{digest} HTTP/1.1\r\nHost: {server.endpoint}\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in auth.items()) + "Connection: close\r\n\r\n"
+    sock = socket.create_connection((ecr_server.host, ecr_server.port), timeout=30)
+    head = f"GET /v2/app/blobs/{digest} HTTP/1.1\r\nHost: {ecr_server.endpoint}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in basic_auth.items()) + "Connection: close\r\n\r\n"
     sock.sendall(head.encode())
     received = sock.recv(65536)
-    backend.delete_repository(registry, "app", force=True)
+    ecr_backend.delete_repository(registry, "app", force=True)
     assert not blob.freed  # still being read
     while chunk := sock.recv(1 << 20):
         received += chunk
@@ -176,29 +152,29 @@ def test_a_download_in_flight_keeps_its_blob_whole_until_it_ends(
 
 @pytest.mark.usefixtures("small_spill")
 def test_stored_blobs_hold_no_open_file(
-    server: EcrMockServer, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
+    with Connection(ecr_server) as conn:
         conn.sentinel()
         before = _open_fds()
-        digests = [_push_blob(conn, auth, os.urandom(70_000)) for _ in range(60)]
+        digests = [_push_blob(conn, basic_auth, os.urandom(70_000)) for _ in range(60)]
         assert _open_fds() - before < 5
         for digest in digests[:5]:
-            assert conn.request("GET", f"/v2/app/blobs/{digest}", auth).status == 200
+            assert conn.request("GET", f"/v2/app/blobs/{digest}", basic_auth).status == 200
         assert _open_fds() - before < 5
     assert all(not registry.blobs[d].in_memory for d in digests)
 
 
 def test_pushing_a_stored_digest_again_keeps_the_first_blob_intact(
-    server: EcrMockServer, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     layer = os.urandom(5000)
-    with Connection(server) as conn:
-        digest = _push_blob(conn, auth, layer)
+    with Connection(ecr_server) as conn:
+        digest = _push_blob(conn, basic_auth, layer)
         first = registry.blobs[digest]
-        _push_blob(conn, auth, layer)
+        _push_blob(conn, basic_auth, layer)
         assert registry.blobs[digest] is first and not first.freed
-        assert conn.request("GET", f"/v2/app/blobs/{digest}", auth).body == layer
+        assert conn.request("GET", f"/v2/app/blobs/{digest}", basic_auth).body == layer
 
 
 # ----- one owner per session ----------------------------------------------------------------
@@ -263,34 +239,34 @@ def _call(server: EcrMockServer, method: str, target: str, auth: dict[str, str])
 
 @pytest.mark.parametrize("round_", range(3))
 def test_cancel_racing_completion_has_exactly_one_winner(
-    server: EcrMockServer, auth: dict[str, str], round_: int
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], round_: int
 ) -> None:
     layer = os.urandom(6 * 1024 * 1024 + round_)
     digest = sha512(layer)
-    location = _uploaded(server, auth, layer)
+    location = _uploaded(ecr_server, basic_auth, layer)
     put, delete = _race(
-        _call(server, "PUT", f"{location}?digest={digest}", auth),
-        _call(server, "DELETE", location, auth),
+        _call(ecr_server, "PUT", f"{location}?digest={digest}", basic_auth),
+        _call(ecr_server, "DELETE", location, basic_auth),
     )
-    _check_outcome(server, auth, location, layer, digest, put, delete)  # type: ignore[arg-type]
+    _check_outcome(ecr_server, basic_auth, location, layer, digest, put, delete)  # type: ignore[arg-type]
 
 
 def test_cancel_arriving_while_completion_hashes_leaves_no_poisoned_blob(
-    server: EcrMockServer, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     layer = os.urandom(32 * 1024 * 1024)
     digest = sha512(layer)
-    location = _uploaded(server, auth, layer)
+    location = _uploaded(ecr_server, basic_auth, layer)
     session = registry.uploads[location.rsplit("/", 1)[1]]
     results: list[object] = []
-    complete = _call(server, "PUT", f"{location}?digest={digest}", auth)
+    complete = _call(ecr_server, "PUT", f"{location}?digest={digest}", basic_auth)
     thread = threading.Thread(target=lambda: results.append(complete()))  # type: ignore[operator]
     thread.start()
     while not session.lock.locked() and thread.is_alive():
         threading.Event().wait(0.001)
-    delete = _call(server, "DELETE", location, auth)()  # type: ignore[operator]
+    delete = _call(ecr_server, "DELETE", location, basic_auth)()  # type: ignore[operator]
     thread.join()
-    _check_outcome(server, auth, location, layer, digest, results[0], delete)  # type: ignore[arg-type]
+    _check_outcome(ecr_server, basic_auth, location, layer, digest, results[0], delete)  # type: ignore[arg-type]
 
 
 def _push_blob_as(conn: Connection, auth: dict[str, str], data: bytes, digest: str) -> int:
@@ -335,33 +311,41 @@ def _answer_after(sock: socket.socket, rest: bytes) -> tuple[int, dict[str, obje
     return int(head.split()[1]), json.loads(body[:length])
 
 
+def _half_sent_patch(
+    conn: Connection,
+    server: EcrMockServer,
+    registry: Registry,
+    auth: dict[str, str],
+    total: int,
+) -> tuple[str, socket.socket]:
+    """Start an upload and a PATCH of ``total`` bytes; return once its first half arrived."""
+    location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
+    sock = _start_streaming_patch(server, auth, location, total)
+    _wait_for_bytes(registry, location.rsplit("/", 1)[1])
+    return location, sock
+
+
 def test_cancel_during_a_streaming_patch_wins_and_the_patch_gets_404(
-    server: EcrMockServer, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     total = 8 * 1024 * 1024
-    with Connection(server) as conn:
-        location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
-        upload_id = location.rsplit("/", 1)[1]
-        sock = _start_streaming_patch(server, auth, location, total)
-        _wait_for_bytes(registry, upload_id)
-        assert conn.request("DELETE", location, auth).status == 204
+    with Connection(ecr_server) as conn:
+        location, sock = _half_sent_patch(conn, ecr_server, registry, basic_auth, total)
+        assert conn.request("DELETE", location, basic_auth).status == 204
         status, doc = _answer_after(sock, b"x" * (total - total // 2))
         assert status == 404
         assert doc["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"  # type: ignore[index]
-        assert conn.request("GET", location, auth).status == 404
+        assert conn.request("GET", location, basic_auth).status == 404
         conn.sentinel()
 
 
 def test_force_deleting_the_repository_fails_a_streaming_patch_with_name_unknown(
-    server: EcrMockServer, backend: Backend, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_backend: Backend, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     total = 8 * 1024 * 1024
-    with Connection(server) as conn:
-        location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
-        upload_id = location.rsplit("/", 1)[1]
-        sock = _start_streaming_patch(server, auth, location, total)
-        _wait_for_bytes(registry, upload_id)
-        backend.delete_repository(registry, "app", force=True)
+    with Connection(ecr_server) as conn:
+        _, sock = _half_sent_patch(conn, ecr_server, registry, basic_auth, total)
+        ecr_backend.delete_repository(registry, "app", force=True)
         status, doc = _answer_after(sock, b"x" * (total - total // 2))
         assert status == 404
         assert doc["errors"][0]["code"] == "NAME_UNKNOWN"  # type: ignore[index]
@@ -374,36 +358,40 @@ def test_force_deleting_the_repository_fails_a_streaming_patch_with_name_unknown
 
 @pytest.mark.usefixtures("small_spill")
 def test_an_abandoned_upload_expires_after_an_idle_hour_and_frees_its_bytes(
-    server: EcrMockServer, clock: Clock, registry: Registry, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_clock: Clock, registry: Registry, basic_auth: dict[str, str]
 ) -> None:
     before = _spilled_files()
-    with Connection(server) as conn:
-        location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
-        assert conn.request("PATCH", location, auth, os.urandom(300_000)).status == 202
+    with Connection(ecr_server) as conn:
+        location = str(
+            conn.request("POST", "/v2/app/blobs/uploads/", basic_auth).header("location")
+        )
+        assert conn.request("PATCH", location, basic_auth, os.urandom(300_000)).status == 202
         assert len(_spilled_files() - before) == 1
-        clock.advance(timedelta(minutes=59))
-        assert conn.request("GET", location, auth).status == 204
-        assert conn.request("PATCH", location, auth, b"more").status == 202  # touched again
-        clock.advance(timedelta(minutes=59))
-        assert conn.request("GET", location, auth).status == 204
-        clock.advance(timedelta(minutes=2))
-        conn.request("GET", "/v2/", auth)  # any request: the periodic check runs
+        ecr_clock.advance(timedelta(minutes=59))
+        assert conn.request("GET", location, basic_auth).status == 204
+        assert conn.request("PATCH", location, basic_auth, b"more").status == 202  # touched again
+        ecr_clock.advance(timedelta(minutes=59))
+        assert conn.request("GET", location, basic_auth).status == 204
+        ecr_clock.advance(timedelta(minutes=2))
+        conn.request("GET", "/v2/", basic_auth)  # any request: the periodic check runs
         assert registry.uploads == {}
         assert _spilled_files() - before == set()
-        answer = conn.request("GET", location, auth)
+        answer = conn.request("GET", location, basic_auth)
         assert answer.status == 404
         assert answer.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
-        answer = conn.request("PATCH", location, auth, b"late")
+        answer = conn.request("PATCH", location, basic_auth, b"late")
         assert answer.status == 404
 
 
 def test_the_idle_timeout_is_configurable(
-    server: EcrMockServer, backend: Backend, clock: Clock, auth: dict[str, str]
+    ecr_server: EcrMockServer, ecr_backend: Backend, ecr_clock: Clock, basic_auth: dict[str, str]
 ) -> None:
-    backend.upload_idle_timeout = timedelta(minutes=5)
-    with Connection(server) as conn:
-        location = str(conn.request("POST", "/v2/app/blobs/uploads/", auth).header("location"))
-        clock.advance(timedelta(minutes=4))
-        assert conn.request("GET", location, auth).status == 204
-        clock.advance(timedelta(minutes=6))
-        assert conn.request("GET", location, auth).status == 404
+    ecr_backend.upload_idle_timeout = timedelta(minutes=5)
+    with Connection(ecr_server) as conn:
+        location = str(
+            conn.request("POST", "/v2/app/blobs/uploads/", basic_auth).header("location")
+        )
+        ecr_clock.advance(timedelta(minutes=4))
+        assert conn.request("GET", location, basic_auth).status == 204
+        ecr_clock.advance(timedelta(minutes=6))
+        assert conn.request("GET", location, basic_auth).status == 404

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,12 +29,6 @@ def example(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-@pytest.fixture
-def ecr() -> Iterator[Any]:
-    with mock_ecr():
-        yield boto3.client("ecr", region_name="us-east-1")
-
-
 def run_script(name: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -55,25 +48,25 @@ def run_script(name: str) -> str:
 # ----- deploy_by_digest --------------------------------------------------------------------
 
 
-def test_image_reference_pins_the_current_digest_of_a_tag(ecr: Any) -> None:
+def test_image_reference_pins_the_current_digest_of_a_tag(ecr_client: Any) -> None:
     push = example("push_with_layer_api").push_image
     reference = example("deploy_by_digest").image_reference
-    ecr.create_repository(repositoryName="shop/api")
-    first = push(ecr, "shop/api", "prod", {"app": b"one"})
-    pinned_first = reference(ecr, "shop/api", "prod")
-    second = push(ecr, "shop/api", "prod", {"app": b"two"})
-    pinned_second = reference(ecr, "shop/api", "prod")
+    ecr_client.create_repository(repositoryName="shop/api")
+    first = push(ecr_client, "shop/api", "prod", {"app": b"one"})
+    pinned_first = reference(ecr_client, "shop/api", "prod")
+    second = push(ecr_client, "shop/api", "prod", {"app": b"two"})
+    pinned_second = reference(ecr_client, "shop/api", "prod")
     uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api"
     assert first != second
     assert pinned_first == f"{uri}@{first}"
     assert pinned_second == f"{uri}@{second}"
 
 
-def test_image_reference_of_a_missing_tag_is_image_not_found(ecr: Any) -> None:
+def test_image_reference_of_a_missing_tag_is_image_not_found(ecr_client: Any) -> None:
     reference = example("deploy_by_digest").image_reference
-    ecr.create_repository(repositoryName="empty")
+    ecr_client.create_repository(repositoryName="empty")
     with pytest.raises(ClientError) as caught:
-        reference(ecr, "empty", "prod")
+        reference(ecr_client, "empty", "prod")
     assert caught.value.response["Error"]["Code"] == "ImageNotFoundException"
 
 
@@ -88,11 +81,11 @@ def test_deploy_by_digest_script_prints_two_pinned_references() -> None:
 # ----- push_with_layer_api -----------------------------------------------------------------
 
 
-def test_layer_api_push_is_described_with_its_digest_and_size(ecr: Any) -> None:
+def test_layer_api_push_is_described_with_its_digest_and_size(ecr_client: Any) -> None:
     module = example("push_with_layer_api")
-    ecr.create_repository(repositoryName="demo/app")
-    digest = module.push_image(ecr, "demo/app", "v1", {"app": b"hello"})
-    (detail,) = ecr.describe_images(repositoryName="demo/app")["imageDetails"]
+    ecr_client.create_repository(repositoryName="demo/app")
+    digest = module.push_image(ecr_client, "demo/app", "v1", {"app": b"hello"})
+    (detail,) = ecr_client.describe_images(repositoryName="demo/app")["imageDetails"]
     layer, _ = module.build_layer({"app": b"hello"})
     assert detail["imageDigest"] == digest
     assert detail["imageTags"] == ["v1"]
@@ -100,12 +93,12 @@ def test_layer_api_push_is_described_with_its_digest_and_size(ecr: Any) -> None:
     assert detail["imageManifestMediaType"] == module.OCI_MANIFEST
 
 
-def test_layer_api_push_skips_blobs_the_repository_has(ecr: Any) -> None:
+def test_layer_api_push_skips_blobs_the_repository_has(ecr_client: Any) -> None:
     module = example("push_with_layer_api")
-    ecr.create_repository(repositoryName="demo/app")
-    first = module.push_image(ecr, "demo/app", "a", {"app": b"same"})
-    again = module.push_image(ecr, "demo/app", "b", {"app": b"same"})
-    tags = ecr.describe_images(repositoryName="demo/app")["imageDetails"][0]["imageTags"]
+    ecr_client.create_repository(repositoryName="demo/app")
+    first = module.push_image(ecr_client, "demo/app", "a", {"app": b"same"})
+    again = module.push_image(ecr_client, "demo/app", "b", {"app": b"same"})
+    tags = ecr_client.describe_images(repositoryName="demo/app")["imageDetails"][0]["imageTags"]
     assert first == again
     assert sorted(tags) == ["a", "b"]
 
@@ -120,14 +113,14 @@ def test_push_with_layer_api_script_prints_uri_and_digest() -> None:
 # ----- push_and_pull_requests --------------------------------------------------------------
 
 
-def test_requests_push_is_read_back_byte_for_byte_by_batch_get_image(ecr: Any) -> None:
+def test_requests_push_is_read_back_byte_for_byte_by_batch_get_image(ecr_client: Any) -> None:
     module = example("push_and_pull_requests")
-    ecr.create_repository(repositoryName="tools/cli")
-    pushed, manifest = module.push_image(ecr, "tools/cli", "1.0", b"layer bytes")
-    digest, stored = module.read_back(ecr, "tools/cli", "1.0")
+    ecr_client.create_repository(repositoryName="tools/cli")
+    pushed, manifest = module.push_image(ecr_client, "tools/cli", "1.0", b"layer bytes")
+    digest, stored = module.read_back(ecr_client, "tools/cli", "1.0")
     assert digest == pushed
     assert stored == manifest
-    listed = ecr.list_images(repositoryName="tools/cli")["imageIds"]
+    listed = ecr_client.list_images(repositoryName="tools/cli")["imageIds"]
     assert listed == [{"imageDigest": pushed, "imageTag": "1.0"}]
 
 
@@ -140,35 +133,35 @@ def test_push_and_pull_requests_script_reports_same_bytes() -> None:
 # ----- cleanup_untagged --------------------------------------------------------------------
 
 
-def test_cleanup_deletes_only_untagged_images(ecr: Any) -> None:
+def test_cleanup_deletes_only_untagged_images(ecr_client: Any) -> None:
     push = example("push_with_layer_api").push_image
     cleanup = example("cleanup_untagged").delete_untagged
-    ecr.create_repository(repositoryName="batch/worker")
-    old = [push(ecr, "batch/worker", "latest", {"w": bytes([n])}) for n in range(3)]
-    kept = push(ecr, "batch/worker", "stable", {"w": b"stable"})
-    deleted = cleanup(ecr, "batch/worker")
-    left = ecr.list_images(repositoryName="batch/worker")["imageIds"]
+    ecr_client.create_repository(repositoryName="batch/worker")
+    old = [push(ecr_client, "batch/worker", "latest", {"w": bytes([n])}) for n in range(3)]
+    kept = push(ecr_client, "batch/worker", "stable", {"w": b"stable"})
+    deleted = cleanup(ecr_client, "batch/worker")
+    left = ecr_client.list_images(repositoryName="batch/worker")["imageIds"]
     assert sorted(deleted) == sorted(old[:2])
     assert sorted((i["imageDigest"], i["imageTag"]) for i in left) == sorted(
         [(old[2], "latest"), (kept, "stable")]
     )
 
 
-def test_cleanup_of_a_clean_repository_deletes_nothing(ecr: Any) -> None:
+def test_cleanup_of_a_clean_repository_deletes_nothing(ecr_client: Any) -> None:
     cleanup = example("cleanup_untagged").delete_untagged
-    ecr.create_repository(repositoryName="clean")
-    assert cleanup(ecr, "clean") == []
+    ecr_client.create_repository(repositoryName="clean")
+    assert cleanup(ecr_client, "clean") == []
 
 
-def test_cleanup_works_past_one_batch_delete_page(ecr: Any) -> None:
+def test_cleanup_works_past_one_batch_delete_page(ecr_client: Any) -> None:
     module = example("cleanup_untagged")
     push = example("push_with_layer_api").push_image
-    ecr.create_repository(repositoryName="many")
+    ecr_client.create_repository(repositoryName="many")
     count = module.BATCH_DELETE_LIMIT + 5
-    digests = [push(ecr, "many", "t", {"n": str(n).encode()}) for n in range(count)]
-    deleted = module.delete_untagged(ecr, "many")
+    digests = [push(ecr_client, "many", "t", {"n": str(n).encode()}) for n in range(count)]
+    deleted = module.delete_untagged(ecr_client, "many")
     assert sorted(deleted) == sorted(digests[:-1])
-    assert ecr.list_images(repositoryName="many")["imageIds"] == [
+    assert ecr_client.list_images(repositoryName="many")["imageIds"] == [
         {"imageDigest": digests[-1], "imageTag": "t"}
     ]
 
@@ -209,7 +202,7 @@ def test_replicate_and_cache_script_runs() -> None:
 # ----- retry_and_lost_answers --------------------------------------------------------------
 
 
-def test_publish_survives_throttles_and_a_lost_answer(ecr: Any) -> None:
+def test_publish_survives_throttles_and_a_lost_answer(ecr_client: Any) -> None:
     module = example("retry_and_lost_answers")
     from ecr_mock.intercept.botocore_hook import active_backend
 
@@ -234,14 +227,14 @@ def test_publish_survives_throttles_and_a_lost_answer(ecr: Any) -> None:
     assert [(i["imageDigest"], i["imageTags"]) for i in images] == [(digest, ["v1"])]
 
 
-def test_publish_still_fails_on_errors_it_cannot_absorb(ecr: Any) -> None:
+def test_publish_still_fails_on_errors_it_cannot_absorb(ecr_client: Any) -> None:
     module = example("retry_and_lost_answers")
-    ecr.create_repository(repositoryName="app", imageTagMutability="IMMUTABLE")
-    first = module.small_manifest(ecr, "app")
-    module.publish(ecr, "app", first, "v1")
+    ecr_client.create_repository(repositoryName="app", imageTagMutability="IMMUTABLE")
+    first = module.small_manifest(ecr_client, "app")
+    module.publish(ecr_client, "app", first, "v1")
     other = first + "\n"  # another image (another digest) under the same immutable tag
     with pytest.raises(ClientError) as raised:
-        module.publish(ecr, "app", other, "v1")
+        module.publish(ecr_client, "app", other, "v1")
     assert raised.value.response["Error"]["Code"] == "ImageTagAlreadyExistsException"
 
 

@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.services.public import default_alias
 from tests.test_examples import DIGEST, example, run_script
 
 
-@pytest.fixture
-def ecr_public() -> Iterator[Any]:
-    with mock_ecr():
-        yield boto3.client("ecr-public", region_name="us-east-1")
-
-
-def test_published_image_is_described_and_pulled_anonymously(ecr_public: Any) -> None:
+def test_published_image_is_described_and_pulled_anonymously(ecr_public_client: Any) -> None:
     module = example("publish_public_image")
-    uri, digest = module.publish(ecr_public, "tools/cli", "1.0", b"files")
+    uri, digest = module.publish(ecr_public_client, "tools/cli", "1.0", b"files")
     assert uri == f"public.ecr.aws/{default_alias('123456789012')}/tools/cli"
-    (detail,) = ecr_public.describe_images(repositoryName="tools/cli")["imageDetails"]
+    (detail,) = ecr_public_client.describe_images(repositoryName="tools/cli")["imageDetails"]
     assert detail["imageDigest"] == digest
     assert detail["imageTags"] == ["1.0"]
     assert module.anonymous_pull(uri, "1.0") == (digest, b"files")
 
 
-def test_publishing_without_the_token_is_refused(ecr_public: Any) -> None:
+def test_publishing_without_the_token_is_refused(ecr_public_client: Any) -> None:
     module = example("publish_public_image")
-    uri = ecr_public.create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    uri = ecr_public_client.create_repository(repositoryName="app")["repository"]["repositoryUri"]
     path = uri.split("/", 1)[1]
     refused = requests.post(f"https://public.ecr.aws/v2/{path}/blobs/uploads/")
     assert refused.status_code == 401

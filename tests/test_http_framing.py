@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,8 +13,7 @@ import pytest
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.manifests import OCI_MANIFEST
 from ecr_mock.core.services.download_urls import layer_download_url
-from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer, serve_backend
+from ecr_mock.server import EcrMockServer
 from tests.h11_client import Answer, Connection
 
 pytest.importorskip("h11", reason="h11 parses the answers strictly (pip install h11)")
@@ -56,35 +54,22 @@ def _manifest() -> bytes:
 MANIFEST = _manifest()
 
 
-@pytest.fixture
-def backend() -> Backend:
-    backend = Backend(ACCOUNT, REGION)
-    reg = backend.registry(ACCOUNT, REGION)
-    repo = backend.create_repository(reg, "app")
+@pytest.fixture(autouse=True)
+def _content(ecr_backend: Backend) -> None:
+    """The repository ``app`` with ``v1`` and an archived ``old``; a second account."""
+    reg = ecr_backend.registry(ACCOUNT, REGION)
+    repo = ecr_backend.create_repository(reg, "app")
     for data in (CONFIG, LAYER):
-        session = backend.start_upload(reg, repo)
+        session = ecr_backend.start_upload(reg, repo)
         session.append(data)
-        backend.finish_upload(reg, repo, session, sha256(data))
-    backend.put_image(reg, repo, MANIFEST, tag="v1", media_type=OCI_MANIFEST)
-    archived = backend.put_image(
+        ecr_backend.finish_upload(reg, repo, session, sha256(data))
+    ecr_backend.put_image(reg, repo, MANIFEST, tag="v1", media_type=OCI_MANIFEST)
+    archived = ecr_backend.put_image(
         reg, repo, MANIFEST.replace(b"}]}", b'}],"annotations":{"a":"b"}}'), tag="old"
     )
     archived.storage_class = "ARCHIVE"
     archived.status = "ARCHIVED"
-    backend.registry(OTHER, REGION)
-    return backend
-
-
-@pytest.fixture
-def server(backend: Backend) -> Iterator[EcrMockServer]:
-    server = serve_backend(backend)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def auth(backend: Backend) -> dict[str, str]:
-    return basic_auth_headers(backend, ACCOUNT, REGION)
+    ecr_backend.registry(OTHER, REGION)
 
 
 def _new_upload(conn: Connection, auth: dict[str, str]) -> str:
@@ -167,27 +152,27 @@ def _cases(auth: dict[str, str], server: EcrMockServer, backend: Backend) -> lis
 
 
 def test_every_route_and_refusal_is_framed_exactly_over_one_connection(
-    backend: Backend, server: EcrMockServer, auth: dict[str, str]
+    ecr_backend: Backend, ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    conn = Connection(server)
+    conn = Connection(ecr_server)
     seen: set[int] = set()
-    for method, target, use_auth in _cases(auth, server, backend):
-        answer = conn.request(method, target, auth if use_auth else {})
+    for method, target, use_auth in _cases(basic_auth, ecr_server, ecr_backend):
+        answer = conn.request(method, target, basic_auth if use_auth else {})
         seen.add(answer.status)
-        conn = _checked(conn, server, answer)
+        conn = _checked(conn, ecr_server, answer)
     assert {200, 202, 400, 401, 403, 404, 405, 416} - seen <= {202, 416}
     conn.close()
 
 
 def test_head_answers_carry_exactly_the_headers_of_get(
-    backend: Backend, server: EcrMockServer, auth: dict[str, str]
+    ecr_backend: Backend, ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
     compared = ("content-length", "content-type", "docker-content-digest", "etag")
-    with Connection(server) as conn:
-        for method, target, use_auth in _cases(auth, server, backend):
+    with Connection(ecr_server) as conn:
+        for method, target, use_auth in _cases(basic_auth, ecr_server, ecr_backend):
             if method != "HEAD":
                 continue
-            headers = auth if use_auth else {}
+            headers = basic_auth if use_auth else {}
             head = conn.request("HEAD", target, headers)
             get = conn.request("GET", target, headers)
             assert head.body == b""
@@ -197,21 +182,33 @@ def test_head_answers_carry_exactly_the_headers_of_get(
 
 
 def test_body_carrying_requests_and_their_refusals_keep_the_connection_usable(
-    backend: Backend, server: EcrMockServer, auth: dict[str, str]
+    ecr_backend: Backend, ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
     api = {"X-Amz-Target": f"{TARGET}DescribeRepositories", "Content-Type": "x-amz-json-1.1"}
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
         steps: list[tuple[str, str, dict[str, str], bytes, int]] = [
-            ("PATCH", location, {**auth, "Content-Range": "5-7"}, b"abc", 416),
-            ("PATCH", location, {**auth, "Content-Range": "junk"}, b"abc", 416),
-            ("PATCH", location, {**auth, "Content-Range": "0-2"}, b"abc", 202),
-            ("PATCH", location, auth, b"def", 202),
-            ("PUT", f"{location}?digest={sha256(b'x')}", auth, b"", 400),
-            ("PATCH", "/v2/app/blobs/uploads/nope", auth, b"lost bytes", 404),
+            ("PATCH", location, {**basic_auth, "Content-Range": "5-7"}, b"abc", 416),
+            ("PATCH", location, {**basic_auth, "Content-Range": "junk"}, b"abc", 416),
+            ("PATCH", location, {**basic_auth, "Content-Range": "0-2"}, b"abc", 202),
+            ("PATCH", location, basic_auth, b"def", 202),
+            ("PUT", f"{location}?digest={sha256(b'x')}", basic_auth, b"", 400),
+            ("PATCH", "/v2/app/blobs/uploads/nope", basic_auth, b"lost bytes", 404),
             ("PATCH", location, {}, b"no token", 401),
-            ("PUT", "/v2/app/manifests/v2", {**auth, "Content-Type": OCI_MANIFEST}, b"{", 400),
-            ("PUT", "/v2/app/manifests/v2", {**auth, "Content-Type": OCI_MANIFEST}, MANIFEST, 201),
+            (
+                "PUT",
+                "/v2/app/manifests/v2",
+                {**basic_auth, "Content-Type": OCI_MANIFEST},
+                b"{",
+                400,
+            ),
+            (
+                "PUT",
+                "/v2/app/manifests/v2",
+                {**basic_auth, "Content-Type": OCI_MANIFEST},
+                MANIFEST,
+                201,
+            ),
             ("POST", "/", api, b"{}", 200),
             ("POST", "/", {"X-Amz-Target": f"{TARGET}Nope"}, b"{}", 400),
             ("POST", "/", api, b"{not json", 400),
@@ -220,15 +217,15 @@ def test_body_carrying_requests_and_their_refusals_keep_the_connection_usable(
             answer = conn.request(method, target, headers, body)
             assert answer.status == status, (method, target, answer.body)
             assert answer.header("content-length") == str(len(answer.body))
-            conn = _checked(conn, server, answer)
+            conn = _checked(conn, ecr_server, answer)
 
 
 def test_out_of_order_chunk_is_416_with_its_body_counted(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        answer = conn.request("PATCH", location, {**auth, "Content-Range": "10-12"}, b"abc")
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        answer = conn.request("PATCH", location, {**basic_auth, "Content-Range": "10-12"}, b"abc")
         assert answer.status == 416
         assert answer.json()["errors"][0]["code"] == "RANGE_INVALID"
         assert answer.header("content-length") == str(len(answer.body)) != "0"
@@ -252,11 +249,11 @@ def _upload_size(conn: Connection, location: str, auth: dict[str, str]) -> int:
 
 
 def test_chunked_wins_over_content_length_and_the_connection_closes(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        head = _patch_head(location, auth, server)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        head = _patch_head(location, basic_auth, ecr_server)
         raw = (
             head + b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
         )
@@ -264,8 +261,8 @@ def test_chunked_wins_over_content_length_and_the_connection_closes(
         assert answer.status == 202
         assert answer.header("range") == "0-4"
         assert answer.closes and conn.closed
-    with Connection(server) as conn:
-        assert _upload_size(conn, location, auth) == 5
+    with Connection(ecr_server) as conn:
+        assert _upload_size(conn, location, basic_auth) == 5
 
 
 @pytest.mark.parametrize(
@@ -273,26 +270,26 @@ def test_chunked_wins_over_content_length_and_the_connection_closes(
     [["+5"], ["1_0"], ["5", "7"], ["5, 7"], [" 0x5"], ["-1"], ["5e0"]],
 )
 def test_malformed_content_length_is_400_and_closes_before_reading(
-    server: EcrMockServer, auth: dict[str, str], lengths: list[str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], lengths: list[str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        head = _patch_head(location, auth, server)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        head = _patch_head(location, basic_auth, ecr_server)
         fields = "".join(f"Content-Length: {v}\r\n" for v in lengths).encode()
         answer = conn.raw(head + fields + b"\r\nhelloGET / HTTP/1.1\r\n\r\n", "PATCH")
         assert answer.status == 400
         assert answer.json()["errors"][0]["code"] == "SIZE_INVALID"
         assert answer.closes and conn.closed
-    with Connection(server) as conn:
-        assert _upload_size(conn, location, auth) == 1  # "0-0": nothing was stored
+    with Connection(ecr_server) as conn:
+        assert _upload_size(conn, location, basic_auth) == 1  # "0-0": nothing was stored
 
 
 def test_repeated_equal_content_length_is_one_length(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        head = _patch_head(location, auth, server)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        head = _patch_head(location, basic_auth, ecr_server)
         answer = conn.raw(head + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "PATCH")
         assert answer.status == 202
         assert answer.header("range") == "0-2"
@@ -300,16 +297,16 @@ def test_repeated_equal_content_length_is_one_length(
 
 
 def test_chunk_extensions_and_trailers_are_accepted_on_a_kept_connection(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
         body = (
             b"3;foo=bar\r\nabc\r\n"
             b'2 ; name="quoted;value" ; flag\r\nde\r\n'
             b"0;last\r\nX-Checksum: abcde\r\nX-Other: 1\r\n\r\n"
         )
-        head = _patch_head(location, auth, server) + b"Transfer-Encoding: chunked\r\n\r\n"
+        head = _patch_head(location, basic_auth, ecr_server) + b"Transfer-Encoding: chunked\r\n\r\n"
         answer = conn.raw(head + body, "PATCH")
         assert answer.status == 202
         assert answer.header("range") == "0-4"
@@ -329,11 +326,11 @@ def test_chunk_extensions_and_trailers_are_accepted_on_a_kept_connection(
     ],
 )
 def test_broken_chunked_framing_is_400_with_connection_close(
-    server: EcrMockServer, auth: dict[str, str], body: bytes
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], body: bytes
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        head = _patch_head(location, auth, server) + b"Transfer-Encoding: chunked\r\n\r\n"
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        head = _patch_head(location, basic_auth, ecr_server) + b"Transfer-Encoding: chunked\r\n\r\n"
         answer = conn.raw(head + body, "PATCH")
         assert answer.status == 400
         assert answer.json()["errors"][0]["code"] == "SIZE_INVALID"
@@ -345,13 +342,13 @@ def test_broken_chunked_framing_is_400_with_connection_close(
     [("gzip", "1.1", 400), ("gzip, chunked", "1.1", 501), ("chunked", "1.0", 400)],
 )
 def test_transfer_codings_other_than_chunked_are_refused_and_close(
-    server: EcrMockServer, auth: dict[str, str], coding: str, version: str, status: int
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], coding: str, version: str, status: int
 ) -> None:
-    with Connection(server) as conn:
+    with Connection(ecr_server) as conn:
         answer = conn.request(
             "POST",
             "/v2/app/blobs/uploads/",
-            {**auth, "Transfer-Encoding": coding},
+            {**basic_auth, "Transfer-Encoding": coding},
             b"3\r\nabc\r\n0\r\n\r\n",
             version=version,
         )
@@ -359,11 +356,11 @@ def test_transfer_codings_other_than_chunked_are_refused_and_close(
         assert answer.closes and conn.closed
 
 
-def test_http11_request_without_host_or_with_two_is_400(server: EcrMockServer) -> None:
-    with Connection(server) as conn:
+def test_http11_request_without_host_or_with_two_is_400(ecr_server: EcrMockServer) -> None:
+    with Connection(ecr_server) as conn:
         answer = conn.raw(b"GET / HTTP/1.1\r\n\r\n")
         assert answer.status == 400 and conn.closed
-    with Connection(server) as conn:
+    with Connection(ecr_server) as conn:
         answer = conn.raw(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
         assert answer.status == 400 and conn.closed
 
@@ -372,11 +369,11 @@ def test_http11_request_without_host_or_with_two_is_400(server: EcrMockServer) -
 
 
 def test_100_continue_is_sent_when_the_body_is_wanted(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
-        head = _patch_head(location, auth, server)
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
+        head = _patch_head(location, basic_auth, ecr_server)
         conn.sock.sendall(head + b"Expect: 100-continue\r\nContent-Length: 3\r\n\r\n")
         interim = conn.sock.recv(100)
         assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -385,8 +382,8 @@ def test_100_continue_is_sent_when_the_body_is_wanted(
         conn.sentinel()
 
 
-def test_refusal_before_reading_sends_no_100_and_closes(server: EcrMockServer) -> None:
-    with Connection(server) as conn:
+def test_refusal_before_reading_sends_no_100_and_closes(ecr_server: EcrMockServer) -> None:
+    with Connection(ecr_server) as conn:
         answer = conn.request(
             "POST",
             "/v2/app/blobs/uploads/",
@@ -397,11 +394,13 @@ def test_refusal_before_reading_sends_no_100_and_closes(server: EcrMockServer) -
         assert answer.closes and conn.closed
 
 
-def test_http10_requests_get_no_100_continue(server: EcrMockServer, auth: dict[str, str]) -> None:
-    with Connection(server) as conn:
-        location = _new_upload(conn, auth)
+def test_http10_requests_get_no_100_continue(
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
+) -> None:
+    with Connection(ecr_server) as conn:
+        location = _new_upload(conn, basic_auth)
         answer = conn.request(
-            "PATCH", location, {**auth, "Expect": "100-continue"}, b"abc", version="1.0"
+            "PATCH", location, {**basic_auth, "Expect": "100-continue"}, b"abc", version="1.0"
         )
         assert answer.status == 202
         assert answer.informational == []
@@ -419,13 +418,13 @@ def test_http10_requests_get_no_100_continue(server: EcrMockServer, auth: dict[s
     ],
 )
 def test_another_accounts_host_in_any_spelling_refuses_the_token(
-    server: EcrMockServer, auth: dict[str, str], host: str
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], host: str
 ) -> None:
-    with Connection(server) as conn:
-        answer = conn.request("GET", "/v2/_catalog", {**auth, "Host": host})
+    with Connection(ecr_server) as conn:
+        answer = conn.request("GET", "/v2/_catalog", {**basic_auth, "Host": host})
         assert answer.status == 401
         answer = conn.request(
-            "POST", "/v2/app/blobs/uploads/", {**auth, "Host": host}, b"", version="1.1"
+            "POST", "/v2/app/blobs/uploads/", {**basic_auth, "Host": host}, b"", version="1.1"
         )
         assert answer.status == 401
 
@@ -438,10 +437,10 @@ def test_another_accounts_host_in_any_spelling_refuses_the_token(
     ],
 )
 def test_own_host_in_any_spelling_is_the_tokens_registry(
-    server: EcrMockServer, auth: dict[str, str], host: str
+    ecr_server: EcrMockServer, basic_auth: dict[str, str], host: str
 ) -> None:
-    with Connection(server) as conn:
-        answer = conn.request("GET", "/v2/_catalog", {**auth, "Host": host})
+    with Connection(ecr_server) as conn:
+        answer = conn.request("GET", "/v2/_catalog", {**basic_auth, "Host": host})
         assert answer.status == 200
         assert answer.json() == {"repositories": ["app"]}
 
@@ -468,15 +467,17 @@ def test_own_host_in_any_spelling_is_the_tokens_registry(
     ],
 )
 def test_blob_ranges_follow_rfc9110(
-    server: EcrMockServer,
-    auth: dict[str, str],
+    ecr_server: EcrMockServer,
+    basic_auth: dict[str, str],
     header: str,
     status: int,
     body: bytes | None,
     content_range: str | None,
 ) -> None:
-    with Connection(server) as conn:
-        answer = conn.request("GET", f"/v2/app/blobs/{sha256(LAYER)}", {**auth, "Range": header})
+    with Connection(ecr_server) as conn:
+        answer = conn.request(
+            "GET", f"/v2/app/blobs/{sha256(LAYER)}", {**basic_auth, "Range": header}
+        )
         assert answer.status == status
         assert answer.header("content-range") == content_range
         if body is not None:
@@ -487,14 +488,14 @@ def test_blob_ranges_follow_rfc9110(
 
 
 def test_if_range_with_another_etag_sends_the_whole_blob(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
     url = f"/v2/app/blobs/{sha256(LAYER)}"
-    with Connection(server) as conn:
-        stale = conn.request("GET", url, {**auth, "Range": "bytes=0-1", "If-Range": '"x"'})
+    with Connection(ecr_server) as conn:
+        stale = conn.request("GET", url, {**basic_auth, "Range": "bytes=0-1", "If-Range": '"x"'})
         assert stale.status == 200 and stale.body == LAYER
         etag = stale.header("etag") or ""
-        fresh = conn.request("GET", url, {**auth, "Range": "bytes=0-1", "If-Range": etag})
+        fresh = conn.request("GET", url, {**basic_auth, "Range": "bytes=0-1", "If-Range": etag})
         assert fresh.status == 206 and fresh.body == b"he"
 
 
@@ -502,11 +503,11 @@ def test_if_range_with_another_etag_sends_the_whole_blob(
 
 
 def test_archived_image_is_unknown_to_head_as_to_get(
-    server: EcrMockServer, auth: dict[str, str]
+    ecr_server: EcrMockServer, basic_auth: dict[str, str]
 ) -> None:
-    with Connection(server) as conn:
-        head = conn.request("HEAD", "/v2/app/manifests/old", auth)
-        get = conn.request("GET", "/v2/app/manifests/old", auth)
+    with Connection(ecr_server) as conn:
+        head = conn.request("HEAD", "/v2/app/manifests/old", basic_auth)
+        get = conn.request("GET", "/v2/app/manifests/old", basic_auth)
         assert head.status == get.status == 404
         assert get.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
         assert head.header("docker-content-digest") is None
@@ -544,17 +545,19 @@ def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
         httpd.server_close()
 
 
-def test_an_early_refusal_of_a_large_body_reaches_the_client_intact(server: EcrMockServer) -> None:
+def test_an_early_refusal_of_a_large_body_reaches_the_client_intact(
+    ecr_server: EcrMockServer,
+) -> None:
     """A 48 MiB body the server refuses unread (no credentials): the client, still sending,
     gets the whole 401 answer, not a connection reset."""
     import threading
 
     size = 48 * 1024 * 1024
     head = (
-        f"POST /v2/app/blobs/uploads/ HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
+        f"POST /v2/app/blobs/uploads/ HTTP/1.1\r\nHost: {ecr_server.host}:{ecr_server.port}\r\n"
         f"Content-Length: {size}\r\nContent-Type: application/octet-stream\r\n\r\n"
     ).encode()
-    sock = socket.create_connection((server.host, server.port), timeout=30)
+    sock = socket.create_connection((ecr_server.host, ecr_server.port), timeout=30)
     sent: list[BaseException | int] = []
 
     def send() -> None:

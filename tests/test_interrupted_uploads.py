@@ -7,7 +7,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,31 +16,17 @@ from ecr_mock.core.backend import Backend
 from ecr_mock.core.manifests import OCI_MANIFEST
 from ecr_mock.core.models import Registry
 from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer, serve_backend
+from ecr_mock.server import EcrMockServer
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": "app"}]})
 TARGET = "AmazonEC2ContainerRegistry_V20150921."
 
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def backend() -> Backend:
-    backend = Backend(ACCOUNT, REGION)
-    backend.create_repository(backend.registry(ACCOUNT, REGION), "app")
-    return backend
-
-
-@pytest.fixture
-def server(backend: Backend) -> Iterator[EcrMockServer]:
-    server = serve_backend(backend)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def auth(backend: Backend) -> dict[str, str]:
@@ -112,116 +97,121 @@ def server_still_answers(backend: Backend, server: EcrMockServer) -> None:
     assert response.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
 
 
+def nothing_kept(backend: Backend) -> None:
+    """The cut request left no upload session and no blob behind."""
+    wait_until(lambda: not registry(backend).uploads)
+    assert registry(backend).uploads == {}
+    assert registry(backend).blobs == {}
+
+
+def nothing_kept_and_still_serving(backend: Backend, server: EcrMockServer) -> None:
+    nothing_kept(backend)
+    server_still_answers(backend, server)
+
+
 # ----- interrupted bodies ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("half_close", [True, False], ids=["half-closed", "closed"])
 def test_patch_whose_body_stops_early_stores_nothing_and_drops_the_upload(
-    backend: Backend, server: EcrMockServer, half_close: bool
+    ecr_backend: Backend, ecr_server: EcrMockServer, half_close: bool
 ) -> None:
-    location = start_upload(backend, server)
+    location = start_upload(ecr_backend, ecr_server)
     head = f"PATCH {location} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Content-Length": "1000", "Content-Type": "application/octet-stream"}
+        ecr_backend,
+        ecr_server,
+        {"Content-Length": "1000", "Content-Type": "application/octet-stream"},
     )
-    answer = raw_request(server, head, b"x" * 100, half_close=half_close)
+    answer = raw_request(ecr_server, head, b"x" * 100, half_close=half_close)
     if half_close:
         assert status_of(answer) == 400
         assert b'"SIZE_INVALID"' in answer
-    wait_until(lambda: not registry(backend).uploads)
-    assert registry(backend).uploads == {}
-    assert registry(backend).blobs == {}
-    status = requests.get(f"{server.url}{location}", headers=auth(backend))
+    nothing_kept(ecr_backend)
+    status = requests.get(f"{ecr_server.url}{location}", headers=auth(ecr_backend))
     assert status.status_code == 404
     assert status.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
-    server_still_answers(backend, server)
+    server_still_answers(ecr_backend, ecr_server)
 
 
 @pytest.mark.parametrize("half_close", [True, False], ids=["half-closed", "closed"])
 def test_monolithic_put_whose_body_stops_early_stores_no_blob(
-    backend: Backend, server: EcrMockServer, half_close: bool
+    ecr_backend: Backend, ecr_server: EcrMockServer, half_close: bool
 ) -> None:
     data = b"y" * 5000
-    location = start_upload(backend, server)
+    location = start_upload(ecr_backend, ecr_server)
     head = f"PUT {location}?digest={sha256(data)} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Content-Length": str(len(data)), "Content-Type": "x/y"}
+        ecr_backend, ecr_server, {"Content-Length": str(len(data)), "Content-Type": "x/y"}
     )
-    answer = raw_request(server, head, data[:1234], half_close=half_close)
+    answer = raw_request(ecr_server, head, data[:1234], half_close=half_close)
     if half_close:
         assert status_of(answer) == 400
-    wait_until(lambda: not registry(backend).uploads)
-    assert registry(backend).uploads == {}
-    assert registry(backend).blobs == {}
-    server_still_answers(backend, server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 @pytest.mark.parametrize("half_close", [True, False], ids=["half-closed", "closed"])
 def test_post_with_digest_whose_body_stops_early_stores_no_blob(
-    backend: Backend, server: EcrMockServer, half_close: bool
+    ecr_backend: Backend, ecr_server: EcrMockServer, half_close: bool
 ) -> None:
     data = b"z" * 5000
     head = f"POST /v2/app/blobs/uploads/?digest={sha256(data)} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Content-Length": str(len(data))}
+        ecr_backend, ecr_server, {"Content-Length": str(len(data))}
     )
-    answer = raw_request(server, head, data[:10], half_close=half_close)
+    answer = raw_request(ecr_server, head, data[:10], half_close=half_close)
     if half_close:
         assert status_of(answer) == 400
-    wait_until(lambda: not registry(backend).uploads)
-    assert registry(backend).uploads == {}
-    assert registry(backend).blobs == {}
-    server_still_answers(backend, server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 def test_chunked_patch_cut_mid_chunk_stores_nothing_and_drops_the_upload(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
-    location = start_upload(backend, server)
+    location = start_upload(ecr_backend, ecr_server)
     head = f"PATCH {location} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Transfer-Encoding": "chunked"}
+        ecr_backend, ecr_server, {"Transfer-Encoding": "chunked"}
     )
-    answer = raw_request(server, head, b"400\r\n" + b"c" * 100, half_close=True)
+    answer = raw_request(ecr_server, head, b"400\r\n" + b"c" * 100, half_close=True)
     assert 400 <= status_of(answer) < 500
-    wait_until(lambda: not registry(backend).uploads)
-    assert registry(backend).uploads == {}
-    assert registry(backend).blobs == {}
-    server_still_answers(backend, server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)
 
 
 def test_manifest_put_whose_body_stops_early_stores_nothing(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
     manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode()
     head = "PUT /v2/app/manifests/v1 HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Content-Length": "5000", "Content-Type": OCI_MANIFEST}
+        ecr_backend, ecr_server, {"Content-Length": "5000", "Content-Type": OCI_MANIFEST}
     )
-    answer = raw_request(server, head, manifest, half_close=True)
+    answer = raw_request(ecr_server, head, manifest, half_close=True)
     assert status_of(answer) == 400
     assert b'"SIZE_INVALID"' in answer
-    assert registry(backend).repositories["app"].images == {}
-    server_still_answers(backend, server)
+    assert registry(ecr_backend).repositories["app"].images == {}
+    server_still_answers(ecr_backend, ecr_server)
 
 
 # ----- bodies longer than Content-Length ---------------------------------------------------
 
 
 def test_patch_body_longer_than_content_length_takes_only_the_declared_bytes(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
-    location = start_upload(backend, server)
+    location = start_upload(ecr_backend, ecr_server)
     head = f"PATCH {location} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Content-Length": "5", "Content-Type": "application/octet-stream"}
+        ecr_backend, ecr_server, {"Content-Length": "5", "Content-Type": "application/octet-stream"}
     )
-    answer = raw_request(server, head, b"12345" + b"EXTRA-BYTES", half_close=True)
+    answer = raw_request(ecr_server, head, b"12345" + b"EXTRA-BYTES", half_close=True)
     assert status_of(answer) == 202
     # The surplus reads as a (malformed) next request: refused, never appended to the upload.
-    status = requests.get(f"{server.url}{location}", headers=auth(backend))
+    status = requests.get(f"{ecr_server.url}{location}", headers=auth(ecr_backend))
     assert status.status_code == 204
     assert status.headers["Range"] == "0-4"
     done = requests.put(
-        f"{server.url}{location}", params={"digest": sha256(b"12345")}, headers=auth(backend)
+        f"{ecr_server.url}{location}",
+        params={"digest": sha256(b"12345")},
+        headers=auth(ecr_backend),
     )
     assert done.status_code == 201
-    assert registry(backend).blobs[sha256(b"12345")].read() == b"12345"
-    server_still_answers(backend, server)
+    assert registry(ecr_backend).blobs[sha256(b"12345")].read() == b"12345"
+    server_still_answers(ecr_backend, ecr_server)
 
 
 # ----- the API on the same socket ----------------------------------------------------------
@@ -229,37 +219,37 @@ def test_patch_body_longer_than_content_length_takes_only_the_declared_bytes(
 
 @pytest.mark.parametrize("length", ["abc", "-5", "99999999999999999999", "1e3"])
 def test_api_call_with_a_bad_content_length_is_a_4xx_json_error(
-    backend: Backend, server: EcrMockServer, length: str
+    ecr_backend: Backend, ecr_server: EcrMockServer, length: str
 ) -> None:
     head = (
         "POST / HTTP/1.1\r\n"
-        f"Host: {server.endpoint}\r\n"
+        f"Host: {ecr_server.endpoint}\r\n"
         f"X-Amz-Target: {TARGET}DescribeRepositories\r\n"
         "Content-Type: application/x-amz-json-1.1\r\n"
         f"Content-Length: {length}"
     )
-    answer = raw_request(server, head, b"{}", half_close=True)
+    answer = raw_request(ecr_server, head, b"{}", half_close=True)
     assert 400 <= status_of(answer) < 500
     body = answer.split(b"\r\n\r\n", 1)[1]
     assert "__type" in json.loads(body)
-    assert set(registry(backend).repositories) == {"app"}
+    assert set(registry(ecr_backend).repositories) == {"app"}
 
 
 def test_api_call_whose_body_stops_early_is_a_serialization_error(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
     body = json.dumps({"repositoryName": "other"}).encode()
     head = (
         "POST / HTTP/1.1\r\n"
-        f"Host: {server.endpoint}\r\n"
+        f"Host: {ecr_server.endpoint}\r\n"
         f"X-Amz-Target: {TARGET}CreateRepository\r\n"
         "Content-Type: application/x-amz-json-1.1\r\n"
         f"Content-Length: {len(body) + 50}"
     )
-    answer = raw_request(server, head, body, half_close=True)
+    answer = raw_request(ecr_server, head, body, half_close=True)
     assert status_of(answer) == 400
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["__type"] == "SerializationException"
-    assert set(registry(backend).repositories) == {"app"}
+    assert set(registry(ecr_backend).repositories) == {"app"}
 
 
 # ----- concurrency -------------------------------------------------------------------------
@@ -316,15 +306,15 @@ def _push(server: EcrMockServer, headers: dict[str, str], index: int) -> str:
 
 
 def test_twenty_concurrent_pushes_to_one_tag_leave_a_consistent_repository(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
-    headers = auth(backend)
+    headers = auth(ecr_backend)
     results: dict[int, str] = {}
     errors: list[BaseException] = []
 
     def worker(index: int) -> None:
         try:
-            results[index] = _push(server, headers, index)
+            results[index] = _push(ecr_server, headers, index)
         except BaseException as exc:
             errors.append(exc)
 
@@ -334,7 +324,7 @@ def test_twenty_concurrent_pushes_to_one_tag_leave_a_consistent_repository(
     for thread in threads:
         thread.join()
     assert errors == []
-    reg = registry(backend)
+    reg = registry(ecr_backend)
     repo = reg.repositories["app"]
     pushed = set(results.values())
     assert len(pushed) == 20
@@ -349,7 +339,7 @@ def test_twenty_concurrent_pushes_to_one_tag_leave_a_consistent_repository(
             assert sha256(reg.blobs[digest].read()) == digest
     assert reg.uploads == {}
     pulled = requests.get(
-        f"{server.url}/v2/app/manifests/latest",
+        f"{ecr_server.url}/v2/app/manifests/latest",
         headers={**headers, "Accept": OCI_MANIFEST},
     )
     assert pulled.status_code == 200
@@ -360,32 +350,29 @@ def test_twenty_concurrent_pushes_to_one_tag_leave_a_consistent_repository(
     "chunks", [b"400\r\n" + b"{" * 100, b"zz\r\n{}\r\n0\r\n\r\n"], ids=["cut", "bad-header"]
 )
 def test_chunked_api_call_cut_short_or_malformed_is_a_4xx_json_error(
-    backend: Backend, server: EcrMockServer, chunks: bytes
+    ecr_backend: Backend, ecr_server: EcrMockServer, chunks: bytes
 ) -> None:
     head = (
         "POST / HTTP/1.1\r\n"
-        f"Host: {server.endpoint}\r\n"
+        f"Host: {ecr_server.endpoint}\r\n"
         f"X-Amz-Target: {TARGET}CreateRepository\r\n"
         "Content-Type: application/x-amz-json-1.1\r\n"
         "Transfer-Encoding: chunked"
     )
-    answer = raw_request(server, head, chunks, half_close=True)
+    answer = raw_request(ecr_server, head, chunks, half_close=True)
     assert 400 <= status_of(answer) < 500
     assert "__type" in json.loads(answer.split(b"\r\n\r\n", 1)[1])
-    assert set(registry(backend).repositories) == {"app"}
+    assert set(registry(ecr_backend).repositories) == {"app"}
 
 
 def test_chunked_patch_with_a_malformed_chunk_header_is_refused_and_drops_the_upload(
-    backend: Backend, server: EcrMockServer
+    ecr_backend: Backend, ecr_server: EcrMockServer
 ) -> None:
-    location = start_upload(backend, server)
+    location = start_upload(ecr_backend, ecr_server)
     head = f"PATCH {location} HTTP/1.1\r\n" + headers_text(
-        backend, server, {"Transfer-Encoding": "chunked"}
+        ecr_backend, ecr_server, {"Transfer-Encoding": "chunked"}
     )
-    answer = raw_request(server, head, b"5\r\nabcde\r\nzz\r\nxx\r\n0\r\n\r\n", half_close=True)
+    answer = raw_request(ecr_server, head, b"5\r\nabcde\r\nzz\r\nxx\r\n0\r\n\r\n", half_close=True)
     assert status_of(answer) == 400
     assert b'"SIZE_INVALID"' in answer
-    wait_until(lambda: not registry(backend).uploads)
-    assert registry(backend).uploads == {}
-    assert registry(backend).blobs == {}
-    server_still_answers(backend, server)
+    nothing_kept_and_still_serving(ecr_backend, ecr_server)

@@ -15,7 +15,7 @@ import pytest
 
 from ecr_mock.core.events import IMAGE_ACTION, IMAGE_SCAN, LIFECYCLE_ACTION, EventLog
 from ecr_mock.providers import moto_events
-from tests.core.test_lifecycle_service import START, World, policy, rule
+from tests.core.services.test_lifecycle import START, World, policy, rule
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

@@ -63,6 +63,16 @@ def rule(
     }
 
 
+ARCHIVE_UNPULLED_90_DAYS = rule(
+    1,
+    tag_status="any",
+    count_type="sinceImagePulled",
+    count_number=90,
+    action={"type": "transition", "targetStorageClass": "archive"},
+)
+"""AWS's example: archive any image not pulled for 90 days."""
+
+
 def policy(*rules: dict[str, Any]) -> str:
     return json.dumps({"rules": list(rules)})
 
@@ -133,13 +143,7 @@ def test_parse_returns_typed_rules_sorted_by_priority() -> None:
 
 def test_parse_accepts_the_aws_archive_then_expire_example() -> None:
     text = policy(
-        rule(
-            1,
-            tag_status="any",
-            count_type="sinceImagePulled",
-            count_number=90,
-            action={"type": "transition", "targetStorageClass": "archive"},
-        ),
+        ARCHIVE_UNPULLED_90_DAYS,
         rule(
             2,
             tag_status="any",
@@ -481,13 +485,7 @@ def test_two_any_rules_in_one_storage_class_are_rejected() -> None:
 
 def test_any_rule_ordering_is_checked_per_storage_class() -> None:
     text = policy(
-        rule(
-            1,
-            tag_status="any",
-            count_type="sinceImagePulled",
-            count_number=90,
-            action={"type": "transition", "targetStorageClass": "archive"},
-        ),
+        ARCHIVE_UNPULLED_90_DAYS,
         rule(
             2,
             tag_status="untagged",
@@ -513,23 +511,61 @@ def test_guide_keep_only_one_untagged_image() -> None:
     assert expired(text, images) == ["old", "mid"]
 
 
-def test_guide_expire_prod_pattern_images_older_than_14_days() -> None:
+@pytest.mark.parametrize(
+    ("patterns", "days", "images", "expiring"),
+    [
+        pytest.param(
+            ["prod*"],
+            14,
+            [
+                image("old-prod", ("production-1",), pushed_days_ago=20),
+                image("new-prod", ("prod",), pushed_days_ago=3),
+                image("old-dev", ("dev",), pushed_days_ago=20),
+                image("old-untagged", pushed_days_ago=20),
+            ],
+            ["old-prod"],
+            id="guide-prod-pattern-older-than-14-days",
+        ),
+        pytest.param(
+            ["alpha*", "beta*"],
+            5,
+            [
+                image("A", ("alpha-1",), pushed_days_ago=12),
+                image("B", ("beta-1",), pushed_days_ago=11),
+                image("C", ("alpha-2", "beta-2"), pushed_days_ago=10),
+                image("D", ("alpha-3",), pushed_days_ago=4),
+                image("E", ("beta-3",), pushed_days_ago=3),
+                image("F", ("alpha-4", "beta-4"), pushed_days_ago=2),
+            ],
+            ["C"],
+            id="guide-several-patterns-in-one-rule-require-all",
+        ),
+        pytest.param(
+            ["v1.*-rc"],
+            1,
+            [
+                image("rc", ("v1.2-rc",), pushed_days_ago=5),
+                image("final", ("v1.2",), pushed_days_ago=5),
+                image("dotless", ("v1x2-rc",), pushed_days_ago=5),
+            ],
+            ["rc"],
+            id="wildcard-in-the-middle-and-literal-dots",
+        ),
+    ],
+)
+def test_tag_pattern_rules_expire_matching_images_older_than_the_limit(
+    patterns: list[str], days: int, images: list[LifecycleImage], expiring: list[str]
+) -> None:
     text = policy(
         rule(
             1,
             tag_status="tagged",
-            tagPatternList=["prod*"],
+            tagPatternList=patterns,
             count_type="sinceImagePushed",
-            count_number=14,
+            count_number=days,
         )
     )
-    images = [
-        image("old-prod", ("production-1",), pushed_days_ago=20),
-        image("new-prod", ("prod",), pushed_days_ago=3),
-        image("old-dev", ("dev",), pushed_days_ago=20),
-        image("old-untagged", pushed_days_ago=20),
-    ]
-    assert expired(text, images) == ["old-prod"]
+    assert expired(text, images) == expiring
 
 
 def multi_rule_repo() -> list[LifecycleImage]:
@@ -558,27 +594,6 @@ def test_guide_multiple_rules_example_b_beta_rule_first() -> None:
         rule(2, tag_status="tagged", tagPatternList=["prod*"]),
     )
     assert run(text, multi_rule_repo()) == [("A", 1, "expire"), ("B", 1, "expire")]
-
-
-def test_guide_multiple_patterns_in_one_rule_require_all_of_them() -> None:
-    text = policy(
-        rule(
-            1,
-            tag_status="tagged",
-            tagPatternList=["alpha*", "beta*"],
-            count_type="sinceImagePushed",
-            count_number=5,
-        )
-    )
-    images = [
-        image("A", ("alpha-1",), pushed_days_ago=12),
-        image("B", ("beta-1",), pushed_days_ago=11),
-        image("C", ("alpha-2", "beta-2"), pushed_days_ago=10),
-        image("D", ("alpha-3",), pushed_days_ago=4),
-        image("E", ("beta-3",), pushed_days_ago=3),
-        image("F", ("alpha-4", "beta-4"), pushed_days_ago=2),
-    ]
-    assert expired(text, images) == ["C"]
 
 
 def test_guide_multiple_prefixes_in_one_rule_require_all_of_them() -> None:
@@ -687,24 +702,6 @@ def test_untagged_rule_ignores_tagged_images_and_tagged_rule_ignores_untagged() 
     assert run(text, images) == [("t", 1, "expire"), ("u", 2, "expire")]
 
 
-def test_pattern_wildcard_in_the_middle_and_literal_dots() -> None:
-    text = policy(
-        rule(
-            1,
-            tag_status="tagged",
-            tagPatternList=["v1.*-rc"],
-            count_type="sinceImagePushed",
-            count_number=1,
-        )
-    )
-    images = [
-        image("rc", ("v1.2-rc",), pushed_days_ago=5),
-        image("final", ("v1.2",), pushed_days_ago=5),
-        image("dotless", ("v1x2-rc",), pushed_days_ago=5),
-    ]
-    assert expired(text, images) == ["rc"]
-
-
 def test_results_ordered_by_rule_priority_then_push_time() -> None:
     text = policy(
         rule(4, tag_status="untagged", count_type="sinceImagePushed", count_number=1),
@@ -750,13 +747,7 @@ def test_referenced_image_is_still_claimed_by_its_rule() -> None:
 
 
 ARCHIVE_POLICY = policy(
-    rule(
-        1,
-        tag_status="any",
-        count_type="sinceImagePulled",
-        count_number=90,
-        action={"type": "transition", "targetStorageClass": "archive"},
-    ),
+    ARCHIVE_UNPULLED_90_DAYS,
     rule(
         2,
         tag_status="any",

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 import ecr_mock.ecr_api.operations  # noqa: F401  (registers the handlers for call())
 from ecr_mock.core.backend import Backend
+from ecr_mock.core.blobs import Blob
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -48,6 +49,16 @@ def upload_layer(client: Any, repository: str, data: bytes, part_size: int | Non
         repositoryName=repository, uploadId=upload_id, layerDigests=[digest]
     )
     return digest
+
+
+def store_blob(backend: Backend, repo_name: str, data: bytes) -> Blob:
+    """Keep ``data`` as a blob of repository ``repo_name`` (made when missing) of the default
+    registry, without the API; returns the blob."""
+    reg = backend.registry()
+    repo = reg.repositories.get(repo_name) or backend.create_repository(reg, repo_name)
+    blob = Blob.from_bytes(data)
+    backend.store_blob(reg, repo, blob)
+    return blob
 
 
 def config_blob(seed: str, architecture: str = "amd64") -> bytes:

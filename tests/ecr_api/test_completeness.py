@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
-
-from ecr_mock import mock_ecr
 
 SERVICE_MODEL = botocore.session.get_session().get_service_model("ecr")
 OPERATIONS = sorted(SERVICE_MODEL.operation_names)
@@ -74,20 +70,14 @@ def minimal_params(operation: OperationModel) -> dict[str, Any]:
     return minimal(shape) if shape is not None else {}
 
 
-@pytest.fixture(scope="module")
-def ecr() -> Iterator[Any]:
-    with mock_ecr():
-        yield boto3.client("ecr", region_name="us-east-1")
-
-
 def test_the_model_has_the_58_operations_the_issue_names() -> None:
     assert len(OPERATIONS) >= 58
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
-def test_operation_is_served(ecr: Any, name: str) -> None:
+def test_operation_is_served(ecr_client: Any, name: str) -> None:
     operation = SERVICE_MODEL.operation_model(name)
-    method = getattr(ecr, botocore.xform_name(name))
+    method = getattr(ecr_client, botocore.xform_name(name))
     try:
         method(**minimal_params(operation))
     except ClientError as error:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import Clock, mock_ecr
+from ecr_mock import Clock
 from ecr_mock.core.backend import Backend
 from tests.ecr_api.helpers import call, error, push_image
 
 REPO = "team/app"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+pytestmark = [
+    pytest.mark.ecr_seed({"repositories": [{"name": REPO}]}),
+    pytest.mark.frozen_at(START),
+]
 
 
 def policy(*rules: dict[str, Any]) -> str:
@@ -43,16 +46,6 @@ def rule(
 UNTAGGED_AFTER_1_DAY = policy(rule(1, "untagged", "sinceImagePushed", 1))
 
 
-@pytest.fixture
-def env() -> Iterator[tuple[Any, Backend, Clock]]:
-    clock = Clock()
-    clock.freeze(START)
-    with mock_ecr(clock=clock) as backend:
-        client = boto3.client("ecr", region_name="us-east-1")
-        client.create_repository(repositoryName=REPO)
-        yield client, backend, clock
-
-
 def image_count(client: Any) -> int:
     return len(client.describe_images(repositoryName=REPO)["imageDetails"])
 
@@ -66,17 +59,16 @@ def push_untagged(client: Any, clock: Clock, count: int) -> list[str]:
 
 
 def test_start_then_get_reports_in_progress_then_complete_with_results(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_clock: Clock
 ) -> None:
-    client, _, clock = env
-    old = push_image(client, REPO, "old", layer_count=1)
-    push_image(client, REPO, "tagged", tag="v1", layer_count=1)
-    clock.advance(days=2)
+    old = push_image(ecr_client, REPO, "old", layer_count=1)
+    push_image(ecr_client, REPO, "tagged", tag="v1", layer_count=1)
+    ecr_clock.advance(days=2)
 
-    started = client.start_lifecycle_policy_preview(
+    started = ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY
     )
-    got = client.get_lifecycle_policy_preview(repositoryName=REPO)
+    got = ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)
 
     assert started["status"] == "IN_PROGRESS"
     assert started["lifecyclePolicyText"] == UNTAGGED_AFTER_1_DAY
@@ -94,49 +86,46 @@ def test_start_then_get_reports_in_progress_then_complete_with_results(
         }
     ]
     assert got["summary"] == {"expiringImageTotalCount": 1}
-    assert image_count(client) == 2
+    assert image_count(ecr_client) == 2
 
 
-def test_the_waiter_completes_on_a_started_preview(env: tuple[Any, Backend, Clock]) -> None:
-    client, _, _ = env
-    client.start_lifecycle_policy_preview(
+def test_the_waiter_completes_on_a_started_preview(ecr_client: Any) -> None:
+    ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY
     )
 
-    client.get_waiter("lifecycle_policy_preview_complete").wait(
+    ecr_client.get_waiter("lifecycle_policy_preview_complete").wait(
         repositoryName=REPO, WaiterConfig={"Delay": 1, "MaxAttempts": 2}
     )
 
-    assert client.get_lifecycle_policy_preview(repositoryName=REPO)["status"] == "COMPLETE"
+    assert ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)["status"] == "COMPLETE"
 
 
-def test_stored_policy_is_used_when_no_text_is_given(env: tuple[Any, Backend, Clock]) -> None:
-    client, _, clock = env
-    push_untagged(client, clock, 3)
+def test_stored_policy_is_used_when_no_text_is_given(ecr_client: Any, ecr_clock: Clock) -> None:
+    push_untagged(ecr_client, ecr_clock, 3)
     keep_two = policy(rule(1, "untagged", "imageCountMoreThan", 2))
-    client.put_lifecycle_policy(repositoryName=REPO, lifecyclePolicyText=keep_two)
+    ecr_client.put_lifecycle_policy(repositoryName=REPO, lifecyclePolicyText=keep_two)
 
-    started = client.start_lifecycle_policy_preview(repositoryName=REPO)
+    started = ecr_client.start_lifecycle_policy_preview(repositoryName=REPO)
 
     assert json.loads(started["lifecyclePolicyText"]) == json.loads(keep_two)
-    summary = client.get_lifecycle_policy_preview(repositoryName=REPO)["summary"]
+    summary = ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)["summary"]
     assert summary == {"expiringImageTotalCount": 1}
-    assert image_count(client) == 3
+    assert image_count(ecr_client) == 3
 
 
-def test_preview_errors_name_the_exceptions_of_the_model(env: tuple[Any, Backend, Clock]) -> None:
-    client, _, _ = env
+def test_preview_errors_name_the_exceptions_of_the_model(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as missing_preview:
-        client.get_lifecycle_policy_preview(repositoryName=REPO)
+        ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)
     with pytest.raises(ClientError) as missing_policy:
-        client.start_lifecycle_policy_preview(repositoryName=REPO)
+        ecr_client.start_lifecycle_policy_preview(repositoryName=REPO)
     with pytest.raises(ClientError) as missing_repo:
-        client.start_lifecycle_policy_preview(repositoryName="nope/none")
-    client.start_lifecycle_policy_preview(
+        ecr_client.start_lifecycle_policy_preview(repositoryName="nope/none")
+    ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY
     )
     with pytest.raises(ClientError) as in_progress:
-        client.start_lifecycle_policy_preview(
+        ecr_client.start_lifecycle_policy_preview(
             repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY
         )
 
@@ -147,13 +136,12 @@ def test_preview_errors_name_the_exceptions_of_the_model(env: tuple[Any, Backend
 
 
 def test_invalid_policy_text_is_refused_with_ecr_wording_and_stores_nothing(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any,
 ) -> None:
-    client, _, _ = env
     bad = policy(rule(1, "tagged", "sinceImagePushed", 1))
 
     with pytest.raises(ClientError) as refused:
-        client.start_lifecycle_policy_preview(repositoryName=REPO, lifecyclePolicyText=bad)
+        ecr_client.start_lifecycle_policy_preview(repositoryName=REPO, lifecyclePolicyText=bad)
 
     code, message = error(refused)
     assert code == "InvalidParameterException"
@@ -163,25 +151,24 @@ def test_invalid_policy_text_is_refused_with_ecr_wording_and_stores_nothing(
         "when tagStatus=TAGGED.'"
     )
     with pytest.raises(ClientError) as none:
-        client.get_lifecycle_policy_preview(repositoryName=REPO)
+        ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)
     assert error(none)[0] == "LifecyclePolicyPreviewNotFoundException"
 
 
 def test_results_paginate_by_max_results_and_the_paginator_collects_all(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_clock: Clock
 ) -> None:
-    client, _, clock = env
-    digests = push_untagged(client, clock, 5)
-    clock.advance(days=2)
-    client.start_lifecycle_policy_preview(
+    digests = push_untagged(ecr_client, ecr_clock, 5)
+    ecr_clock.advance(days=2)
+    ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY
     )
 
-    first = client.get_lifecycle_policy_preview(repositoryName=REPO, maxResults=2)
-    second = client.get_lifecycle_policy_preview(
+    first = ecr_client.get_lifecycle_policy_preview(repositoryName=REPO, maxResults=2)
+    second = ecr_client.get_lifecycle_policy_preview(
         repositoryName=REPO, maxResults=2, nextToken=first["nextToken"]
     )
-    pages = client.get_paginator("get_lifecycle_policy_preview").paginate(
+    pages = ecr_client.get_paginator("get_lifecycle_policy_preview").paginate(
         repositoryName=REPO, PaginationConfig={"PageSize": 2}
     )
     collected = [r["imageDigest"] for page in pages for r in page["previewResults"]]
@@ -192,16 +179,15 @@ def test_results_paginate_by_max_results_and_the_paginator_collects_all(
     assert collected == digests
 
 
-def test_max_results_above_100_is_refused(env: tuple[Any, Backend, Clock]) -> None:
-    _, backend, _ = env
+def test_max_results_above_100_is_refused(ecr_backend: Backend) -> None:
     call(
-        backend,
+        ecr_backend,
         "StartLifecyclePolicyPreview",
         {"repositoryName": REPO, "lifecyclePolicyText": UNTAGGED_AFTER_1_DAY},
     )
 
     status, body = call(
-        backend, "GetLifecyclePolicyPreview", {"repositoryName": REPO, "maxResults": 101}
+        ecr_backend, "GetLifecyclePolicyPreview", {"repositoryName": REPO, "maxResults": 101}
     )
 
     assert status == 400
@@ -209,13 +195,12 @@ def test_max_results_above_100_is_refused(env: tuple[Any, Backend, Clock]) -> No
 
 
 def test_image_ids_and_tag_status_filter_narrow_the_results(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_clock: Clock
 ) -> None:
-    client, _, clock = env
-    untagged = push_untagged(client, clock, 2)
-    tagged = push_image(client, REPO, "rc", tag="rc-1", layer_count=1).digest
-    clock.advance(days=2)
-    client.start_lifecycle_policy_preview(
+    untagged = push_untagged(ecr_client, ecr_clock, 2)
+    tagged = push_image(ecr_client, REPO, "rc", tag="rc-1", layer_count=1).digest
+    ecr_clock.advance(days=2)
+    ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO,
         lifecyclePolicyText=policy(
             rule(1, "untagged", "sinceImagePushed", 1),
@@ -223,17 +208,17 @@ def test_image_ids_and_tag_status_filter_narrow_the_results(
         ),
     )
 
-    by_id = client.get_lifecycle_policy_preview(
+    by_id = ecr_client.get_lifecycle_policy_preview(
         repositoryName=REPO, imageIds=[{"imageTag": "rc-1"}, {"imageDigest": untagged[1]}]
     )
-    only_tagged = client.get_lifecycle_policy_preview(
+    only_tagged = ecr_client.get_lifecycle_policy_preview(
         repositoryName=REPO, filter={"tagStatus": "TAGGED"}
     )
-    only_untagged = client.get_lifecycle_policy_preview(
+    only_untagged = ecr_client.get_lifecycle_policy_preview(
         repositoryName=REPO, filter={"tagStatus": "UNTAGGED"}
     )
     with pytest.raises(ClientError) as mixed:
-        client.get_lifecycle_policy_preview(
+        ecr_client.get_lifecycle_policy_preview(
             repositoryName=REPO, imageIds=[{"imageTag": "rc-1"}], maxResults=5
         )
 
@@ -248,18 +233,17 @@ def test_image_ids_and_tag_status_filter_narrow_the_results(
 
 
 def test_transition_preview_reports_the_target_and_the_transition_summary(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_clock: Clock
 ) -> None:
-    client, _, clock = env
-    push_image(client, REPO, "a", tag="v1", layer_count=1)
-    push_image(client, REPO, "b", tag="v2", layer_count=1)
-    clock.advance(days=31)
-    client.start_lifecycle_policy_preview(
+    push_image(ecr_client, REPO, "a", tag="v1", layer_count=1)
+    push_image(ecr_client, REPO, "b", tag="v2", layer_count=1)
+    ecr_clock.advance(days=31)
+    ecr_client.start_lifecycle_policy_preview(
         repositoryName=REPO,
         lifecyclePolicyText=policy(rule(1, "any", "sinceImagePushed", 30, action="transition")),
     )
 
-    got = client.get_lifecycle_policy_preview(repositoryName=REPO)
+    got = ecr_client.get_lifecycle_policy_preview(repositoryName=REPO)
 
     assert {r["action"]["type"] for r in got["previewResults"]} == {"TRANSITION"}
     assert {r["action"]["targetStorageClass"] for r in got["previewResults"]} == {"ARCHIVE"}
@@ -268,49 +252,47 @@ def test_transition_preview_reports_the_target_and_the_transition_summary(
         "transitioningImageTotalCounts": [{"targetStorageClass": "ARCHIVE", "imageTotalCount": 2}],
     }
     statuses = {
-        d["imageStatus"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]
+        d["imageStatus"] for d in ecr_client.describe_images(repositoryName=REPO)["imageDetails"]
     }
     assert statuses == {"ACTIVE"}
 
 
 def test_stored_policy_is_applied_by_tick_after_the_clock_moves(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_backend: Backend, ecr_clock: Clock
 ) -> None:
-    client, backend, clock = env
-    old = push_untagged(client, clock, 1)[0]
-    kept = push_image(client, REPO, "kept", tag="v1", layer_count=1).digest
-    client.put_lifecycle_policy(repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY)
-    backend.tick()
-    assert image_count(client) == 2
+    old = push_untagged(ecr_client, ecr_clock, 1)[0]
+    kept = push_image(ecr_client, REPO, "kept", tag="v1", layer_count=1).digest
+    ecr_client.put_lifecycle_policy(repositoryName=REPO, lifecyclePolicyText=UNTAGGED_AFTER_1_DAY)
+    ecr_backend.tick()
+    assert image_count(ecr_client) == 2
 
-    clock.advance(days=2)
-    backend.tick()
+    ecr_clock.advance(days=2)
+    ecr_backend.tick()
 
     remaining = [
-        d["imageDigest"] for d in client.describe_images(repositoryName=REPO)["imageDetails"]
+        d["imageDigest"] for d in ecr_client.describe_images(repositoryName=REPO)["imageDetails"]
     ]
     assert remaining == [kept]
-    failures = client.batch_get_image(repositoryName=REPO, imageIds=[{"imageDigest": old}])[
+    failures = ecr_client.batch_get_image(repositoryName=REPO, imageIds=[{"imageDigest": old}])[
         "failures"
     ]
     assert [f["failureCode"] for f in failures] == ["ImageNotFound"]
 
 
 def test_transitioned_images_are_reported_archived_by_describe_images(
-    env: tuple[Any, Backend, Clock],
+    ecr_client: Any, ecr_backend: Backend, ecr_clock: Clock
 ) -> None:
-    client, backend, clock = env
-    push_image(client, REPO, "a", tag="v1", layer_count=1)
-    client.put_lifecycle_policy(
+    push_image(ecr_client, REPO, "a", tag="v1", layer_count=1)
+    ecr_client.put_lifecycle_policy(
         repositoryName=REPO,
         lifecyclePolicyText=policy(rule(1, "any", "sinceImagePushed", 30, action="transition")),
     )
-    clock.advance(days=31)
+    ecr_clock.advance(days=31)
 
-    backend.apply_lifecycle_policies()
+    ecr_backend.apply_lifecycle_policies()
 
-    [detail] = client.describe_images(repositoryName=REPO, filter={"imageStatus": "ARCHIVED"})[
+    [detail] = ecr_client.describe_images(repositoryName=REPO, filter={"imageStatus": "ARCHIVED"})[
         "imageDetails"
     ]
     assert detail["imageStatus"] == "ARCHIVED"
-    assert detail["lastArchivedAt"] == clock.now()
+    assert detail["lastArchivedAt"] == ecr_clock.now()

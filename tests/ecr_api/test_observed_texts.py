@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import Backend, mock_ecr
 from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": "app"}]})
 MUTABILITY_MESSAGE = (
     "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must "
     "satisfy enum value set: [IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, "
@@ -30,37 +29,24 @@ INVALID_REGISTRY_POLICY = (
 )
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as active:
-        yield active
-
-
-@pytest.fixture
-def client(backend: Backend) -> Any:
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecr.create_repository(repositoryName="app")
-    return ecr
-
-
 # ----- enum order -----------------------------------------------------------------------------
 
 
-def test_invalid_tag_mutability_lists_values_in_the_order_ecr_prints(client: Any) -> None:
+def test_invalid_tag_mutability_lists_values_in_the_order_ecr_prints(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as put:
-        client.put_image_tag_mutability(repositoryName="app", imageTagMutability="FROZEN")
+        ecr_client.put_image_tag_mutability(repositoryName="app", imageTagMutability="FROZEN")
     with pytest.raises(ClientError) as create:
-        client.create_repository(repositoryName="other", imageTagMutability="FROZEN")
+        ecr_client.create_repository(repositoryName="other", imageTagMutability="FROZEN")
     assert error(put) == ("InvalidParameterException", MUTABILITY_MESSAGE)
     assert error(create) == ("InvalidParameterException", MUTABILITY_MESSAGE)
-    assert client.describe_repositories()["repositories"][0]["imageTagMutability"] == "MUTABLE"
+    assert ecr_client.describe_repositories()["repositories"][0]["imageTagMutability"] == "MUTABLE"
 
 
 # ----- resource ARNs --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("arn", ["invalid", "arn:aws:ecr:us-east-1:123456789012:cluster/app"])
-def test_tag_operations_refuse_a_malformed_arn_with_ecrs_text(client: Any, arn: str) -> None:
+def test_tag_operations_refuse_a_malformed_arn_with_ecrs_text(ecr_client: Any, arn: str) -> None:
     calls: list[tuple[str, dict[str, Any]]] = [
         ("list_tags_for_resource", {}),
         ("tag_resource", {"tags": [{"Key": "a", "Value": "b"}]}),
@@ -68,7 +54,7 @@ def test_tag_operations_refuse_a_malformed_arn_with_ecrs_text(client: Any, arn: 
     ]
     for method, extra in calls:
         with pytest.raises(ClientError) as caught:
-            getattr(client, method)(resourceArn=arn, **extra)
+            getattr(ecr_client, method)(resourceArn=arn, **extra)
         assert error(caught) == (
             "InvalidParameterException",
             "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'",
@@ -100,21 +86,23 @@ def _manifest_without_media_type(client: Any) -> dict[str, Any]:
     }
 
 
-def test_put_image_without_any_media_type_is_refused(client: Any) -> None:
-    manifest = _manifest_without_media_type(client)
+def test_put_image_without_any_media_type_is_refused(ecr_client: Any) -> None:
+    manifest = _manifest_without_media_type(ecr_client)
     with pytest.raises(ClientError) as caught:
-        client.put_image(repositoryName="app", imageManifest=json.dumps(manifest), imageTag="v1")
+        ecr_client.put_image(
+            repositoryName="app", imageManifest=json.dumps(manifest), imageTag="v1"
+        )
     assert error(caught) == (
         "InvalidParameterException",
         "image manifest mediatype not provided in manifest or parameter",
     )
-    assert client.list_images(repositoryName="app")["imageIds"] == []
+    assert ecr_client.list_images(repositoryName="app")["imageIds"] == []
 
 
-def test_put_image_takes_the_media_type_from_the_parameter(client: Any) -> None:
-    manifest = _manifest_without_media_type(client)
+def test_put_image_takes_the_media_type_from_the_parameter(ecr_client: Any) -> None:
+    manifest = _manifest_without_media_type(ecr_client)
     media_type = "application/vnd.docker.distribution.manifest.v2+json"
-    image = client.put_image(
+    image = ecr_client.put_image(
         repositoryName="app",
         imageManifest=json.dumps(manifest),
         imageManifestMediaType=media_type,
@@ -127,9 +115,9 @@ def test_put_image_takes_the_media_type_from_the_parameter(client: Any) -> None:
 # ----- replication ----------------------------------------------------------------------------
 
 
-def test_replication_to_its_own_registry_is_refused_with_ecrs_text(client: Any) -> None:
+def test_replication_to_its_own_registry_is_refused_with_ecrs_text(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as caught:
-        client.put_replication_configuration(
+        ecr_client.put_replication_configuration(
             replicationConfiguration={
                 "rules": [{"destinations": [{"region": REGION, "registryId": ACCOUNT}]}]
             }
@@ -139,14 +127,16 @@ def test_replication_to_its_own_registry_is_refused_with_ecrs_text(client: Any) 
         "Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: "
         "'Replication destination cannot be the same as the source registry'",
     )
-    assert client.describe_registry()["replicationConfiguration"] == {"rules": []}
+    assert ecr_client.describe_registry()["replicationConfiguration"] == {"rules": []}
 
 
 # ----- repository scanning configuration ------------------------------------------------------
 
 
-def test_scanning_configuration_of_a_missing_repository_is_a_failure(client: Any) -> None:
-    answer = client.batch_get_repository_scanning_configuration(repositoryNames=["app", "ghost"])
+def test_scanning_configuration_of_a_missing_repository_is_a_failure(ecr_client: Any) -> None:
+    answer = ecr_client.batch_get_repository_scanning_configuration(
+        repositoryNames=["app", "ghost"]
+    )
     assert [item["repositoryName"] for item in answer["scanningConfigurations"]] == ["app"]
     assert answer["failures"] == [
         {
@@ -159,12 +149,12 @@ def test_scanning_configuration_of_a_missing_repository_is_a_failure(client: Any
 
 @pytest.mark.parametrize("frequency", ["CONTINUOUS_SCAN", "SCAN_ON_PUSH"])
 def test_scan_on_push_reports_the_repository_setting_under_enhanced_rules(
-    client: Any, frequency: str
+    ecr_client: Any, frequency: str
 ) -> None:
-    client.create_repository(
+    ecr_client.create_repository(
         repositoryName="pushed", imageScanningConfiguration={"scanOnPush": True}
     )
-    client.put_registry_scanning_configuration(
+    ecr_client.put_registry_scanning_configuration(
         scanType="ENHANCED",
         rules=[
             {
@@ -173,7 +163,9 @@ def test_scan_on_push_reports_the_repository_setting_under_enhanced_rules(
             }
         ],
     )
-    answer = client.batch_get_repository_scanning_configuration(repositoryNames=["app", "pushed"])
+    answer = ecr_client.batch_get_repository_scanning_configuration(
+        repositoryNames=["app", "pushed"]
+    )
     found = {item["repositoryName"]: item for item in answer["scanningConfigurations"]}
     assert found["app"]["scanFrequency"] == frequency
     assert found["app"]["scanOnPush"] is False
@@ -181,11 +173,13 @@ def test_scan_on_push_reports_the_repository_setting_under_enhanced_rules(
     assert found["pushed"]["scanOnPush"] is True
 
 
-def test_basic_scan_on_push_repository_reports_scan_on_push(client: Any) -> None:
-    client.create_repository(
+def test_basic_scan_on_push_repository_reports_scan_on_push(ecr_client: Any) -> None:
+    ecr_client.create_repository(
         repositoryName="pushed", imageScanningConfiguration={"scanOnPush": True}
     )
-    answer = client.batch_get_repository_scanning_configuration(repositoryNames=["app", "pushed"])
+    answer = ecr_client.batch_get_repository_scanning_configuration(
+        repositoryNames=["app", "pushed"]
+    )
     found = {item["repositoryName"]: item for item in answer["scanningConfigurations"]}
     assert (found["app"]["scanFrequency"], found["app"]["scanOnPush"]) == ("MANUAL", False)
     assert (found["pushed"]["scanFrequency"], found["pushed"]["scanOnPush"]) == (
@@ -218,32 +212,34 @@ def _registry_policy(actions: list[str]) -> str:
     "actions",
     [["ecr:CreateRepository", "ecr:ReplicateImage"], ["ecr:BatchGetImage"], ["ecr:*"]],
 )
-def test_v2_scope_accepts_every_ecr_action(client: Any, actions: list[str]) -> None:
+def test_v2_scope_accepts_every_ecr_action(ecr_client: Any, actions: list[str]) -> None:
     text = _registry_policy(actions)
-    assert client.put_registry_policy(policyText=text)["policyText"] == text
+    assert ecr_client.put_registry_policy(policyText=text)["policyText"] == text
 
 
 @pytest.mark.parametrize("actions", [["s3:GetObject"], ["ecr:BatchGetImage", "iam:PassRole"]])
-def test_registry_policy_refuses_actions_of_other_services(client: Any, actions: list[str]) -> None:
+def test_registry_policy_refuses_actions_of_other_services(
+    ecr_client: Any, actions: list[str]
+) -> None:
     with pytest.raises(ClientError) as caught:
-        client.put_registry_policy(policyText=_registry_policy(actions))
+        ecr_client.put_registry_policy(policyText=_registry_policy(actions))
     assert error(caught) == ("InvalidParameterException", INVALID_REGISTRY_POLICY)
     with pytest.raises(ClientError) as missing:
-        client.get_registry_policy()
+        ecr_client.get_registry_policy()
     assert error(missing)[0] == "RegistryPolicyNotFoundException"
 
 
-def test_v1_scope_accepts_only_replication_and_pull_through_actions(client: Any) -> None:
-    client.put_account_setting(name="REGISTRY_POLICY_SCOPE", value="V1")
+def test_v1_scope_accepts_only_replication_and_pull_through_actions(ecr_client: Any) -> None:
+    ecr_client.put_account_setting(name="REGISTRY_POLICY_SCOPE", value="V1")
     allowed = _registry_policy(
         ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:BatchImportUpstreamImage"]
     )
-    assert client.put_registry_policy(policyText=allowed)["policyText"] == allowed
-    assert client.put_registry_policy(policyText=_registry_policy(["ecr:*"]))
+    assert ecr_client.put_registry_policy(policyText=allowed)["policyText"] == allowed
+    assert ecr_client.put_registry_policy(policyText=_registry_policy(["ecr:*"]))
     with pytest.raises(ClientError) as caught:
-        client.put_registry_policy(policyText=_registry_policy(["ecr:BatchGetImage"]))
+        ecr_client.put_registry_policy(policyText=_registry_policy(["ecr:BatchGetImage"]))
     assert error(caught) == ("InvalidParameterException", INVALID_REGISTRY_POLICY)
-    assert json.loads(client.get_registry_policy()["policyText"])["Statement"][0]["Action"] == [
+    assert json.loads(ecr_client.get_registry_policy()["policyText"])["Statement"][0]["Action"] == [
         "ecr:*"
     ]
 
@@ -261,17 +257,17 @@ def test_v1_scope_accepts_only_replication_and_pull_through_actions(client: Any)
     ],
 )
 def test_malformed_registry_id_is_refused_with_ecrs_text(
-    client: Any, method: str, params: dict[str, Any]
+    ecr_client: Any, method: str, params: dict[str, Any]
 ) -> None:
     with pytest.raises(ClientError) as caught:
-        getattr(client, method)(registryId="123", **params)
+        getattr(ecr_client, method)(registryId="123", **params)
     assert error(caught) == ("InvalidParameterException", REGISTRY_ID_MESSAGE)
 
 
 # ----- scan findings before a scan ----------------------------------------------------------
 
 
-def test_scan_not_found_echoes_the_image_id_as_asked(client: Any) -> None:
+def test_scan_not_found_echoes_the_image_id_as_asked(ecr_client: Any) -> None:
     from tests.ecr_api.helpers import config_blob, upload_layer
 
     config = config_blob("never-scanned")
@@ -283,25 +279,27 @@ def test_scan_not_found_echoes_the_image_id_as_asked(client: Any) -> None:
             "config": {
                 "mediaType": "application/vnd.docker.container.image.v1+json",
                 "size": len(config),
-                "digest": upload_layer(client, "app", config),
+                "digest": upload_layer(ecr_client, "app", config),
             },
             "layers": [
                 {
                     "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
                     "size": len(layer),
-                    "digest": upload_layer(client, "app", layer),
+                    "digest": upload_layer(ecr_client, "app", layer),
                 }
             ],
         }
     )
-    digest = client.put_image(repositoryName="app", imageManifest=manifest, imageTag="v1")["image"][
-        "imageId"
-    ]["imageDigest"]
+    digest = ecr_client.put_image(repositoryName="app", imageManifest=manifest, imageTag="v1")[
+        "image"
+    ]["imageId"]["imageDigest"]
     tail = "in the repository with name 'app' in the registry with id '123456789012'"
     with pytest.raises(ClientError) as by_tag:
-        client.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
+        ecr_client.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
     with pytest.raises(ClientError) as by_digest:
-        client.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
+        ecr_client.describe_image_scan_findings(
+            repositoryName="app", imageId={"imageDigest": digest}
+        )
     assert error(by_tag) == (
         "ScanNotFoundException",
         "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' "

@@ -5,34 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Image, Repository
-from tests.ecr_api.helpers import call, config_blob, image_manifest, upload_layer
+from tests.ecr_api.helpers import call, config_blob, error, image_manifest, upload_layer
 
 REPO = "team/paged"
 
-
-@pytest.fixture
-def env() -> Iterator[tuple[Any, Backend]]:
-    with mock_ecr() as backend:
-        client = boto3.client("ecr", region_name="us-east-1")
-        client.create_repository(repositoryName=REPO)
-        yield client, backend
-
-
-@pytest.fixture
-def client(env: tuple[Any, Backend]) -> Any:
-    return env[0]
-
-
-@pytest.fixture
-def backend(env: tuple[Any, Backend]) -> Backend:
-    return env[1]
+pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": REPO}]})
 
 
 def fill(client: Any, backend: Backend, count: int, tagged_every: int = 1) -> list[str]:
@@ -51,19 +33,15 @@ def fill(client: Any, backend: Backend, count: int, tagged_every: int = 1) -> li
     return digests
 
 
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
 def test_list_images_default_page_is_100_and_tokens_walk_every_entry(
-    client: Any, backend: Backend
+    ecr_client: Any, ecr_backend: Backend
 ) -> None:
-    digests = fill(client, backend, 250)
+    digests = fill(ecr_client, ecr_backend, 250)
     seen: list[str] = []
     sizes = []
     kwargs: dict[str, Any] = {}
     while True:
-        page = client.list_images(repositoryName=REPO, **kwargs)
+        page = ecr_client.list_images(repositoryName=REPO, **kwargs)
         sizes.append(len(page["imageIds"]))
         seen.extend(i["imageDigest"] for i in page["imageIds"])
         if "nextToken" not in page:
@@ -74,51 +52,51 @@ def test_list_images_default_page_is_100_and_tokens_walk_every_entry(
 
 
 def test_describe_images_default_page_is_100_and_tokens_walk_every_image(
-    client: Any, backend: Backend
+    ecr_client: Any, ecr_backend: Backend
 ) -> None:
-    digests = fill(client, backend, 150)
-    first = client.describe_images(repositoryName=REPO)
+    digests = fill(ecr_client, ecr_backend, 150)
+    first = ecr_client.describe_images(repositoryName=REPO)
     assert len(first["imageDetails"]) == 100
-    second = client.describe_images(repositoryName=REPO, nextToken=first["nextToken"])
+    second = ecr_client.describe_images(repositoryName=REPO, nextToken=first["nextToken"])
     assert "nextToken" not in second
     got = [d["imageDigest"] for d in first["imageDetails"] + second["imageDetails"]]
     assert got == digests
 
 
-def test_max_results_sets_the_page_size(client: Any, backend: Backend) -> None:
-    fill(client, backend, 7)
-    page = client.describe_images(repositoryName=REPO, maxResults=3)
+def test_max_results_sets_the_page_size(ecr_client: Any, ecr_backend: Backend) -> None:
+    fill(ecr_client, ecr_backend, 7)
+    page = ecr_client.describe_images(repositoryName=REPO, maxResults=3)
     assert len(page["imageDetails"]) == 3
-    listed = client.list_images(repositoryName=REPO, maxResults=1000)
+    listed = ecr_client.list_images(repositoryName=REPO, maxResults=1000)
     assert len(listed["imageIds"]) == 7
     assert "nextToken" not in listed
 
 
-def test_last_full_page_has_no_next_token(client: Any, backend: Backend) -> None:
-    fill(client, backend, 4)
-    page = client.list_images(repositoryName=REPO, maxResults=4)
+def test_last_full_page_has_no_next_token(ecr_client: Any, ecr_backend: Backend) -> None:
+    fill(ecr_client, ecr_backend, 4)
+    page = ecr_client.list_images(repositoryName=REPO, maxResults=4)
     assert len(page["imageIds"]) == 4
     assert "nextToken" not in page
 
 
-def test_list_images_pages_count_tags_not_images(client: Any, backend: Backend) -> None:
-    digest = fill(client, backend, 1)[0]
-    repo = backend.registry().repositories[REPO]
+def test_list_images_pages_count_tags_not_images(ecr_client: Any, ecr_backend: Backend) -> None:
+    digest = fill(ecr_client, ecr_backend, 1)[0]
+    repo = ecr_backend.registry().repositories[REPO]
     image = repo.images[digest]
     for tag in ("a", "b"):
-        backend.put_image(backend.registry(), repo, image.manifest, tag=tag)
-    first = client.list_images(repositoryName=REPO, maxResults=2)
-    second = client.list_images(repositoryName=REPO, maxResults=2, nextToken=first["nextToken"])
+        ecr_backend.put_image(ecr_backend.registry(), repo, image.manifest, tag=tag)
+    first = ecr_client.list_images(repositoryName=REPO, maxResults=2)
+    second = ecr_client.list_images(repositoryName=REPO, maxResults=2, nextToken=first["nextToken"])
     tags = [i["imageTag"] for i in first["imageIds"] + second["imageIds"]]
     assert tags == ["v0", "a", "b"]
 
 
 def test_filtered_listings_paginate_over_matching_images_only(
-    client: Any, backend: Backend
+    ecr_client: Any, ecr_backend: Backend
 ) -> None:
-    digests = fill(client, backend, 30, tagged_every=3)
+    digests = fill(ecr_client, ecr_backend, 30, tagged_every=3)
     untagged = [d for i, d in enumerate(digests) if i % 3 != 0]
-    paginator = client.get_paginator("describe_images")
+    paginator = ecr_client.get_paginator("describe_images")
     pages = list(
         paginator.paginate(
             repositoryName=REPO,
@@ -128,7 +106,7 @@ def test_filtered_listings_paginate_over_matching_images_only(
     )
     assert [len(p["imageDetails"]) for p in pages] == [7, 7, 6]
     assert [d["imageDigest"] for p in pages for d in p["imageDetails"]] == untagged
-    listed = client.get_paginator("list_images").paginate(
+    listed = ecr_client.get_paginator("list_images").paginate(
         repositoryName=REPO, filter={"tagStatus": "TAGGED"}, PaginationConfig={"PageSize": 4}
     )
     assert [i["imageTag"] for p in listed for i in p["imageIds"]] == [
@@ -136,32 +114,34 @@ def test_filtered_listings_paginate_over_matching_images_only(
     ]
 
 
-def test_boto3_paginators_return_every_image_once(client: Any, backend: Backend) -> None:
-    digests = fill(client, backend, 23)
-    listed = client.get_paginator("list_images").paginate(
+def test_boto3_paginators_return_every_image_once(ecr_client: Any, ecr_backend: Backend) -> None:
+    digests = fill(ecr_client, ecr_backend, 23)
+    listed = ecr_client.get_paginator("list_images").paginate(
         repositoryName=REPO, PaginationConfig={"PageSize": 5}
     )
     assert [i["imageDigest"] for p in listed for i in p["imageIds"]] == digests
-    described = client.get_paginator("describe_images").paginate(
+    described = ecr_client.get_paginator("describe_images").paginate(
         repositoryName=REPO, PaginationConfig={"PageSize": 5}
     )
     assert [d["imageDigest"] for p in described for d in p["imageDetails"]] == digests
 
 
-def test_malformed_next_token_raises_invalid_parameter(client: Any, backend: Backend) -> None:
-    fill(client, backend, 2)
-    for operation in (client.list_images, client.describe_images):
+def test_malformed_next_token_raises_invalid_parameter(
+    ecr_client: Any, ecr_backend: Backend
+) -> None:
+    fill(ecr_client, ecr_backend, 2)
+    for operation in (ecr_client.list_images, ecr_client.describe_images):
         with pytest.raises(ClientError) as exc:
             operation(repositoryName=REPO, nextToken="garbage!")
-        assert error_code(exc) == "InvalidParameterException"
+        assert error(exc)[0] == "InvalidParameterException"
 
 
 @pytest.mark.parametrize("operation", ["ListImages", "DescribeImages"])
 @pytest.mark.parametrize("size", [0, 1001])
 def test_max_results_outside_1_to_1000_is_refused(
-    backend: Backend, operation: str, size: int
+    ecr_backend: Backend, operation: str, size: int
 ) -> None:
-    status, body = call(backend, operation, {"repositoryName": REPO, "maxResults": size})
+    status, body = call(ecr_backend, operation, {"repositoryName": REPO, "maxResults": size})
     assert status == 400
     assert body["__type"] == "InvalidParameterException"
     assert "maxResults" in body["message"]
@@ -188,14 +168,14 @@ def count_reads(repo: Repository) -> CountingImages:
 
 
 def test_first_page_reads_only_as_far_as_the_page_in_a_large_repository(
-    client: Any, backend: Backend
+    ecr_client: Any, ecr_backend: Backend
 ) -> None:
-    fill(client, backend, 3000)
-    counting = count_reads(backend.registry().repositories[REPO])
-    page = client.describe_images(repositoryName=REPO, maxResults=100)
+    fill(ecr_client, ecr_backend, 3000)
+    counting = count_reads(ecr_backend.registry().repositories[REPO])
+    page = ecr_client.describe_images(repositoryName=REPO, maxResults=100)
     assert len(page["imageDetails"]) == 100
     assert counting.read <= 101
     counting.read = 0
-    listed = client.list_images(repositoryName=REPO, maxResults=50)
+    listed = ecr_client.list_images(repositoryName=REPO, maxResults=50)
     assert len(listed["imageIds"]) == 50
     assert counting.read <= 51

@@ -7,21 +7,21 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import botocore
 import pytest
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.services import scanning
 from tests.ecr_api.helpers import call, config_blob, image_manifest, upload_layer
 from tests.ecr_api.model_check import service_model
 
 REPO = "team/paged"
+
+pytestmark = pytest.mark.ecr_seed({"repositories": [{"name": REPO}]})
 ACCOUNT = "123456789012"
 SMALL_PAGE = 7
 BACKFILL_DESTINATION = {"region": "eu-west-1", "registryId": ACCOUNT}
@@ -177,16 +177,7 @@ def test_every_paginator_in_the_model_is_covered() -> None:
     assert sorted(SETUPS) == sorted(PAGINATORS)
 
 
-@pytest.fixture
-def env() -> Iterator[tuple[Any, Backend]]:
-    with mock_ecr() as backend:
-        client = boto3.client("ecr", region_name="us-east-1")
-        client.create_repository(repositoryName=REPO)
-        yield client, backend
-
-
-def _prepare(env: tuple[Any, Backend], operation: str) -> tuple[Setup, int, int]:
-    client, backend = env
+def _prepare(client: Any, backend: Backend, operation: str) -> tuple[Setup, int, int]:
     default, maximum = documented_limits(operation)
     setup, quota = SETUPS[operation]
     count = default + default // 2 + 1
@@ -212,10 +203,10 @@ def _method(operation: str) -> str:
 
 @pytest.mark.parametrize("operation", sorted(PAGINATORS))
 def test_small_pages_return_every_item_exactly_once(
-    env: tuple[Any, Backend], operation: str
+    ecr_client: Any, ecr_backend: Backend, operation: str
 ) -> None:
-    setup, _, _ = _prepare(env, operation)
-    paginator = env[0].get_paginator(_method(operation))
+    setup, _, _ = _prepare(ecr_client, ecr_backend, operation)
+    paginator = ecr_client.get_paginator(_method(operation))
     pages = list(paginator.paginate(**setup.params, PaginationConfig={"PageSize": SMALL_PAGE}))
     seen = [setup.item_id(item) for page in pages for item in _items(operation, page)]
     assert sorted(seen) == sorted(setup.expected)
@@ -227,16 +218,16 @@ def test_small_pages_return_every_item_exactly_once(
 
 @pytest.mark.parametrize("operation", sorted(PAGINATORS))
 def test_default_page_is_the_documented_size_and_tokens_walk_the_rest(
-    env: tuple[Any, Backend], operation: str
+    ecr_client: Any, ecr_backend: Backend, operation: str
 ) -> None:
-    setup, default, _ = _prepare(env, operation)
+    setup, default, _ = _prepare(ecr_client, ecr_backend, operation)
     total = len(setup.expected)
-    status, first = call(env[1], operation, setup.params)
+    status, first = call(ecr_backend, operation, setup.params)
     assert status == 200
     assert len(_items(operation, first)) == min(total, default)
     assert ("nextToken" in first) == (total > default)
 
-    pages = list(env[0].get_paginator(_method(operation)).paginate(**setup.params))
+    pages = list(ecr_client.get_paginator(_method(operation)).paginate(**setup.params))
     seen = [setup.item_id(item) for page in pages for item in _items(operation, page)]
     assert sorted(seen) == sorted(setup.expected)
     assert len(seen) == len(set(seen))
@@ -245,15 +236,14 @@ def test_default_page_is_the_documented_size_and_tokens_walk_the_rest(
 
 @pytest.mark.parametrize("operation", sorted(PAGINATORS))
 def test_max_results_accepts_the_documented_range_only(
-    env: tuple[Any, Backend], operation: str
+    ecr_client: Any, ecr_backend: Backend, operation: str
 ) -> None:
-    setup, _, maximum = _prepare(env, operation)
-    backend = env[1]
-    status, page = call(backend, operation, {**setup.params, "maxResults": maximum})
+    setup, _, maximum = _prepare(ecr_client, ecr_backend, operation)
+    status, page = call(ecr_backend, operation, {**setup.params, "maxResults": maximum})
     assert status == 200
     assert len(_items(operation, page)) == min(len(setup.expected), maximum)
     for bad in (0, maximum + 1):
-        status, body = call(backend, operation, {**setup.params, "maxResults": bad})
+        status, body = call(ecr_backend, operation, {**setup.params, "maxResults": bad})
         assert status == 400
         assert body["__type"] in ("InvalidParameterException", "ValidationException")
         assert "maxResults" in body["message"]
@@ -261,9 +251,9 @@ def test_max_results_accepts_the_documented_range_only(
 
 @pytest.mark.parametrize("operation", sorted(PAGINATORS))
 def test_a_malformed_next_token_is_an_invalid_parameter(
-    env: tuple[Any, Backend], operation: str
+    ecr_client: Any, ecr_backend: Backend, operation: str
 ) -> None:
-    setup, _, _ = _prepare(env, operation)
-    status, body = call(env[1], operation, {**setup.params, "nextToken": "not-a-token"})
+    setup, _, _ = _prepare(ecr_client, ecr_backend, operation)
+    status, body = call(ecr_backend, operation, {**setup.params, "nextToken": "not-a-token"})
     assert status == 400
     assert body["__type"] == "InvalidParameterException"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,13 +10,18 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import Backend, mock_ecr
+from ecr_mock import Backend
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
 from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 FROZEN = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+pytestmark = [
+    pytest.mark.ecr_seed({"repositories": [{"name": "app"}]}),
+    pytest.mark.frozen_at(FROZEN),
+]
 INVALID_REPOSITORY_POLICY = (
     "Invalid parameter at 'PolicyText' failed to satisfy constraint: "
     "'Invalid repository policy provided'"
@@ -45,20 +49,6 @@ LIFECYCLE = json.dumps(
 )
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as active:
-        active.clock.freeze(FROZEN)
-        yield active
-
-
-@pytest.fixture
-def client(backend: Backend) -> Any:
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecr.create_repository(repositoryName="app")
-    return ecr
-
-
 def raw(backend: Backend, name: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     status, payload = handle(backend, TARGET_PREFIX + name, json.dumps(body).encode(), {})
     return status, json.loads(payload)
@@ -67,14 +57,14 @@ def raw(backend: Backend, name: str, body: dict[str, Any]) -> tuple[int, dict[st
 # ----- repository policy -----------------------------------------------------------------------
 
 
-def test_set_repository_policy_returns_and_keeps_text_verbatim(client: Any) -> None:
-    result = client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
+def test_set_repository_policy_returns_and_keeps_text_verbatim(ecr_client: Any) -> None:
+    result = ecr_client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
     assert (result["registryId"], result["repositoryName"], result["policyText"]) == (
         ACCOUNT,
         "app",
         PULL_POLICY,
     )
-    got = client.get_repository_policy(repositoryName="app")
+    got = ecr_client.get_repository_policy(repositoryName="app")
     assert (got["registryId"], got["repositoryName"], got["policyText"]) == (
         ACCOUNT,
         "app",
@@ -101,47 +91,47 @@ def test_set_repository_policy_returns_and_keeps_text_verbatim(client: Any) -> N
     ],
 )
 def test_set_repository_policy_refuses_invalid_policy_and_keeps_the_old_one(
-    client: Any, text: str
+    ecr_client: Any, text: str
 ) -> None:
-    client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
+    ecr_client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
     with pytest.raises(ClientError) as exc:
-        client.set_repository_policy(repositoryName="app", policyText=text)
+        ecr_client.set_repository_policy(repositoryName="app", policyText=text)
     assert error(exc) == ("InvalidParameterException", INVALID_REPOSITORY_POLICY)
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == PULL_POLICY
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == PULL_POLICY
 
 
-def test_set_repository_policy_accepts_10240_characters_and_refuses_more(client: Any) -> None:
+def test_set_repository_policy_accepts_10240_characters_and_refuses_more(ecr_client: Any) -> None:
     exact = PULL_POLICY + " " * (10_240 - len(PULL_POLICY))
-    client.set_repository_policy(repositoryName="app", policyText=exact)
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == exact
+    ecr_client.set_repository_policy(repositoryName="app", policyText=exact)
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == exact
     with pytest.raises(ClientError) as exc:
-        client.set_repository_policy(repositoryName="app", policyText=exact + " ")
+        ecr_client.set_repository_policy(repositoryName="app", policyText=exact + " ")
     assert error(exc)[0] == "InvalidParameterException"
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == exact
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == exact
 
 
-def test_set_repository_policy_that_locks_the_caller_out_needs_force(client: Any) -> None:
+def test_set_repository_policy_that_locks_the_caller_out_needs_force(ecr_client: Any) -> None:
     lockout = json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "ecr:*"}]})
-    client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
+    ecr_client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
     with pytest.raises(ClientError) as exc:
-        client.set_repository_policy(repositoryName="app", policyText=lockout)
+        ecr_client.set_repository_policy(repositoryName="app", policyText=lockout)
     assert error(exc)[0] == "InvalidParameterException"
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == PULL_POLICY
-    client.set_repository_policy(repositoryName="app", policyText=lockout, force=True)
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == lockout
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == PULL_POLICY
+    ecr_client.set_repository_policy(repositoryName="app", policyText=lockout, force=True)
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == lockout
 
 
-def test_deny_of_other_actions_does_not_need_force(client: Any) -> None:
+def test_deny_of_other_actions_does_not_need_force(ecr_client: Any) -> None:
     text = json.dumps(
         {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "ecr:DeleteRepository"}]}
     )
-    client.set_repository_policy(repositoryName="app", policyText=text)
-    assert client.get_repository_policy(repositoryName="app")["policyText"] == text
+    ecr_client.set_repository_policy(repositoryName="app", policyText=text)
+    assert ecr_client.get_repository_policy(repositoryName="app")["policyText"] == text
 
 
-def test_get_repository_policy_without_one_raises_not_found(client: Any) -> None:
+def test_get_repository_policy_without_one_raises_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        client.get_repository_policy(repositoryName="app")
+        ecr_client.get_repository_policy(repositoryName="app")
     assert error(exc) == (
         "RepositoryPolicyNotFoundException",
         "Repository policy does not exist for the repository with name 'app' in the registry "
@@ -149,15 +139,15 @@ def test_get_repository_policy_without_one_raises_not_found(client: Any) -> None
     )
 
 
-def test_delete_repository_policy_returns_the_deleted_text(client: Any) -> None:
-    client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
-    deleted = client.delete_repository_policy(repositoryName="app")
+def test_delete_repository_policy_returns_the_deleted_text(ecr_client: Any) -> None:
+    ecr_client.set_repository_policy(repositoryName="app", policyText=PULL_POLICY)
+    deleted = ecr_client.delete_repository_policy(repositoryName="app")
     assert deleted["policyText"] == PULL_POLICY
     with pytest.raises(ClientError) as exc:
-        client.get_repository_policy(repositoryName="app")
+        ecr_client.get_repository_policy(repositoryName="app")
     assert error(exc)[0] == "RepositoryPolicyNotFoundException"
     with pytest.raises(ClientError) as exc:
-        client.delete_repository_policy(repositoryName="app")
+        ecr_client.delete_repository_policy(repositoryName="app")
     assert error(exc)[0] == "RepositoryPolicyNotFoundException"
 
 
@@ -173,19 +163,18 @@ def test_delete_repository_policy_returns_the_deleted_text(client: Any) -> None:
     ],
 )
 def test_policy_operations_on_missing_repository_raise_not_found(
-    client: Any, method: str, extra: dict[str, str]
+    ecr_client: Any, method: str, extra: dict[str, str]
 ) -> None:
     with pytest.raises(ClientError) as exc:
-        getattr(client, method)(repositoryName="ghost", **extra)
+        getattr(ecr_client, method)(repositoryName="ghost", **extra)
     assert error(exc)[0] == "RepositoryNotFoundException"
 
 
-def test_set_repository_policy_raw_without_policy_text_is_refused(backend: Backend) -> None:
-    backend.create_repository(backend.registry(ACCOUNT, REGION), "app")
-    status, body = raw(backend, "SetRepositoryPolicy", {"repositoryName": "app"})
+def test_set_repository_policy_raw_without_policy_text_is_refused(ecr_backend: Backend) -> None:
+    status, body = raw(ecr_backend, "SetRepositoryPolicy", {"repositoryName": "app"})
     assert (status, body["__type"]) == (400, "InvalidParameterException")
     status, body = raw(
-        backend, "SetRepositoryPolicy", {"repositoryName": "app", "policyText": "x" * 10_241}
+        ecr_backend, "SetRepositoryPolicy", {"repositoryName": "app", "policyText": "x" * 10_241}
     )
     assert (status, body["__type"]) == (400, "InvalidParameterException")
 
@@ -209,42 +198,42 @@ REGISTRY_POLICY = json.dumps(
 )
 
 
-def test_registry_policy_put_get_delete(client: Any) -> None:
-    put = client.put_registry_policy(policyText=REGISTRY_POLICY)
+def test_registry_policy_put_get_delete(ecr_client: Any) -> None:
+    put = ecr_client.put_registry_policy(policyText=REGISTRY_POLICY)
     assert (put["registryId"], put["policyText"]) == (ACCOUNT, REGISTRY_POLICY)
-    got = client.get_registry_policy()
+    got = ecr_client.get_registry_policy()
     assert (got["registryId"], got["policyText"]) == (ACCOUNT, REGISTRY_POLICY)
-    deleted = client.delete_registry_policy()
+    deleted = ecr_client.delete_registry_policy()
     assert deleted["policyText"] == REGISTRY_POLICY
     with pytest.raises(ClientError) as exc:
-        client.get_registry_policy()
+        ecr_client.get_registry_policy()
     assert error(exc) == (
         "RegistryPolicyNotFoundException",
         f"Registry policy does not exist in the registry with id '{ACCOUNT}'",
     )
     with pytest.raises(ClientError) as exc:
-        client.delete_registry_policy()
+        ecr_client.delete_registry_policy()
     assert error(exc)[0] == "RegistryPolicyNotFoundException"
 
 
-def test_put_registry_policy_refuses_invalid_policy_and_keeps_the_old_one(client: Any) -> None:
-    client.put_registry_policy(policyText=REGISTRY_POLICY)
+def test_put_registry_policy_refuses_invalid_policy_and_keeps_the_old_one(ecr_client: Any) -> None:
+    ecr_client.put_registry_policy(policyText=REGISTRY_POLICY)
     bad = json.dumps({"Statement": [{"Effect": "Allow", "Action": "ecr:*"}]})
     with pytest.raises(ClientError) as exc:
-        client.put_registry_policy(policyText=bad)
+        ecr_client.put_registry_policy(policyText=bad)
     assert error(exc) == (
         "InvalidParameterException",
         "Invalid parameter at 'PolicyText' failed to satisfy constraint: "
         "'Invalid registry policy provided'",
     )
-    assert client.get_registry_policy()["policyText"] == REGISTRY_POLICY
+    assert ecr_client.get_registry_policy()["policyText"] == REGISTRY_POLICY
 
 
 def test_registry_policy_scope_v1_allows_only_replication_actions(
-    backend: Backend, client: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    backend.registry(ACCOUNT, REGION).settings["REGISTRY_POLICY_SCOPE"] = "V1"
-    client.put_registry_policy(policyText=REGISTRY_POLICY)
+    ecr_backend.registry(ACCOUNT, REGION).settings["REGISTRY_POLICY_SCOPE"] = "V1"
+    ecr_client.put_registry_policy(policyText=REGISTRY_POLICY)
     wide = json.dumps(
         {
             "Statement": [
@@ -258,58 +247,60 @@ def test_registry_policy_scope_v1_allows_only_replication_actions(
         }
     )
     with pytest.raises(ClientError) as exc:
-        client.put_registry_policy(policyText=wide)
+        ecr_client.put_registry_policy(policyText=wide)
     assert error(exc)[0] == "InvalidParameterException"
 
 
-def test_registry_policy_is_per_region(client: Any) -> None:
-    client.put_registry_policy(policyText=REGISTRY_POLICY)
+def test_registry_policy_is_per_region(ecr_client: Any) -> None:
+    ecr_client.put_registry_policy(policyText=REGISTRY_POLICY)
     other = boto3.client("ecr", region_name="eu-west-1")
     with pytest.raises(ClientError) as exc:
         other.get_registry_policy()
     assert error(exc)[0] == "RegistryPolicyNotFoundException"
 
 
-def test_describe_registry_reports_id_and_replication_rules(backend: Backend, client: Any) -> None:
-    described = client.describe_registry()
+def test_describe_registry_reports_id_and_replication_rules(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    described = ecr_client.describe_registry()
     assert described["registryId"] == ACCOUNT
     assert described["replicationConfiguration"] == {"rules": []}
     rule = {"destinations": [{"region": "eu-west-1", "registryId": ACCOUNT}]}
-    backend.registry(ACCOUNT, REGION).replication_rules.append(rule)
-    assert client.describe_registry()["replicationConfiguration"] == {"rules": [rule]}
+    ecr_backend.registry(ACCOUNT, REGION).replication_rules.append(rule)
+    assert ecr_client.describe_registry()["replicationConfiguration"] == {"rules": [rule]}
 
 
 # ----- lifecycle policy ------------------------------------------------------------------------
 
 
-def test_lifecycle_policy_put_get_delete(backend: Backend, client: Any) -> None:
-    put = client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=LIFECYCLE)
+def test_lifecycle_policy_put_get_delete(ecr_backend: Backend, ecr_client: Any) -> None:
+    put = ecr_client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=LIFECYCLE)
     assert (put["registryId"], put["repositoryName"], put["lifecyclePolicyText"]) == (
         ACCOUNT,
         "app",
         LIFECYCLE,
     )
-    backend.clock.advance(timedelta(hours=1))
-    got = client.get_lifecycle_policy(repositoryName="app")
+    ecr_backend.clock.advance(timedelta(hours=1))
+    got = ecr_client.get_lifecycle_policy(repositoryName="app")
     assert got["lifecyclePolicyText"] == LIFECYCLE
     assert got["lastEvaluatedAt"] == FROZEN
-    deleted = client.delete_lifecycle_policy(repositoryName="app")
+    deleted = ecr_client.delete_lifecycle_policy(repositoryName="app")
     assert deleted["lifecyclePolicyText"] == LIFECYCLE
     assert deleted["lastEvaluatedAt"] == FROZEN
     with pytest.raises(ClientError) as exc:
-        client.get_lifecycle_policy(repositoryName="app")
+        ecr_client.get_lifecycle_policy(repositoryName="app")
     assert error(exc) == (
         "LifecyclePolicyNotFoundException",
         "Lifecycle policy does not exist for the repository with name 'app' in the registry "
         f"with id '{ACCOUNT}'",
     )
     with pytest.raises(ClientError) as exc:
-        client.delete_lifecycle_policy(repositoryName="app")
+        ecr_client.delete_lifecycle_policy(repositoryName="app")
     assert error(exc)[0] == "LifecyclePolicyNotFoundException"
 
 
-def test_put_lifecycle_policy_refuses_invalid_policy_and_keeps_the_old_one(client: Any) -> None:
-    client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=LIFECYCLE)
+def test_put_lifecycle_policy_refuses_invalid_policy_and_keeps_the_old_one(ecr_client: Any) -> None:
+    ecr_client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=LIFECYCLE)
     bad = json.dumps(
         {
             "rules": [
@@ -326,20 +317,19 @@ def test_put_lifecycle_policy_refuses_invalid_policy_and_keeps_the_old_one(clien
         }
     )
     with pytest.raises(ClientError) as exc:
-        client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=bad)
+        ecr_client.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=bad)
     assert error(exc) == (
         "InvalidParameterException",
         "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle "
         "policy validation failure: Must specify tagPrefixList or tagPatternList when "
         "tagStatus=TAGGED.'",
     )
-    assert client.get_lifecycle_policy(repositoryName="app")["lifecyclePolicyText"] == LIFECYCLE
+    assert ecr_client.get_lifecycle_policy(repositoryName="app")["lifecyclePolicyText"] == LIFECYCLE
 
 
-def test_put_lifecycle_policy_raw_too_short_text_is_refused(backend: Backend) -> None:
-    backend.create_repository(backend.registry(ACCOUNT, REGION), "app")
+def test_put_lifecycle_policy_raw_too_short_text_is_refused(ecr_backend: Backend) -> None:
     status, body = raw(
-        backend, "PutLifecyclePolicy", {"repositoryName": "app", "lifecyclePolicyText": "{}"}
+        ecr_backend, "PutLifecyclePolicy", {"repositoryName": "app", "lifecyclePolicyText": "{}"}
     )
     assert status == 400
     assert body["__type"] in ("InvalidParameterException", "ValidationException")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.ecr_api.public import HANDLERS as SERVED
 from tests.ecr_api import test_completeness
 from tests.ecr_api.test_completeness import minimal
@@ -24,26 +21,22 @@ PUBLIC_VALUES = {
 }
 
 
-@pytest.fixture(scope="module")
-def public() -> Iterator[Any]:
-    with mock_ecr():
-        yield boto3.client("ecr-public", region_name="us-east-1")
-
-
 def test_the_model_has_23_operations_and_each_has_a_handler() -> None:
     assert len(OPERATIONS) == 23
     assert sorted(SERVED) == OPERATIONS
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
-def test_operation_is_served(public: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_operation_is_served(
+    ecr_public_client: Any, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(
         test_completeness, "KNOWN_VALUES", {**test_completeness.KNOWN_VALUES, **PUBLIC_VALUES}
     )
     operation = SERVICE_MODEL.operation_model(name)
     shape = operation.input_shape
     params = minimal(shape) if shape is not None else {}
-    method = getattr(public, botocore.xform_name(name))
+    method = getattr(ecr_public_client, botocore.xform_name(name))
     try:
         method(**params)
     except ClientError as error:

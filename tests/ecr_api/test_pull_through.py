@@ -23,7 +23,7 @@ from ecr_mock.core.services import pull_through
 from ecr_mock.core.services.pull_through import UnableToGetUpstreamImage, fill_from_upstream
 from ecr_mock.providers import upstream_http
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
-from tests.ecr_api.helpers import config_blob, image_manifest, sha256
+from tests.ecr_api.helpers import config_blob, error, image_manifest, sha256
 
 ACCOUNT = "123456789012"
 UPSTREAM_ACCOUNT = "210987654321"
@@ -34,20 +34,10 @@ SECRET_ARN = (
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as backend:
-        upstream_http.install(backend)
-        yield backend
-
-
-@pytest.fixture
-def ecr(backend: Backend) -> Any:
-    return boto3.client("ecr", region_name=REGION)
-
-
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
+@pytest.fixture(autouse=True)
+def _upstream_http(ecr_backend: Backend) -> None:
+    """Rules may name HTTP upstreams: the test's backend gets the HTTP connector."""
+    upstream_http.install(ecr_backend)
 
 
 def seed_image(backend: Backend, reg: Registry, name: str, tag: str, seed: str = "a") -> Image:
@@ -95,62 +85,64 @@ def upstream_secret(backend: Backend, other: Backend) -> None:
 # ----- rule CRUD -------------------------------------------------------------------------------
 
 
-def test_create_describe_update_delete_round_trip(backend: Backend, ecr: Any) -> None:
-    backend.secrets = {SECRET_ARN: '{"username":"u","accessToken":"t"}'}
-    created = ecr.create_pull_through_cache_rule(
+def test_create_describe_update_delete_round_trip(ecr_backend: Backend, ecr_client: Any) -> None:
+    ecr_backend.secrets = {SECRET_ARN: '{"username":"u","accessToken":"t"}'}
+    created = ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="docker-hub",
         upstreamRegistryUrl="registry-1.docker.io",
         credentialArn=SECRET_ARN,
     )
     assert created["upstreamRegistry"] == "docker-hub"
     assert created["registryId"] == ACCOUNT
-    [rule] = ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
+    [rule] = ecr_client.describe_pull_through_cache_rules()["pullThroughCacheRules"]
     assert rule["ecrRepositoryPrefix"] == "docker-hub"
     assert rule["credentialArn"] == SECRET_ARN
     role = f"arn:aws:iam::{ACCOUNT}:role/ptc"
-    updated = ecr.update_pull_through_cache_rule(
+    updated = ecr_client.update_pull_through_cache_rule(
         ecrRepositoryPrefix="docker-hub", customRoleArn=role
     )
     assert updated["customRoleArn"] == role
     assert "updatedAt" in updated
-    deleted = ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub")
+    deleted = ecr_client.delete_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub")
     assert deleted["upstreamRegistryUrl"] == "registry-1.docker.io"
-    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
+    assert ecr_client.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
 
 
-def test_a_second_rule_with_the_same_prefix_already_exists(ecr: Any) -> None:
-    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io")
+def test_a_second_rule_with_the_same_prefix_already_exists(ecr_client: Any) -> None:
+    ecr_client.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io"
+    )
     with pytest.raises(ClientError) as caught:
-        ecr.create_pull_through_cache_rule(
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io"
         )
-    assert code(caught) == "PullThroughCacheRuleAlreadyExistsException"
+    assert error(caught)[0] == "PullThroughCacheRuleAlreadyExistsException"
 
 
-def test_missing_rules_are_not_found(ecr: Any) -> None:
+def test_missing_rules_are_not_found(ecr_client: Any) -> None:
     for call in (
-        lambda: ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["nope"]),
-        lambda: ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="nope"),
-        lambda: ecr.update_pull_through_cache_rule(
+        lambda: ecr_client.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["nope"]),
+        lambda: ecr_client.delete_pull_through_cache_rule(ecrRepositoryPrefix="nope"),
+        lambda: ecr_client.update_pull_through_cache_rule(
             ecrRepositoryPrefix="nope", customRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r"
         ),
-        lambda: ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="nope"),
+        lambda: ecr_client.validate_pull_through_cache_rule(ecrRepositoryPrefix="nope"),
     ):
         with pytest.raises(ClientError) as caught:
             call()
-        assert code(caught) == "PullThroughCacheRuleNotFoundException"
+        assert error(caught)[0] == "PullThroughCacheRuleNotFoundException"
 
 
-def test_the_fifty_first_rule_exceeds_the_limit(ecr: Any) -> None:
+def test_the_fifty_first_rule_exceeds_the_limit(ecr_client: Any) -> None:
     for n in range(50):
-        ecr.create_pull_through_cache_rule(
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix=f"k8s-{n}", upstreamRegistryUrl="registry.k8s.io"
         )
     with pytest.raises(ClientError) as caught:
-        ecr.create_pull_through_cache_rule(
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="k8s-50", upstreamRegistryUrl="registry.k8s.io"
         )
-    assert code(caught) == "LimitExceededException"
+    assert error(caught)[0] == "LimitExceededException"
 
 
 @pytest.mark.parametrize(
@@ -195,16 +187,16 @@ def test_the_fifty_first_rule_exceeds_the_limit(ecr: Any) -> None:
         ),
     ],
 )
-def test_invalid_rules_are_refused(ecr: Any, params: dict[str, Any], expected: str) -> None:
+def test_invalid_rules_are_refused(ecr_client: Any, params: dict[str, Any], expected: str) -> None:
     with pytest.raises(ClientError) as caught:
-        ecr.create_pull_through_cache_rule(**params)
-    assert code(caught) == expected
-    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
+        ecr_client.create_pull_through_cache_rule(**params)
+    assert error(caught)[0] == expected
+    assert ecr_client.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
 
 
-def test_credentials_are_read_from_motos_secrets_manager(backend: Backend) -> None:
+def test_credentials_are_read_from_motos_secrets_manager(ecr_backend: Backend) -> None:
     moto = pytest.importorskip("moto")
-    with moto.mock_aws(), mock_ecr(backend):
+    with moto.mock_aws(), mock_ecr(ecr_backend):
         secrets = boto3.client("secretsmanager", region_name=REGION)
         arn = secrets.create_secret(
             Name="ecr-pullthroughcache/hub",
@@ -216,80 +208,95 @@ def test_credentials_are_read_from_motos_secrets_manager(backend: Backend) -> No
             upstreamRegistryUrl="registry-1.docker.io",
             credentialArn=arn,
         )
-        rule = pull_through.get_rule(backend.registry(ACCOUNT, REGION), "hub")
-        creds = pull_through.credentials_for(backend, rule)
+        rule = pull_through.get_rule(ecr_backend.registry(ACCOUNT, REGION), "hub")
+        creds = pull_through.credentials_for(ecr_backend, rule)
     assert creds == pull_through.Credentials("me", "secret")
 
 
 # ----- filling from the ecr upstream (same backend) ---------------------------------------------
 
 
-def test_a_pull_under_an_ecr_rule_caches_the_upstream_image(backend: Backend, ecr: Any) -> None:
-    source = backend.registry(UPSTREAM_ACCOUNT, "us-west-2")
-    image = seed_image(backend, source, "base/python", "3.12")
-    ecr.create_repository_creation_template(
+def test_a_pull_under_an_ecr_rule_caches_the_upstream_image(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    source = ecr_backend.registry(UPSTREAM_ACCOUNT, "us-west-2")
+    image = seed_image(ecr_backend, source, "base/python", "3.12")
+    ecr_client.create_repository_creation_template(
         prefix="upstream", appliedFor=["PULL_THROUGH_CACHE"], imageTagMutability="IMMUTABLE"
     )
-    ecr.create_pull_through_cache_rule(
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="upstream",
         upstreamRegistryUrl=f"{UPSTREAM_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com",
         upstreamRegistry="ecr",
     )
-    reg = backend.registry(ACCOUNT, REGION)
-    cached = fill_from_upstream(backend, reg, "upstream/base/python", "3.12")
+    reg = ecr_backend.registry(ACCOUNT, REGION)
+    cached = fill_from_upstream(ecr_backend, reg, "upstream/base/python", "3.12")
     assert cached is not None
     assert cached.digest == image.digest
-    [repo] = ecr.describe_repositories(repositoryNames=["upstream/base/python"])["repositories"]
+    [repo] = ecr_client.describe_repositories(repositoryNames=["upstream/base/python"])[
+        "repositories"
+    ]
     assert repo["imageTagMutability"] == "IMMUTABLE"
-    got = ecr.batch_get_image(
+    got = ecr_client.batch_get_image(
         repositoryName="upstream/base/python", imageIds=[{"imageTag": "3.12"}]
     )
     assert got["images"][0]["imageId"]["imageDigest"] == image.digest
-    assert fill_from_upstream(backend, reg, "upstream/base/python", "3.12") is cached
+    assert fill_from_upstream(ecr_backend, reg, "upstream/base/python", "3.12") is cached
 
 
-def test_upstream_repository_prefix_maps_names(backend: Backend, ecr: Any) -> None:
-    source = backend.registry(UPSTREAM_ACCOUNT, REGION)
-    image = seed_image(backend, source, "mirror/app", "v1")
-    ecr.create_pull_through_cache_rule(
+def test_upstream_repository_prefix_maps_names(ecr_backend: Backend, ecr_client: Any) -> None:
+    source = ecr_backend.registry(UPSTREAM_ACCOUNT, REGION)
+    image = seed_image(ecr_backend, source, "mirror/app", "v1")
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="cache",
         upstreamRegistryUrl=f"{UPSTREAM_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
         upstreamRepositoryPrefix="mirror",
     )
-    cached = fill_from_upstream(backend, backend.registry(ACCOUNT, REGION), "cache/app", "v1")
+    cached = fill_from_upstream(
+        ecr_backend, ecr_backend.registry(ACCOUNT, REGION), "cache/app", "v1"
+    )
     assert cached is not None and cached.digest == image.digest
 
 
-def test_names_outside_every_rule_are_not_filled(backend: Backend, ecr: Any) -> None:
-    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io")
-    assert fill_from_upstream(backend, backend.registry(ACCOUNT, REGION), "other/app", "v1") is None
+def test_names_outside_every_rule_are_not_filled(ecr_backend: Backend, ecr_client: Any) -> None:
+    ecr_client.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io"
+    )
+    assert (
+        fill_from_upstream(ecr_backend, ecr_backend.registry(ACCOUNT, REGION), "other/app", "v1")
+        is None
+    )
 
 
-def test_a_missing_upstream_image_fails_and_creates_nothing(backend: Backend, ecr: Any) -> None:
-    ecr.create_pull_through_cache_rule(
+def test_a_missing_upstream_image_fails_and_creates_nothing(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="upstream",
         upstreamRegistryUrl=f"{UPSTREAM_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
     )
-    reg = backend.registry(ACCOUNT, REGION)
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     with pytest.raises(UnableToGetUpstreamImage):
-        fill_from_upstream(backend, reg, "upstream/absent", "v1")
+        fill_from_upstream(ecr_backend, reg, "upstream/absent", "v1")
     assert "upstream/absent" not in reg.repositories
 
 
-def test_v2_pull_under_a_rule_fills_then_serves_locally(backend: Backend, ecr: Any) -> None:
-    source = backend.registry(UPSTREAM_ACCOUNT, REGION)
-    image = seed_image(backend, source, "team/api", "v1")
-    ecr.create_pull_through_cache_rule(
+def test_v2_pull_under_a_rule_fills_then_serves_locally(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    source = ecr_backend.registry(UPSTREAM_ACCOUNT, REGION)
+    image = seed_image(ecr_backend, source, "team/api", "v1")
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="ecr-cache",
         upstreamRegistryUrl=f"{UPSTREAM_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
     )
-    client = Client(RegistryApp(backend))
-    headers = basic_auth_headers(backend, ACCOUNT, REGION)
+    client = Client(RegistryApp(ecr_backend))
+    headers = basic_auth_headers(ecr_backend, ACCOUNT, REGION)
     base = f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
     first = client.get("/v2/ecr-cache/team/api/manifests/v1", base_url=base, headers=headers)
     assert first.status_code == 200
     assert first.get_data() == image.manifest
-    backend.delete_repository(source, "team/api", force=True)
+    ecr_backend.delete_repository(source, "team/api", force=True)
     again = client.get("/v2/ecr-cache/team/api/manifests/v1", base_url=base, headers=headers)
     assert again.status_code == 200
     for digest in image.parsed.blob_digests():
@@ -309,67 +316,69 @@ def test_v2_pull_under_a_rule_fills_then_serves_locally(backend: Backend, ecr: A
 
 
 def test_a_pull_fills_from_a_live_ecr_mock_server_with_the_rules_credentials(
-    backend: Backend, ecr: Any, upstream: tuple[Backend, LiveServer]
+    ecr_backend: Backend, ecr_client: Any, upstream: tuple[Backend, LiveServer]
 ) -> None:
     other, server = upstream
-    upstream_secret(backend, other)
-    ecr.create_pull_through_cache_rule(
+    upstream_secret(ecr_backend, other)
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="hub",
         upstreamRegistryUrl=f"http://{server.url}",
         upstreamRegistry="docker-hub",
         credentialArn=SECRET_ARN,
     )
-    valid = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="hub")
+    valid = ecr_client.validate_pull_through_cache_rule(ecrRepositoryPrefix="hub")
     assert valid["isValid"] is True
     expected = other.resolve_reference(other.registry().repositories["library/nginx"], "1.25")
     cached = fill_from_upstream(
-        backend, backend.registry(ACCOUNT, REGION), "hub/library/nginx", "1.25"
+        ecr_backend, ecr_backend.registry(ACCOUNT, REGION), "hub/library/nginx", "1.25"
     )
     assert cached is not None
     assert cached.manifest == expected.manifest
-    reg = backend.registry(ACCOUNT, REGION)
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     for digest in cached.parsed.blob_digests():
         assert reg.blobs[digest].read() == other.registry().blobs[digest].read()
 
 
 def test_wrong_credentials_fail_validation_and_the_pull(
-    backend: Backend, ecr: Any, upstream: tuple[Backend, LiveServer]
+    ecr_backend: Backend, ecr_client: Any, upstream: tuple[Backend, LiveServer]
 ) -> None:
     _, server = upstream
-    backend.secrets = {SECRET_ARN: json.dumps({"username": "AWS", "accessToken": "bad"})}
-    ecr.create_pull_through_cache_rule(
+    ecr_backend.secrets = {SECRET_ARN: json.dumps({"username": "AWS", "accessToken": "bad"})}
+    ecr_client.create_pull_through_cache_rule(
         ecrRepositoryPrefix="hub",
         upstreamRegistryUrl=server.url,
         upstreamRegistry="docker-hub",
         credentialArn=SECRET_ARN,
     )
-    answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="hub")
+    answer = ecr_client.validate_pull_through_cache_rule(ecrRepositoryPrefix="hub")
     assert answer["isValid"] is False
     assert answer["failure"]
-    reg = backend.registry(ACCOUNT, REGION)
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     with pytest.raises(UnableToGetUpstreamImage) as caught:
-        fill_from_upstream(backend, reg, "hub/library/nginx", "1.25")
+        fill_from_upstream(ecr_backend, reg, "hub/library/nginx", "1.25")
     assert "unauthorized" in caught.value.message
     assert "hub/library/nginx" not in reg.repositories
     assert reg.blobs == {}
 
 
 def test_an_unreachable_upstream_fails_with_unable_to_get_upstream_image(
-    backend: Backend, ecr: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
     closed = LiveServer(Response("unused"))
     url = closed.url
     closed.close()
-    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="gone", upstreamRegistryUrl=url)
-    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="gone")["isValid"] is False
-    reg = backend.registry(ACCOUNT, REGION)
+    ecr_client.create_pull_through_cache_rule(ecrRepositoryPrefix="gone", upstreamRegistryUrl=url)
+    assert (
+        ecr_client.validate_pull_through_cache_rule(ecrRepositoryPrefix="gone")["isValid"] is False
+    )
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     with pytest.raises(UnableToGetUpstreamImage) as caught:
-        fill_from_upstream(backend, reg, "gone/app", "v1")
+        fill_from_upstream(ecr_backend, reg, "gone/app", "v1")
     assert "unreachable" in caught.value.message
     assert reg.repositories == {}
 
 
-def test_an_upstream_that_never_answers_times_out(backend: Backend, ecr: Any) -> None:
+def test_an_upstream_that_never_answers_times_out(ecr_backend: Backend, ecr_client: Any) -> None:
     release = threading.Event()
 
     @Request.application
@@ -379,12 +388,12 @@ def test_an_upstream_that_never_answers_times_out(backend: Backend, ecr: Any) ->
 
     server = LiveServer(stalled)
     try:
-        backend.upstream_timeout = 0.3
-        ecr.create_pull_through_cache_rule(
+        ecr_backend.upstream_timeout = 0.3
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="slow", upstreamRegistryUrl=server.url
         )
         with pytest.raises(UnableToGetUpstreamImage) as caught:
-            fill_from_upstream(backend, backend.registry(ACCOUNT, REGION), "slow/app", "v1")
+            fill_from_upstream(ecr_backend, ecr_backend.registry(ACCOUNT, REGION), "slow/app", "v1")
         assert "did not answer in time" in caught.value.message
     finally:
         release.set()
@@ -392,7 +401,7 @@ def test_an_upstream_that_never_answers_times_out(backend: Backend, ecr: Any) ->
 
 
 def test_bearer_token_upstreams_are_authenticated_through_their_realm(
-    backend: Backend, ecr: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
     config, layer = config_blob("bearer"), b"bearer layer bytes"
     manifest = image_manifest(config, [layer]).encode()
@@ -421,15 +430,17 @@ def test_bearer_token_upstreams_are_authenticated_through_their_realm(
 
     server = LiveServer(registry)
     try:
-        backend.secrets = {SECRET_ARN: json.dumps({"username": "robot", "accessToken": "s3cret"})}
-        ecr.create_pull_through_cache_rule(
+        ecr_backend.secrets = {
+            SECRET_ARN: json.dumps({"username": "robot", "accessToken": "s3cret"})
+        }
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="ghcr",
             upstreamRegistryUrl=server.url,
             upstreamRegistry="github-container-registry",
             credentialArn=SECRET_ARN,
         )
         cached = fill_from_upstream(
-            backend, backend.registry(ACCOUNT, REGION), "ghcr/org/tool", "v9"
+            ecr_backend, ecr_backend.registry(ACCOUNT, REGION), "ghcr/org/tool", "v9"
         )
         assert cached is not None
         assert cached.manifest == manifest
@@ -438,7 +449,9 @@ def test_bearer_token_upstreams_are_authenticated_through_their_realm(
         server.close()
 
 
-def test_a_layer_whose_bytes_do_not_match_its_digest_is_refused(backend: Backend, ecr: Any) -> None:
+def test_a_layer_whose_bytes_do_not_match_its_digest_is_refused(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
     config, layer = config_blob("tampered"), b"original layer"
     manifest = image_manifest(config, [layer]).encode()
 
@@ -452,12 +465,12 @@ def test_a_layer_whose_bytes_do_not_match_its_digest_is_refused(backend: Backend
 
     server = LiveServer(registry)
     try:
-        ecr.create_pull_through_cache_rule(
+        ecr_client.create_pull_through_cache_rule(
             ecrRepositoryPrefix="bad", upstreamRegistryUrl=server.url
         )
-        reg = backend.registry(ACCOUNT, REGION)
+        reg = ecr_backend.registry(ACCOUNT, REGION)
         with pytest.raises(pull_through.UnableToGetUpstreamLayer):
-            fill_from_upstream(backend, reg, "bad/app", "v1")
+            fill_from_upstream(ecr_backend, reg, "bad/app", "v1")
         assert reg.repositories == {}
         assert reg.blobs == {}
     finally:

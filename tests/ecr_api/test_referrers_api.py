@@ -4,42 +4,25 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
 from ecr_mock.core.models import Image
+from tests.ecr_api.helpers import store_blob
 
 REGION = "us-east-1"
 NOTATION = "application/vnd.cncf.notary.signature"
 SBOM = "application/spdx+json"
 
 
-@pytest.fixture
-def env() -> Iterator[tuple[Backend, Any]]:
-    with mock_ecr() as backend:
-        yield backend, boto3.client("ecr", region_name=REGION)
-
-
-def _store(backend: Backend, repo_name: str, data: bytes) -> Blob:
-    reg = backend.registry(None, REGION)
-    repo = reg.repositories.get(repo_name) or backend.create_repository(reg, repo_name)
-    blob = Blob.from_bytes(data)
-    backend.store_blob(reg, repo, blob)
-    return blob
-
-
 def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
-    config = _store(backend, repo_name, b'{"os":"linux"}')
-    layer = _store(backend, repo_name, b"layer")
+    config = store_blob(backend, repo_name, b'{"os":"linux"}')
+    layer = store_blob(backend, repo_name, b"layer")
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -57,8 +40,8 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
 def push_referrer(
     backend: Backend, repo_name: str, subject: Image, artifact_type: str, note: str
 ) -> Image:
-    empty = _store(backend, repo_name, b"{}")
-    payload = _store(backend, repo_name, note.encode())
+    empty = store_blob(backend, repo_name, b"{}")
+    payload = store_blob(backend, repo_name, note.encode())
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -82,11 +65,10 @@ def push_referrer(
     return backend.put_image(reg, reg.repositories[repo_name], json.dumps(manifest).encode())
 
 
-def test_lists_referrers_with_descriptor_fields(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    subject = push_image(backend, "app", "v1")
-    signature = push_referrer(backend, "app", subject, NOTATION, "sig")
-    answer = ecr.list_image_referrers(
+def test_lists_referrers_with_descriptor_fields(ecr_backend: Backend, ecr_client: Any) -> None:
+    subject = push_image(ecr_backend, "app", "v1")
+    signature = push_referrer(ecr_backend, "app", subject, NOTATION, "sig")
+    answer = ecr_client.list_image_referrers(
         repositoryName="app", subjectId={"imageDigest": subject.digest}
     )
     assert answer["referrers"] == [
@@ -100,27 +82,28 @@ def test_lists_referrers_with_descriptor_fields(env: tuple[Backend, Any]) -> Non
         }
     ]
     assert "nextToken" not in answer
-    detail = ecr.describe_images(repositoryName="app", imageIds=[{"imageDigest": signature.digest}])
+    detail = ecr_client.describe_images(
+        repositoryName="app", imageIds=[{"imageDigest": signature.digest}]
+    )
     assert detail["imageDetails"][0]["subjectManifestDigest"] == subject.digest
 
 
-def test_filters_by_artifact_type_and_status(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    subject = push_image(backend, "app", "v1")
-    signature = push_referrer(backend, "app", subject, NOTATION, "sig")
-    sbom = push_referrer(backend, "app", subject, SBOM, "sbom")
-    only_sbom = ecr.list_image_referrers(
+def test_filters_by_artifact_type_and_status(ecr_backend: Backend, ecr_client: Any) -> None:
+    subject = push_image(ecr_backend, "app", "v1")
+    signature = push_referrer(ecr_backend, "app", subject, NOTATION, "sig")
+    sbom = push_referrer(ecr_backend, "app", subject, SBOM, "sbom")
+    only_sbom = ecr_client.list_image_referrers(
         repositoryName="app",
         subjectId={"imageDigest": subject.digest},
         filter={"artifactTypes": [SBOM]},
     )
     assert [r["digest"] for r in only_sbom["referrers"]] == [sbom.digest]
     sbom.status = "ARCHIVED"
-    active = ecr.list_image_referrers(
+    active = ecr_client.list_image_referrers(
         repositoryName="app", subjectId={"imageDigest": subject.digest}
     )
     assert [r["digest"] for r in active["referrers"]] == [signature.digest]
-    archived = ecr.list_image_referrers(
+    archived = ecr_client.list_image_referrers(
         repositoryName="app",
         subjectId={"imageDigest": subject.digest},
         filter={"artifactStatus": "ARCHIVED"},
@@ -128,7 +111,7 @@ def test_filters_by_artifact_type_and_status(env: tuple[Backend, Any]) -> None:
     assert [(r["digest"], r["artifactStatus"]) for r in archived["referrers"]] == [
         (sbom.digest, "ARCHIVED")
     ]
-    every = ecr.list_image_referrers(
+    every = ecr_client.list_image_referrers(
         repositoryName="app",
         subjectId={"imageDigest": subject.digest},
         filter={"artifactStatus": "ANY"},
@@ -138,10 +121,11 @@ def test_filters_by_artifact_type_and_status(env: tuple[Backend, Any]) -> None:
     )
 
 
-def test_paginates_with_max_results(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    subject = push_image(backend, "app", "v1")
-    made = sorted(push_referrer(backend, "app", subject, SBOM, f"n{i}").digest for i in range(5))
+def test_paginates_with_max_results(ecr_backend: Backend, ecr_client: Any) -> None:
+    subject = push_image(ecr_backend, "app", "v1")
+    made = sorted(
+        push_referrer(ecr_backend, "app", subject, SBOM, f"n{i}").digest for i in range(5)
+    )
     seen: list[str] = []
     kwargs: dict[str, Any] = {
         "repositoryName": "app",
@@ -149,7 +133,7 @@ def test_paginates_with_max_results(env: tuple[Backend, Any]) -> None:
         "maxResults": 2,
     }
     while True:
-        page = ecr.list_image_referrers(**kwargs)
+        page = ecr_client.list_image_referrers(**kwargs)
         assert len(page["referrers"]) <= 2
         seen.extend(r["digest"] for r in page["referrers"])
         if "nextToken" not in page:
@@ -159,16 +143,15 @@ def test_paginates_with_max_results(env: tuple[Backend, Any]) -> None:
 
 
 def test_unknown_subject_has_no_referrers_and_unknown_repository_fails(
-    env: tuple[Backend, Any],
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    backend, ecr = env
-    push_image(backend, "app", "v1")
-    answer = ecr.list_image_referrers(
+    push_image(ecr_backend, "app", "v1")
+    answer = ecr_client.list_image_referrers(
         repositoryName="app", subjectId={"imageDigest": "sha256:" + "1" * 64}
     )
     assert answer["referrers"] == []
     with pytest.raises(ClientError) as exc:
-        ecr.list_image_referrers(
+        ecr_client.list_image_referrers(
             repositoryName="nope", subjectId={"imageDigest": "sha256:" + "1" * 64}
         )
     assert exc.value.response["Error"]["Code"] == "RepositoryNotFoundException"
@@ -182,11 +165,10 @@ def test_unknown_subject_has_no_referrers_and_unknown_repository_fails(
         {"filter": {"artifactTypes": ["a", "b", "c", "d", "e", "f"]}},
     ],
 )
-def test_bad_input_is_refused(env: tuple[Backend, Any], extra: dict[str, Any]) -> None:
-    backend, ecr = env
-    subject = push_image(backend, "app", "v1")
+def test_bad_input_is_refused(ecr_backend: Backend, ecr_client: Any, extra: dict[str, Any]) -> None:
+    subject = push_image(ecr_backend, "app", "v1")
     with pytest.raises(ClientError) as exc:
-        ecr.list_image_referrers(
+        ecr_client.list_image_referrers(
             repositoryName="app", subjectId={"imageDigest": subject.digest}, **extra
         )
     assert exc.value.response["Error"]["Code"] in (
@@ -195,18 +177,19 @@ def test_bad_input_is_refused(env: tuple[Backend, Any], extra: dict[str, Any]) -
     )
 
 
-def test_api_and_v2_referrers_agree(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    subject = push_image(backend, "app", "v1")
-    push_referrer(backend, "app", subject, NOTATION, "sig")
-    push_referrer(backend, "app", subject, SBOM, "sbom")
-    token = ecr.get_authorization_token()["authorizationData"][0]
+def test_api_and_v2_referrers_agree(ecr_backend: Backend, ecr_client: Any) -> None:
+    subject = push_image(ecr_backend, "app", "v1")
+    push_referrer(ecr_backend, "app", subject, NOTATION, "sig")
+    push_referrer(ecr_backend, "app", subject, SBOM, "sbom")
+    token = ecr_client.get_authorization_token()["authorizationData"][0]
     user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
     index = requests.get(
         f"{token['proxyEndpoint']}/v2/app/referrers/{subject.digest}",
         auth=(user, password),
         timeout=10,
     ).json()
-    api = ecr.list_image_referrers(repositoryName="app", subjectId={"imageDigest": subject.digest})
+    api = ecr_client.list_image_referrers(
+        repositoryName="app", subjectId={"imageDigest": subject.digest}
+    )
     from_api = [{k: v for k, v in r.items() if k != "artifactStatus"} for r in api["referrers"]]
     assert from_api == index["manifests"]

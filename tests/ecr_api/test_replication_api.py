@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
-from tests.ecr_api.helpers import config_blob, image_manifest, upload_layer
+from tests.ecr_api.helpers import config_blob, error, image_manifest, upload_layer
 from tests.ecr_api.model_check import service_model
 
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as backend:
-        yield backend
 
 
 def client(region: str = "us-east-1") -> Any:
@@ -39,12 +31,8 @@ def push(ecr: Any, name: str, tag: str, seed: str = "a") -> str:
     return digest
 
 
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
-
-
 def test_put_replication_configuration_echoes_and_describe_registry_shows_it(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     config = {
@@ -62,7 +50,7 @@ def test_put_replication_configuration_echoes_and_describe_registry_shows_it(
     assert described["replicationConfiguration"] == config
 
 
-def test_an_empty_rule_list_turns_replication_off(backend: Backend) -> None:
+def test_an_empty_rule_list_turns_replication_off(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.put_replication_configuration(
         replicationConfiguration={
@@ -75,25 +63,25 @@ def test_an_empty_rule_list_turns_replication_off(backend: Backend) -> None:
     assert client("us-west-2").describe_repositories()["repositories"] == []
 
 
-def test_more_rules_than_the_model_allows_fail_model_validation(backend: Backend) -> None:
+def test_more_rules_than_the_model_allows_fail_model_validation(ecr_backend: Backend) -> None:
     most = service_model().shape_for("ReplicationRuleList").metadata["max"]
     rule = {"destinations": [{"region": "us-west-2", "registryId": ACCOUNT}]}
     with pytest.raises(ClientError) as caught:
         client().put_replication_configuration(
             replicationConfiguration={"rules": [rule] * (most + 1)}
         )
-    assert code(caught) == "ValidationException"
+    assert error(caught)[0] == "ValidationException"
 
 
-def test_replicating_to_the_source_registry_is_an_invalid_parameter(backend: Backend) -> None:
+def test_replicating_to_the_source_registry_is_an_invalid_parameter(ecr_backend: Backend) -> None:
     rule = {"destinations": [{"region": "us-east-1", "registryId": ACCOUNT}]}
     with pytest.raises(ClientError) as caught:
         client().put_replication_configuration(replicationConfiguration={"rules": [rule]})
-    assert code(caught) == "InvalidParameterException"
+    assert error(caught)[0] == "InvalidParameterException"
 
 
 def test_a_pushed_image_appears_in_the_destination_region_with_complete_status(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     ecr.put_replication_configuration(
@@ -116,7 +104,7 @@ def test_a_pushed_image_appears_in_the_destination_region_with_complete_status(
     ]
 
 
-def test_cross_account_failure_is_reported_with_a_failure_code(backend: Backend) -> None:
+def test_cross_account_failure_is_reported_with_a_failure_code(ecr_backend: Backend) -> None:
     ecr = client()
     other = "210987654321"
     ecr.put_replication_configuration(
@@ -132,12 +120,12 @@ def test_cross_account_failure_is_reported_with_a_failure_code(backend: Backend)
     assert status["status"] == "FAILED"
     assert status["registryId"] == other
     assert "ecr:ReplicateImage" in status["failureCode"]
-    assert backend.registry(other, "us-east-1").repositories == {}
+    assert ecr_backend.registry(other, "us-east-1").repositories == {}
 
 
-def test_cross_account_with_a_registry_policy_replicates(backend: Backend) -> None:
+def test_cross_account_with_a_registry_policy_replicates(ecr_backend: Backend) -> None:
     other = "210987654321"
-    backend.add_access_key("AKIAOTHERACCOUNT0001", other)
+    ecr_backend.add_access_key("AKIAOTHERACCOUNT0001", other)
     other_ecr = boto3.client(
         "ecr",
         region_name="us-east-1",
@@ -171,23 +159,23 @@ def test_cross_account_with_a_registry_policy_replicates(backend: Backend) -> No
     assert images == [{"imageDigest": digest, "imageTag": "v1"}]
 
 
-def test_status_of_an_unknown_image_is_image_not_found(backend: Backend) -> None:
+def test_status_of_an_unknown_image_is_image_not_found(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     with pytest.raises(ClientError) as caught:
         ecr.describe_image_replication_status(repositoryName="web", imageId={"imageTag": "nope"})
-    assert code(caught) == "ImageNotFoundException"
+    assert error(caught)[0] == "ImageNotFoundException"
 
 
-def test_status_in_an_unknown_repository_is_repository_not_found(backend: Backend) -> None:
+def test_status_in_an_unknown_repository_is_repository_not_found(ecr_backend: Backend) -> None:
     with pytest.raises(ClientError) as caught:
         client().describe_image_replication_status(
             repositoryName="missing", imageId={"imageTag": "v1"}
         )
-    assert code(caught) == "RepositoryNotFoundException"
+    assert error(caught)[0] == "RepositoryNotFoundException"
 
 
-def test_an_image_not_under_any_rule_has_no_statuses(backend: Backend) -> None:
+def test_an_image_not_under_any_rule_has_no_statuses(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "v1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,12 +10,12 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.services import replication_backfill
 from tests.ecr_api.helpers import (
     DOCKER_MANIFEST,
     config_blob,
+    error,
     image_manifest,
     index_manifest,
     push_image,
@@ -30,18 +29,20 @@ EU = {"region": "eu-west-1", "registryId": ACCOUNT}
 TERMINAL = {"COMPLETE", "FAILED", "STOPPED"}
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as backend:
-        yield backend
-
-
 def client(region: str = "us-east-1") -> Any:
     return boto3.client("ecr", region_name=region)
 
 
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
+def progress(
+    total: int, completed: int, failed: int, codes: list[str] | None = None
+) -> dict[str, Any]:
+    """The ``progress`` object of a backfill answer."""
+    return {
+        "totalReplicationCount": total,
+        "completedReplicationCount": completed,
+        "failedReplicationCount": failed,
+        "failureCodes": codes or [],
+    }
 
 
 def replicate_to(ecr: Any, *destinations: dict[str, str], prefix: str | None = None) -> None:
@@ -85,13 +86,13 @@ def result_ids(answer: dict[str, Any]) -> list[tuple[str, str, str | None]]:
 
 
 def test_images_pushed_before_replication_was_configured_are_copied_by_a_backfill(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr, eu = client(), client("eu-west-1")
     ecr.create_repository(repositoryName="web")
     digest = push(ecr, "web", "a", "v1")
     replicate_to(ecr, EU)
-    assert "web" not in backend.registry(ACCOUNT, "eu-west-1").repositories
+    assert "web" not in ecr_backend.registry(ACCOUNT, "eu-west-1").repositories
 
     started = ecr.start_replication_backfill(destination=EU)
     assert started["status"] == "PREPARING"
@@ -115,7 +116,7 @@ def test_images_pushed_before_replication_was_configured_are_copied_by_a_backfil
     ]
 
 
-def test_the_replicated_layers_download_with_the_source_bytes(backend: Backend) -> None:
+def test_the_replicated_layers_download_with_the_source_bytes(ecr_backend: Backend) -> None:
     ecr, eu = client(), client("eu-west-1")
     ecr.create_repository(repositoryName="web")
     pushed = push_image(ecr, "web", "bytes", tag="v1")
@@ -129,7 +130,7 @@ def test_the_replicated_layers_download_with_the_source_bytes(backend: Backend) 
 
 
 def test_status_goes_preparing_in_progress_complete_with_progress_counts(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
@@ -140,33 +141,23 @@ def test_status_goes_preparing_in_progress_complete_with_progress_counts(
 
     [listed] = ecr.list_replication_backfills()["backfills"]
     assert listed["status"] == "IN_PROGRESS"
-    assert listed["progress"] == {
-        "totalReplicationCount": 3,
-        "completedReplicationCount": 0,
-        "failedReplicationCount": 0,
-        "failureCodes": [],
-    }
+    assert listed["progress"] == progress(3, 0, 0)
     assert "endedAt" not in listed
 
     ended = ecr.describe_replication_backfill_results(replicationBackfillId=backfill_id)
     assert ended["status"] == "COMPLETE"
-    assert ended["progress"] == {
-        "totalReplicationCount": 3,
-        "completedReplicationCount": 3,
-        "failedReplicationCount": 0,
-        "failureCodes": [],
-    }
+    assert ended["progress"] == progress(3, 3, 0)
     assert ended["endedAt"] >= ended["startedAt"]
 
 
-def test_a_preparing_backfill_has_no_progress_and_no_results(backend: Backend) -> None:
+def test_a_preparing_backfill_has_no_progress_and_no_results(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "a", "v1")
     replicate_to(ecr, EU)
     backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
-    reg = backend.registry(ACCOUNT, "us-east-1")
-    found = replication_backfill.get(backend, reg, backfill_id)
+    reg = ecr_backend.registry(ACCOUNT, "us-east-1")
+    found = replication_backfill.get(ecr_backend, reg, backfill_id)
     assert found.status == "PREPARING"
     assert "progress" not in found.summary()
 
@@ -175,7 +166,7 @@ def test_a_preparing_backfill_has_no_progress_and_no_results(backend: Backend) -
     assert first["results"] == []
 
 
-def test_each_tag_is_one_replication_and_an_untagged_image_is_one(backend: Backend) -> None:
+def test_each_tag_is_one_replication_and_an_untagged_image_is_one(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     tagged = push(ecr, "web", "a", "v1", "v2")
@@ -199,7 +190,7 @@ def test_each_tag_is_one_replication_and_an_untagged_image_is_one(backend: Backe
 
 
 def test_only_repositories_the_rules_send_to_the_destination_are_backfilled(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     for name in ("prod/api", "dev/api"):
@@ -209,11 +200,11 @@ def test_only_repositories_the_rules_send_to_the_destination_are_backfilled(
     replicate_to(ecr, EU, prefix="prod")
     ended = finish(ecr, ecr.start_replication_backfill(destination=EU)["replicationBackfillId"])
     assert result_ids(ended) == [("prod/api", prod, "v1")]
-    assert sorted(backend.registry(ACCOUNT, "eu-west-1").repositories) == ["prod/api"]
+    assert sorted(ecr_backend.registry(ACCOUNT, "eu-west-1").repositories) == ["prod/api"]
 
 
 def test_a_manifest_list_is_one_replication_carrying_its_platform_images(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="multi")
@@ -243,7 +234,7 @@ def test_a_manifest_list_is_one_replication_carrying_its_platform_images(
 
 
 def test_cross_account_failures_are_counted_with_their_code_and_filtered(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
@@ -255,12 +246,7 @@ def test_cross_account_failures_are_counted_with_their_code_and_filtered(
     ended = finish(ecr, backfill_id)
 
     assert ended["status"] == "COMPLETE"  # fewer than 100 replications: no failure threshold
-    assert ended["progress"] == {
-        "totalReplicationCount": 2,
-        "completedReplicationCount": 0,
-        "failedReplicationCount": 2,
-        "failureCodes": ["REGISTRY_POLICY_DENIED"],
-    }
+    assert ended["progress"] == progress(2, 0, 2, ["REGISTRY_POLICY_DENIED"])
     assert {r["failureCode"] for r in ended["results"]} == {"REGISTRY_POLICY_DENIED"}
     failed = ecr.describe_replication_backfill_results(
         replicationBackfillId=backfill_id, resultStatusFilter="FAILED"
@@ -270,20 +256,20 @@ def test_cross_account_failures_are_counted_with_their_code_and_filtered(
         replicationBackfillId=backfill_id, resultStatusFilter="COMPLETE"
     )
     assert done["results"] == []
-    assert backend.registry(OTHER, "us-east-1").repositories == {}
+    assert ecr_backend.registry(OTHER, "us-east-1").repositories == {}
 
 
-def test_half_failed_after_a_hundred_replications_fails_the_backfill(backend: Backend) -> None:
+def test_half_failed_after_a_hundred_replications_fails_the_backfill(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
-    reg = backend.registry(ACCOUNT, "us-east-1")
+    reg = ecr_backend.registry(ACCOUNT, "us-east-1")
     repo = reg.repositories["web"]
     config, layer = config_blob("many"), b"many layer"
     upload_layer(ecr, "web", config)
     upload_layer(ecr, "web", layer)
     for i in range(120):
         manifest = image_manifest(config, [layer], extra={"annotations": {"n": str(i)}})
-        backend.put_image(reg, repo, manifest.encode(), tag=f"t{i:03d}")
+        ecr_backend.put_image(reg, repo, manifest.encode(), tag=f"t{i:03d}")
     other = {"region": "us-east-1", "registryId": OTHER}
     replicate_to(ecr, other)
     ended = finish(ecr, ecr.start_replication_backfill(destination=other)["replicationBackfillId"])
@@ -294,7 +280,7 @@ def test_half_failed_after_a_hundred_replications_fails_the_backfill(backend: Ba
     assert ended["progress"]["completedReplicationCount"] == 0
 
 
-def test_results_page_with_max_results_and_next_token(backend: Backend) -> None:
+def test_results_page_with_max_results_and_next_token(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     digests = {push(ecr, "web", f"s{i}", f"v{i}") for i in range(5)}
@@ -312,7 +298,7 @@ def test_results_page_with_max_results_and_next_token(backend: Backend) -> None:
     assert sorted(seen) == sorted(digests)
 
 
-def test_backfills_list_oldest_first_and_page(backend: Backend) -> None:
+def test_backfills_list_oldest_first_and_page(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "a", "v1")
@@ -329,7 +315,7 @@ def test_backfills_list_oldest_first_and_page(backend: Backend) -> None:
     assert "nextToken" not in rest
 
 
-def test_stopping_a_preparing_backfill_stops_it_without_progress(backend: Backend) -> None:
+def test_stopping_a_preparing_backfill_stops_it_without_progress(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "a", "v1")
@@ -343,10 +329,10 @@ def test_stopping_a_preparing_backfill_stops_it_without_progress(backend: Backen
     assert described["status"] == "STOPPED"
     assert "progress" not in described
     assert described["results"] == []
-    assert "web" not in backend.registry(ACCOUNT, "eu-west-1").repositories
+    assert "web" not in ecr_backend.registry(ACCOUNT, "eu-west-1").repositories
 
 
-def test_stopping_an_in_progress_backfill_copies_nothing_more(backend: Backend) -> None:
+def test_stopping_an_in_progress_backfill_copies_nothing_more(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     push(ecr, "web", "a", "v1")
@@ -358,34 +344,34 @@ def test_stopping_an_in_progress_backfill_copies_nothing_more(backend: Backend) 
     assert described["status"] == "STOPPED"
     assert described["progress"]["totalReplicationCount"] == 1
     assert described["progress"]["completedReplicationCount"] == 0
-    assert "web" not in backend.registry(ACCOUNT, "eu-west-1").repositories
+    assert "web" not in ecr_backend.registry(ACCOUNT, "eu-west-1").repositories
 
 
-def test_stopping_an_ended_backfill_is_an_invalid_status(backend: Backend) -> None:
+def test_stopping_an_ended_backfill_is_an_invalid_status(ecr_backend: Backend) -> None:
     ecr = client()
     replicate_to(ecr, EU)
     backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     assert finish(ecr, backfill_id)["status"] == "COMPLETE"
     with pytest.raises(ClientError) as caught:
         ecr.stop_replication_backfill(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillInvalidStatusException"
+    assert error(caught)[0] == "ReplicationBackfillInvalidStatusException"
 
 
 def test_a_second_backfill_to_a_region_in_progress_is_refused_until_the_first_ends(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     replicate_to(ecr, EU, {"region": "eu-west-1", "registryId": OTHER})
     first = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": "eu-west-1", "registryId": OTHER})
-    assert code(caught) == "ReplicationBackfillInProgressException"
+    assert error(caught)[0] == "ReplicationBackfillInProgressException"
     ecr.stop_replication_backfill(replicationBackfillId=first)
     again = ecr.start_replication_backfill(destination=EU)
     assert again["replicationBackfillId"] != first
 
 
-def test_an_eleventh_unfinished_backfill_exceeds_the_limit(backend: Backend) -> None:
+def test_an_eleventh_unfinished_backfill_exceeds_the_limit(ecr_backend: Backend) -> None:
     ecr = client()
     regions = [f"test-region-{i:02d}" for i in range(11)]
     replicate_to(ecr, *({"region": r, "registryId": ACCOUNT} for r in regions))
@@ -393,61 +379,61 @@ def test_an_eleventh_unfinished_backfill_exceeds_the_limit(backend: Backend) -> 
         ecr.start_replication_backfill(destination={"region": region, "registryId": ACCOUNT})
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": regions[10], "registryId": ACCOUNT})
-    assert code(caught) == "LimitExceededException"
+    assert error(caught)[0] == "LimitExceededException"
 
 
 def test_a_destination_missing_from_the_configuration_is_an_invalid_parameter(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
     ecr = client()
     replicate_to(ecr, EU)
     with pytest.raises(ClientError) as caught:
         ecr.start_replication_backfill(destination={"region": "ap-south-1", "registryId": ACCOUNT})
-    assert code(caught) == "InvalidParameterException"
+    assert error(caught)[0] == "InvalidParameterException"
     assert ecr.list_replication_backfills()["backfills"] == []
 
 
-def test_an_unknown_backfill_id_is_not_found(backend: Backend) -> None:
+def test_an_unknown_backfill_id_is_not_found(ecr_backend: Backend) -> None:
     ecr = client()
     unknown = "0f8fad5b-d9cb-469f-a165-70867728950e"
     with pytest.raises(ClientError) as caught:
         ecr.describe_replication_backfill_results(replicationBackfillId=unknown)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
     with pytest.raises(ClientError) as caught:
         ecr.stop_replication_backfill(replicationBackfillId=unknown)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
-def test_a_malformed_backfill_id_fails_model_validation(backend: Backend) -> None:
+def test_a_malformed_backfill_id_fails_model_validation(ecr_backend: Backend) -> None:
     with pytest.raises(ClientError) as caught:
         client().describe_replication_backfill_results(replicationBackfillId="not-a-uuid")
-    assert code(caught) in ("ValidationException", "InvalidParameterException")
+    assert error(caught)[0] in ("ValidationException", "InvalidParameterException")
 
 
-def test_a_backfill_of_another_region_is_not_found(backend: Backend) -> None:
+def test_a_backfill_of_another_region_is_not_found(ecr_backend: Backend) -> None:
     ecr = client()
     replicate_to(ecr, EU)
     backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     with pytest.raises(ClientError) as caught:
         client("us-west-2").describe_replication_backfill_results(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
-def test_ended_backfills_are_gone_after_ninety_days(backend: Backend) -> None:
+def test_ended_backfills_are_gone_after_ninety_days(ecr_backend: Backend) -> None:
     ecr = client()
     replicate_to(ecr, EU)
     backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
     finish(ecr, backfill_id)
-    backend.clock.advance(timedelta(days=89))
+    ecr_backend.clock.advance(timedelta(days=89))
     assert len(ecr.list_replication_backfills()["backfills"]) == 1
-    backend.clock.advance(timedelta(days=2))
+    ecr_backend.clock.advance(timedelta(days=2))
     assert ecr.list_replication_backfills()["backfills"] == []
     with pytest.raises(ClientError) as caught:
         ecr.describe_replication_backfill_results(replicationBackfillId=backfill_id)
-    assert code(caught) == "ReplicationBackfillNotFoundException"
+    assert error(caught)[0] == "ReplicationBackfillNotFoundException"
 
 
-def test_replicas_are_not_backfilled_again(backend: Backend) -> None:
+def test_replicas_are_not_backfilled_again(ecr_backend: Backend) -> None:
     ecr, eu = client(), client("eu-west-1")
     ecr.create_repository(repositoryName="web")
     replicate_to(ecr, EU)
@@ -460,13 +446,13 @@ def test_replicas_are_not_backfilled_again(backend: Backend) -> None:
     assert ended["results"] == []
 
 
-def test_run_to_end_finishes_a_backfill_without_polling(backend: Backend) -> None:
+def test_run_to_end_finishes_a_backfill_without_polling(ecr_backend: Backend) -> None:
     ecr = client()
     ecr.create_repository(repositoryName="web")
     digest = push(ecr, "web", "a", "v1")
     replicate_to(ecr, EU)
-    reg = backend.registry(ACCOUNT, "us-east-1")
-    started = replication_backfill.start(backend, reg, "eu-west-1", ACCOUNT)
-    replication_backfill.run_to_end(backend, reg, started)
+    reg = ecr_backend.registry(ACCOUNT, "us-east-1")
+    started = replication_backfill.start(ecr_backend, reg, "eu-west-1", ACCOUNT)
+    replication_backfill.run_to_end(ecr_backend, reg, started)
     assert started.status == "COMPLETE"
-    assert backend.registry(ACCOUNT, "eu-west-1").repositories["web"].tags == {"v1": digest}
+    assert ecr_backend.registry(ACCOUNT, "eu-west-1").repositories["web"].tags == {"v1": digest}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import Backend, mock_ecr
+from ecr_mock import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Repository
 from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
@@ -24,17 +23,7 @@ OTHER_ACCOUNT = "210987654321"
 REGION = "us-east-1"
 FROZEN = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
-
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as active:
-        active.clock.freeze(FROZEN)
-        yield active
-
-
-@pytest.fixture
-def client(backend: Backend) -> Any:
-    return boto3.client("ecr", region_name=REGION)
+pytestmark = pytest.mark.frozen_at(FROZEN)
 
 
 def raw(backend: Backend, name: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -74,8 +63,8 @@ def stored(backend: Backend, name: str, account: str = ACCOUNT) -> Repository:
 # ----- CreateRepository ------------------------------------------------------------------------
 
 
-def test_create_repository_returns_ecr_defaults(client: Any) -> None:
-    repo = client.create_repository(repositoryName="team/app")["repository"]
+def test_create_repository_returns_ecr_defaults(ecr_client: Any) -> None:
+    repo = ecr_client.create_repository(repositoryName="team/app")["repository"]
     assert repo["repositoryName"] == "team/app"
     assert repo["registryId"] == ACCOUNT
     assert repo["repositoryArn"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team/app"
@@ -87,62 +76,62 @@ def test_create_repository_returns_ecr_defaults(client: Any) -> None:
     assert "imageTagMutabilityExclusionFilters" not in repo
 
 
-def test_create_repository_stores_tags(client: Any) -> None:
-    repo = client.create_repository(
+def test_create_repository_stores_tags(ecr_client: Any) -> None:
+    repo = ecr_client.create_repository(
         repositoryName="tagged", tags=[{"Key": "team", "Value": "a"}, {"Key": "env", "Value": ""}]
     )["repository"]
-    tags = client.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
+    tags = ecr_client.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
     assert sorted(tags, key=lambda t: t["Key"]) == [
         {"Key": "env", "Value": ""},
         {"Key": "team", "Value": "a"},
     ]
 
 
-def test_create_repository_with_scan_on_push(client: Any) -> None:
-    repo = client.create_repository(
+def test_create_repository_with_scan_on_push(ecr_client: Any) -> None:
+    repo = ecr_client.create_repository(
         repositoryName="scanned", imageScanningConfiguration={"scanOnPush": True}
     )["repository"]
     assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
 
 
-def test_create_repository_with_exclusion_filters_echoes_them(client: Any) -> None:
+def test_create_repository_with_exclusion_filters_echoes_them(ecr_client: Any) -> None:
     filters = [
         {"filterType": "WILDCARD", "filter": "latest"},
         {"filterType": "WILDCARD", "filter": "dev-*"},
     ]
-    repo = client.create_repository(
+    repo = ecr_client.create_repository(
         repositoryName="immutable",
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=filters,
     )["repository"]
     assert repo["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
     assert repo["imageTagMutabilityExclusionFilters"] == filters
-    described = client.describe_repositories(repositoryNames=["immutable"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["immutable"])["repositories"][0]
     assert described["imageTagMutabilityExclusionFilters"] == filters
 
 
 @pytest.mark.parametrize("mutability", ["IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"])
 def test_create_repository_with_exclusion_mutability_needs_filters(
-    client: Any, mutability: str
+    ecr_client: Any, mutability: str
 ) -> None:
     with pytest.raises(ClientError) as exc:
-        client.create_repository(repositoryName="repo", imageTagMutability=mutability)
+        ecr_client.create_repository(repositoryName="repo", imageTagMutability=mutability)
     assert error(exc) == (
         "InvalidParameterException",
         "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
         f"'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as "
         f"{mutability}'",
     )
-    assert client.describe_repositories()["repositories"] == []
+    assert ecr_client.describe_repositories()["repositories"] == []
 
 
 @pytest.mark.parametrize("mutability", ["MUTABLE", "IMMUTABLE", None])
 def test_create_repository_refuses_filters_without_exclusion_mutability(
-    client: Any, mutability: str | None
+    ecr_client: Any, mutability: str | None
 ) -> None:
     extra = {"imageTagMutability": mutability} if mutability else {}
     with pytest.raises(ClientError) as exc:
-        client.create_repository(
+        ecr_client.create_repository(
             repositoryName="repo",
             imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "x"}],
             **extra,
@@ -152,19 +141,19 @@ def test_create_repository_refuses_filters_without_exclusion_mutability(
     assert "'imageTagMutabilityExclusionFilters'" in message
 
 
-def test_create_repository_kms_with_key_echoes_the_key(client: Any) -> None:
+def test_create_repository_kms_with_key_echoes_the_key(ecr_client: Any) -> None:
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    repo = client.create_repository(
+    repo = ecr_client.create_repository(
         repositoryName="kms", encryptionConfiguration={"encryptionType": "KMS", "kmsKey": key}
     )["repository"]
     assert repo["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": key}
 
 
-def test_create_repository_kms_without_key_uses_one_aws_managed_key(client: Any) -> None:
-    first = client.create_repository(
+def test_create_repository_kms_without_key_uses_one_aws_managed_key(ecr_client: Any) -> None:
+    first = ecr_client.create_repository(
         repositoryName="kms-a", encryptionConfiguration={"encryptionType": "KMS"}
     )["repository"]["encryptionConfiguration"]
-    second = client.create_repository(
+    second = ecr_client.create_repository(
         repositoryName="kms-b", encryptionConfiguration={"encryptionType": "KMS_DSSE"}
     )["repository"]["encryptionConfiguration"]
     assert first["encryptionType"] == "KMS"
@@ -176,29 +165,29 @@ def test_create_repository_kms_without_key_uses_one_aws_managed_key(client: Any)
     assert second == {"encryptionType": "KMS_DSSE", "kmsKey": first["kmsKey"]}
 
 
-def test_create_repository_aes256_with_kms_key_is_refused(client: Any) -> None:
+def test_create_repository_aes256_with_kms_key_is_refused(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        client.create_repository(
+        ecr_client.create_repository(
             repositoryName="repo",
             encryptionConfiguration={"encryptionType": "AES256", "kmsKey": "alias/mine"},
         )
     assert error(exc)[0] == "InvalidParameterException"
 
 
-def test_create_repository_kms_key_of_another_region_is_a_kms_error(client: Any) -> None:
+def test_create_repository_kms_key_of_another_region_is_a_kms_error(ecr_client: Any) -> None:
     key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     with pytest.raises(ClientError) as exc:
-        client.create_repository(
+        ecr_client.create_repository(
             repositoryName="repo", encryptionConfiguration={"encryptionType": "KMS", "kmsKey": key}
         )
     assert error(exc)[0] == "KmsException"
     assert exc.value.response["kmsError"] == "NotFoundException"
 
 
-def test_create_repository_twice_raises_already_exists(client: Any) -> None:
-    client.create_repository(repositoryName="dup")
+def test_create_repository_twice_raises_already_exists(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="dup")
     with pytest.raises(ClientError) as exc:
-        client.create_repository(repositoryName="dup")
+        ecr_client.create_repository(repositoryName="dup")
     assert error(exc) == (
         "RepositoryAlreadyExistsException",
         f"The repository with name 'dup' already exists in the registry with id '{ACCOUNT}'",
@@ -206,9 +195,9 @@ def test_create_repository_twice_raises_already_exists(client: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["Upper", "trailing-", "a//b", "-lead"])
-def test_create_repository_with_bad_name_is_invalid_parameter(client: Any, name: str) -> None:
+def test_create_repository_with_bad_name_is_invalid_parameter(ecr_client: Any, name: str) -> None:
     with pytest.raises(ClientError) as exc:
-        client.create_repository(repositoryName=name)
+        ecr_client.create_repository(repositoryName=name)
     code, message = error(exc)
     assert code == "InvalidParameterException"
     assert message.startswith(
@@ -217,24 +206,24 @@ def test_create_repository_with_bad_name_is_invalid_parameter(client: Any, name:
     )
 
 
-def test_create_repository_raw_bad_name_and_enum_are_refused(backend: Backend) -> None:
-    status, body = raw(backend, "CreateRepository", {"repositoryName": "Bad_Name"})
+def test_create_repository_raw_bad_name_and_enum_are_refused(ecr_backend: Backend) -> None:
+    status, body = raw(ecr_backend, "CreateRepository", {"repositoryName": "Bad_Name"})
     assert (status, body["__type"]) == (400, "InvalidParameterException")
     status, body = raw(
-        backend, "CreateRepository", {"repositoryName": "ok", "imageTagMutability": "SOMETIMES"}
+        ecr_backend, "CreateRepository", {"repositoryName": "ok", "imageTagMutability": "SOMETIMES"}
     )
     assert (status, body["__type"]) == (400, "InvalidParameterException")
-    status, body = raw(backend, "CreateRepository", {"repositoryName": 7})
+    status, body = raw(ecr_backend, "CreateRepository", {"repositoryName": 7})
     assert (status, body["__type"]) == (400, "SerializationException")
-    assert backend.registry(ACCOUNT, REGION).repositories == {}
+    assert ecr_backend.registry(ACCOUNT, REGION).repositories == {}
 
 
-def test_create_repository_with_51_tags_raises_too_many_tags(client: Any) -> None:
+def test_create_repository_with_51_tags_raises_too_many_tags(ecr_client: Any) -> None:
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
     with pytest.raises(ClientError) as exc:
-        client.create_repository(repositoryName="repo", tags=tags)
+        ecr_client.create_repository(repositoryName="repo", tags=tags)
     assert error(exc)[0] == "TooManyTagsException"
-    assert client.describe_repositories()["repositories"] == []
+    assert ecr_client.describe_repositories()["repositories"] == []
 
 
 @pytest.mark.parametrize(
@@ -246,20 +235,20 @@ def test_create_repository_with_51_tags_raises_too_many_tags(client: Any) -> Non
     ],
 )
 def test_create_repository_with_bad_tag_raises_invalid_tag_parameter(
-    client: Any, tag: dict[str, str]
+    ecr_client: Any, tag: dict[str, str]
 ) -> None:
     with pytest.raises(ClientError) as exc:
-        client.create_repository(repositoryName="repo", tags=[tag])
+        ecr_client.create_repository(repositoryName="repo", tags=[tag])
     assert error(exc)[0] == "InvalidTagParameterException"
 
 
 def test_create_repository_in_another_account_needs_that_accounts_credentials(
-    backend: Backend, client: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
     with pytest.raises(ClientError) as exc:
-        client.create_repository(registryId=OTHER_ACCOUNT, repositoryName="shared")
+        ecr_client.create_repository(registryId=OTHER_ACCOUNT, repositoryName="shared")
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
-    backend.add_access_key("AKIAOTHERACCOUNT0001", OTHER_ACCOUNT)
+    ecr_backend.add_access_key("AKIAOTHERACCOUNT0001", OTHER_ACCOUNT)
     other = boto3.client(
         "ecr",
         region_name=REGION,
@@ -269,7 +258,7 @@ def test_create_repository_in_another_account_needs_that_accounts_credentials(
     repo = other.create_repository(repositoryName="shared")["repository"]
     assert repo["registryId"] == OTHER_ACCOUNT
     assert repo["repositoryArn"] == f"arn:aws:ecr:{REGION}:{OTHER_ACCOUNT}:repository/shared"
-    assert client.describe_repositories()["repositories"] == []
+    assert ecr_client.describe_repositories()["repositories"] == []
     found = other.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"]
     assert [r["repositoryName"] for r in found] == ["shared"]
 
@@ -277,38 +266,40 @@ def test_create_repository_in_another_account_needs_that_accounts_credentials(
 # ----- DescribeRepositories --------------------------------------------------------------------
 
 
-def test_describe_repositories_by_name_returns_those(client: Any) -> None:
+def test_describe_repositories_by_name_returns_those(ecr_client: Any) -> None:
     for name in ("one", "two", "three"):
-        client.create_repository(repositoryName=name)
-    found = client.describe_repositories(repositoryNames=["three", "one"])["repositories"]
+        ecr_client.create_repository(repositoryName=name)
+    found = ecr_client.describe_repositories(repositoryNames=["three", "one"])["repositories"]
     assert [r["repositoryName"] for r in found] == ["three", "one"]
 
 
-def test_describe_repositories_with_a_missing_name_raises_not_found(client: Any) -> None:
-    client.create_repository(repositoryName="one")
+def test_describe_repositories_with_a_missing_name_raises_not_found(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="one")
     with pytest.raises(ClientError) as exc:
-        client.describe_repositories(repositoryNames=["one", "ghost"])
+        ecr_client.describe_repositories(repositoryNames=["one", "ghost"])
     assert error(exc) == (
         "RepositoryNotFoundException",
         f"The repository with name 'ghost' does not exist in the registry with id '{ACCOUNT}'",
     )
 
 
-def test_describe_repositories_refuses_max_results_with_names(client: Any) -> None:
-    client.create_repository(repositoryName="one")
+def test_describe_repositories_refuses_max_results_with_names(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="one")
     with pytest.raises(ClientError) as exc:
-        client.describe_repositories(repositoryNames=["one"], maxResults=5)
+        ecr_client.describe_repositories(repositoryNames=["one"], maxResults=5)
     assert error(exc)[0] == "InvalidParameterException"
 
 
-def test_describe_repositories_pages_by_100_by_default(backend: Backend, client: Any) -> None:
-    reg = backend.registry(ACCOUNT, REGION)
+def test_describe_repositories_pages_by_100_by_default(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     for i in range(250):
-        backend.create_repository(reg, f"repo-{i:03d}")
-    first = client.describe_repositories()
+        ecr_backend.create_repository(reg, f"repo-{i:03d}")
+    first = ecr_client.describe_repositories()
     assert len(first["repositories"]) == 100
-    second = client.describe_repositories(nextToken=first["nextToken"])
-    third = client.describe_repositories(nextToken=second["nextToken"])
+    second = ecr_client.describe_repositories(nextToken=first["nextToken"])
+    third = ecr_client.describe_repositories(nextToken=second["nextToken"])
     assert len(second["repositories"]) == 100
     assert len(third["repositories"]) == 50
     assert "nextToken" not in third
@@ -316,73 +307,75 @@ def test_describe_repositories_pages_by_100_by_default(backend: Backend, client:
     assert names == [f"repo-{i:03d}" for i in range(250)]
 
 
-def test_describe_repositories_paginator_honours_max_results(backend: Backend, client: Any) -> None:
-    reg = backend.registry(ACCOUNT, REGION)
+def test_describe_repositories_paginator_honours_max_results(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    reg = ecr_backend.registry(ACCOUNT, REGION)
     for i in range(7):
-        backend.create_repository(reg, f"repo-{i}")
+        ecr_backend.create_repository(reg, f"repo-{i}")
     pages = list(
-        client.get_paginator("describe_repositories").paginate(PaginationConfig={"PageSize": 3})
+        ecr_client.get_paginator("describe_repositories").paginate(PaginationConfig={"PageSize": 3})
     )
     assert [len(p["repositories"]) for p in pages] == [3, 3, 1]
-    assert len(client.describe_repositories(maxResults=1000)["repositories"]) == 7
+    assert len(ecr_client.describe_repositories(maxResults=1000)["repositories"]) == 7
 
 
 def test_describe_repositories_refuses_out_of_range_max_results_and_bad_token(
-    backend: Backend,
+    ecr_backend: Backend,
 ) -> None:
-    status, body = raw(backend, "DescribeRepositories", {"maxResults": 1001})
+    status, body = raw(ecr_backend, "DescribeRepositories", {"maxResults": 1001})
     assert (status, body["__type"]) == (400, "InvalidParameterException")
-    status, body = raw(backend, "DescribeRepositories", {"maxResults": 0})
+    status, body = raw(ecr_backend, "DescribeRepositories", {"maxResults": 0})
     assert (status, body["__type"]) == (400, "InvalidParameterException")
-    status, body = raw(backend, "DescribeRepositories", {"nextToken": "garbage!"})
+    status, body = raw(ecr_backend, "DescribeRepositories", {"nextToken": "garbage!"})
     assert (status, body["__type"]) == (400, "InvalidParameterException")
 
 
 # ----- DeleteRepository ------------------------------------------------------------------------
 
 
-def test_delete_empty_repository_returns_it(client: Any) -> None:
-    client.create_repository(repositoryName="gone")
-    deleted = client.delete_repository(repositoryName="gone")["repository"]
+def test_delete_empty_repository_returns_it(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="gone")
+    deleted = ecr_client.delete_repository(repositoryName="gone")["repository"]
     assert deleted["repositoryName"] == "gone"
-    assert client.describe_repositories()["repositories"] == []
+    assert ecr_client.describe_repositories()["repositories"] == []
 
 
-def test_delete_repository_with_images_needs_force(backend: Backend, client: Any) -> None:
-    client.create_repository(repositoryName="full")
-    push(backend, "full", "v1", "a")
+def test_delete_repository_with_images_needs_force(ecr_backend: Backend, ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="full")
+    push(ecr_backend, "full", "v1", "a")
     with pytest.raises(ClientError) as exc:
-        client.delete_repository(repositoryName="full")
+        ecr_client.delete_repository(repositoryName="full")
     assert error(exc) == (
         "RepositoryNotEmptyException",
         f"The repository with name 'full' in registry with id '{ACCOUNT}' cannot be deleted "
         "because it still contains images",
     )
-    client.delete_repository(repositoryName="full", force=True)
-    assert client.describe_repositories()["repositories"] == []
+    ecr_client.delete_repository(repositoryName="full", force=True)
+    assert ecr_client.describe_repositories()["repositories"] == []
 
 
-def test_delete_missing_repository_raises_not_found(client: Any) -> None:
+def test_delete_missing_repository_raises_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        client.delete_repository(repositoryName="ghost")
+        ecr_client.delete_repository(repositoryName="ghost")
     assert error(exc)[0] == "RepositoryNotFoundException"
 
 
-def test_recreated_repository_has_no_old_policy_or_tags(client: Any) -> None:
-    arn = client.create_repository(repositoryName="again", tags=[{"Key": "a", "Value": "b"}])[
+def test_recreated_repository_has_no_old_policy_or_tags(ecr_client: Any) -> None:
+    arn = ecr_client.create_repository(repositoryName="again", tags=[{"Key": "a", "Value": "b"}])[
         "repository"
     ]["repositoryArn"]
-    client.set_repository_policy(
+    ecr_client.set_repository_policy(
         repositoryName="again",
         policyText=json.dumps(
             {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}
         ),
     )
-    client.delete_repository(repositoryName="again")
-    client.create_repository(repositoryName="again")
-    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == []
+    ecr_client.delete_repository(repositoryName="again")
+    ecr_client.create_repository(repositoryName="again")
+    assert ecr_client.list_tags_for_resource(resourceArn=arn)["tags"] == []
     with pytest.raises(ClientError) as exc:
-        client.get_repository_policy(repositoryName="again")
+        ecr_client.get_repository_policy(repositoryName="again")
     assert error(exc)[0] == "RepositoryPolicyNotFoundException"
 
 
@@ -390,64 +383,66 @@ def test_recreated_repository_has_no_old_policy_or_tags(client: Any) -> None:
 
 
 @pytest.mark.parametrize("mutability", ["MUTABLE", "IMMUTABLE"])
-def test_put_image_tag_mutability_plain_values(client: Any, mutability: str) -> None:
-    client.create_repository(repositoryName="repo")
-    result = client.put_image_tag_mutability(repositoryName="repo", imageTagMutability=mutability)
+def test_put_image_tag_mutability_plain_values(ecr_client: Any, mutability: str) -> None:
+    ecr_client.create_repository(repositoryName="repo")
+    result = ecr_client.put_image_tag_mutability(
+        repositoryName="repo", imageTagMutability=mutability
+    )
     assert result["registryId"] == ACCOUNT
     assert result["repositoryName"] == "repo"
     assert result["imageTagMutability"] == mutability
     assert "imageTagMutabilityExclusionFilters" not in result
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageTagMutability"] == mutability
 
 
 @pytest.mark.parametrize("mutability", ["IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"])
-def test_put_image_tag_mutability_with_exclusions(client: Any, mutability: str) -> None:
-    client.create_repository(repositoryName="repo")
+def test_put_image_tag_mutability_with_exclusions(ecr_client: Any, mutability: str) -> None:
+    ecr_client.create_repository(repositoryName="repo")
     filters = [{"filterType": "WILDCARD", "filter": "release-*"}]
-    result = client.put_image_tag_mutability(
+    result = ecr_client.put_image_tag_mutability(
         repositoryName="repo",
         imageTagMutability=mutability,
         imageTagMutabilityExclusionFilters=filters,
     )
     assert result["imageTagMutability"] == mutability
     assert result["imageTagMutabilityExclusionFilters"] == filters
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageTagMutabilityExclusionFilters"] == filters
 
 
-def test_put_image_tag_mutability_back_to_mutable_drops_filters(client: Any) -> None:
-    client.create_repository(
+def test_put_image_tag_mutability_back_to_mutable_drops_filters(ecr_client: Any) -> None:
+    ecr_client.create_repository(
         repositoryName="repo",
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
     )
-    client.put_image_tag_mutability(repositoryName="repo", imageTagMutability="MUTABLE")
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    ecr_client.put_image_tag_mutability(repositoryName="repo", imageTagMutability="MUTABLE")
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageTagMutability"] == "MUTABLE"
     assert "imageTagMutabilityExclusionFilters" not in described
 
 
-def test_put_image_tag_mutability_refused_call_keeps_the_setting(client: Any) -> None:
-    client.create_repository(repositoryName="repo", imageTagMutability="IMMUTABLE")
+def test_put_image_tag_mutability_refused_call_keeps_the_setting(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="repo", imageTagMutability="IMMUTABLE")
     with pytest.raises(ClientError) as exc:
-        client.put_image_tag_mutability(
+        ecr_client.put_image_tag_mutability(
             repositoryName="repo",
             imageTagMutability="MUTABLE",
             imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "x"}],
         )
     assert error(exc)[0] == "InvalidParameterException"
     with pytest.raises(ClientError) as exc:
-        client.put_image_tag_mutability(
+        ecr_client.put_image_tag_mutability(
             repositoryName="repo", imageTagMutability="MUTABLE_WITH_EXCLUSION"
         )
     assert error(exc)[0] == "InvalidParameterException"
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageTagMutability"] == "IMMUTABLE"
 
 
-def test_put_image_tag_mutability_raw_filter_shapes_are_checked(backend: Backend) -> None:
-    backend.create_repository(backend.registry(ACCOUNT, REGION), "repo")
+def test_put_image_tag_mutability_raw_filter_shapes_are_checked(ecr_backend: Backend) -> None:
+    ecr_backend.create_repository(ecr_backend.registry(ACCOUNT, REGION), "repo")
     base = {"repositoryName": "repo", "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION"}
     cases = [
         [{"filterType": "REGEX", "filter": "x"}],
@@ -457,41 +452,43 @@ def test_put_image_tag_mutability_raw_filter_shapes_are_checked(backend: Backend
     ]
     for filters in cases:
         status, body = raw(
-            backend,
+            ecr_backend,
             "PutImageTagMutability",
             {**base, "imageTagMutabilityExclusionFilters": filters},
         )
         assert (status, body["__type"]) == (400, "InvalidParameterException"), filters
-    assert stored(backend, "repo").tag_mutability == "MUTABLE"
+    assert stored(ecr_backend, "repo").tag_mutability == "MUTABLE"
 
 
-def test_put_image_tag_mutability_on_missing_repository_raises_not_found(client: Any) -> None:
+def test_put_image_tag_mutability_on_missing_repository_raises_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        client.put_image_tag_mutability(repositoryName="ghost", imageTagMutability="IMMUTABLE")
+        ecr_client.put_image_tag_mutability(repositoryName="ghost", imageTagMutability="IMMUTABLE")
     assert error(exc)[0] == "RepositoryNotFoundException"
 
 
-def test_exclusion_filters_decide_which_tags_may_move(backend: Backend, client: Any) -> None:
-    client.create_repository(
+def test_exclusion_filters_decide_which_tags_may_move(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    ecr_client.create_repository(
         repositoryName="repo",
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "dev-*"}],
     )
-    push(backend, "repo", "dev-1", "a")
-    moved = push(backend, "repo", "dev-1", "b")
-    assert stored(backend, "repo").tags["dev-1"] == moved
-    push(backend, "repo", "v1", "c")
+    push(ecr_backend, "repo", "dev-1", "a")
+    moved = push(ecr_backend, "repo", "dev-1", "b")
+    assert stored(ecr_backend, "repo").tags["dev-1"] == moved
+    push(ecr_backend, "repo", "v1", "c")
     with pytest.raises(Exception) as exc:
-        push(backend, "repo", "v1", "d")
+        push(ecr_backend, "repo", "v1", "d")
     assert getattr(exc.value, "code", None) == "ImageTagAlreadyExistsException"
 
 
 # ----- PutImageScanningConfiguration -----------------------------------------------------------
 
 
-def test_put_image_scanning_configuration_toggles_scan_on_push(client: Any) -> None:
-    client.create_repository(repositoryName="repo")
-    result = client.put_image_scanning_configuration(
+def test_put_image_scanning_configuration_toggles_scan_on_push(ecr_client: Any) -> None:
+    ecr_client.create_repository(repositoryName="repo")
+    result = ecr_client.put_image_scanning_configuration(
         repositoryName="repo", imageScanningConfiguration={"scanOnPush": True}
     )
     assert result == {
@@ -500,20 +497,20 @@ def test_put_image_scanning_configuration_toggles_scan_on_push(client: Any) -> N
         "imageScanningConfiguration": {"scanOnPush": True},
         "ResponseMetadata": result["ResponseMetadata"],
     }
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageScanningConfiguration"] == {"scanOnPush": True}
-    client.put_image_scanning_configuration(
+    ecr_client.put_image_scanning_configuration(
         repositoryName="repo", imageScanningConfiguration={"scanOnPush": False}
     )
-    described = client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
+    described = ecr_client.describe_repositories(repositoryNames=["repo"])["repositories"][0]
     assert described["imageScanningConfiguration"] == {"scanOnPush": False}
 
 
 def test_put_image_scanning_configuration_on_missing_repository_raises_not_found(
-    client: Any,
+    ecr_client: Any,
 ) -> None:
     with pytest.raises(ClientError) as exc:
-        client.put_image_scanning_configuration(
+        ecr_client.put_image_scanning_configuration(
             repositoryName="ghost", imageScanningConfiguration={"scanOnPush": True}
         )
     assert error(exc)[0] == "RepositoryNotFoundException"

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
 from ecr_mock.core.models import Image
 from ecr_mock.core.services import scanning
+from tests.ecr_api.helpers import error
 
 REGION = "us-east-1"
 
-
-@pytest.fixture
-def env() -> Iterator[tuple[Backend, Any]]:
-    with mock_ecr() as backend:
-        backend.clock.freeze(datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc))
-        yield backend, boto3.client("ecr", region_name=REGION)
+pytestmark = pytest.mark.frozen_at(datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc))
 
 
 def push(
@@ -53,36 +46,34 @@ def push(
     return backend.put_image(reg, repo, json.dumps(manifest).encode(), tag=tag)
 
 
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
 def message(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Message"])
 
 
-def test_describe_findings_before_any_scan_is_scan_not_found(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    image = push(backend, "repo", "v1")
+def test_describe_findings_before_any_scan_is_scan_not_found(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    image = push(ecr_backend, "repo", "v1")
     with pytest.raises(ClientError) as exc:
-        ecr.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "ScanNotFoundException"
+        ecr_client.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "ScanNotFoundException"
     assert "{imageDigest:'null', imageTag:'v1'}" in message(exc)  # the imageId as asked
     assert image.digest not in message(exc)
 
 
 def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
-    env: tuple[Backend, Any],
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    backend, ecr = env
-    image = push(backend, "repo", "v1")
-    started = ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    image = push(ecr_backend, "repo", "v1")
+    started = ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
     assert started["imageScanStatus"]["status"] == "IN_PROGRESS"
     assert started["imageId"] == {"imageDigest": image.digest, "imageTag": "v1"}
-    ecr.get_waiter("image_scan_complete").wait(
+    ecr_client.get_waiter("image_scan_complete").wait(
         repositoryName="repo", imageId={"imageTag": "v1"}, WaiterConfig={"Delay": 1}
     )
-    found = ecr.describe_image_scan_findings(repositoryName="repo", imageId={"imageTag": "v1"})
+    found = ecr_client.describe_image_scan_findings(
+        repositoryName="repo", imageId={"imageTag": "v1"}
+    )
     assert found["imageScanStatus"]["status"] == "COMPLETE"
     expected = scanning.built_in_findings(image.digest)
     body = found["imageScanFindings"]
@@ -90,9 +81,9 @@ def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
         f["name"] for f in expected
     )
     assert body["findingSeverityCounts"] == scanning.severity_counts(expected)
-    assert body["imageScanCompletedAt"] == backend.now()
+    assert body["imageScanCompletedAt"] == ecr_backend.now()
     assert body["vulnerabilitySourceUpdatedAt"] == datetime(2026, 3, 1, tzinfo=timezone.utc)
-    described = ecr.describe_images(repositoryName="repo")["imageDetails"][0]
+    described = ecr_client.describe_images(repositoryName="repo")["imageDetails"][0]
     assert described["imageScanStatus"]["status"] == "COMPLETE"
     assert (
         described["imageScanFindingsSummary"]["findingSeverityCounts"]
@@ -100,57 +91,58 @@ def test_start_scan_reports_in_progress_then_waiter_and_findings_complete(
     )
 
 
-def test_second_scan_within_24_hours_is_limit_exceeded(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    push(backend, "repo", "v1")
-    ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    backend.clock.advance(hours=12)
+def test_second_scan_within_24_hours_is_limit_exceeded(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    push(ecr_backend, "repo", "v1")
+    ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    ecr_backend.clock.advance(hours=12)
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "LimitExceededException"
+        ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "LimitExceededException"
     assert message(exc) == "The scan quota per image has been exceeded. Wait and try again."
-    backend.clock.advance(hours=12)
-    again = ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    ecr_backend.clock.advance(hours=12)
+    again = ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
     assert again["imageScanStatus"]["status"] == "IN_PROGRESS"
 
 
-def test_scan_on_push_counts_against_the_daily_limit(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    ecr.create_repository(repositoryName="auto", imageScanningConfiguration={"scanOnPush": True})
-    push(backend, "auto", "v1")
-    found = ecr.describe_image_scan_findings(repositoryName="auto", imageId={"imageTag": "v1"})
+def test_scan_on_push_counts_against_the_daily_limit(ecr_backend: Backend, ecr_client: Any) -> None:
+    ecr_client.create_repository(
+        repositoryName="auto", imageScanningConfiguration={"scanOnPush": True}
+    )
+    push(ecr_backend, "auto", "v1")
+    found = ecr_client.describe_image_scan_findings(
+        repositoryName="auto", imageId={"imageTag": "v1"}
+    )
     assert found["imageScanStatus"]["status"] == "COMPLETE"
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="auto", imageId={"imageTag": "v1"})
-    assert code(exc) == "LimitExceededException"
+        ecr_client.start_image_scan(repositoryName="auto", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "LimitExceededException"
 
 
-def test_start_scan_of_missing_image_and_repository(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    push(backend, "repo", "v1")
+def test_start_scan_of_missing_image_and_repository(ecr_backend: Backend, ecr_client: Any) -> None:
+    push(ecr_backend, "repo", "v1")
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "nope"})
-    assert code(exc) == "ImageNotFoundException"
+        ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "nope"})
+    assert error(exc)[0] == "ImageNotFoundException"
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="absent", imageId={"imageTag": "v1"})
-    assert code(exc) == "RepositoryNotFoundException"
+        ecr_client.start_image_scan(repositoryName="absent", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "RepositoryNotFoundException"
 
 
-def test_start_scan_of_archived_image_is_refused(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    image = push(backend, "repo", "v1")
+def test_start_scan_of_archived_image_is_refused(ecr_backend: Backend, ecr_client: Any) -> None:
+    image = push(ecr_backend, "repo", "v1")
     image.status = "ARCHIVED"
     image.storage_class = "ARCHIVE"
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "ImageArchivedException"
+        ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "ImageArchivedException"
     assert image.scan_status is None
 
 
-def test_start_scan_of_an_index_is_unsupported(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    child = push(backend, "repo", "child")
-    reg = backend.registry(None, REGION)
+def test_start_scan_of_an_index_is_unsupported(ecr_backend: Backend, ecr_client: Any) -> None:
+    child = push(ecr_backend, "repo", "child")
+    reg = ecr_backend.registry(None, REGION)
     repo = reg.repositories["repo"]
     index = {
         "schemaVersion": 2,
@@ -159,33 +151,35 @@ def test_start_scan_of_an_index_is_unsupported(env: tuple[Backend, Any]) -> None
             {"mediaType": OCI_MANIFEST, "digest": child.digest, "size": len(child.manifest)}
         ],
     }
-    backend.put_image(reg, repo, json.dumps(index).encode(), tag="multi")
+    ecr_backend.put_image(reg, repo, json.dumps(index).encode(), tag="multi")
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "multi"})
-    assert code(exc) == "UnsupportedImageTypeException"
+        ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "multi"})
+    assert error(exc)[0] == "UnsupportedImageTypeException"
 
 
-def test_findings_paginate_with_max_results_and_paginator(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
+def test_findings_paginate_with_max_results_and_paginator(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
     findings = [{"name": f"CVE-2024-{i:04d}", "severity": "MEDIUM"} for i in range(7)]
-    scanning.set_scan_findings(backend, "repo", findings, region=REGION)
-    push(backend, "repo", "v1")
-    ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    first = ecr.describe_image_scan_findings(
+    scanning.set_scan_findings(ecr_backend, "repo", findings, region=REGION)
+    push(ecr_backend, "repo", "v1")
+    ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    first = ecr_client.describe_image_scan_findings(
         repositoryName="repo", imageId={"imageTag": "v1"}, maxResults=3
     )
     assert len(first["imageScanFindings"]["findings"]) == 3
     assert first["imageScanFindings"]["findingSeverityCounts"] == {"MEDIUM": 7}
-    pages = ecr.get_paginator("describe_image_scan_findings").paginate(
+    pages = ecr_client.get_paginator("describe_image_scan_findings").paginate(
         repositoryName="repo", imageId={"imageTag": "v1"}, PaginationConfig={"PageSize": 3}
     )
     names = [f["name"] for page in pages for f in page["imageScanFindings"]["findings"]]
     assert names == [f["name"] for f in findings]
 
 
-def test_enhanced_scan_on_push_returns_enhanced_findings(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    ecr.put_registry_scanning_configuration(
+def test_enhanced_scan_on_push_returns_enhanced_findings(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    ecr_client.put_registry_scanning_configuration(
         scanType="ENHANCED",
         rules=[
             {
@@ -195,7 +189,7 @@ def test_enhanced_scan_on_push_returns_enhanced_findings(env: tuple[Backend, Any
         ],
     )
     scanning.set_scan_findings(
-        backend,
+        ecr_backend,
         "svc",
         [
             {
@@ -210,8 +204,10 @@ def test_enhanced_scan_on_push_returns_enhanced_findings(env: tuple[Backend, Any
         ],
         region=REGION,
     )
-    image = push(backend, "svc", "v1")
-    found = ecr.describe_image_scan_findings(repositoryName="svc", imageId={"imageTag": "v1"})
+    image = push(ecr_backend, "svc", "v1")
+    found = ecr_client.describe_image_scan_findings(
+        repositoryName="svc", imageId={"imageTag": "v1"}
+    )
     body = found["imageScanFindings"]
     assert "findings" not in body
     (enhanced,) = body["enhancedFindings"]
@@ -222,9 +218,8 @@ def test_enhanced_scan_on_push_returns_enhanced_findings(env: tuple[Backend, Any
     assert body["findingSeverityCounts"] == {"HIGH": 1}
 
 
-def test_enhanced_continuous_scan_reports_active(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    ecr.put_registry_scanning_configuration(
+def test_enhanced_continuous_scan_reports_active(ecr_backend: Backend, ecr_client: Any) -> None:
+    ecr_client.put_registry_scanning_configuration(
         scanType="ENHANCED",
         rules=[
             {
@@ -233,16 +228,15 @@ def test_enhanced_continuous_scan_reports_active(env: tuple[Backend, Any]) -> No
             }
         ],
     )
-    push(backend, "repo-prod", "v1")
-    found = ecr.describe_image_scan_findings(repositoryName="repo-prod", imageId={"imageTag": "v1"})
+    push(ecr_backend, "repo-prod", "v1")
+    found = ecr_client.describe_image_scan_findings(
+        repositoryName="repo-prod", imageId={"imageTag": "v1"}
+    )
     assert found["imageScanStatus"]["status"] == "ACTIVE"
 
 
-def test_registry_scanning_configuration_round_trips_and_defaults(
-    env: tuple[Backend, Any],
-) -> None:
-    _, ecr = env
-    default = ecr.get_registry_scanning_configuration()
+def test_registry_scanning_configuration_round_trips_and_defaults(ecr_client: Any) -> None:
+    default = ecr_client.get_registry_scanning_configuration()
     assert default["registryId"] == "123456789012"
     assert default["scanningConfiguration"] == {"scanType": "BASIC", "rules": []}
     rules = [
@@ -255,9 +249,9 @@ def test_registry_scanning_configuration_round_trips_and_defaults(
             "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}],
         },
     ]
-    put = ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=rules)
+    put = ecr_client.put_registry_scanning_configuration(scanType="ENHANCED", rules=rules)
     assert put["registryScanningConfiguration"] == {"scanType": "ENHANCED", "rules": rules}
-    got = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+    got = ecr_client.get_registry_scanning_configuration()["scanningConfiguration"]
     assert got == {"scanType": "ENHANCED", "rules": rules}
 
 
@@ -329,32 +323,32 @@ def test_registry_scanning_configuration_round_trips_and_defaults(
     ],
 )
 def test_bad_registry_scanning_configuration_is_refused_and_changes_nothing(
-    env: tuple[Backend, Any], kwargs: dict[str, Any], error_code: str, fragment: str
+    ecr_client: Any, kwargs: dict[str, Any], error_code: str, fragment: str
 ) -> None:
-    _, ecr = env
     before_rules = [
         {
             "scanFrequency": "SCAN_ON_PUSH",
             "repositoryFilters": [{"filter": "keep", "filterType": "WILDCARD"}],
         }
     ]
-    ecr.put_registry_scanning_configuration(scanType="BASIC", rules=before_rules)
+    ecr_client.put_registry_scanning_configuration(scanType="BASIC", rules=before_rules)
     with pytest.raises(ClientError) as exc:
-        ecr.put_registry_scanning_configuration(**kwargs)
-    assert code(exc) == error_code
+        ecr_client.put_registry_scanning_configuration(**kwargs)
+    assert error(exc)[0] == error_code
     assert fragment in message(exc)
-    after = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+    after = ecr_client.get_registry_scanning_configuration()["scanningConfiguration"]
     assert after == {"scanType": "BASIC", "rules": before_rules}
 
 
 def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
-    env: tuple[Backend, Any],
+    ecr_client: Any,
 ) -> None:
-    _, ecr = env
-    ecr.create_repository(repositoryName="prod-api")
-    ecr.create_repository(repositoryName="dev-api")
-    ecr.create_repository(repositoryName="flagged", imageScanningConfiguration={"scanOnPush": True})
-    ecr.put_registry_scanning_configuration(
+    ecr_client.create_repository(repositoryName="prod-api")
+    ecr_client.create_repository(repositoryName="dev-api")
+    ecr_client.create_repository(
+        repositoryName="flagged", imageScanningConfiguration={"scanOnPush": True}
+    )
+    ecr_client.put_registry_scanning_configuration(
         scanType="BASIC",
         rules=[
             {
@@ -363,7 +357,7 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
             }
         ],
     )
-    answer = ecr.batch_get_repository_scanning_configuration(
+    answer = ecr_client.batch_get_repository_scanning_configuration(
         repositoryNames=["prod-api", "dev-api", "flagged", "missing"]
     )
     by_name = {c["repositoryName"]: c for c in answer["scanningConfigurations"]}
@@ -386,10 +380,9 @@ def test_batch_get_repository_scanning_configuration_reports_rules_and_failures(
     ]
 
 
-def test_start_scan_on_enhanced_registry_is_refused(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    push(backend, "repo", "v1")
-    ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[])
+def test_start_scan_on_enhanced_registry_is_refused(ecr_backend: Backend, ecr_client: Any) -> None:
+    push(ecr_backend, "repo", "v1")
+    ecr_client.put_registry_scanning_configuration(scanType="ENHANCED", rules=[])
     with pytest.raises(ClientError) as exc:
-        ecr.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
-    assert code(exc) == "InvalidParameterException"
+        ecr_client.start_image_scan(repositoryName="repo", imageId={"imageTag": "v1"})
+    assert error(exc)[0] == "InvalidParameterException"

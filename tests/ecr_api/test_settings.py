@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_MANIFEST
@@ -22,12 +19,6 @@ from ecr_mock.core.models import Image
 REGION = "us-east-1"
 CI_ROLE = "arn:aws:iam::123456789012:role/ci-runner"
 AUDITOR = "arn:aws:iam::123456789012:user/auditor"
-
-
-@pytest.fixture
-def env() -> Iterator[tuple[Backend, Any]]:
-    with mock_ecr() as backend:
-        yield backend, boto3.client("ecr", region_name=REGION)
 
 
 def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
@@ -52,9 +43,8 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
         ("BLOB_MOUNTING", "ENABLED"),
     ],
 )
-def test_account_settings_have_defaults(env: tuple[Backend, Any], name: str, default: str) -> None:
-    _, ecr = env
-    answer = ecr.get_account_setting(name=name)
+def test_account_settings_have_defaults(ecr_client: Any, name: str, default: str) -> None:
+    answer = ecr_client.get_account_setting(name=name)
     assert (answer["name"], answer["value"]) == (name, default)
 
 
@@ -67,13 +57,12 @@ def test_account_settings_have_defaults(env: tuple[Backend, Any], name: str, def
     ],
 )
 def test_put_account_setting_is_stored_and_read_back(
-    env: tuple[Backend, Any], name: str, value: str
+    ecr_backend: Backend, ecr_client: Any, name: str, value: str
 ) -> None:
-    backend, ecr = env
-    put = ecr.put_account_setting(name=name, value=value)
+    put = ecr_client.put_account_setting(name=name, value=value)
     assert (put["name"], put["value"]) == (name, value)
-    assert ecr.get_account_setting(name=name)["value"] == value
-    assert backend.registry(None, REGION).settings[name] == value
+    assert ecr_client.get_account_setting(name=name)["value"] == value
+    assert ecr_backend.registry(None, REGION).settings[name] == value
 
 
 @pytest.mark.parametrize(
@@ -86,95 +75,95 @@ def test_put_account_setting_is_stored_and_read_back(
     ],
 )
 def test_bad_account_setting_is_refused_and_changes_nothing(
-    env: tuple[Backend, Any], name: str, value: str, fragment: str
+    ecr_backend: Backend, ecr_client: Any, name: str, value: str, fragment: str
 ) -> None:
-    backend, ecr = env
-    ecr.put_account_setting(name="BLOB_MOUNTING", value="DISABLED")
+    ecr_client.put_account_setting(name="BLOB_MOUNTING", value="DISABLED")
     with pytest.raises(ClientError) as exc:
-        ecr.put_account_setting(name=name, value=value)
+        ecr_client.put_account_setting(name=name, value=value)
     assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
     assert fragment in exc.value.response["Error"]["Message"]
-    assert backend.registry(None, REGION).settings == {"BLOB_MOUNTING": "DISABLED"}
+    assert ecr_backend.registry(None, REGION).settings == {"BLOB_MOUNTING": "DISABLED"}
 
 
-def test_get_unknown_account_setting_is_refused(env: tuple[Backend, Any]) -> None:
-    _, ecr = env
+def test_get_unknown_account_setting_is_refused(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        ecr.get_account_setting(name="NOPE")
+        ecr_client.get_account_setting(name="NOPE")
     assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
-def test_exclusions_register_list_paginate_and_deregister(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    backend.clock.freeze(datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc))
-    registered = ecr.register_pull_time_update_exclusion(principalArn=CI_ROLE)
+def test_exclusions_register_list_paginate_and_deregister(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    ecr_backend.clock.freeze(datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc))
+    registered = ecr_client.register_pull_time_update_exclusion(principalArn=CI_ROLE)
     assert registered["principalArn"] == CI_ROLE
     assert registered["createdAt"] == datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc)
-    ecr.register_pull_time_update_exclusion(principalArn=AUDITOR)
-    first = ecr.list_pull_time_update_exclusions(maxResults=1)
+    ecr_client.register_pull_time_update_exclusion(principalArn=AUDITOR)
+    first = ecr_client.list_pull_time_update_exclusions(maxResults=1)
     assert first["pullTimeUpdateExclusions"] == [CI_ROLE]
-    second = ecr.list_pull_time_update_exclusions(maxResults=1, nextToken=first["nextToken"])
+    second = ecr_client.list_pull_time_update_exclusions(maxResults=1, nextToken=first["nextToken"])
     assert second["pullTimeUpdateExclusions"] == [AUDITOR]
     assert "nextToken" not in second
     assert (
-        ecr.deregister_pull_time_update_exclusion(principalArn=CI_ROLE)["principalArn"] == CI_ROLE
+        ecr_client.deregister_pull_time_update_exclusion(principalArn=CI_ROLE)["principalArn"]
+        == CI_ROLE
     )
-    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [AUDITOR]
+    assert ecr_client.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [AUDITOR]
 
 
-def test_duplicate_and_missing_exclusions_are_refused(env: tuple[Backend, Any]) -> None:
-    _, ecr = env
-    ecr.register_pull_time_update_exclusion(principalArn=CI_ROLE)
+def test_duplicate_and_missing_exclusions_are_refused(ecr_client: Any) -> None:
+    ecr_client.register_pull_time_update_exclusion(principalArn=CI_ROLE)
     with pytest.raises(ClientError) as exc:
-        ecr.register_pull_time_update_exclusion(principalArn=CI_ROLE)
+        ecr_client.register_pull_time_update_exclusion(principalArn=CI_ROLE)
     assert exc.value.response["Error"]["Code"] == "ExclusionAlreadyExistsException"
     with pytest.raises(ClientError) as exc:
-        ecr.deregister_pull_time_update_exclusion(principalArn=AUDITOR)
+        ecr_client.deregister_pull_time_update_exclusion(principalArn=AUDITOR)
     assert exc.value.response["Error"]["Code"] == "ExclusionNotFoundException"
-    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [CI_ROLE]
+    assert ecr_client.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [CI_ROLE]
 
 
 @pytest.mark.parametrize(
     "arn",
     ["arn:aws:iam::123456789012:group/devs", "arn:aws:iam::12345:role/x", "not-an-arn"],
 )
-def test_malformed_principal_arn_is_refused(env: tuple[Backend, Any], arn: str) -> None:
-    _, ecr = env
+def test_malformed_principal_arn_is_refused(ecr_client: Any, arn: str) -> None:
     with pytest.raises(ClientError) as exc:
-        ecr.register_pull_time_update_exclusion(principalArn=arn)
+        ecr_client.register_pull_time_update_exclusion(principalArn=arn)
     assert exc.value.response["Error"]["Code"] == "ValidationException"
-    assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []
+    assert ecr_client.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []
 
 
-def test_pulls_by_excluded_principals_leave_last_pull_time_alone(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    image = push_image(backend, "app", "v1")
-    repo = backend.registry(None, REGION).repositories["app"]
-    ecr.register_pull_time_update_exclusion(principalArn=CI_ROLE)
-    backend.record_pull(repo, image, principal_arn=CI_ROLE)
+def test_pulls_by_excluded_principals_leave_last_pull_time_alone(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    image = push_image(ecr_backend, "app", "v1")
+    repo = ecr_backend.registry(None, REGION).repositories["app"]
+    ecr_client.register_pull_time_update_exclusion(principalArn=CI_ROLE)
+    ecr_backend.record_pull(repo, image, principal_arn=CI_ROLE)
     assert image.last_pulled_at is None
-    backend.record_pull(repo, image, principal_arn=AUDITOR)
+    ecr_backend.record_pull(repo, image, principal_arn=AUDITOR)
     recorded = image.last_pulled_at
     assert recorded is not None
-    backend.clock.advance(hours=1)
-    backend.record_pull(repo, image, principal_arn=CI_ROLE)
+    ecr_backend.clock.advance(hours=1)
+    ecr_backend.record_pull(repo, image, principal_arn=CI_ROLE)
     assert image.last_pulled_at == recorded
-    ecr.deregister_pull_time_update_exclusion(principalArn=CI_ROLE)
-    backend.record_pull(repo, image, principal_arn=CI_ROLE)
+    ecr_client.deregister_pull_time_update_exclusion(principalArn=CI_ROLE)
+    ecr_backend.record_pull(repo, image, principal_arn=CI_ROLE)
     assert image.last_pulled_at is not None and image.last_pulled_at > recorded
 
 
-def test_blob_mounting_disabled_turns_v2_mounts_into_uploads(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    image = push_image(backend, "source", "v1")
-    ecr.create_repository(repositoryName="target")
+def test_blob_mounting_disabled_turns_v2_mounts_into_uploads(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    image = push_image(ecr_backend, "source", "v1")
+    ecr_client.create_repository(repositoryName="target")
     config_digest = image.parsed.blob_digests()[0]
-    token = ecr.get_authorization_token()["authorizationData"][0]
+    token = ecr_client.get_authorization_token()["authorizationData"][0]
     user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
     url = f"{token['proxyEndpoint']}/v2/target/blobs/uploads/?mount={config_digest}&from=source"
     mounted = requests.post(url, auth=(user, password), timeout=10)
     assert mounted.status_code == 201
-    ecr.create_repository(repositoryName="target2")
-    ecr.put_account_setting(name="BLOB_MOUNTING", value="DISABLED")
+    ecr_client.create_repository(repositoryName="target2")
+    ecr_client.put_account_setting(name="BLOB_MOUNTING", value="DISABLED")
     refused = requests.post(url.replace("/target/", "/target2/"), auth=(user, password), timeout=10)
     assert refused.status_code == 202

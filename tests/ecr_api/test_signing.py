@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -11,31 +10,16 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
 from ecr_mock.core.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
 from ecr_mock.core.models import Image
+from tests.ecr_api.helpers import store_blob
 
 REGION = "us-east-1"
 PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/release_profile"
 OTHER_PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/audit_profile"
 NOTATION = "application/vnd.cncf.notary.signature"
 COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
-
-
-@pytest.fixture
-def env() -> Iterator[tuple[Backend, Any]]:
-    with mock_ecr() as backend:
-        yield backend, boto3.client("ecr", region_name=REGION)
-
-
-def _store(backend: Backend, repo_name: str, data: bytes) -> Blob:
-    reg = backend.registry(None, REGION)
-    repo = reg.repositories.get(repo_name) or backend.create_repository(reg, repo_name)
-    blob = Blob.from_bytes(data)
-    backend.store_blob(reg, repo, blob)
-    return blob
 
 
 def _put(backend: Backend, repo_name: str, manifest: dict[str, Any], tag: str | None) -> Image:
@@ -46,7 +30,7 @@ def _put(backend: Backend, repo_name: str, manifest: dict[str, Any], tag: str | 
 
 
 def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
-    config = _store(backend, repo_name, b'{"os":"linux","tag":"' + tag.encode() + b'"}')
+    config = store_blob(backend, repo_name, b'{"os":"linux","tag":"' + tag.encode() + b'"}')
     return _put(
         backend,
         repo_name,
@@ -61,8 +45,8 @@ def push_image(backend: Backend, repo_name: str, tag: str) -> Image:
 
 
 def push_signature(backend: Backend, repo_name: str, subject: Image, artifact_type: str) -> Image:
-    empty = _store(backend, repo_name, b"{}")
-    sig = _store(backend, repo_name, b"signature envelope")
+    empty = store_blob(backend, repo_name, b"{}")
+    sig = store_blob(backend, repo_name, b"signature envelope")
     return _put(
         backend,
         repo_name,
@@ -91,28 +75,26 @@ def configure(ecr: Any, *rules: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_get_and_delete_without_configuration_are_not_found(env: tuple[Backend, Any]) -> None:
-    _, ecr = env
-    for call in (ecr.get_signing_configuration, ecr.delete_signing_configuration):
+def test_get_and_delete_without_configuration_are_not_found(ecr_client: Any) -> None:
+    for call in (ecr_client.get_signing_configuration, ecr_client.delete_signing_configuration):
         with pytest.raises(ClientError) as exc:
             call()
         assert exc.value.response["Error"]["Code"] == "SigningConfigurationNotFoundException"
 
 
-def test_put_get_delete_round_trip(env: tuple[Backend, Any]) -> None:
-    _, ecr = env
+def test_put_get_delete_round_trip(ecr_client: Any) -> None:
     rule = {
         "signingProfileArn": PROFILE,
         "repositoryFilters": [{"filter": "prod/*", "filterType": "WILDCARD_MATCH"}],
     }
-    assert configure(ecr, rule)["signingConfiguration"] == {"rules": [rule]}
-    got = ecr.get_signing_configuration()
+    assert configure(ecr_client, rule)["signingConfiguration"] == {"rules": [rule]}
+    got = ecr_client.get_signing_configuration()
     assert got["registryId"] == "123456789012"
     assert got["signingConfiguration"] == {"rules": [rule]}
-    deleted = ecr.delete_signing_configuration()
+    deleted = ecr_client.delete_signing_configuration()
     assert deleted["signingConfiguration"] == {"rules": [rule]}
     with pytest.raises(ClientError):
-        ecr.get_signing_configuration()
+        ecr_client.get_signing_configuration()
 
 
 @pytest.mark.parametrize(
@@ -136,10 +118,9 @@ def test_put_get_delete_round_trip(env: tuple[Backend, Any]) -> None:
     ],
 )
 def test_bad_signing_configuration_is_refused_and_changes_nothing(
-    env: tuple[Backend, Any], rules: list[dict[str, Any]]
+    ecr_client: Any, rules: list[dict[str, Any]]
 ) -> None:
-    _, ecr = env
-    configure(ecr, {"signingProfileArn": OTHER_PROFILE})
+    configure(ecr_client, {"signingProfileArn": OTHER_PROFILE})
     unchecked = boto3.client("ecr", region_name=REGION, config=Config(parameter_validation=False))
     with pytest.raises(ClientError) as exc:
         unchecked.put_signing_configuration(signingConfiguration={"rules": rules})
@@ -147,47 +128,47 @@ def test_bad_signing_configuration_is_refused_and_changes_nothing(
         "ValidationException",
         "InvalidParameterException",
     )
-    assert ecr.get_signing_configuration()["signingConfiguration"] == {
+    assert ecr_client.get_signing_configuration()["signingConfiguration"] == {
         "rules": [{"signingProfileArn": OTHER_PROFILE}]
     }
 
 
-def test_signing_status_follows_signature_referrers(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
+def test_signing_status_follows_signature_referrers(ecr_backend: Backend, ecr_client: Any) -> None:
     configure(
-        ecr,
+        ecr_client,
         {"signingProfileArn": PROFILE},
         {
             "signingProfileArn": OTHER_PROFILE,
             "repositoryFilters": [{"filter": "other*", "filterType": "WILDCARD_MATCH"}],
         },
     )
-    image = push_image(backend, "app", "v1")
-    before = ecr.describe_image_signing_status(repositoryName="app", imageId={"imageTag": "v1"})
+    image = push_image(ecr_backend, "app", "v1")
+    before = ecr_client.describe_image_signing_status(
+        repositoryName="app", imageId={"imageTag": "v1"}
+    )
     assert before["signingStatuses"] == [{"signingProfileArn": PROFILE, "status": "IN_PROGRESS"}]
     assert before["imageId"] == {"imageDigest": image.digest, "imageTag": "v1"}
-    push_signature(backend, "app", image, NOTATION)
-    after = ecr.describe_image_signing_status(
+    push_signature(ecr_backend, "app", image, NOTATION)
+    after = ecr_client.describe_image_signing_status(
         repositoryName="app", imageId={"imageDigest": image.digest}
     )
     assert after["signingStatuses"] == [{"signingProfileArn": PROFILE, "status": "COMPLETE"}]
 
 
 def test_cosign_signature_counts_and_every_matching_profile_reports(
-    env: tuple[Backend, Any],
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    backend, ecr = env
     configure(
-        ecr,
+        ecr_client,
         {"signingProfileArn": PROFILE},
         {
             "signingProfileArn": OTHER_PROFILE,
             "repositoryFilters": [{"filter": "team-*", "filterType": "WILDCARD_MATCH"}],
         },
     )
-    image = push_image(backend, "team-api", "v1")
-    push_signature(backend, "team-api", image, COSIGN)
-    statuses = ecr.describe_image_signing_status(
+    image = push_image(ecr_backend, "team-api", "v1")
+    push_signature(ecr_backend, "team-api", image, COSIGN)
+    statuses = ecr_client.describe_image_signing_status(
         repositoryName="team-api", imageId={"imageTag": "v1"}
     )
     assert statuses["signingStatuses"] == [
@@ -196,25 +177,25 @@ def test_cosign_signature_counts_and_every_matching_profile_reports(
     ]
 
 
-def test_archived_unsigned_image_reports_failed(env: tuple[Backend, Any]) -> None:
-    backend, ecr = env
-    configure(ecr, {"signingProfileArn": PROFILE})
-    image = push_image(backend, "app", "v1")
+def test_archived_unsigned_image_reports_failed(ecr_backend: Backend, ecr_client: Any) -> None:
+    configure(ecr_client, {"signingProfileArn": PROFILE})
+    image = push_image(ecr_backend, "app", "v1")
     image.status = "ARCHIVED"
-    (status,) = ecr.describe_image_signing_status(repositoryName="app", imageId={"imageTag": "v1"})[
-        "signingStatuses"
-    ]
+    (status,) = ecr_client.describe_image_signing_status(
+        repositoryName="app", imageId={"imageTag": "v1"}
+    )["signingStatuses"]
     assert status["status"] == "FAILED"
     assert status["failureCode"] == "IMAGE_ARCHIVED"
 
 
 def test_no_configuration_means_no_statuses_and_missing_image_fails(
-    env: tuple[Backend, Any],
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    backend, ecr = env
-    push_image(backend, "app", "v1")
-    answer = ecr.describe_image_signing_status(repositoryName="app", imageId={"imageTag": "v1"})
+    push_image(ecr_backend, "app", "v1")
+    answer = ecr_client.describe_image_signing_status(
+        repositoryName="app", imageId={"imageTag": "v1"}
+    )
     assert answer["signingStatuses"] == []
     with pytest.raises(ClientError) as exc:
-        ecr.describe_image_signing_status(repositoryName="app", imageId={"imageTag": "v2"})
+        ecr_client.describe_image_signing_status(repositoryName="app", imageId={"imageTag": "v2"})
     assert exc.value.response["Error"]["Code"] == "ImageNotFoundException"

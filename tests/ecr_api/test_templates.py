@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
-from ecr_mock import mock_ecr
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.services.templates import create_on_push
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"
 POLICY = json.dumps(
@@ -48,21 +46,6 @@ LIFECYCLE = json.dumps(
 )
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
-    with mock_ecr() as backend:
-        yield backend
-
-
-@pytest.fixture
-def ecr(backend: Backend) -> Any:
-    return boto3.client("ecr", region_name="us-east-1")
-
-
-def code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(error.value.response["Error"]["Code"])
-
-
 def full_template(ecr: Any, prefix: str = "prod", **overrides: Any) -> dict[str, Any]:
     params: dict[str, Any] = {
         "prefix": prefix,
@@ -81,8 +64,8 @@ def full_template(ecr: Any, prefix: str = "prod", **overrides: Any) -> dict[str,
     return answer
 
 
-def test_create_echoes_every_setting_and_describe_lists_it(ecr: Any) -> None:
-    created = full_template(ecr)
+def test_create_echoes_every_setting_and_describe_lists_it(ecr_client: Any) -> None:
+    created = full_template(ecr_client)
     template = created["repositoryCreationTemplate"]
     assert created["registryId"] == ACCOUNT
     assert template["prefix"] == "prod"
@@ -92,22 +75,22 @@ def test_create_echoes_every_setting_and_describe_lists_it(ecr: Any) -> None:
     assert template["lifecyclePolicy"] == LIFECYCLE
     assert template["resourceTags"] == [{"Key": "team", "Value": "core"}]
     assert template["customRoleArn"].endswith(":role/ecr-templates")
-    described = ecr.describe_repository_creation_templates()
+    described = ecr_client.describe_repository_creation_templates()
     assert [t["prefix"] for t in described["repositoryCreationTemplates"]] == ["prod"]
-    named = ecr.describe_repository_creation_templates(prefixes=["prod", "absent"])
+    named = ecr_client.describe_repository_creation_templates(prefixes=["prod", "absent"])
     assert [t["prefix"] for t in named["repositoryCreationTemplates"]] == ["prod"]
 
 
-def test_a_second_template_on_the_same_prefix_already_exists(ecr: Any) -> None:
-    full_template(ecr)
+def test_a_second_template_on_the_same_prefix_already_exists(ecr_client: Any) -> None:
+    full_template(ecr_client)
     with pytest.raises(ClientError) as caught:
-        full_template(ecr)
-    assert code(caught) == "TemplateAlreadyExistsException"
+        full_template(ecr_client)
+    assert error(caught)[0] == "TemplateAlreadyExistsException"
 
 
-def test_update_replaces_given_settings_and_keeps_the_rest(ecr: Any) -> None:
-    full_template(ecr)
-    answer = ecr.update_repository_creation_template(
+def test_update_replaces_given_settings_and_keeps_the_rest(ecr_client: Any) -> None:
+    full_template(ecr_client)
+    answer = ecr_client.update_repository_creation_template(
         prefix="prod", imageTagMutability="MUTABLE", appliedFor=["PULL_THROUGH_CACHE"]
     )
     template = answer["repositoryCreationTemplate"]
@@ -118,20 +101,20 @@ def test_update_replaces_given_settings_and_keeps_the_rest(ecr: Any) -> None:
     assert template["updatedAt"] >= template["createdAt"]
 
 
-def test_update_and_delete_of_a_missing_prefix_are_template_not_found(ecr: Any) -> None:
+def test_update_and_delete_of_a_missing_prefix_are_template_not_found(ecr_client: Any) -> None:
     with pytest.raises(ClientError) as caught:
-        ecr.update_repository_creation_template(prefix="nope", description="x")
-    assert code(caught) == "TemplateNotFoundException"
+        ecr_client.update_repository_creation_template(prefix="nope", description="x")
+    assert error(caught)[0] == "TemplateNotFoundException"
     with pytest.raises(ClientError) as caught:
-        ecr.delete_repository_creation_template(prefix="nope")
-    assert code(caught) == "TemplateNotFoundException"
+        ecr_client.delete_repository_creation_template(prefix="nope")
+    assert error(caught)[0] == "TemplateNotFoundException"
 
 
-def test_delete_returns_the_template_and_removes_it(ecr: Any) -> None:
-    full_template(ecr, prefix="ROOT")
-    deleted = ecr.delete_repository_creation_template(prefix="ROOT")
+def test_delete_returns_the_template_and_removes_it(ecr_client: Any) -> None:
+    full_template(ecr_client, prefix="ROOT")
+    deleted = ecr_client.delete_repository_creation_template(prefix="ROOT")
     assert deleted["repositoryCreationTemplate"]["prefix"] == "ROOT"
-    assert ecr.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
+    assert ecr_client.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
 
 
 @pytest.mark.parametrize(
@@ -156,7 +139,9 @@ def test_delete_returns_the_template_and_removes_it(ecr: Any) -> None:
         ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidParameterException"),
     ],
 )
-def test_invalid_templates_are_refused(ecr: Any, overrides: dict[str, Any], expected: str) -> None:
+def test_invalid_templates_are_refused(
+    ecr_client: Any, overrides: dict[str, Any], expected: str
+) -> None:
     params = dict(overrides)
     if params.get("imageTagMutabilityExclusionFilters", 1) is None:
         del params["imageTagMutabilityExclusionFilters"]
@@ -166,54 +151,58 @@ def test_invalid_templates_are_refused(ecr: Any, overrides: dict[str, Any], expe
             "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
         }
         with pytest.raises(ClientError) as caught:
-            ecr.create_repository_creation_template(**full)
+            ecr_client.create_repository_creation_template(**full)
     else:
         with pytest.raises(ClientError) as caught:
-            full_template(ecr, **params)
-    assert code(caught) == expected
-    assert ecr.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
+            full_template(ecr_client, **params)
+    assert error(caught)[0] == expected
+    assert ecr_client.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
 
 
-def test_create_on_push_applies_the_longest_matching_prefix(backend: Backend, ecr: Any) -> None:
-    full_template(ecr, prefix="prod")
-    ecr.create_repository_creation_template(
+def test_create_on_push_applies_the_longest_matching_prefix(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    full_template(ecr_client, prefix="prod")
+    ecr_client.create_repository_creation_template(
         prefix="prod/team", appliedFor=["CREATE_ON_PUSH"], imageTagMutability="IMMUTABLE"
     )
-    reg = backend.registry(ACCOUNT, "us-east-1")
-    repo = create_on_push(backend, reg, "prod/team/api")
+    reg = ecr_backend.registry(ACCOUNT, "us-east-1")
+    repo = create_on_push(ecr_backend, reg, "prod/team/api")
     assert repo is not None
     assert repo.tag_mutability == "IMMUTABLE"
     assert repo.policy_text is None
-    other = create_on_push(backend, reg, "prod/web")
+    other = create_on_push(ecr_backend, reg, "prod/web")
     assert other is not None
     assert other.tag_mutability == "IMMUTABLE_WITH_EXCLUSION"
     assert other.policy_text == POLICY
     assert other.lifecycle_policy_text == LIFECYCLE
     assert other.resource_tags == {"team": "core"}
-    assert create_on_push(backend, reg, "dev/web") is None
+    assert create_on_push(ecr_backend, reg, "dev/web") is None
 
 
 def test_a_template_not_applied_for_create_on_push_creates_nothing(
-    backend: Backend, ecr: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    full_template(ecr, prefix="ROOT", appliedFor=["REPLICATION"])
-    assert create_on_push(backend, backend.registry(ACCOUNT, "us-east-1"), "any/name") is None
+    full_template(ecr_client, prefix="ROOT", appliedFor=["REPLICATION"])
+    assert (
+        create_on_push(ecr_backend, ecr_backend.registry(ACCOUNT, "us-east-1"), "any/name") is None
+    )
 
 
 def test_a_v2_push_to_a_missing_repository_creates_it_when_a_template_allows(
-    backend: Backend, ecr: Any
+    ecr_backend: Backend, ecr_client: Any
 ) -> None:
-    ecr.create_repository_creation_template(
+    ecr_client.create_repository_creation_template(
         prefix="auto", appliedFor=["CREATE_ON_PUSH"], resourceTags=[{"Key": "k", "Value": "v"}]
     )
-    client = Client(RegistryApp(backend))
-    headers = basic_auth_headers(backend, ACCOUNT, "us-east-1")
+    client = Client(RegistryApp(ecr_backend))
+    headers = basic_auth_headers(ecr_backend, ACCOUNT, "us-east-1")
     base = f"https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
     refused = client.post("/v2/manual/app/blobs/uploads/", base_url=base, headers=headers)
     assert refused.status_code == 404
     assert json.loads(refused.get_data())["errors"][0]["code"] == "NAME_UNKNOWN"
     started = client.post("/v2/auto/app/blobs/uploads/", base_url=base, headers=headers)
     assert started.status_code == 202
-    [repo] = ecr.describe_repositories(repositoryNames=["auto/app"])["repositories"]
-    tags = ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
+    [repo] = ecr_client.describe_repositories(repositoryNames=["auto/app"])["repositories"]
+    tags = ecr_client.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
     assert tags == [{"Key": "k", "Value": "v"}]

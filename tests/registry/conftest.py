@@ -116,13 +116,9 @@ class Registry:
 
 
 @pytest.fixture
-def backend() -> Backend:
-    return Backend(ACCOUNT, REGION)
-
-
-@pytest.fixture
-def registry(backend: Backend) -> Iterator[Registry]:
-    yield Registry(backend)
+def registry(ecr_backend: Backend) -> Iterator[Registry]:
+    """The plugin's backend (account 123456789012, us-east-1) spoken to over ``/v2/``."""
+    yield Registry(ecr_backend)
 
 
 def error_code(response: TestResponse) -> str:

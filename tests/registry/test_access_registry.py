@@ -69,9 +69,9 @@ def denied(response: TestResponse) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def identities(backend: Backend) -> StaticIdentities:
+def identities(ecr_backend: Backend) -> StaticIdentities:
     provider = StaticIdentities()
-    backend.identity_provider = provider
+    ecr_backend.identity_provider = provider
     return provider
 
 

@@ -75,12 +75,12 @@ def test_token_for_another_region_on_an_ecr_host_is_401(registry: Registry) -> N
     assert response.status_code == 401
 
 
-def test_plain_host_addresses_the_tokens_registry(backend: Backend) -> None:
-    registry = Registry(backend)
-    other = backend.registry("210987654321", "eu-west-1")
-    backend.create_repository(other, "theirs")
+def test_plain_host_addresses_the_tokens_registry(ecr_backend: Backend) -> None:
+    registry = Registry(ecr_backend)
+    other = ecr_backend.registry("210987654321", "eu-west-1")
+    ecr_backend.create_repository(other, "theirs")
     registry.create_repo("mine")
-    headers = basic_auth_headers(backend, "210987654321", "eu-west-1")
+    headers = basic_auth_headers(ecr_backend, "210987654321", "eu-west-1")
     response = registry.client.get(
         "/v2/_catalog", headers=headers, base_url="http://127.0.0.1:5000"
     )

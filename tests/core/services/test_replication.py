@@ -82,43 +82,43 @@ def allow_replication_policy(source_account: str, actions: list[str]) -> str:
     )
 
 
-@pytest.fixture
-def backend() -> Backend:
-    return Backend(SOURCE, EAST)
+pytestmark = pytest.mark.ecr_mock(account_id=SOURCE, region=EAST)
 
 
 @pytest.fixture
-def source(backend: Backend) -> Registry:
-    return backend.registry(SOURCE, EAST)
+def source(ecr_backend: Backend) -> Registry:
+    return ecr_backend.registry(SOURCE, EAST)
 
 
 # ----- configuration ---------------------------------------------------------------------------
 
 
-def test_rules_are_stored_on_the_registry_as_given(backend: Backend, source: Registry) -> None:
+def test_rules_are_stored_on_the_registry_as_given(ecr_backend: Backend, source: Registry) -> None:
     rule = {
         "destinations": [dest(WEST)],
         "repositoryFilters": [{"filter": "prod", "filterType": "PREFIX_MATCH"}],
     }
-    configure(backend, source, rule)
+    configure(ecr_backend, source, rule)
     assert source.replication_rules == [rule]
     assert replication.replication_configuration(source) == {"rules": [rule]}
 
 
 def test_a_destination_equal_to_the_source_registry_is_refused(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        configure(backend, source, {"destinations": [dest(EAST)]})
+        configure(ecr_backend, source, {"destinations": [dest(EAST)]})
     assert "same as the source registry" in caught.value.message
     assert source.replication_rules == []
 
 
-def test_more_rules_than_the_model_allows_are_refused(backend: Backend, source: Registry) -> None:
-    configure(backend, source, *[{"destinations": [dest(WEST)]} for _ in range(25)])
+def test_more_rules_than_the_model_allows_are_refused(
+    ecr_backend: Backend, source: Registry
+) -> None:
+    configure(ecr_backend, source, *[{"destinations": [dest(WEST)]} for _ in range(25)])
     assert len(source.replication_rules) == 25
     with pytest.raises(InvalidParameter):
-        configure(backend, source, *[{"destinations": [dest(WEST)]} for _ in range(26)])
+        configure(ecr_backend, source, *[{"destinations": [dest(WEST)]} for _ in range(26)])
     assert len(source.replication_rules) == 25
 
 
@@ -126,10 +126,10 @@ def test_more_rules_than_the_model_allows_are_refused(backend: Backend, source: 
 
 
 def test_deletions_and_tag_removals_follow_only_with_delete_replication(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     configure(
-        backend,
+        ecr_backend,
         source,
         {
             "destinations": [dest(WEST)],
@@ -139,49 +139,51 @@ def test_deletions_and_tag_removals_follow_only_with_delete_replication(
         {"destinations": [dest("eu-west-1")]},
     )
     assert source.replication_rules[0]["deleteReplication"] is True
-    image = push(backend, source, "prod/api", "v1")
-    backend.put_image(source, source.repositories["prod/api"], image.manifest, tag="stable")
-    west = backend.registry(SOURCE, WEST).repositories["prod/api"]
-    europe = backend.registry(SOURCE, "eu-west-1").repositories["prod/api"]
+    image = push(ecr_backend, source, "prod/api", "v1")
+    ecr_backend.put_image(source, source.repositories["prod/api"], image.manifest, tag="stable")
+    west = ecr_backend.registry(SOURCE, WEST).repositories["prod/api"]
+    europe = ecr_backend.registry(SOURCE, "eu-west-1").repositories["prod/api"]
     assert west.tags == {"v1": image.digest, "stable": image.digest}
-    backend.delete_image(source.repositories["prod/api"], tag="stable")
+    ecr_backend.delete_image(source.repositories["prod/api"], tag="stable")
     assert west.tags == {"v1": image.digest}
     assert europe.tags == {"v1": image.digest, "stable": image.digest}
-    backend.delete_image(source.repositories["prod/api"], digest=image.digest)
+    ecr_backend.delete_image(source.repositories["prod/api"], digest=image.digest)
     assert west.images == {}
     assert image.digest in europe.images
 
 
-def test_more_than_25_unique_destinations_are_refused(backend: Backend, source: Registry) -> None:
+def test_more_than_25_unique_destinations_are_refused(
+    ecr_backend: Backend, source: Registry
+) -> None:
     destinations = [dest(WEST, f"{n:012d}") for n in range(1, 27)]
     with pytest.raises(InvalidParameter) as caught:
-        configure(backend, source, {"destinations": destinations})
+        configure(ecr_backend, source, {"destinations": destinations})
     assert "25" in caught.value.message
-    configure(backend, source, {"destinations": destinations[:25]})
+    configure(ecr_backend, source, {"destinations": destinations[:25]})
     assert len(source.replication_rules[0]["destinations"]) == 25
 
 
 def test_a_filter_type_other_than_prefix_match_is_refused(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     rule = {
         "destinations": [dest(WEST)],
         "repositoryFilters": [{"filter": "ab", "filterType": "X"}],
     }
     with pytest.raises(InvalidParameter):
-        configure(backend, source, rule)
+        configure(ecr_backend, source, rule)
 
 
 # ----- copying ---------------------------------------------------------------------------------
 
 
 def test_a_push_is_copied_with_its_blobs_into_another_region(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    image = push(backend, source, "team/app", "v1")
-    west = backend.registry(SOURCE, WEST)
-    copy = backend.resolve_reference(west.repositories["team/app"], "v1")
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    image = push(ecr_backend, source, "team/app", "v1")
+    west = ecr_backend.registry(SOURCE, WEST)
+    copy = ecr_backend.resolve_reference(west.repositories["team/app"], "v1")
     assert copy.digest == image.digest
     assert copy.manifest == image.manifest
     for digest in image.parsed.blob_digests():
@@ -192,39 +194,39 @@ def test_a_push_is_copied_with_its_blobs_into_another_region(
 
 
 def test_only_repositories_matching_a_prefix_filter_are_copied(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     configure(
-        backend,
+        ecr_backend,
         source,
         {
             "destinations": [dest(WEST)],
             "repositoryFilters": [{"filter": "prod", "filterType": "PREFIX_MATCH"}],
         },
     )
-    kept = push(backend, source, "prod-api", "v1")
-    skipped = push(backend, source, "dev-api", "v1", seed="b")
-    west = backend.registry(SOURCE, WEST)
+    kept = push(ecr_backend, source, "prod-api", "v1")
+    skipped = push(ecr_backend, source, "dev-api", "v1", seed="b")
+    west = ecr_backend.registry(SOURCE, WEST)
     assert set(west.repositories) == {"prod-api"}
     assert replication.replication_statuses(kept)[0]["status"] == "COMPLETE"
     assert replication.replication_statuses(skipped) == []
 
 
 def test_every_destination_of_every_matching_rule_gets_the_image(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     configure(
-        backend,
+        ecr_backend,
         source,
         {"destinations": [dest(WEST), dest(EU)]},
         {"destinations": [dest(WEST), dest(EAST, OTHER)]},
     )
-    backend.registry(OTHER, EAST).policy_text = allow_replication_policy(
+    ecr_backend.registry(OTHER, EAST).policy_text = allow_replication_policy(
         SOURCE, ["ecr:ReplicateImage", "ecr:CreateRepository"]
     )
-    image = push(backend, source, "app", "v1")
+    image = push(ecr_backend, source, "app", "v1")
     for account, region in [(SOURCE, WEST), (SOURCE, EU), (OTHER, EAST)]:
-        copied = backend.registry(account, region).repositories["app"]
+        copied = ecr_backend.registry(account, region).repositories["app"]
         assert image.digest in copied.images
     statuses = replication.replication_statuses(image)
     assert sorted((s["registryId"], s["region"], s["status"]) for s in statuses) == [
@@ -234,20 +236,22 @@ def test_every_destination_of_every_matching_rule_gets_the_image(
     ]
 
 
-def test_a_new_tag_on_an_existing_image_is_replicated(backend: Backend, source: Registry) -> None:
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    image = push(backend, source, "app", "v1")
-    backend.put_image(source, source.repositories["app"], image.manifest, tag="latest")
-    west_repo = backend.registry(SOURCE, WEST).repositories["app"]
+def test_a_new_tag_on_an_existing_image_is_replicated(
+    ecr_backend: Backend, source: Registry
+) -> None:
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    image = push(ecr_backend, source, "app", "v1")
+    ecr_backend.put_image(source, source.repositories["app"], image.manifest, tag="latest")
+    west_repo = ecr_backend.registry(SOURCE, WEST).repositories["app"]
     assert west_repo.tags == {"v1": image.digest, "latest": image.digest}
 
 
 def test_an_index_is_copied_with_the_manifests_it_references(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    amd = push(backend, source, "multi", None, seed="amd")
-    arm = push(backend, source, "multi", None, seed="arm")
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    amd = push(ecr_backend, source, "multi", None, seed="amd")
+    arm = push(ecr_backend, source, "multi", None, seed="arm")
     index = json.dumps(
         {
             "schemaVersion": 2,
@@ -258,35 +262,37 @@ def test_an_index_is_copied_with_the_manifests_it_references(
             ],
         }
     ).encode()
-    pushed = backend.put_image(source, source.repositories["multi"], index, tag="v1")
-    west_repo = backend.registry(SOURCE, WEST).repositories["multi"]
+    pushed = ecr_backend.put_image(source, source.repositories["multi"], index, tag="v1")
+    west_repo = ecr_backend.registry(SOURCE, WEST).repositories["multi"]
     assert {pushed.digest, amd.digest, arm.digest} <= set(west_repo.images)
     assert west_repo.tags["v1"] == pushed.digest
 
 
 def test_images_pushed_before_the_rules_existed_are_not_copied(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    push(backend, source, "old", "v1")
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    assert "old" not in backend.registry(SOURCE, WEST).repositories
+    push(ecr_backend, source, "old", "v1")
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    assert "old" not in ecr_backend.registry(SOURCE, WEST).repositories
 
 
-def test_deleting_the_source_image_leaves_the_replica(backend: Backend, source: Registry) -> None:
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    image = push(backend, source, "app", "v1")
-    backend.delete_manifest(source.repositories["app"], image.digest)
-    assert image.digest in backend.registry(SOURCE, WEST).repositories["app"].images
+def test_deleting_the_source_image_leaves_the_replica(
+    ecr_backend: Backend, source: Registry
+) -> None:
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    image = push(ecr_backend, source, "app", "v1")
+    ecr_backend.delete_manifest(source.repositories["app"], image.digest)
+    assert image.digest in ecr_backend.registry(SOURCE, WEST).repositories["app"].images
 
 
 # ----- loops -----------------------------------------------------------------------------------
 
 
-def test_a_rule_loop_copies_once_and_never_back(backend: Backend, source: Registry) -> None:
-    west = backend.registry(SOURCE, WEST)
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    configure(backend, west, {"destinations": [dest(EAST)]})
-    image = push(backend, source, "app", "v1")
+def test_a_rule_loop_copies_once_and_never_back(ecr_backend: Backend, source: Registry) -> None:
+    west = ecr_backend.registry(SOURCE, WEST)
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    configure(ecr_backend, west, {"destinations": [dest(EAST)]})
+    image = push(ecr_backend, source, "app", "v1")
     replica = west.repositories["app"].images[image.digest]
     assert replica.replicated_from == {
         "registryId": SOURCE,
@@ -299,22 +305,22 @@ def test_a_rule_loop_copies_once_and_never_back(backend: Backend, source: Regist
 
 
 def test_a_push_in_the_other_registry_of_a_loop_replicates_back(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    west = backend.registry(SOURCE, WEST)
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    configure(backend, west, {"destinations": [dest(EAST)]})
-    image = push(backend, west, "from-west", "v1")
+    west = ecr_backend.registry(SOURCE, WEST)
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    configure(ecr_backend, west, {"destinations": [dest(EAST)]})
+    image = push(ecr_backend, west, "from-west", "v1")
     assert image.digest in source.repositories["from-west"].images
     assert "from-west" in west.repositories
 
 
 def test_a_rule_naming_the_source_set_directly_is_skipped(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    replication.install(backend)
+    replication.install(ecr_backend)
     source.replication_rules = [{"destinations": [dest(EAST), dest(WEST)]}]
-    image = push(backend, source, "app", "v1")
+    image = push(ecr_backend, source, "app", "v1")
     statuses = replication.replication_statuses(image)
     assert [(s["region"], s["status"]) for s in statuses] == [(WEST, "COMPLETE")]
     assert list(source.repositories["app"].images) == [image.digest]
@@ -324,11 +330,11 @@ def test_a_rule_naming_the_source_set_directly_is_skipped(
 
 
 def test_cross_account_without_a_registry_policy_fails_and_copies_nothing(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    configure(backend, source, {"destinations": [dest(EAST, OTHER)]})
-    image = push(backend, source, "app", "v1")
-    other = backend.registry(OTHER, EAST)
+    configure(ecr_backend, source, {"destinations": [dest(EAST, OTHER)]})
+    image = push(ecr_backend, source, "app", "v1")
+    other = ecr_backend.registry(OTHER, EAST)
     assert other.repositories == {}
     assert other.blobs == {}
     [status] = replication.replication_statuses(image)
@@ -337,30 +343,30 @@ def test_cross_account_without_a_registry_policy_fails_and_copies_nothing(
 
 
 def test_cross_account_needs_create_repository_when_the_repository_is_missing(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    configure(backend, source, {"destinations": [dest(EAST, OTHER)]})
-    other = backend.registry(OTHER, EAST)
+    configure(ecr_backend, source, {"destinations": [dest(EAST, OTHER)]})
+    other = ecr_backend.registry(OTHER, EAST)
     other.policy_text = allow_replication_policy(SOURCE, ["ecr:ReplicateImage"])
-    image = push(backend, source, "app", "v1")
+    image = push(ecr_backend, source, "app", "v1")
     [status] = replication.replication_statuses(image)
     assert status["status"] == "FAILED"
     assert "ecr:CreateRepository" in status["failureCode"]
-    backend.create_repository(other, "app")
-    image = push(backend, source, "app", "v2", seed="b")
+    ecr_backend.create_repository(other, "app")
+    image = push(ecr_backend, source, "app", "v2", seed="b")
     [status] = replication.replication_statuses(image)
     assert status["status"] == "COMPLETE"
     assert other.repositories["app"].tags == {"v2": image.digest}
 
 
 def test_cross_account_policy_of_another_account_does_not_allow(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    configure(backend, source, {"destinations": [dest(EAST, OTHER)]})
-    backend.registry(OTHER, EAST).policy_text = allow_replication_policy(
+    configure(ecr_backend, source, {"destinations": [dest(EAST, OTHER)]})
+    ecr_backend.registry(OTHER, EAST).policy_text = allow_replication_policy(
         "333333333333", ["ecr:ReplicateImage", "ecr:CreateRepository"]
     )
-    image = push(backend, source, "app", "v1")
+    image = push(ecr_backend, source, "app", "v1")
     assert replication.replication_statuses(image)[0]["status"] == "FAILED"
 
 
@@ -368,11 +374,11 @@ def test_cross_account_policy_of_another_account_does_not_allow(
 
 
 def test_the_destination_repository_is_created_from_a_replication_template(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    west = backend.registry(SOURCE, WEST)
+    west = ecr_backend.registry(SOURCE, WEST)
     create_template(
-        backend,
+        ecr_backend,
         west,
         "prod",
         TemplateSettings(
@@ -382,9 +388,9 @@ def test_the_destination_repository_is_created_from_a_replication_template(
             encryption={"encryptionType": "KMS"},
         ),
     )
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    push(backend, source, "prod/api", "v1")
-    push(backend, source, "dev/api", "v1", seed="b")
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    push(ecr_backend, source, "prod/api", "v1")
+    push(ecr_backend, source, "dev/api", "v1", seed="b")
     templated: Repository = west.repositories["prod/api"]
     assert templated.tag_mutability == "IMMUTABLE"
     assert templated.resource_tags == {"team": "core"}
@@ -396,13 +402,13 @@ def test_the_destination_repository_is_created_from_a_replication_template(
 
 
 def test_an_immutable_tag_in_the_destination_fails_without_changing_it(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
-    west = backend.registry(SOURCE, WEST)
-    backend.create_repository(west, "app", tag_mutability="IMMUTABLE")
-    first = push(backend, west, "app", "v1", seed="west")
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    image = push(backend, source, "app", "v1", seed="east")
+    west = ecr_backend.registry(SOURCE, WEST)
+    ecr_backend.create_repository(west, "app", tag_mutability="IMMUTABLE")
+    first = push(ecr_backend, west, "app", "v1", seed="west")
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    image = push(ecr_backend, source, "app", "v1", seed="east")
     [status] = replication.replication_statuses(image)
     assert status["status"] == "FAILED"
     assert status["failureCode"].startswith("ImageTagAlreadyExistsException")
@@ -414,14 +420,14 @@ def test_an_immutable_tag_in_the_destination_fails_without_changing_it(
 
 
 def test_a_replica_is_pulled_through_v2_in_the_destination_region(
-    backend: Backend, source: Registry
+    ecr_backend: Backend, source: Registry
 ) -> None:
     from ecr_mock.registry.app import RegistryApp, basic_auth_headers
 
-    configure(backend, source, {"destinations": [dest(WEST)]})
-    image = push(backend, source, "team/app", "v1")
-    client = Client(RegistryApp(backend))
-    headers = basic_auth_headers(backend, SOURCE, WEST)
+    configure(ecr_backend, source, {"destinations": [dest(WEST)]})
+    image = push(ecr_backend, source, "team/app", "v1")
+    client = Client(RegistryApp(ecr_backend))
+    headers = basic_auth_headers(ecr_backend, SOURCE, WEST)
     base = f"https://{SOURCE}.dkr.ecr.{WEST}.amazonaws.com"
     manifest = client.get(
         "/v2/team/app/manifests/v1",
