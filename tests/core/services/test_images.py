@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -29,8 +27,8 @@ from ecr_mock.core.errors import (
     TagInvalid,
 )
 from ecr_mock.core.manifests import digest_of
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services import Store, images, repositories
+from ecr_mock.core.models import ARCHIVED, Registry, Repository
+from ecr_mock.core.services import images, repositories
 from tests.core.services.conftest import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -401,110 +399,121 @@ def test_serves_an_index_unless_the_client_names_only_single_image_types(
     assert images.serves(child, {V2_DOCKER_MANIFEST})
 
 
-def _manifest(seed: str) -> str:
-    layer = hashlib.sha256(seed.encode()).hexdigest()
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "size": 2,
-                "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "size": 10,
-                    "digest": f"sha256:{layer}",
-                }
-            ],
-        }
-    )
+ABSENT = "sha256:" + "0" * 64
 
 
-def _store_with_images() -> tuple[Store, Repository, Image, Image]:
-    store = Store(allow_missing_layers=True)
-    reg = store.registry()
-    repo = repositories.create_repository(store, reg, "app")
-    tagged = images.put_api_image(store, reg, repo, _manifest("a"), tag="v1")
-    untagged = images.put_api_image(store, reg, repo, _manifest("b"))
-    return store, repo, tagged, untagged
+@pytest.mark.parametrize(
+    ("digest", "tag", "code"),
+    [
+        (None, None, "MissingDigestAndTag"),
+        ("not-a-digest", None, "InvalidImageDigest"),
+        (None, "bad tag", "InvalidImageTag"),
+        (None, "v2", "ImageNotFound"),
+        (ABSENT, "v1", "ImageTagDoesNotMatchDigest"),
+        (ABSENT, None, "ImageNotFound"),
+    ],
+    ids=["no-id", "bad-digest", "bad-tag", "unknown-tag", "tag-elsewhere", "unknown-digest"],
+)
+def test_an_api_image_id_that_names_no_image_fails_with_its_code(
+    ecr_backend: Backend,
+    repo: Repository,
+    push: Push,
+    digest: str | None,
+    tag: str | None,
+    code: str,
+) -> None:
+    push(tag="v1")
+    with pytest.raises(ItemFailure) as raised:
+        images.lookup_image_id(ecr_backend, repo, digest, tag)
+    assert raised.value.failure_code == code
 
 
-def _failure_code(call: Callable[..., object], *args: object) -> str:
-    with pytest.raises(ItemFailure) as caught:
-        call(*args)
-    return caught.value.failure_code
+def test_an_api_image_id_finds_its_image_by_tag_digest_or_both(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    image = push(tag="v1")
+    for digest, tag in ((None, "v1"), (image.digest, None), (image.digest, "v1")):
+        assert images.lookup_image_id(ecr_backend, repo, digest, tag) is image
 
 
-def test_image_ids_are_checked_and_looked_up_with_ecr_failure_codes() -> None:
-    store, repo, tagged, _ = _store_with_images()
-    assert images.lookup_image_id(store, repo, None, "v1") is tagged
-    assert images.lookup_image_id(store, repo, tagged.digest, "v1") is tagged
-    absent = "sha256:" + "0" * 64
-    cases = {
-        (None, None): "MissingDigestAndTag",
-        ("not-a-digest", None): "InvalidImageDigest",
-        (None, "bad tag"): "InvalidImageTag",
-        (None, "v2"): "ImageNotFound",
-        (absent, "v1"): "ImageTagDoesNotMatchDigest",
-        (absent, None): "ImageNotFound",
-    }
-    for (digest, tag), code in cases.items():
-        assert _failure_code(images.lookup_image_id, store, repo, digest, tag) == code
-
-
-def test_describe_image_id_raises_call_errors() -> None:
-    store, repo, tagged, _ = _store_with_images()
-    assert images.describe_image_id(store, repo, tagged.digest, None) is tagged
+def test_describe_image_id_fails_the_call_for_bad_syntax_and_misses(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    image = push(tag="v1")
+    assert images.describe_image_id(ecr_backend, repo, image.digest, None) is image
     with pytest.raises(InvalidParameter, match="both tag and digest cannot be null"):
-        images.describe_image_id(store, repo, None, None)
+        images.describe_image_id(ecr_backend, repo, None, None)
     with pytest.raises(InvalidParameter, match="should satisfy the regex"):
-        images.describe_image_id(store, repo, "nope", None)
+        images.describe_image_id(ecr_backend, repo, "nope", None)
     with pytest.raises(ImageNotFound):
-        images.describe_image_id(store, repo, None, "v9")
+        images.describe_image_id(ecr_backend, repo, None, "v9")
 
 
-def test_served_images_and_pulls() -> None:
-    store, repo, tagged, _ = _store_with_images()
-    store.clock.freeze()
-    served = images.image_to_serve(store, repo, None, "v1", None)
-    assert served is tagged
-    images.record_served_pull(store, repo, served, None)
-    assert tagged.last_pulled_at == store.now()
+def test_an_image_served_by_id_records_its_pull_unless_archived(
+    ecr_backend: Backend, ecr_clock: Clock, repo: Repository, push: Push
+) -> None:
+    ecr_clock.freeze(WHEN)
+    image = push(tag="v1")
+    served = images.image_to_serve(ecr_backend, repo, None, "v1", None)
+    images.record_served_pull(ecr_backend, repo, served, None)
+    assert served is image and image.last_pulled_at == WHEN
+    image.status = ARCHIVED
+    for serve in (
+        lambda: images.image_to_serve(ecr_backend, repo, None, "v1", None),
+        lambda: images.record_served_pull(ecr_backend, repo, image, None),
+    ):
+        with pytest.raises(ItemFailure) as raised:
+            serve()
+        assert raised.value.failure_code == "ImageInaccessible"
 
 
-def test_delete_image_id_reports_every_removed_id() -> None:
-    store, repo, tagged, untagged = _store_with_images()
-    assert images.delete_image_id(store, repo, tagged.digest, None) == [(tagged.digest, "v1")]
-    assert images.delete_image_id(store, repo, untagged.digest, None) == [(untagged.digest, None)]
-    sha1_like = "sha1:" + "0" * 40
-    assert _failure_code(images.delete_image_id, store, repo, sha1_like, None) == ("ImageNotFound")
-
-
-def test_put_api_image_applies_ecrs_put_checks() -> None:
-    store = Store(allow_missing_layers=True)
-    reg = store.registry()
-    repo = repositories.create_repository(store, reg, "app")
-    bare = json.loads(_manifest("c"))
-    del bare["mediaType"]
-    with pytest.raises(InvalidParameter, match="mediatype not provided"):
-        images.put_api_image(store, reg, repo, json.dumps(bare))
-    with pytest.raises(InvalidParameter, match="must satisfy regular expression"):
-        images.put_api_image(store, reg, repo, _manifest("c"), digest="nope")
-    with pytest.raises(ImageDigestDoesNotMatch):
-        images.put_api_image(store, reg, repo, _manifest("c"), digest="md5:abc")
-
-
-def test_listings_page_in_push_order() -> None:
-    store, repo, tagged, untagged = _store_with_images()
-    assert images.list_image_ids(store, repo, "ANY", "ACTIVE", 0, 10) == [
-        (tagged.digest, "v1"),
-        (untagged.digest, None),
-    ]
-    assert images.list_image_ids(store, repo, "UNTAGGED", "ACTIVE", 0, 10) == [
+def test_delete_image_id_reports_every_id_it_removed(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    tagged = push(tag="v1", seed="a")
+    images.put_image(ecr_backend, ecr_backend.registry(), repo, tagged.manifest, tag="v2")
+    untagged = push(seed="b")
+    removed = images.delete_image_id(ecr_backend, repo, tagged.digest, None)
+    assert removed == [(tagged.digest, "v1"), (tagged.digest, "v2")]
+    assert images.delete_image_id(ecr_backend, repo, untagged.digest, None) == [
         (untagged.digest, None)
     ]
-    assert images.list_images(store, repo, "ANY", "ANY", 1, 10) == [untagged]
-    assert images.list_images(store, repo, "TAGGED", "ACTIVE", 0, 10) == [tagged]
+    with pytest.raises(ItemFailure) as raised:
+        images.delete_image_id(ecr_backend, repo, "sha1:" + "0" * 40, None)
+    assert raised.value.failure_code == "ImageNotFound"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "digest", "error", "text"),
+    [
+        (None, None, InvalidParameter, "mediatype not provided"),
+        (OCI_MANIFEST, "nope", InvalidParameter, "must satisfy regular expression"),
+        (OCI_MANIFEST, "md5:abc", ImageDigestDoesNotMatch, None),
+    ],
+    ids=["no-media-type", "bad-digest", "foreign-digest"],
+)
+def test_put_api_image_applies_ecrs_checks_before_storing(
+    ecr_backend: Backend,
+    reg: Registry,
+    repo: Repository,
+    media_type: str | None,
+    digest: str | None,
+    error: type[Exception],
+    text: str | None,
+) -> None:
+    bare = json.dumps({"schemaVersion": 2, "config": {}, "layers": []})
+    with pytest.raises(error, match=text):
+        images.put_api_image(ecr_backend, reg, repo, bare, media_type=media_type, digest=digest)
+    assert not repo.images
+
+
+def test_api_listings_page_in_push_order_with_their_filters(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    tagged, untagged = push(tag="v1", seed="a"), push(seed="b")
+    listed = images.list_image_ids(ecr_backend, repo, "ANY", "ACTIVE", 0, 10)
+    assert listed == [(tagged.digest, "v1"), (untagged.digest, None)]
+    untagged_only = images.list_image_ids(ecr_backend, repo, "UNTAGGED", "ACTIVE", 0, 10)
+    assert untagged_only == [(untagged.digest, None)]
+    assert images.list_images(ecr_backend, repo, "ANY", "ANY", 1, 10) == [untagged]
+    assert images.list_images(ecr_backend, repo, "TAGGED", "ACTIVE", 0, 10) == [tagged]

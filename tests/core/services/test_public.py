@@ -12,7 +12,8 @@ from ecr_mock.core.errors import (
     RepositoryNotEmpty,
     RepositoryNotFound,
 )
-from ecr_mock.core.services import Store, public
+from ecr_mock.core.services import public
+from tests.core.services.conftest import Push
 
 A = "123456789012"
 B = "210987654321"
@@ -107,8 +108,9 @@ def test_catalog_data_replaces_and_keeps_the_logo_within_its_limit() -> None:
     assert repo.catalog.description == "only this"
 
 
-def test_tagged_images_of_an_empty_repository() -> None:
-    store = Store()
-    reg = public.public_registry(store, "123456789012")
-    repo = public.create_repository(store, reg, "app")
-    assert public.tagged_images(store, repo) == []
+def test_tagged_images_pair_each_tag_with_its_image(ecr_backend: Backend, push: Push) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    repo = public.create_repository(ecr_backend, reg, "app")
+    assert public.tagged_images(ecr_backend, repo) == []
+    first, second = push(tag="v1", seed="a", into=repo), push(tag="v2", seed="b", into=repo)
+    assert public.tagged_images(ecr_backend, repo) == [("v1", first), ("v2", second)]

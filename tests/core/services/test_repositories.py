@@ -17,7 +17,7 @@ from ecr_mock.core.errors import (
     TooManyTags,
 )
 from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import Store, repositories
+from ecr_mock.core.services import repositories
 from tests.core.services.conftest import Push
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -202,10 +202,8 @@ def test_repository_arns_are_built_and_parsed_by_the_service() -> None:
     assert repositories.parse_repository_arn("arn:aws:s3:::bucket") is None
 
 
-def test_scan_on_push_is_set_through_the_service() -> None:
-    store = Store()
-    repo = repositories.create_repository(store, store.registry(), "app")
-    repositories.set_scan_on_push(store, repo, True)
+def test_scan_on_push_is_set_through_the_service(ecr_backend: Backend, repo: Repository) -> None:
+    repositories.set_scan_on_push(ecr_backend, repo, True)
     assert repo.scan_on_push
-    repositories.set_scan_on_push(store, repo, False)
+    repositories.set_scan_on_push(ecr_backend, repo, False)
     assert not repo.scan_on_push

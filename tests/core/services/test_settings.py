@@ -14,7 +14,7 @@ from ecr_mock.core.errors import (
     LimitExceeded,
 )
 from ecr_mock.core.models import Registry
-from ecr_mock.core.services import Store, settings
+from ecr_mock.core.services import settings
 
 CI = "arn:aws:iam::123456789012:role/ci"
 
@@ -79,14 +79,11 @@ def test_exclusions_stop_at_the_limit(ecr_backend: Backend, reg: Registry) -> No
     assert CI not in reg.pull_time_update_exclusions
 
 
-def test_setting_defaults_are_read_from_one_table() -> None:
-    store = Store()
-    reg = store.registry()
+def test_readers_of_a_setting_share_its_default(ecr_backend: Backend, reg: Registry) -> None:
     assert settings.setting_value(reg, settings.BLOB_MOUNTING) == "ENABLED"
     assert settings.registry_policy_scope(reg) == "V2"
     assert settings.blob_mounting_enabled(reg)
-    settings.put_account_setting(store, reg, settings.BLOB_MOUNTING, "DISABLED")
-    settings.put_account_setting(store, reg, settings.REGISTRY_POLICY_SCOPE, "V1")
+    settings.put_account_setting(ecr_backend, reg, settings.BLOB_MOUNTING, "DISABLED")
+    settings.put_account_setting(ecr_backend, reg, settings.REGISTRY_POLICY_SCOPE, "V1")
     assert not settings.blob_mounting_enabled(reg)
     assert settings.registry_policy_scope(reg) == "V1"
-    assert settings.account_setting(store, reg, settings.REGISTRY_POLICY_SCOPE) == "V1"

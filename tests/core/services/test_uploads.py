@@ -27,7 +27,7 @@ from ecr_mock.core.errors import (
     UploadNotFound,
 )
 from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import Store, repositories, uploads
+from ecr_mock.core.services import repositories, uploads
 from tests.core.services.conftest import Push
 
 DATA = b"layer bytes " * 100
@@ -255,15 +255,25 @@ def test_a_digest_mismatch_at_completion_drops_the_upload(ecr_backend: Backend) 
     assert reg.blobs == {}
 
 
-def test_check_layer_failure_codes() -> None:
-    store = Store()
-    reg = store.registry()
-    repo = repositories.create_repository(store, reg, "app")
-    for digest, code in (
+@pytest.mark.parametrize(
+    ("digest", "code"),
+    [
         ("", "MissingLayerDigest"),
         ("sha256:xyz", "InvalidLayerDigest"),
         ("sha256:" + "0" * 64, "MissingLayerDigest"),
-    ):
-        with pytest.raises(ItemFailure) as caught:
-            uploads.check_layer(store, reg, repo, digest)
-        assert caught.value.failure_code == code
+    ],
+    ids=["empty", "malformed", "unknown"],
+)
+def test_check_layer_fails_with_ecrs_codes(
+    ecr_backend: Backend, reg: Registry, repo: Repository, digest: str, code: str
+) -> None:
+    with pytest.raises(ItemFailure) as raised:
+        uploads.check_layer(ecr_backend, reg, repo, digest)
+    assert raised.value.failure_code == code
+
+
+def test_check_layer_finds_a_layer_the_repository_holds(
+    ecr_backend: Backend, reg: Registry, repo: Repository
+) -> None:
+    blob = uploads.store_blob(ecr_backend, reg, repo, Blob.from_bytes(DATA))
+    assert uploads.check_layer(ecr_backend, reg, repo, DIGEST) is blob
