@@ -29,7 +29,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_registry import ecr_login, free_port, make_layout, skopeo_copy, wait_port  # noqa: E402
+from bench_registry import ecr_login, free_port, make_layout, skopeo_copy, wait_port
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -156,7 +156,8 @@ def run(big_mib: int, images: int, rounds: int) -> None:
             memory = amount / med["memory"][key]
             durable = amount / med["state-dir"][key]
             per_round = [
-                m / d for m, d in zip(results["memory"][key], results["state-dir"][key])
+                m / d
+                for m, d in zip(results["memory"][key], results["state-dir"][key], strict=True)
             ]
             print(
                 f"| {label} | {fmt.format(memory)} | {fmt.format(durable)} | "

@@ -1,8 +1,11 @@
 """Benchmark of the /v2/ registry against the CNCF distribution registry, both driven by skopeo.
 
-Run by hand: ``python bench/bench_registry.py [--big-mib 512] [--small-count 200]``. Needs skopeo
-and ``docker-registry`` (Debian package). Both servers run on loopback in subprocesses; the
-ecr-mock server's peak resident memory is read from ``/proc/<pid>/status`` (VmHWM).
+Run by hand: ``python bench/bench_registry.py [--big-mib 512] [--small-count 200]
+[--reference-tls]``. Needs skopeo and ``docker-registry`` (Debian package). Both servers run on
+loopback in subprocesses; the ecr-mock server's peak resident memory is read from
+``/proc/<pid>/status`` (VmHWM). skopeo tries HTTPS first, and ecr-mock's port answers TLS, so
+skopeo speaks TLS to ecr-mock; ``--reference-tls`` gives the reference registry a self-signed
+certificate too, so both sides are measured over TLS.
 """
 
 from __future__ import annotations
@@ -129,15 +132,58 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def start_reference(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The distribution registry on a free loopback port."""
+def self_signed(work: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 (the reference registry's, with ``--reference-tls``)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = work / "ref.crt", work / "ref.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def start_reference(work: Path, tls: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The distribution registry on a free loopback port (over TLS with ``tls``)."""
     port = free_port()
     work.mkdir(parents=True, exist_ok=True)
     config = work / "registry.yml"
+    tls_config = ""
+    if tls:
+        cert_file, key_file = self_signed(work)
+        tls_config = f"  tls:\n    certificate: {cert_file}\n    key: {key_file}\n"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {work / 'refstore'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n{tls_config}"
     )
     proc = subprocess.Popen(
         ["docker-registry", "serve", str(config)],
@@ -175,7 +221,7 @@ def ecr_login(endpoint: str, repos: list[str]) -> str:
     return base64.b64decode(token).decode()
 
 
-def run(big_mib: int, small_count: int, rounds: int) -> None:
+def run(big_mib: int, small_count: int, rounds: int, reference_tls: bool = False) -> None:
     """Measure and print a markdown table."""
     work = Path(tempfile.mkdtemp(prefix="ecr-mock-bench-"))
     try:
@@ -188,7 +234,7 @@ def run(big_mib: int, small_count: int, rounds: int) -> None:
         for round_no in range(rounds):
             for name in ("reference", "ecr_mock"):
                 if name == "reference":
-                    proc, endpoint = start_reference(work / f"ref{round_no}")
+                    proc, endpoint = start_reference(work / f"ref{round_no}", reference_tls)
                     creds = None
                 else:
                     proc, endpoint = start_ecr_mock()
@@ -221,7 +267,8 @@ def run(big_mib: int, small_count: int, rounds: int) -> None:
         mb = (big_mib << 20) / 1e6
         print(
             f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; {rounds} rounds, medians"
+            f"{platform.python_version()}; {rounds} rounds, medians; reference over "
+            f"{'TLS' if reference_tls else 'plain HTTP'}, ecr-mock over TLS"
         )
         print()
         print("| measure | reference | ecr_mock | ratio (ecr_mock / reference) |")
@@ -251,11 +298,14 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=512)
     parser.add_argument("--small-count", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--reference-tls", action="store_true", help="serve the reference registry over TLS too"
+    )
     args = parser.parse_args()
     for tool in ("skopeo", "docker-registry"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed")
-    run(args.big_mib, args.small_count, args.rounds)
+    run(args.big_mib, args.small_count, args.rounds, args.reference_tls)
 
 
 if __name__ == "__main__":

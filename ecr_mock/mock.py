@@ -7,12 +7,14 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.seeding import attach as attach_api
+
+if TYPE_CHECKING:
+    from ecr_mock.core.services.faults import FaultCatalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,16 +61,21 @@ class mock_ecr:
             backend = Backend(account_id, region, clock=clock, allow_missing_layers=allow)
         elif allow_missing_layers is not None:
             backend.allow_missing_layers = allow_missing_layers
-        self.backend = attach_api(self._prepare(backend))
+        self.backend = self._prepare(backend)
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
         self._undo_events: Callable[[], None] | None = None
 
     def _prepare(self, backend: Backend) -> Backend:
-        """Fault rules, quotas mode and the call record's size, as this mock was asked."""
-        from ecr_mock.faults import attach
+        """Fault rules, seeding, quotas mode and the call record's size, as this mock was asked.
 
-        attach(backend)
+        The fault catalog and the in-process API for seeding load when first used, so a mock
+        that never uses them does not pay for importing them.
+        """
+        if backend.fault_catalog is None:
+            backend.fault_catalog = _fault_catalog
+        if backend.operation_caller is None:
+            backend.operation_caller = _call_operation
         if self._enforce_quotas:
             backend.quotas.enabled = True
         if self._max_calls is not None:
@@ -185,6 +192,22 @@ class mock_ecr:
             if name.startswith("test") and callable(member):
                 setattr(cls, name, self._decorate_function(member))
         return cls
+
+
+def _fault_catalog() -> FaultCatalog:
+    """The names fault rules may use (``ecr_mock.faults.catalog``, loaded on first use)."""
+    from ecr_mock.faults import catalog
+
+    return catalog()
+
+
+def _call_operation(
+    backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
+) -> tuple[int, dict[str, Any]]:
+    """``ecr_mock.seeding.call_operation``, loaded on first use (``backend.seed``)."""
+    from ecr_mock.seeding import call_operation
+
+    return call_operation(backend, operation, params, account, region)
 
 
 ALLOW_MISSING_LAYERS_ENV = "ECR_MOCK_ALLOW_MISSING_LAYERS"

@@ -215,7 +215,9 @@ class EventLog:
             return
         if repo.is_public:  # ECR Public sends no EventBridge events
             return
-        when = self._now()
+        # a new image's push event shares the push's own time (one datetime, not two)
+        new_push = kind == "image-pushed" and detail.get("new")
+        when = image.pushed_at if new_push else self._now()
         if kind == "image-pushed":
             tag = detail.get("tag")
             self._record_action(repo, image, "PUSH", tag if tag else None, when)

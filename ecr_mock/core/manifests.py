@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ecr_mock.core.errors import ManifestInvalid, UnsupportedImageType
@@ -63,6 +65,10 @@ class Descriptor:
     platform: dict[str, Any] | None = None
 
 
+NO_ANNOTATIONS: Mapping[str, str] = MappingProxyType({})
+"""The annotations of a manifest that has none (shared by every such manifest)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """What a stored manifest says about its content."""
@@ -73,7 +79,8 @@ class Manifest:
     manifests: tuple[Descriptor, ...] = ()
     subject: Descriptor | None = None
     artifact_type: str | None = None
-    annotations: dict[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=lambda: NO_ANNOTATIONS)
+    """The manifest's annotations (read-only; one shared empty mapping when it has none)."""
 
     @property
     def is_index(self) -> bool:
@@ -133,6 +140,15 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     artifact_type = value.get("artifactType")
     annotations = value.get("annotations")
     platform = value.get("platform")
+    if not isinstance(annotations, dict) and not isinstance(platform, dict):
+        key = (media_type, digest, size, artifact_type if isinstance(artifact_type, str) else None)
+        found = _SHARED_DESCRIPTORS.get(key)
+        if found is None:
+            found = Descriptor(sys.intern(media_type), sys.intern(digest), size, key[3])
+            if len(_SHARED_DESCRIPTORS) >= _MAX_SHARED:
+                _SHARED_DESCRIPTORS.clear()
+            _SHARED_DESCRIPTORS[key] = found
+        return found
     return Descriptor(
         media_type=sys.intern(media_type),
         digest=sys.intern(digest),
@@ -141,6 +157,27 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         annotations=annotations if isinstance(annotations, dict) else None,
         platform=platform if isinstance(platform, dict) else None,
     )
+
+
+_SHARED_DESCRIPTORS: dict[tuple[str, str, int, str | None], Descriptor] = {}
+"""Plain descriptors (no annotations, no platform) by value: the images of a repository name
+the same config and layers, so they share one immutable record each."""
+_SHARED_LAYERS: dict[tuple[Descriptor, ...], tuple[Descriptor, ...]] = {}
+"""Layer lists of plain descriptors by value, shared the same way."""
+_MAX_SHARED = 65_536
+"""Past this many entries a table starts again (it only saves memory, never decides)."""
+
+
+def _shared_layers(layers: tuple[Descriptor, ...]) -> tuple[Descriptor, ...]:
+    """One tuple per distinct list of plain layer descriptors."""
+    if not layers or any(d.annotations is not None or d.platform is not None for d in layers):
+        return layers
+    found = _SHARED_LAYERS.get(layers)
+    if found is None:
+        if len(_SHARED_LAYERS) >= _MAX_SHARED:
+            _SHARED_LAYERS.clear()
+        _SHARED_LAYERS[layers] = found = layers
+    return found
 
 
 def detect_media_type(doc: dict[str, Any], declared: str | None) -> str:
@@ -177,7 +214,7 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
         raise UnsupportedImageType(f"Unsupported image manifest type '{media_type}'")
     schema = doc.get("schemaVersion")
     annotations = doc.get("annotations")
-    annotations = annotations if isinstance(annotations, dict) else {}
+    annotations = annotations if isinstance(annotations, dict) and annotations else NO_ANNOTATIONS
     artifact_type = doc.get("artifactType")
     if artifact_type is not None and not isinstance(artifact_type, str):
         raise ManifestInvalid("artifactType must be a string")
@@ -217,7 +254,9 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
         raise ManifestInvalid("layers must be a list")
     if media_type == DOCKER_MANIFEST and not raw_layers:
         raise ManifestInvalid("layers must not be empty")
-    layers = tuple(_descriptor(item, f"layers[{i}]") for i, item in enumerate(raw_layers))
+    layers = _shared_layers(
+        tuple(_descriptor(item, f"layers[{i}]") for i, item in enumerate(raw_layers))
+    )
     return Manifest(
         media_type=media_type,
         config=config,

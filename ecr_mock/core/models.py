@@ -45,8 +45,18 @@ class Principal:
 
     @classmethod
     def root(cls, account_id: str) -> Principal:
-        """The root user of ``account_id``."""
-        return cls(arn=f"arn:aws:iam::{account_id}:root", account_id=account_id)
+        """The root user of ``account_id`` (one shared instance per account)."""
+        found = _ROOTS.get(account_id)
+        if found is None or type(found) is not cls:
+            found = cls(arn=f"arn:aws:iam::{account_id}:root", account_id=account_id)
+            if len(_ROOTS) < _MAX_ROOTS:
+                _ROOTS[account_id] = found
+        return found
+
+
+_ROOTS: dict[str, Principal] = {}
+"""Account id -> its root principal: every call by a root shares one immutable record."""
+_MAX_ROOTS = 4096
 
 
 @dataclass
@@ -97,8 +107,6 @@ class Image:
     """(registryId, region) -> ``ImageReplicationStatus`` of each destination."""
     replicated_from: dict[str, str] | None = None
     """On a replica: ``registryId``, ``region`` and ``repositoryName`` of its source."""
-    pull_through_source: dict[str, str] | None = None
-    """On an image cached by a pull-through rule: its upstream registry URL and repository."""
 
     def pullable(self) -> bool:
         """Whether the image can be pulled now (not archived, not being restored)."""
@@ -140,10 +148,6 @@ class Repository:
     """ECR Public catalog data (None for private repositories)."""
     lifecycle_preview: LifecyclePreview | None = None
     """The last StartLifecyclePolicyPreview of the repository."""
-    created_by: str | None = None
-    """What created the repository when not CreateRepository (PULL_THROUGH_CACHE, ...)."""
-    creation_template: str | None = None
-    """The prefix of the creation template applied when it was created."""
 
     @property
     def is_public(self) -> bool:

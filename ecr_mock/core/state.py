@@ -155,6 +155,17 @@ class Store:
                     self._faults = FaultRules(lambda: self.fault_catalog)
         return self._faults
 
+    def fault_rules_if_any(self) -> FaultRules | None:
+        """The fault rules while at least one is set; None otherwise (nothing to evaluate, and
+        the fault machinery is not even loaded)."""
+        faults = self._faults
+        return faults if faults is not None and len(faults) else None
+
+    def within_quota(self, account: str, region: str, operation: str | None) -> bool:
+        """Whether an API request may go ahead: always, unless quotas mode throttles it."""
+        quotas = self._quotas
+        return quotas is None or quotas.allow(account, region, operation)
+
     @property
     def calls(self) -> CallLog:
         """The requests this backend answered, oldest first (a ring of 10,000 by default)."""

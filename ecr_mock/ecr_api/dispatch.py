@@ -7,21 +7,24 @@ import contextlib
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.services import Store, repositories
 from ecr_mock.core.services.calls import Call
-from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.ecr_api import operations
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
+
+if TYPE_CHECKING:
+    from ecr_mock.core.services.faults import Fault
 
 _log = logging.getLogger("ecr_mock")
 
@@ -86,7 +89,7 @@ def caller_from_headers(
     match = _CREDENTIAL_RE.search(auth)
     if not match:
         return backend.principal_for_key(None), backend.default_region, None
-    access_key, region = match.group(1), match.group(2)
+    access_key, region = match.group(1), sys.intern(match.group(2))
     return backend.principal_for_key(access_key), region, access_key
 
 
@@ -198,7 +201,7 @@ def answer_call(
     """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
     wall, started = time.time(), time.perf_counter()
     found = service_for(target)
-    seen = _Seen(operation=found[1] if found is not None and found[1] else None)
+    seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
     request = _Request(target, body, headers, source_ip, secure, validate)
     status, payload = _serve(backend, request, seen)
     params = seen.params or {}
@@ -268,7 +271,7 @@ def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
         seen.fault = fault
         if fault is not None and fault.error is not None and not fault.after_commit:
             return _fault_answer(fault)
-        if service.model == "ecr" and not backend.quotas.allow(principal.account_id, region, name):
+        if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
             return 400, error_body("ThrottlingException", "Rate exceeded")
         ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
         service.check(ctx, params)
@@ -287,8 +290,13 @@ def _fault_for(
     backend: Store, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
+    rules = backend.fault_rules_if_any()
+    if rules is None:
+        return None
+    from ecr_mock.core.services.faults import FaultRequest
+
     repository = params.get("repositoryName")
-    fault = backend.faults.evaluate(
+    fault = rules.evaluate(
         FaultRequest(
             "api",
             operation,
@@ -321,6 +329,7 @@ def _elided(params: Params) -> Params:
     """The parameters to record: layer bytes and very long strings replaced by their size."""
     recorded: Params = {}
     for key, value in params.items():
+        key = sys.intern(key)  # a record keeps its names once, not once per call
         if isinstance(value, str) and (key in _ELIDED_MEMBERS or len(value) > _LONGEST_RECORDED):
             recorded[key] = f"<{len(value)} characters elided>"
         else:

@@ -23,6 +23,8 @@ _SERVICES = {"ECR": "ecr", "ECR PUBLIC": "ecr-public"}
 PUBLIC_ENDPOINT_REGIONS = frozenset({"us-east-1", "us-west-2"})
 """Regions with an ECR Public API host name (botocore's endpoints.json): elsewhere the host
 does not exist, so a call fails to connect as it does against AWS."""
+_HEADERS_READ = ("Authorization", "X-Amz-Target")
+"""The request headers the API dispatch reads (the caller's credential scope, the operation)."""
 _PUBLIC_HOST_RE = re.compile(r"https://api\.ecr-public\.([a-z0-9-]+)\.amazonaws\.com(?:/.*)?")
 
 
@@ -78,7 +80,11 @@ def _do_get_response(
         host = _PUBLIC_HOST_RE.fullmatch(str(request.url))
         if host is not None and host.group(1) not in PUBLIC_ENDPOINT_REGIONS:
             raise EndpointConnectionError(endpoint_url=str(request.url))
-    headers = {key: _text(value) for key, value in request.headers.items()}
+    headers = {}
+    for name in _HEADERS_READ:  # not all of them: botocore's header object is slow to walk
+        value = request.headers.get(name)
+        if value is not None:
+            headers[name] = _text(value)
     body = request.body
     if hasattr(body, "read"):
         body = body.read()

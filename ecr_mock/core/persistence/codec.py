@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import importlib
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 JsonValue = Any
@@ -46,6 +47,8 @@ def encode(value: Any, skip: frozenset[type] = frozenset()) -> JsonValue:
         items = [encode(item, skip) for item in value]
         items.sort(key=repr)
         return {"$set" if isinstance(value, set) else "$fset": items}
+    if isinstance(value, MappingProxyType):  # a read-only view (shared empty annotations)
+        value = dict(value)
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("$") for k in value):
             return {k: encode(v, skip) for k, v in value.items()}

@@ -14,7 +14,7 @@ DEFAULT_MAX_CALLS = 10_000
 """How many calls a backend remembers by default (the oldest go first)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """One request as the backend saw and answered it."""
 

@@ -579,10 +579,4 @@ def fill_from_upstream(
             ) from None
         repo = existing or create_from_template(backend, reg, repository_name, PULL_THROUGH_CACHE)
         tag = None if is_digest(reference) else reference
-        image = _store(backend, reg, repo, fetched, tag)
-        with backend.lock:
-            image.pull_through_source = {
-                "upstreamRegistryUrl": rule.upstream_url,
-                "upstreamRepository": upstream_name,
-            }
-        return image
+        return _store(backend, reg, repo, fetched, tag)

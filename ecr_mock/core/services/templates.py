@@ -323,9 +323,7 @@ def create_from_template(
     except RepositoryAlreadyExists:
         return get_repository(backend, reg, name)
     with backend.lock:
-        repo.created_by = applied_for
         if template is not None:
-            repo.creation_template = template.prefix
             repo.policy_text = template.repository_policy
             if template.lifecycle_policy:
                 repo.lifecycle_policy_text = template.lifecycle_policy

@@ -16,7 +16,6 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.models import Registry
 from ecr_mock.core.services import pull_through, repositories
-from ecr_mock.core.services.templates import PULL_THROUGH_CACHE
 from tests.core.services.conftest import Push
 
 UPSTREAM = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
@@ -124,12 +123,7 @@ def test_fill_copies_an_image_from_an_ecr_upstream_once(
 
     assert cached is not None and cached.digest == original.digest
     repo = reg.repositories["ecr/library/app"]
-    assert repo.created_by == PULL_THROUGH_CACHE
     assert repo.tags == {"v1": original.digest}
-    assert cached.pull_through_source == {
-        "upstreamRegistryUrl": UPSTREAM,
-        "upstreamRepository": "library/app",
-    }
     assert set(original.parsed.stored_blob_digests()) <= repo.blobs
     again = pull_through.fill_from_upstream(ecr_backend, reg, "ecr/library/app", original.digest)
     assert again is cached

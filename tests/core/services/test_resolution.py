@@ -97,7 +97,6 @@ def test_push_repository_creates_a_missing_repository_from_a_create_on_push_temp
         ecr_backend, caller_of(ecr_backend, reg), "team/api", PUT_IMAGE
     )
     assert repo is repositories.get_repository(ecr_backend, reg, "team/api")
-    assert repo.creation_template == "team"
     assert repo.tag_mutability == "IMMUTABLE"
 
 

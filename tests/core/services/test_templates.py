@@ -148,11 +148,7 @@ def test_create_from_template_applies_its_settings(
     assert (repo.tag_mutability, repo.resource_tags) == ("IMMUTABLE", {"owner": "team"})
     assert (repo.policy_text, repo.lifecycle_policy_text) == (POLICY, LIFECYCLE)
     assert repo.encryption["kmsKey"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
-    assert (repo.created_by, repo.creation_template, repo.lifecycle_updated_at) == (
-        CREATE_ON_PUSH,
-        "team",
-        WHEN,
-    )
+    assert repo.lifecycle_updated_at == WHEN
     assert templates.create_on_push(ecr_backend, reg, "team/app") is repo
     assert templates.create_on_push(ecr_backend, reg, "elsewhere/app") is None
 
@@ -166,4 +162,3 @@ def test_without_a_template_the_repository_gets_the_defaults(
         {"encryptionType": "AES256"},
         None,
     )
-    assert repo.created_by == PULL_THROUGH_CACHE and repo.creation_template is None
