@@ -77,12 +77,9 @@ def _pulled_through(
 ) -> tuple[Repository, Image]:
     """A pull miss under a pull-through cache rule: fill the cache from the upstream.
 
-    ImageNotFound when no rule covers the name, and ImageNotFound with the reason when the
-    upstream cannot give the image.
+    ImageNotFound (with the reason) when the upstream cannot give the image.
     """
     registry = caller.registry
-    if find_rule(registry, name) is None:
-        raise ImageNotFound()
     arn = registry_auth.repository_arn(registry, name)
     registry_auth.authorize(store, caller, registry_auth.IMPORT_UPSTREAM, arn)
     if name not in registry.repositories:

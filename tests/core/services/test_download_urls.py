@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ecr_mock import Backend, Clock
+from ecr_mock.core.blobs import Blob
 from ecr_mock.core.models import Repository
-from ecr_mock.core.services import download_urls
+from ecr_mock.core.services import download_urls, uploads
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -67,3 +68,12 @@ def test_a_tampered_url_is_refused_with_a_reason(
         signature = "0" * len(signature)
     found = check(ecr_backend, expires, signature, name="other" if change == "name" else "app")
     assert found is not None and reason in found
+
+
+def test_layer_blob_is_the_registrys_blob_or_none(ecr_backend: Backend, repo: Repository) -> None:
+    blob = Blob.from_bytes(b"layer bytes")
+    reg = ecr_backend.registry()
+    uploads.store_blob(ecr_backend, reg, repo, blob)
+    assert download_urls.layer_blob(ecr_backend, reg.account, reg.region, blob.digest) is blob
+    assert download_urls.layer_blob(ecr_backend, reg.account, reg.region, DIGEST) is None
+    assert download_urls.layer_blob(ecr_backend, reg.account, "eu-north-1", blob.digest) is None

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import (
     AccessDenied,
     ImageArchived,
@@ -24,13 +23,12 @@ from ecr_mock.core.services import (
     resolution,
     settings,
     templates,
-    uploads,
 )
 from ecr_mock.core.services.registry_auth import PULL_MANIFEST, PUT_IMAGE, Caller
+from tests.core.services.conftest import OCI_MANIFEST, Push
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -38,31 +36,6 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 def caller_of(backend: Backend, reg: Registry, account: str = ACCOUNT) -> Caller:
     token = backend.tokens.issue(Principal.root(account), account, reg.region)
     return Caller(reg, token)
-
-
-def push_image(backend: Backend, reg: Registry, repo: Repository, tag: str = "v1") -> str:
-    config = Blob.from_bytes(b'{"os": "linux"}')
-    layer = Blob.from_bytes(b"layer bytes")
-    for blob in (config, layer):
-        uploads.store_blob(backend, reg, repo, blob)
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": config.digest,
-            "size": config.size,
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                "digest": layer.digest,
-                "size": layer.size,
-            }
-        ],
-    }
-    image = images.put_image(backend, reg, repo, json.dumps(manifest).encode(), tag=tag)
-    return image.digest
 
 
 def create_on_push_template(backend: Backend, reg: Registry, prefix: str = "team") -> None:
@@ -118,10 +91,10 @@ def test_push_repository_needs_create_repository_for_the_caller(ecr_backend: Bac
     assert "team/api" not in reg.repositories
 
 
-def test_pull_manifest_finds_by_tag_and_by_digest(ecr_backend: Backend) -> None:
-    reg = ecr_backend.registry()
-    repo = repositories.create_repository(ecr_backend, reg, "app")
-    digest = push_image(ecr_backend, reg, repo)
+def test_pull_manifest_finds_by_tag_and_by_digest(
+    ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
+) -> None:
+    digest = push("v1").digest
     caller = caller_of(ecr_backend, reg)
     for reference in ("v1", digest):
         found_repo, image = resolution.pull_manifest(ecr_backend, caller, "app", reference)
@@ -130,22 +103,18 @@ def test_pull_manifest_finds_by_tag_and_by_digest(ecr_backend: Backend) -> None:
 
 @pytest.mark.parametrize("reference", ["v2", "bad tag!", "sha256:short"])
 def test_pull_manifest_of_an_unknown_or_malformed_reference_is_image_not_found(
-    ecr_backend: Backend, reference: str
+    ecr_backend: Backend, reg: Registry, push: Push, reference: str
 ) -> None:
-    reg = ecr_backend.registry()
-    repo = repositories.create_repository(ecr_backend, reg, "app")
-    push_image(ecr_backend, reg, repo)
+    push("v1")
     with pytest.raises(ImageNotFound) as raised:
         resolution.pull_manifest(ecr_backend, caller_of(ecr_backend, reg), "app", reference)
     assert raised.value.message == "Requested image not found"
 
 
 def test_pull_manifest_refuses_an_index_to_a_client_taking_only_single_images(
-    ecr_backend: Backend,
+    ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
 ) -> None:
-    reg = ecr_backend.registry()
-    repo = repositories.create_repository(ecr_backend, reg, "app")
-    child = push_image(ecr_backend, reg, repo)
+    child = push("v1").digest
     index = {
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
@@ -159,21 +128,20 @@ def test_pull_manifest_refuses_an_index_to_a_client_taking_only_single_images(
     assert image.media_type == OCI_INDEX
 
 
-def test_pull_manifest_of_an_archived_image_is_image_archived(ecr_backend: Backend) -> None:
-    reg = ecr_backend.registry()
-    repo = repositories.create_repository(ecr_backend, reg, "app")
-    digest = push_image(ecr_backend, reg, repo)
-    ecr_backend.update_image_storage_class(repo, repo.images[digest], "ARCHIVE")
+def test_pull_manifest_of_an_archived_image_is_image_archived(
+    ecr_backend: Backend, reg: Registry, repo: Repository, push: Push
+) -> None:
+    ecr_backend.update_image_storage_class(repo, push("v1"), "ARCHIVE")
     with pytest.raises(ImageArchived):
         resolution.pull_manifest(ecr_backend, caller_of(ecr_backend, reg), "app", "v1")
 
 
 def test_pull_manifest_fills_a_pull_through_cache_from_an_ecr_upstream(
-    ecr_backend: Backend,
+    ecr_backend: Backend, push: Push
 ) -> None:
     upstream_reg = ecr_backend.registry(ACCOUNT, "eu-west-1")
     upstream = repositories.create_repository(ecr_backend, upstream_reg, "base")
-    digest = push_image(ecr_backend, upstream_reg, upstream, tag="1.0")
+    digest = push("1.0", into=upstream).digest
     reg = ecr_backend.registry()
     pull_through.create_rule(
         ecr_backend,
@@ -191,13 +159,12 @@ def test_pull_manifest_fills_a_pull_through_cache_from_an_ecr_upstream(
 
 
 def test_mount_needs_an_image_referencing_the_blob_and_mounting_enabled(
-    ecr_backend: Backend,
+    ecr_backend: Backend, reg: Registry, push: Push
 ) -> None:
-    reg = ecr_backend.registry()
     source = repositories.create_repository(ecr_backend, reg, "src")
     target = repositories.create_repository(ecr_backend, reg, "dst")
-    push_image(ecr_backend, reg, source)
-    layer = Blob.from_bytes(b"layer bytes").digest
+    image = push("v1", into=source)
+    layer = image.parsed.layers[0].digest
     caller = caller_of(ecr_backend, reg)
     assert not resolution.mount(ecr_backend, caller, target, layer, "missing")
     assert not resolution.mount(ecr_backend, caller, target, "sha256:bad", "src")
