@@ -38,12 +38,9 @@ def call_operation(
     Answers ``(status, document)`` as the API would (``__type`` and ``message`` on errors).
     """
     from ecr_mock.ecr_api import dispatch
-    from ecr_mock.ecr_api.operations import load
     from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
-    handler = dispatch.OPERATIONS.get(operation)
-    if handler is None and load(operation):
-        handler = dispatch.OPERATIONS.get(operation)
+    handler = dispatch.ecr_handler(operation)
     if handler is None:
         return 400, {"__type": "UnknownOperationException", "message": operation}
     params = json.loads(json.dumps(params, default=str))

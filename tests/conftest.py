@@ -1,4 +1,4 @@
-"""Suite-wide checks and fixtures: every ECR API answer must fit botocore's ECR model; `/v2/` auth."""
+"""Suite-wide checks and fixtures: ECR API answers fit botocore's model; `/v2/` auth; own servers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import ecr_mock.ecr_api.dispatch
 import ecr_mock.intercept.botocore_hook
 from ecr_mock import Backend
 from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.server import EcrMockServer
 from tests.ecr_api.model_check import check_error, check_output
 
 _ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call
@@ -81,3 +82,11 @@ def _ecr_answers_fit_the_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 def basic_auth(ecr_backend: Backend) -> dict[str, str]:
     """``Authorization`` headers of a fresh token for the default registry, as the account root."""
     return basic_auth_headers(ecr_backend)
+
+
+@pytest.fixture
+def own_server() -> Iterator[EcrMockServer]:
+    """A server of the test's own over a fresh, empty ``Backend`` (no ``mock_ecr``): for the
+    control API, the CLI and the fault routes, which act on the whole server."""
+    with EcrMockServer(Backend()) as running:
+        yield running

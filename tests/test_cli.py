@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import boto3
 import pytest
 import requests
 
-from ecr_mock import Backend
 from ecr_mock.cli import banner, build_parser, main
 from ecr_mock.server import EcrMockServer
 
@@ -59,24 +57,15 @@ def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> Any:
     )
 
 
-# ----- the AWS CLI against a live server ---------------------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[EcrMockServer]:
-    with EcrMockServer(Backend()) as running:
-        yield running
-
-
 @needs_aws
 def test_aws_cli_with_endpoint_url_creates_a_repository(
-    server: EcrMockServer, tmp_path: Path
+    own_server: EcrMockServer, tmp_path: Path
 ) -> None:
     result = run(
         [
             AWS or "aws",
             "--endpoint-url",
-            server.url,
+            own_server.url,
             "ecr",
             "create-repository",
             "--repository-name",
@@ -88,17 +77,17 @@ def test_aws_cli_with_endpoint_url_creates_a_repository(
     )
     assert result.returncode == 0, result.stderr
     repo = json.loads(result.stdout)["repository"]
-    assert repo["repositoryUri"] == f"{server.endpoint}/cli/app"
+    assert repo["repositoryUri"] == f"{own_server.endpoint}/cli/app"
     assert repo["repositoryArn"] == f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/cli/app"
-    assert list(server.backend.registry().repositories) == ["cli/app"]
+    assert list(own_server.backend.registry().repositories) == ["cli/app"]
 
 
 @needs_aws
-def test_aws_cli_follows_aws_endpoint_url_ecr(server: EcrMockServer, tmp_path: Path) -> None:
-    server.backend.create_repository(server.backend.registry(), "from-env")
+def test_aws_cli_follows_aws_endpoint_url_ecr(own_server: EcrMockServer, tmp_path: Path) -> None:
+    own_server.backend.create_repository(own_server.backend.registry(), "from-env")
     result = run(
         [AWS or "aws", "ecr", "describe-repositories", "--output", "json"],
-        clean_env(tmp_path, AWS_ENDPOINT_URL_ECR=server.url),
+        clean_env(tmp_path, AWS_ENDPOINT_URL_ECR=own_server.url),
     )
     assert result.returncode == 0, result.stderr
     names = [r["repositoryName"] for r in json.loads(result.stdout)["repositories"]]
@@ -106,12 +95,12 @@ def test_aws_cli_follows_aws_endpoint_url_ecr(server: EcrMockServer, tmp_path: P
 
 
 @needs_aws
-def test_aws_cli_reports_ecr_errors(server: EcrMockServer, tmp_path: Path) -> None:
+def test_aws_cli_reports_ecr_errors(own_server: EcrMockServer, tmp_path: Path) -> None:
     result = run(
         [
             AWS or "aws",
             "--endpoint-url",
-            server.url,
+            own_server.url,
             "ecr",
             "delete-repository",
             "--repository-name",
@@ -125,26 +114,26 @@ def test_aws_cli_reports_ecr_errors(server: EcrMockServer, tmp_path: Path) -> No
 
 @needs_aws
 def test_aws_cli_get_login_password_opens_the_registry(
-    server: EcrMockServer, tmp_path: Path
+    own_server: EcrMockServer, tmp_path: Path
 ) -> None:
     result = run(
-        [AWS or "aws", "--endpoint-url", server.url, "ecr", "get-login-password"],
+        [AWS or "aws", "--endpoint-url", own_server.url, "ecr", "get-login-password"],
         clean_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     password = result.stdout.strip()
-    accepted = requests.get(f"{server.url}/v2/", auth=("AWS", password), timeout=10)
-    refused = requests.get(f"{server.url}/v2/", auth=("AWS", password + "x"), timeout=10)
+    accepted = requests.get(f"{own_server.url}/v2/", auth=("AWS", password), timeout=10)
+    refused = requests.get(f"{own_server.url}/v2/", auth=("AWS", password + "x"), timeout=10)
     assert accepted.status_code == 200
     assert refused.status_code == 401
 
 
 @needs_aws
 def test_aws_cli_get_login_prints_a_docker_login_for_the_server(
-    server: EcrMockServer, tmp_path: Path
+    own_server: EcrMockServer, tmp_path: Path
 ) -> None:
     result = run(
-        [AWS or "aws", "--endpoint-url", server.url, "ecr", "get-login", "--no-include-email"],
+        [AWS or "aws", "--endpoint-url", own_server.url, "ecr", "get-login", "--no-include-email"],
         clean_env(tmp_path),
     )
     if result.returncode != 0 and "Invalid choice" in result.stderr:
@@ -152,27 +141,29 @@ def test_aws_cli_get_login_prints_a_docker_login_for_the_server(
     assert result.returncode == 0, result.stderr
     match = re.fullmatch(r"docker login -u AWS -p (\S+) (\S+)", result.stdout.strip())
     assert match is not None, result.stdout
-    assert match[2] == server.url
-    status = requests.get(f"{server.url}/v2/", auth=("AWS", match[1]), timeout=10).status_code
+    assert match[2] == own_server.url
+    status = requests.get(f"{own_server.url}/v2/", auth=("AWS", match[1]), timeout=10).status_code
     assert status == 200
 
 
 @needs_aws
 @needs_docker
-def test_login_command_of_the_banner_logs_docker_in(server: EcrMockServer, tmp_path: Path) -> None:
+def test_login_command_of_the_banner_logs_docker_in(
+    own_server: EcrMockServer, tmp_path: Path
+) -> None:
     env = clean_env(tmp_path, DOCKER_CONFIG=str(tmp_path / "docker"))
     password = run(
-        [AWS or "aws", "ecr", "get-login-password", "--endpoint-url", server.url], env
+        [AWS or "aws", "ecr", "get-login-password", "--endpoint-url", own_server.url], env
     ).stdout
     result = run(
-        [DOCKER or "docker", "login", "--username", "AWS", "--password-stdin", server.endpoint],
+        [DOCKER or "docker", "login", "--username", "AWS", "--password-stdin", own_server.endpoint],
         env,
         stdin=password,
     )
     assert result.returncode == 0, result.stderr
     assert "Login Succeeded" in result.stdout
     config = json.loads((tmp_path / "docker" / "config.json").read_text())
-    stored = base64.b64decode(config["auths"][server.endpoint]["auth"]).decode()
+    stored = base64.b64decode(config["auths"][own_server.endpoint]["auth"]).decode()
     assert stored == f"AWS:{password.strip()}"
 
 

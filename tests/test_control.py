@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -26,14 +25,8 @@ KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "se
 
 
 @pytest.fixture
-def server() -> Iterator[EcrMockServer]:
-    with EcrMockServer(Backend()) as running:
-        yield running
-
-
-@pytest.fixture
-def remote(server: EcrMockServer) -> RemoteEcrMock:
-    return RemoteEcrMock(server.url)
+def remote(own_server: EcrMockServer) -> RemoteEcrMock:
+    return RemoteEcrMock(own_server.url)
 
 
 def ecr(server: EcrMockServer, region: str = "us-east-1") -> Any:
@@ -73,25 +66,25 @@ def lifecycle(count_type: str, number: int) -> dict[str, Any]:
     return {"rules": [{"rulePriority": 1, "selection": selection, "action": {"type": "expire"}}]}
 
 
-def test_health_answers_status_and_version_without_credentials(server: EcrMockServer) -> None:
-    status, headers, body = raw(server, "GET", "/ecr-mock/health")
+def test_health_answers_status_and_version_without_credentials(own_server: EcrMockServer) -> None:
+    status, headers, body = raw(own_server, "GET", "/ecr-mock/health")
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == {"status": "ok", "version": __version__}
 
 
 def test_reset_empties_every_registry_and_keeps_the_server_usable(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
-    ecr(server).create_repository(repositoryName="web")
-    ecr(server, "eu-west-1").create_repository(repositoryName="api")
+    ecr(own_server).create_repository(repositoryName="web")
+    ecr(own_server, "eu-west-1").create_repository(repositoryName="api")
     remote.reset()
     assert remote.state()["registries"] == []
-    assert ecr(server).describe_repositories()["repositories"] == []
-    ecr(server).create_repository(repositoryName="web")
-    assert [r["repositoryName"] for r in ecr(server).describe_repositories()["repositories"]] == [
-        "web"
-    ]
+    assert ecr(own_server).describe_repositories()["repositories"] == []
+    ecr(own_server).create_repository(repositoryName="web")
+    assert [
+        r["repositoryName"] for r in ecr(own_server).describe_repositories()["repositories"]
+    ] == ["web"]
 
 
 def test_reset_of_one_account_keeps_the_others(remote: RemoteEcrMock) -> None:
@@ -118,26 +111,26 @@ def test_reset_puts_the_clock_back_on_real_time(remote: RemoteEcrMock) -> None:
 
 
 def test_clock_advance_expires_a_registry_token(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
     token = remote.issue_token(f"arn:aws:iam::{ACCOUNT}:root")
     auth = {"Authorization": "Basic " + base64.b64encode(token.creds.encode()).decode()}
-    assert requests.get(f"{server.url}/v2/", headers=auth, timeout=30).status_code == 200
+    assert requests.get(f"{own_server.url}/v2/", headers=auth, timeout=30).status_code == 200
     now = remote.clock.advance(hours=13)
     assert now >= token.expires_at
-    refused = requests.get(f"{server.url}/v2/", headers=auth, timeout=30)
+    refused = requests.get(f"{own_server.url}/v2/", headers=auth, timeout=30)
     assert refused.status_code == 403
     assert "expired" in refused.text
 
 
-def test_clock_can_be_set_to_an_iso_time(server: EcrMockServer, remote: RemoteEcrMock) -> None:
+def test_clock_can_be_set_to_an_iso_time(own_server: EcrMockServer, remote: RemoteEcrMock) -> None:
     status, _, body = raw(
-        server, "POST", "/ecr-mock/clock", json.dumps({"now": "2031-05-06T07:08:09Z"}).encode()
+        own_server, "POST", "/ecr-mock/clock", json.dumps({"now": "2031-05-06T07:08:09Z"}).encode()
     )
     assert status == 200
     assert json.loads(body)["now"].startswith("2031-05-06T07:08:")
     assert remote.clock.now().year == 2031
-    created = ecr(server).create_repository(repositoryName="later")["repository"]["createdAt"]
+    created = ecr(own_server).create_repository(repositoryName="later")["repository"]["createdAt"]
     assert created.year == 2031
 
 
@@ -152,24 +145,26 @@ def test_clock_can_be_set_to_an_iso_time(server: EcrMockServer, remote: RemoteEc
     ],
 )
 def test_bad_clock_bodies_are_refused_naming_the_field(
-    server: EcrMockServer, remote: RemoteEcrMock, body: bytes, field: str
+    own_server: EcrMockServer, remote: RemoteEcrMock, body: bytes, field: str
 ) -> None:
     before = remote.clock.now()
-    status, _, answer = raw(server, "POST", "/ecr-mock/clock", body)
+    status, _, answer = raw(own_server, "POST", "/ecr-mock/clock", body)
     assert status == 400
     doc = json.loads(answer)
     assert (doc["code"], doc["field"]) == ("BadRequest", field)
     assert (remote.clock.now() - before).total_seconds() < 3600
 
 
-def test_a_body_that_is_not_json_is_refused(server: EcrMockServer) -> None:
-    status, _, answer = raw(server, "POST", "/ecr-mock/reset", b"{not json")
+def test_a_body_that_is_not_json_is_refused(own_server: EcrMockServer) -> None:
+    status, _, answer = raw(own_server, "POST", "/ecr-mock/reset", b"{not json")
     assert status == 400
     assert json.loads(answer)["message"] == "The body is not valid JSON"
 
 
-def test_unknown_control_paths_answer_404_json_listing_the_routes(server: EcrMockServer) -> None:
-    status, headers, answer = raw(server, "GET", "/ecr-mock/nothing-here")
+def test_unknown_control_paths_answer_404_json_listing_the_routes(
+    own_server: EcrMockServer,
+) -> None:
+    status, headers, answer = raw(own_server, "GET", "/ecr-mock/nothing-here")
     assert status == 404
     assert headers["Content-Type"] == "application/json"
     doc = json.loads(answer)
@@ -177,8 +172,8 @@ def test_unknown_control_paths_answer_404_json_listing_the_routes(server: EcrMoc
     assert "health" in doc["message"] and "seed" in doc["message"]
 
 
-def test_a_wrong_method_answers_405_naming_the_allowed_ones(server: EcrMockServer) -> None:
-    status, _, answer = raw(server, "DELETE", "/ecr-mock/clock")
+def test_a_wrong_method_answers_405_naming_the_allowed_ones(own_server: EcrMockServer) -> None:
+    status, _, answer = raw(own_server, "DELETE", "/ecr-mock/clock")
     assert status == 405
     assert "GET, POST" in json.loads(answer)["message"]
 
@@ -207,7 +202,7 @@ def test_state_summarises_images_without_blob_bytes(remote: RemoteEcrMock) -> No
 
 
 def test_lifecycle_run_applies_age_rules_to_seeded_old_images(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
     remote.seed(
         {
@@ -225,15 +220,15 @@ def test_lifecycle_run_applies_age_rules_to_seeded_old_images(
     )
     actions = remote.apply_lifecycle_policies()
     assert [(a["tags"], a["action"]) for a in actions] == [(["old"], "expire")]
-    tags = [i["imageTag"] for i in ecr(server).list_images(repositoryName="app")["imageIds"]]
+    tags = [i["imageTag"] for i in ecr(own_server).list_images(repositoryName="app")["imageIds"]]
     assert tags == ["new"]
 
 
 def test_tokens_for_an_iam_user_follow_that_users_policies(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
     identities = StaticIdentities()
-    server.backend.identity_provider = identities
+    own_server.backend.identity_provider = identities
     reader = f"arn:aws:iam::{ACCOUNT}:user/reader"
     identities.add(
         "AKIAREADER0000000000", reader, [MANAGED_POLICIES["AmazonEC2ContainerRegistryReadOnly"]]
@@ -241,14 +236,14 @@ def test_tokens_for_an_iam_user_follow_that_users_policies(
     remote.seed({"repositories": [{"name": "app", "images": [{"synthetic": {}, "tags": ["v1"]}]}]})
     token = remote.issue_token(reader)
     assert token.principal_arn == reader
-    assert token.registry == server.endpoint
+    assert token.registry == own_server.endpoint
     auth = (token.username, token.password)
     accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
     pulled = requests.get(
-        f"{server.url}/v2/app/manifests/v1", auth=auth, headers=accept, timeout=30
+        f"{own_server.url}/v2/app/manifests/v1", auth=auth, headers=accept, timeout=30
     )
     assert pulled.status_code == 200
-    pushed = requests.post(f"{server.url}/v2/app/blobs/uploads/", auth=auth, timeout=30)
+    pushed = requests.post(f"{own_server.url}/v2/app/blobs/uploads/", auth=auth, timeout=30)
     assert pushed.status_code == 403
     assert f"User: {reader} is not authorized to perform: ecr:InitiateLayerUpload" in pushed.text
 
@@ -270,14 +265,14 @@ def test_bad_token_requests_name_the_field(
 
 
 def test_findings_route_fixes_what_scans_report(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
     created = remote.seed(
         {"repositories": [{"name": "app", "images": [{"synthetic": {}, "tags": ["v1"]}]}]}
     )
     digest = created["images"][0]["digest"]
     remote.set_scan_findings(ACCOUNT, "us-east-1", "app", [{"name": "CVE-1", "severity": "HIGH"}])
-    client = ecr(server)
+    client = ecr(own_server)
     client.start_image_scan(repositoryName="app", imageId={"imageDigest": digest})
     found = client.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
     assert [f["name"] for f in found["imageScanFindings"]["findings"]] == ["CVE-1"]
@@ -286,22 +281,22 @@ def test_findings_route_fixes_what_scans_report(
     assert (refused.value.status, refused.value.field) == (400, "findings")
 
 
-def test_other_modules_add_routes_to_the_router(server: EcrMockServer) -> None:
+def test_other_modules_add_routes_to_the_router(own_server: EcrMockServer) -> None:
     def ping(request: Any) -> ControlResponse:
         return ControlResponse(200, {"pong": request.params["what"]})
 
-    server.control.add(ControlRoute("ping", r"/ecr-mock/ping/(?P<what>[a-z]+)", {"GET": ping}))
-    status, _, body = raw(server, "GET", "/ecr-mock/ping/abc")
+    own_server.control.add(ControlRoute("ping", r"/ecr-mock/ping/(?P<what>[a-z]+)", {"GET": ping}))
+    status, _, body = raw(own_server, "GET", "/ecr-mock/ping/abc")
     assert (status, json.loads(body)) == (200, {"pong": "abc"})
 
 
 def test_layer_download_urls_still_reach_the_registry(
-    server: EcrMockServer, remote: RemoteEcrMock
+    own_server: EcrMockServer, remote: RemoteEcrMock
 ) -> None:
     created = remote.seed(
         {"repositories": [{"name": "app", "images": [{"synthetic": {"layerSize": 10}}]}]}
     )
-    client = ecr(server)
+    client = ecr(own_server)
     manifest = client.batch_get_image(
         repositoryName="app", imageIds=[{"imageDigest": created["images"][0]["digest"]}]
     )["images"][0]["imageManifest"]

@@ -172,3 +172,73 @@ def test_every_domain_error_lives_in_core_errors() -> None:
                 if bases & {name for name in vars(errors) if name[:1].isupper()}:
                     outside.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert outside == []
+
+
+ADAPTER_CORE_IMPORTS = ("ecr_mock.core.services", "ecr_mock.core.errors", "ecr_mock.core.models")
+"""All an adapter may import from the core (submodules of services included)."""
+
+
+@pytest.mark.parametrize("adapter", ["ecr_api", "registry"])
+def test_adapters_import_only_services_errors_and_models_from_the_core(adapter: str) -> None:
+    """Adapters call services; the core's internals (backend, names, manifests, ...) stay inside."""
+    outside: dict[str, list[str]] = {}
+    for path, modules in _imports_under(PACKAGE / adapter, "ecr_mock.core").items():
+        wrong = [
+            m
+            for m in modules
+            if not any(
+                m == allowed or m.startswith(allowed + ".") for allowed in ADAPTER_CORE_IMPORTS
+            )
+        ]
+        if wrong:
+            outside[path] = wrong
+    assert outside == {}
+
+
+_REGISTRATION_PROBE = """
+import importlib, json, pkgutil, sys
+import ecr_mock
+names = sorted(
+    info.name
+    for info in pkgutil.walk_packages(ecr_mock.__path__, "ecr_mock.")
+    if not info.name.endswith("__main__")
+)
+if sys.argv[1] == "reverse":
+    names.reverse()
+
+
+def sizes():
+    out = {}
+    for module_name, module in list(sys.modules.items()):
+        if module_name == "ecr_mock" or module_name.startswith("ecr_mock."):
+            for key, value in list(vars(module).items()):
+                if isinstance(value, (dict, list, set)) and not key.startswith("__"):
+                    out[(module_name, key)] = len(value)
+    return out
+
+
+found = []
+for name in names:
+    before = sizes()
+    importlib.import_module(name)
+    after = sizes()
+    for (module_name, key), size in before.items():
+        if after[(module_name, key)] != size and not name.startswith(module_name + "."):
+            found.append(f"importing {name} changes {module_name}.{key}")
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+def test_importing_a_module_fills_no_other_modules_table(order: str) -> None:
+    """No module-level registration: importing a module leaves every other module's dicts, lists
+    and sets as they were (tables are built explicitly, on first use)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _REGISTRATION_PROBE, order],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

@@ -7,7 +7,6 @@ import http.client
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -21,12 +20,6 @@ from ecr_mock.registry.app import basic_auth_headers
 from ecr_mock.server import EcrMockServer
 
 
-@pytest.fixture
-def server() -> Iterator[EcrMockServer]:
-    with EcrMockServer(Backend()) as running:
-        yield running
-
-
 def client(server: EcrMockServer, attempts: int = 3) -> Any:
     return boto3.client(
         "ecr",
@@ -38,8 +31,8 @@ def client(server: EcrMockServer, attempts: int = 3) -> Any:
     )
 
 
-def test_post_get_and_delete_fault_rules(server: EcrMockServer) -> None:
-    base = f"{server.url}/ecr-mock/faults"
+def test_post_get_and_delete_fault_rules(own_server: EcrMockServer) -> None:
+    base = f"{own_server.url}/ecr-mock/faults"
     created = requests.post(
         base, json={"operation": "DescribeRepositories", "error": "ServerException"}, timeout=10
     )
@@ -48,15 +41,15 @@ def test_post_get_and_delete_fault_rules(server: EcrMockServer) -> None:
     assert rule["operation"] == "DescribeRepositories" and rule["surface"] == "api"
     assert rule["hits"] == 0 and rule["id"]
     with pytest.raises(ClientError, match="ServerException"):
-        client(server, attempts=2).describe_repositories()
-    attempts = len(server.backend.calls.of(operation="DescribeRepositories"))
+        client(own_server, attempts=2).describe_repositories()
+    attempts = len(own_server.backend.calls.of(operation="DescribeRepositories"))
     assert attempts >= 2
     listed = requests.get(base, timeout=10).json()["faults"]
     assert [(r["id"], r["hits"]) for r in listed] == [(rule["id"], attempts)]
     assert requests.get(f"{base}/{rule['id']}", timeout=10).json()["hits"] == attempts
     assert requests.delete(f"{base}/{rule['id']}", timeout=10).status_code == 204
     assert requests.get(f"{base}/{rule['id']}", timeout=10).status_code == 404
-    assert client(server).describe_repositories()["repositories"] == []
+    assert client(own_server).describe_repositories()["repositories"] == []
     many = requests.post(
         base,
         json=[{"error": "UNAVAILABLE", "id": "a"}, {"operation": "PutImage", "delay_ms": 1}],
@@ -78,22 +71,22 @@ def test_post_get_and_delete_fault_rules(server: EcrMockServer) -> None:
     ],
 )
 def test_bad_rules_are_refused_with_400_and_nothing_is_added(
-    server: EcrMockServer, body: Any, expected: str
+    own_server: EcrMockServer, body: Any, expected: str
 ) -> None:
-    answer = requests.post(f"{server.url}/ecr-mock/faults", json=body, timeout=10)
+    answer = requests.post(f"{own_server.url}/ecr-mock/faults", json=body, timeout=10)
     assert answer.status_code == 400
     assert expected in answer.json()["message"]
-    assert requests.get(f"{server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
+    assert requests.get(f"{own_server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
 
 
-def test_calls_endpoint_lists_and_filters_and_clears(server: EcrMockServer) -> None:
-    ecr = client(server)
+def test_calls_endpoint_lists_and_filters_and_clears(own_server: EcrMockServer) -> None:
+    ecr = client(own_server)
     ecr.create_repository(repositoryName="one")
     ecr.create_repository(repositoryName="two")
     ecr.describe_repositories()
-    token = basic_auth_headers(server.backend)
-    assert requests.get(f"{server.url}/v2/one/tags/list", headers=token, timeout=10).ok
-    calls = f"{server.url}/ecr-mock/calls"
+    token = basic_auth_headers(own_server.backend)
+    assert requests.get(f"{own_server.url}/v2/one/tags/list", headers=token, timeout=10).ok
+    calls = f"{own_server.url}/ecr-mock/calls"
     everything = requests.get(calls, timeout=10).json()["calls"]
     assert [c["operation"] for c in everything] == [
         "CreateRepository",
@@ -114,10 +107,10 @@ def test_calls_endpoint_lists_and_filters_and_clears(server: EcrMockServer) -> N
     }
 
 
-def test_unknown_control_paths_and_methods_answer_json(server: EcrMockServer) -> None:
-    wrong = requests.put(f"{server.url}/ecr-mock/faults", timeout=10)
+def test_unknown_control_paths_and_methods_answer_json(own_server: EcrMockServer) -> None:
+    wrong = requests.put(f"{own_server.url}/ecr-mock/faults", timeout=10)
     assert wrong.status_code == 405 and "POST" in wrong.json()["message"]
-    assert requests.get(f"{server.url}/ecr-mock/faults/none", timeout=10).status_code == 404
+    assert requests.get(f"{own_server.url}/ecr-mock/faults/none", timeout=10).status_code == 404
 
 
 def _raw_get(server: EcrMockServer, path: str, headers: dict[str, str]) -> tuple[int, int, bytes]:
@@ -136,29 +129,29 @@ def _raw_get(server: EcrMockServer, path: str, headers: dict[str, str]) -> tuple
     return response.status, declared, received
 
 
-def test_disconnect_after_bytes_cuts_a_blob_download_mid_body(server: EcrMockServer) -> None:
+def test_disconnect_after_bytes_cuts_a_blob_download_mid_body(own_server: EcrMockServer) -> None:
     from tests.ecr_api.helpers import upload_layer
 
-    ecr = client(server)
+    ecr = client(own_server)
     ecr.create_repository(repositoryName="big")
     data = hashlib.sha256(b"seed").digest() * 40_000  # 1.28 MB
     digest = upload_layer(ecr, "big", data)
-    server.backend.faults.add(operation="blob.get", disconnect_after_bytes=100_000, times=1)
-    token = basic_auth_headers(server.backend)
-    status, declared, received = _raw_get(server, f"/v2/big/blobs/{digest}", token)
+    own_server.backend.faults.add(operation="blob.get", disconnect_after_bytes=100_000, times=1)
+    token = basic_auth_headers(own_server.backend)
+    status, declared, received = _raw_get(own_server, f"/v2/big/blobs/{digest}", token)
     assert (status, declared) == (200, len(data))
     assert received == data[:100_000]
-    status, declared, received = _raw_get(server, f"/v2/big/blobs/{digest}", token)
+    status, declared, received = _raw_get(own_server, f"/v2/big/blobs/{digest}", token)
     assert received == data
-    record = server.backend.calls.of(operation="blob.get")[0]
+    record = own_server.backend.calls.of(operation="blob.get")[0]
     assert record.fault is not None and record.fault["disconnect_after_bytes"] == 100_000
 
 
 def test_api_answer_cut_on_the_wire_after_the_call_was_carried_out(
-    server: EcrMockServer,
+    own_server: EcrMockServer,
 ) -> None:
-    server.backend.faults.add(operation="CreateRepository", disconnect_after_bytes=5, times=2)
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    own_server.backend.faults.add(operation="CreateRepository", disconnect_after_bytes=5, times=2)
+    conn = http.client.HTTPConnection(own_server.host, own_server.port, timeout=30)
     conn.request(
         "POST",
         "/",
@@ -174,18 +167,22 @@ def test_api_answer_cut_on_the_wire_after_the_call_was_carried_out(
     assert raised.value.partial == b'{"rep'
     conn.close()
     # botocore does not check a JSON answer's length: the cut answer parses as an empty result.
-    answer = client(server).create_repository(repositoryName="cut2")
+    answer = client(own_server).create_repository(repositoryName="cut2")
     assert "repository" not in answer
-    names = [r["repositoryName"] for r in client(server).describe_repositories()["repositories"]]
+    names = [
+        r["repositoryName"] for r in client(own_server).describe_repositories()["repositories"]
+    ]
     assert sorted(names) == ["cut", "cut2"]
 
 
-def test_registry_status_answers_are_cut_too(server: EcrMockServer) -> None:
-    server.backend.faults.add(operation="base", disconnect_after_bytes=0)
-    token = basic_auth_headers(server.backend)
+def test_registry_status_answers_are_cut_too(own_server: EcrMockServer) -> None:
+    own_server.backend.faults.add(operation="base", disconnect_after_bytes=0)
+    token = basic_auth_headers(own_server.backend)
     with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
-        requests.get(f"{server.url}/v2/", headers=token, timeout=10)
-    assert json.loads(requests.get(f"{server.url}/", timeout=10).content)["service"] == "ecr-mock"
+        requests.get(f"{own_server.url}/v2/", headers=token, timeout=10)
+    assert (
+        json.loads(requests.get(f"{own_server.url}/", timeout=10).content)["service"] == "ecr-mock"
+    )
 
 
 def test_serve_takes_fault_rules_and_quotas_mode_at_start(tmp_path: Any) -> None:
@@ -243,21 +240,25 @@ def test_fault_and_call_routes_want_the_control_token_off_loopback() -> None:
         assert [r["id"] for r in listed] == [added.json()["id"]]
 
 
-def test_a_reset_removes_fault_rules_and_the_call_record(server: EcrMockServer) -> None:
+def test_a_reset_removes_fault_rules_and_the_call_record(own_server: EcrMockServer) -> None:
     rule = {"operation": "DescribeRepositories", "error": "ServerException"}
-    assert requests.post(f"{server.url}/ecr-mock/faults", json=rule, timeout=10).status_code == 201
+    assert (
+        requests.post(f"{own_server.url}/ecr-mock/faults", json=rule, timeout=10).status_code == 201
+    )
     with pytest.raises(ClientError):
-        client(server, attempts=1).describe_repositories()
-    assert requests.get(f"{server.url}/ecr-mock/calls", timeout=10).json()["calls"] != []
-    assert requests.post(f"{server.url}/ecr-mock/reset", json={}, timeout=10).status_code == 200
-    assert requests.get(f"{server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
-    assert requests.get(f"{server.url}/ecr-mock/calls", timeout=10).json() == {"calls": []}
-    assert client(server, attempts=1).describe_repositories()["repositories"] == []
+        client(own_server, attempts=1).describe_repositories()
+    assert requests.get(f"{own_server.url}/ecr-mock/calls", timeout=10).json()["calls"] != []
+    assert requests.post(f"{own_server.url}/ecr-mock/reset", json={}, timeout=10).status_code == 200
+    assert requests.get(f"{own_server.url}/ecr-mock/faults", timeout=10).json() == {"faults": []}
+    assert requests.get(f"{own_server.url}/ecr-mock/calls", timeout=10).json() == {"calls": []}
+    assert client(own_server, attempts=1).describe_repositories()["repositories"] == []
 
 
 @pytest.mark.parametrize("path", ["/ecr-mock/calls", "/ecr-mock/faults"])
-def test_a_204_answer_has_no_body_and_no_content_length(server: EcrMockServer, path: str) -> None:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+def test_a_204_answer_has_no_body_and_no_content_length(
+    own_server: EcrMockServer, path: str
+) -> None:
+    conn = http.client.HTTPConnection(own_server.host, own_server.port, timeout=10)
     try:
         conn.request("DELETE", path)
         answer = conn.getresponse()
@@ -272,8 +273,8 @@ def test_a_204_answer_has_no_body_and_no_content_length(server: EcrMockServer, p
         conn.close()
 
 
-def test_events_endpoint_lists_filters_and_clears(server: EcrMockServer) -> None:
-    ecr = client(server)
+def test_events_endpoint_lists_filters_and_clears(own_server: EcrMockServer) -> None:
+    ecr = client(own_server)
     ecr.create_repository(repositoryName="ev")
     manifest = json.dumps(
         {
@@ -287,10 +288,10 @@ def test_events_endpoint_lists_filters_and_clears(server: EcrMockServer) -> None
             "layers": [],
         }
     )
-    server.backend.allow_missing_layers = True
+    own_server.backend.allow_missing_layers = True
     ecr.put_image(repositoryName="ev", imageManifest=manifest, imageTag="v1")
     ecr.batch_delete_image(repositoryName="ev", imageIds=[{"imageTag": "v1"}])
-    events = f"{server.url}/ecr-mock/events"
+    events = f"{own_server.url}/ecr-mock/events"
     everything = requests.get(events, timeout=10).json()["events"]
     assert [(e["detail-type"], e["detail"]["action-type"]) for e in everything] == [
         ("ECR Image Action", "PUSH"),

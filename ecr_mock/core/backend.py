@@ -136,7 +136,6 @@ class Backend(Store):
         """UpdateImageStorageClass: ``ARCHIVE`` archives, ``STANDARD`` starts a 20-minute restore."""
         from ecr_mock.core.services.lifecycle import update_storage_class
 
-        self.lifecycle  # noqa: B018  (restores complete on the scheduler's ticks)
         return update_storage_class(self, repo, image, target, tag)
 
     # ----- repositories (ecr_mock.core.services.repositories) ----------------------------------------

@@ -435,14 +435,21 @@ class KmsError(EcrError):
     code = "KmsException"
 
 
-class ImageDeleteFailure(EcrError):
-    """One image id of BatchDeleteImage cannot be deleted; ``failure_code`` says why."""
+class ItemFailure(EcrError):
+    """One item (image id, layer digest) of a batch call cannot be served.
+
+    ``failure_code`` is the item's ``failureCode``; the message its ``failureReason``.
+    """
 
     code = "InvalidParameterException"
 
     def __init__(self, failure_code: str, message: str) -> None:
         super().__init__(message)
         self.failure_code = failure_code
+
+
+class ImageDeleteFailure(ItemFailure):
+    """One image id of BatchDeleteImage cannot be deleted; ``failure_code`` says why."""
 
 
 class SigningConfigurationNotFound(EcrError):

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.names import parse_repository_arn, repository_arn
+from ecr_mock.core.services import Store
 from ecr_mock.core.services.access import AccessRequest, check_access
+from ecr_mock.core.services.repositories import parse_repository_arn, repository_arn
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
     from ecr_mock.ecr_api.dispatch import Context
 
 Scope = Literal["repository", "repositories", "describe", "resource_arn", "registry", "identity"]
@@ -123,7 +123,7 @@ class Target:
     identity_only: bool = False
 
 
-def _registry(backend: Backend, account: str, region: str) -> Registry:
+def _registry(backend: Store, account: str, region: str) -> Registry:
     """The registry (account, region) without creating it: a check must leave no trace."""
     found = backend.registries.get((account, region))
     return found if found is not None else Registry(account=account, region=region)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import ClientDisconnected
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.ecr_api import operations as _operations  # noqa: F401  (loads handlers on demand)
+from ecr_mock.core.services import Store
 from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, answer_call, error_body
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ _REASONS = {
 class EcrApiApp:
     """Serves ECR JSON 1.1 calls against one backend."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Store) -> None:
         self.backend = backend
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

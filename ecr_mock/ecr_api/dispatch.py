@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
-from ecr_mock.core.backend import Backend
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
+from ecr_mock.core.services import Store, repositories
 from ecr_mock.core.services.calls import Call
+from ecr_mock.ecr_api import operations
 from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
@@ -39,27 +40,16 @@ _CREDENTIAL_RE = re.compile(
 Params = dict[str, Any]
 Result = dict[str, Any]
 Handler = Callable[["Context", Params], Result]
-OPERATIONS: dict[str, Handler] = {}
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
 """The largest position a ``nextToken`` may hold (a forged larger one is an invalid token)."""
-
-
-def operation(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler as the ECR operation ``name``."""
-
-    def register(func: Handler) -> Handler:
-        OPERATIONS[name] = func
-        return func
-
-    return register
 
 
 @dataclass
 class Context:
     """One API call: the backend, who is calling, and from which region."""
 
-    backend: Backend
+    backend: Store
     operation: str
     principal: Principal
     region: str
@@ -80,7 +70,7 @@ class Context:
     def repository(self, params: Params, reg: Registry | None = None) -> Repository:
         """The repository named by ``repositoryName``; RepositoryNotFoundException otherwise."""
         reg = reg or self.registry(params)
-        return self.backend.get_repository(reg, params["repositoryName"])
+        return repositories.get_repository(self.backend, reg, params["repositoryName"])
 
 
 def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) -> bytes:
@@ -92,7 +82,7 @@ def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) 
 
 
 def caller_from_headers(
-    backend: Backend, headers: Mapping[str, str]
+    backend: Store, headers: Mapping[str, str]
 ) -> tuple[Principal, str, str | None]:
     """(principal, region, access key) from the SigV4 ``Authorization`` header."""
     auth = headers.get("Authorization") or headers.get("authorization") or ""
@@ -125,15 +115,23 @@ class ApiService:
     context: type[Context]
 
 
-def _ecr_handler(name: str) -> Handler | None:
-    handler = OPERATIONS.get(name)
-    if handler is None and _load_operation(name):
-        handler = OPERATIONS.get(name)
+_HANDLERS: dict[str, Handler] = {}
+"""ECR operation name -> handler, filled from the operation modules' tables as calls come."""
+
+
+def ecr_handler(name: str) -> Handler | None:
+    """The handler of ECR operation ``name``, its module imported on the first call; None for
+    an operation the model does not have."""
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        handler = operations.handler_of(name)
+        if handler is not None:
+            _HANDLERS[name] = handler
     return handler
 
 
 def _ecr_service() -> ApiService:
-    return ApiService("ecr", _ecr_handler, check_operation, Context)
+    return ApiService("ecr", ecr_handler, check_operation, Context)
 
 
 def service_for(target: str) -> tuple[ApiService, str] | None:
@@ -147,20 +145,26 @@ def service_for(target: str) -> tuple[ApiService, str] | None:
     return None
 
 
+class CallOptions(TypedDict, total=False):
+    """How a call arrived: ``source_ip``, ``secure`` (over TLS), ``validate`` (check the model)."""
+
+    source_ip: str
+    secure: bool
+    validate: bool
+
+
 def handle(
-    backend: Backend,
+    backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
-    source_ip: str = "127.0.0.1",
-    secure: bool = False,
-    validate: bool = True,
+    **options: Unpack[CallOptions],
 ) -> tuple[int, bytes]:
     """Serve one ECR or ECR Public JSON 1.1 call; returns (status, JSON body). Never raises.
 
     ``validate=False`` skips the model check, so tests can reach the semantic checks behind it.
     """
-    answer = answer_call(backend, target, body, headers, source_ip, secure, validate)
+    answer = answer_call(backend, target, body, headers, **options)
     return answer.status, answer.body
 
 
@@ -186,7 +190,7 @@ class _Seen:
 
 
 def answer_call(
-    backend: Backend,
+    backend: Store,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -198,7 +202,8 @@ def answer_call(
     wall, started = time.time(), time.perf_counter()
     found = service_for(target)
     seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
-    status, payload = _serve(backend, target, body, headers, source_ip, secure, validate, seen)
+    request = _Request(target, body, headers, source_ip, secure, validate)
+    status, payload = _serve(backend, request, seen)
     params = seen.params or {}
     repository = params.get("repositoryName")
     code = None
@@ -226,16 +231,21 @@ def answer_call(
     return Answer(status, payload, seen.fault)
 
 
-def _serve(
-    backend: Backend,
-    target: str,
-    body: bytes,
-    headers: Mapping[str, str],
-    source_ip: str,
-    secure: bool,
-    validate: bool,
-    seen: _Seen,
-) -> tuple[int, bytes]:
+@dataclass(frozen=True)
+class _Request:
+    """One JSON 1.1 request as it arrived."""
+
+    target: str
+    body: bytes
+    headers: Mapping[str, str]
+    source_ip: str
+    secure: bool
+    validate: bool
+
+
+def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
+    target, body, headers = request.target, request.body, request.headers
+    source_ip, secure, validate = request.source_ip, request.secure, request.validate
     found = service_for(target)
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
@@ -277,7 +287,7 @@ def _serve(
 
 
 def _fault_for(
-    backend: Backend, operation: str, params: Params, account: str, region: str
+    backend: Store, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
     rules = backend.fault_rules_if_any()
@@ -333,17 +343,24 @@ def _scope_region(headers: Mapping[str, str]) -> str | None:
     return match.group(2) if match else None
 
 
-def _load_operation(name: str) -> bool:
-    from ecr_mock.ecr_api.operations import load
-
-    return load(name)
-
-
 # ----- pagination ------------------------------------------------------------------------------
 
 
 def paginate(
-    items: Iterable[T],
+    items: Iterable[T], params: Params, *, default: int, maximum: int
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` (``nextToken``, ``maxResults``) and the token for the next; reads
+    only as far as the page ends."""
+    return paginate_with(
+        lambda start, stop: list(islice(items, start, stop)),
+        params,
+        default=default,
+        maximum=maximum,
+    )
+
+
+def paginate_with(
+    take: Callable[[int, int], list[T]],
     params: Params,
     *,
     default: int,
@@ -351,7 +368,7 @@ def paginate(
     token_key: str = "nextToken",
     max_key: str = "maxResults",
 ) -> tuple[list[T], str | None]:
-    """One page of ``items`` and the token for the next; reads only as far as the page ends."""
+    """One page and the token for the next; ``take(start, stop)`` reads items ``[start, stop)``."""
     start = decode_token(params.get(token_key))
     size = params.get(max_key)
     if size is None:
@@ -365,7 +382,7 @@ def paginate(
                 else "value greater than or equal to 1'"
             )
         )
-    page = list(islice(items, start, start + size + 1))
+    page = take(start, start + size + 1)
     if len(page) > size:
         return page[:size], encode_token(start + size)
     return page, None

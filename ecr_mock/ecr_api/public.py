@@ -7,13 +7,9 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from ecr_mock.core.errors import (
-    InvalidParameter,
-    RepositoryPolicyNotFound,
-    SerializationFailed,
-    UnsupportedCommand,
-)
+from ecr_mock.core.errors import InvalidParameter, SerializationFailed, UnsupportedCommand
 from ecr_mock.core.models import Registry, Repository
+from ecr_mock.core.services import policies, repositories
 from ecr_mock.core.services import public as svc
 from ecr_mock.core.services.access import AccessRequest, check_access
 from ecr_mock.ecr_api.dispatch import (
@@ -25,11 +21,6 @@ from ecr_mock.ecr_api.dispatch import (
     paginate,
 )
 from ecr_mock.ecr_api.operations import images, layers
-from ecr_mock.ecr_api.operations.policies import (
-    INVALID_REPOSITORY_POLICY,
-    LOCKOUT,
-    MAX_POLICY_CHARS,
-)
 from ecr_mock.ecr_api.operations.repositories import tags_param
 from ecr_mock.ecr_api.serialize import tags_json
 
@@ -308,26 +299,17 @@ def put_registry_catalog_data(ctx: Context, params: Params) -> Result:
 
 def set_repository_policy(ctx: Context, params: Params) -> Result:
     """SetRepositoryPolicy: validated like ECR; ``force`` is needed for a self-lockout."""
-    from ecr_mock.core.policy import PolicyParseError, validate_repository_policy
-
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    text = params["policyText"]
-    if len(text) > MAX_POLICY_CHARS:
-        raise InvalidParameter(
-            "Invalid parameter at 'policyText' failed to satisfy constraint: 'Member must have "
-            f"length less than or equal to {MAX_POLICY_CHARS}'"
-        )
-    try:
-        policy = validate_repository_policy(text)
-    except PolicyParseError:
-        raise InvalidParameter(INVALID_REPOSITORY_POLICY) from None
-    arn = svc.repository_arn(reg.account, repo.name)
-    if not params.get("force") and ctx.backend.policy_locks_out(
-        policy, ctx.principal, arn, "ecr-public:SetRepositoryPolicy"
-    ):
-        raise InvalidParameter(LOCKOUT)
-    repo.policy_text = text
+    text = policies.set_repository_policy(
+        ctx.backend,
+        repo,
+        params["policyText"],
+        ctx.principal,
+        force=bool(params.get("force")),
+        resource_arn=svc.repository_arn(reg.account, repo.name),
+        action="ecr-public:SetRepositoryPolicy",
+    )
     return {"registryId": reg.account, "repositoryName": repo.name, "policyText": text}
 
 
@@ -335,19 +317,15 @@ def get_repository_policy(ctx: Context, params: Params) -> Result:
     """GetRepositoryPolicy: the text exactly as set."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    if repo.policy_text is None:
-        raise RepositoryPolicyNotFound(repo.name, reg.account)
-    return {"registryId": reg.account, "repositoryName": repo.name, "policyText": repo.policy_text}
+    text = policies.get_repository_policy(ctx.backend, repo)
+    return {"registryId": reg.account, "repositoryName": repo.name, "policyText": text}
 
 
 def delete_repository_policy(ctx: Context, params: Params) -> Result:
     """DeleteRepositoryPolicy: returns the text it deleted."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    text = repo.policy_text
-    if text is None:
-        raise RepositoryPolicyNotFound(repo.name, reg.account)
-    repo.policy_text = None
+    text = policies.delete_repository_policy(ctx.backend, repo)
     return {"registryId": reg.account, "repositoryName": repo.name, "policyText": text}
 
 
@@ -364,13 +342,13 @@ def _tagged(ctx: Context, params: Params) -> Repository:
 
 def tag_resource(ctx: Context, params: Params) -> Result:
     """TagResource: add or overwrite tags; at most 50 on a repository."""
-    ctx.backend.tag_repository(_tagged(ctx, params), tags_param(params.get("tags")))
+    repositories.tag_repository(ctx.backend, _tagged(ctx, params), tags_param(params.get("tags")))
     return {}
 
 
 def untag_resource(ctx: Context, params: Params) -> Result:
     """UntagResource: remove keys; keys the repository does not have are ignored."""
-    ctx.backend.untag_repository(_tagged(ctx, params), params.get("tagKeys") or [])
+    repositories.untag_repository(ctx.backend, _tagged(ctx, params), params.get("tagKeys") or [])
     return {}
 
 
@@ -401,17 +379,15 @@ def describe_image_tags(ctx: Context, params: Params) -> Result:
 
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    with ctx.backend.lock:
-        tagged = [(tag, repo.images[digest]) for tag, digest in repo.tags.items()]
-        page, token = _page(tagged, params)
-        details = [
-            {
-                "imageTag": tag,
-                "createdAt": image.pushed_at,
-                "imageDetail": _trimmed(image_detail(repo, image), REFERENCED_IMAGE_MEMBERS),
-            }
-            for tag, image in page
-        ]
+    page, token = _page(svc.tagged_images(ctx.backend, repo), params)
+    details = [
+        {
+            "imageTag": tag,
+            "createdAt": image.pushed_at,
+            "imageDetail": _trimmed(image_detail(repo, image), REFERENCED_IMAGE_MEMBERS),
+        }
+        for tag, image in page
+    ]
     return _with_token({"imageTagDetails": details}, token)
 
 
@@ -426,7 +402,7 @@ def get_authorization_token(ctx: Context, params: Params) -> Result:
     }
 
 
-OPERATIONS: dict[str, Handler] = {
+HANDLERS: dict[str, Handler] = {
     "BatchCheckLayerAvailability": layers.batch_check_layer_availability,
     "BatchDeleteImage": images.batch_delete_image,
     "CompleteLayerUpload": layers.complete_layer_upload,
@@ -453,4 +429,4 @@ OPERATIONS: dict[str, Handler] = {
 }
 """Every operation of botocore's ``ecr-public`` model (a test checks this against the model)."""
 
-SERVICE = ApiService(MODEL, OPERATIONS.get, check, PublicContext)
+SERVICE = ApiService(MODEL, HANDLERS.get, check, PublicContext)

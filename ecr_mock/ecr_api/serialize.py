@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecr_mock.core.backend import Backend
 from ecr_mock.core.models import Image, Repository
+from ecr_mock.core.services import Store
 
 
-def repository_json(backend: Backend, repo: Repository) -> dict[str, Any]:
+def repository_json(backend: Store, repo: Repository) -> dict[str, Any]:
     """The ``Repository`` shape."""
     doc: dict[str, Any] = {
         "repositoryArn": repo.arn,

@@ -61,7 +61,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from datetime import datetime
 from typing import Any
 
@@ -263,6 +263,20 @@ def _mismatch(value: Any, target: str) -> _Mismatch:
     if isinstance(value, list):
         return _Mismatch("Start of list found where not expected.")
     return _Mismatch(f"{_json_kind(value)} can not be converted to {target}")
+
+
+def _size_check(shape: dict[str, Any], kind: type[Sized], kind_name: str) -> _Check:
+    """The type and ``min``/``max`` length check of a list or map shape."""
+    low: int | None = shape.get("min")
+    high: int | None = shape.get("max")
+
+    def check(value: Any, path: str, out: list[_Violation]) -> None:
+        if type(value) is not kind:
+            raise _mismatch(value, kind_name)
+        for problem in _length_messages(len(value), low, high):
+            out.append((path, value, problem))
+
+    return check
 
 
 def _length_messages(size: int, low: int | None, high: int | None) -> list[str]:
@@ -482,18 +496,18 @@ class _Compiler:
 
         return check
 
+    def _item_check(self, shape_name: str) -> tuple[_Scalar | None, _Check | None]:
+        """How a list member or map value of shape ``shape_name`` is checked."""
+        if self._is_scalar(shape_name):
+            return self._scalar(shape_name), None
+        return None, self._container(shape_name)
+
     def _list_check(self, shape: dict[str, Any]) -> _Check:
-        low: int | None = shape.get("min")
-        high: int | None = shape.get("max")
-        member = shape["member"]["shape"]
-        scalar = self._scalar(member) if self._is_scalar(member) else None
-        container = None if scalar is not None else self._container(member)
+        size_check = _size_check(shape, list, "a List")
+        scalar, container = self._item_check(shape["member"]["shape"])
 
         def check(value: Any, path: str, out: list[_Violation]) -> None:
-            if type(value) is not list:
-                raise _mismatch(value, "a List")
-            for problem in _length_messages(len(value), low, high):
-                out.append((path, value, problem))
+            size_check(value, path, out)
             bad: list[str] = []
             for index, item in enumerate(value, 1):
                 problems = _item_problems(item, scalar, container, f"{path}.{index}.member", out)
@@ -504,18 +518,12 @@ class _Compiler:
         return check
 
     def _map_check(self, shape: dict[str, Any]) -> _Check:
-        low: int | None = shape.get("min")
-        high: int | None = shape.get("max")
+        size_check = _size_check(shape, dict, "a Map")
         key_check = self._scalar(shape["key"]["shape"])
-        value_shape = shape["value"]["shape"]
-        scalar = self._scalar(value_shape) if self._is_scalar(value_shape) else None
-        container = None if scalar is not None else self._container(value_shape)
+        scalar, container = self._item_check(shape["value"]["shape"])
 
         def check(value: Any, path: str, out: list[_Violation]) -> None:
-            if type(value) is not dict:
-                raise _mismatch(value, "a Map")
-            for problem in _length_messages(len(value), low, high):
-                out.append((path, value, problem))
+            size_check(value, path, out)
             bad_keys: list[str] = []
             bad_values: list[str] = []
             for key, item in value.items():
@@ -625,12 +633,7 @@ def _integer_check(shape: dict[str, Any], target: str, bounds: tuple[int, int]) 
             return _NO_PROBLEMS
         if not type_low <= value <= type_high:
             raise _mismatch(value, target)
-        problems = []
-        if high is not None and value > high:
-            problems.append(f"Member must have value less than or equal to {high}")
-        if low is not None and value < low:
-            problems.append(f"Member must have value greater than or equal to {low}")
-        return tuple(problems)
+        return _range_messages(value, low, high)
 
     return check
 
@@ -642,14 +645,19 @@ def _number_check(shape: dict[str, Any]) -> _Scalar:
     def check(value: Any) -> tuple[str, ...]:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _mismatch(value, "a Double")
-        problems = []
-        if high is not None and value > high:
-            problems.append(f"Member must have value less than or equal to {high}")
-        if low is not None and value < low:
-            problems.append(f"Member must have value greater than or equal to {low}")
-        return tuple(problems)
+        return _range_messages(value, low, high)
 
     return check
+
+
+def _range_messages(value: float, low: float | None, high: float | None) -> tuple[str, ...]:
+    """The model's ``min``/``max`` messages for a number out of range (high first, as ECR)."""
+    problems = []
+    if high is not None and value > high:
+        problems.append(f"Member must have value less than or equal to {high}")
+    if low is not None and value < low:
+        problems.append(f"Member must have value greater than or equal to {low}")
+    return tuple(problems)
 
 
 def _boolean_check(value: Any) -> tuple[str, ...]:

@@ -228,21 +228,25 @@ def test_complete_unknown_upload_raises_upload_not_found(ecr_client: Any) -> Non
     assert error(exc)[0] == "UploadNotFoundException"
 
 
-def test_raw_upload_part_with_bad_base64_is_a_serialization_error(
-    ecr_backend: Backend, ecr_client: Any
-) -> None:
-    upload_id = start(ecr_client)
-    status, body = call(
-        ecr_backend,
+def raw_part(backend: Backend, upload_id: str, last_byte: int, blob_text: str) -> tuple[int, Any]:
+    """UploadLayerPart of ``[0, last_byte]`` through the API's own handler, body as sent."""
+    return call(
+        backend,
         "UploadLayerPart",
         {
             "repositoryName": REPO,
             "uploadId": upload_id,
             "partFirstByte": 0,
-            "partLastByte": 2,
-            "layerPartBlob": "!!not base64!!",
+            "partLastByte": last_byte,
+            "layerPartBlob": blob_text,
         },
     )
+
+
+def test_raw_upload_part_with_bad_base64_is_a_serialization_error(
+    ecr_backend: Backend, ecr_client: Any
+) -> None:
+    status, body = raw_part(ecr_backend, start(ecr_client), 2, "!!not base64!!")
     assert status == 400
     assert body["__type"] == "SerializationException"
 
@@ -252,17 +256,7 @@ def test_raw_upload_part_with_base64_text_stores_the_decoded_bytes(
 ) -> None:
     data = b"raw caller bytes"
     upload_id = start(ecr_client)
-    status, body = call(
-        ecr_backend,
-        "UploadLayerPart",
-        {
-            "repositoryName": REPO,
-            "uploadId": upload_id,
-            "partFirstByte": 0,
-            "partLastByte": len(data) - 1,
-            "layerPartBlob": b64(data),
-        },
-    )
+    status, body = raw_part(ecr_backend, upload_id, len(data) - 1, b64(data))
     assert (status, body["lastByteReceived"]) == (200, len(data) - 1)
     assert complete(ecr_client, upload_id, sha256(data))["layerDigest"] == sha256(data)
 

@@ -7,16 +7,17 @@ import sys
 
 import botocore.session
 
-from ecr_mock.ecr_api.dispatch import OPERATIONS
-from ecr_mock.ecr_api.operations import MODULE_OF, MODULES, load_all
+from ecr_mock.ecr_api.operations import MODULE_OF, MODULES, all_handlers, handlers
 
 
-def test_every_model_operation_has_a_module_that_registers_it() -> None:
-    load_all()
+def test_every_model_operation_has_a_module_that_serves_it() -> None:
+    table = all_handlers()
     model = botocore.session.get_session().get_service_model("ecr")
-    assert set(MODULE_OF) == set(model.operation_names)
+    assert set(MODULE_OF) == set(model.operation_names) == set(table)
     for operation, module in MODULE_OF.items():
-        assert OPERATIONS[operation].__module__ == f"ecr_mock.ecr_api.operations.{module}"
+        assert table[operation].__module__ == f"ecr_mock.ecr_api.operations.{module}"
+    for module, operations in MODULES.items():
+        assert sorted(handlers(module)) == sorted(operations)
     count = len(model.operation_names)
     assert sum(len(ops) for ops in MODULES.values()) == len(MODULE_OF) == count
 

@@ -33,6 +33,15 @@ def client(region: str = "us-east-1") -> Any:
     return boto3.client("ecr", region_name=region)
 
 
+def one_image_backfill() -> tuple[Any, str]:
+    """A client, and the id of a just-started backfill to EU of repository ``web`` (``v1``)."""
+    ecr = client()
+    ecr.create_repository(repositoryName="web")
+    push(ecr, "web", "a", "v1")
+    replicate_to(ecr, EU)
+    return ecr, ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
+
+
 def progress(
     total: int, completed: int, failed: int, codes: list[str] | None = None
 ) -> dict[str, Any]:
@@ -151,11 +160,7 @@ def test_status_goes_preparing_in_progress_complete_with_progress_counts(
 
 
 def test_a_preparing_backfill_has_no_progress_and_no_results(ecr_backend: Backend) -> None:
-    ecr = client()
-    ecr.create_repository(repositoryName="web")
-    push(ecr, "web", "a", "v1")
-    replicate_to(ecr, EU)
-    backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
+    ecr, backfill_id = one_image_backfill()
     reg = ecr_backend.registry(ACCOUNT, "us-east-1")
     found = replication_backfill.get(ecr_backend, reg, backfill_id)
     assert found.status == "PREPARING"
@@ -316,11 +321,7 @@ def test_backfills_list_oldest_first_and_page(ecr_backend: Backend) -> None:
 
 
 def test_stopping_a_preparing_backfill_stops_it_without_progress(ecr_backend: Backend) -> None:
-    ecr = client()
-    ecr.create_repository(repositoryName="web")
-    push(ecr, "web", "a", "v1")
-    replicate_to(ecr, EU)
-    backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
+    ecr, backfill_id = one_image_backfill()
     stopped = ecr.stop_replication_backfill(replicationBackfillId=backfill_id)
     assert stopped["status"] == "STOPPED"
     assert stopped["replicationBackfillId"] == backfill_id
@@ -333,11 +334,7 @@ def test_stopping_a_preparing_backfill_stops_it_without_progress(ecr_backend: Ba
 
 
 def test_stopping_an_in_progress_backfill_copies_nothing_more(ecr_backend: Backend) -> None:
-    ecr = client()
-    ecr.create_repository(repositoryName="web")
-    push(ecr, "web", "a", "v1")
-    replicate_to(ecr, EU)
-    backfill_id = ecr.start_replication_backfill(destination=EU)["replicationBackfillId"]
+    ecr, backfill_id = one_image_backfill()
     assert ecr.list_replication_backfills()["backfills"][0]["status"] == "IN_PROGRESS"
     assert ecr.stop_replication_backfill(replicationBackfillId=backfill_id)["status"] == "STOPPED"
     described = ecr.describe_replication_backfill_results(replicationBackfillId=backfill_id)

@@ -1,10 +1,9 @@
-"""Fixtures for real clients: a live server sharing an in-process backend, and an OCI layout."""
+"""Fixtures for real clients: the plugin's live server and backend as ``live``, an OCI layout."""
 
 from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ecr_mock import Backend, mock_ecr
-from ecr_mock.server import serve_backend
+from ecr_mock import Backend
 from tests.integration.oci_layout import Layout
 
 
@@ -39,17 +37,12 @@ class Live:
 
 
 @pytest.fixture
-def live() -> Iterator[Live]:
-    """mock_ecr plus a live server on an ephemeral loopback port."""
-    with mock_ecr() as backend:
-        server = serve_backend(backend)
-        try:
-            client = boto3.client("ecr", region_name="us-east-1", endpoint_url=server.url)
-            data = client.get_authorization_token()["authorizationData"][0]
-            password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
-            yield Live(backend, server.endpoint, server.url, client, password)
-        finally:
-            server.stop()
+def live(ecr_backend: Backend, ecr_server: Any) -> Live:
+    """The plugin's backend served by the session's live server, a boto3 client over HTTP."""
+    client = boto3.client("ecr", region_name="us-east-1", endpoint_url=ecr_server.url)
+    data = client.get_authorization_token()["authorizationData"][0]
+    password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+    return Live(ecr_backend, ecr_server.endpoint, ecr_server.url, client, password)
 
 
 @pytest.fixture

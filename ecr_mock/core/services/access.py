@@ -17,6 +17,7 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.models import Principal, Registry, Repository
 from ecr_mock.core.ports import Identity, IdentityProvider
+from ecr_mock.core.services.settings import REGISTRY_POLICY_SCOPE, registry_policy_scope
 
 if TYPE_CHECKING:
     from ecr_mock.core.policy import AuthzRequest, Decision, Policy
@@ -41,12 +42,6 @@ __all__ = [
     "registry_policy_scope",
     "resolve_principal",
 ]
-
-REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
-"""The account setting (``PutAccountSetting``) choosing what the registry policy governs."""
-
-DEFAULT_REGISTRY_POLICY_SCOPE = "V2"
-"""ECR configures new registries with the V2 (all ECR actions) registry policy scope."""
 
 V1_REGISTRY_POLICY_ACTIONS = frozenset(
     {"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
@@ -178,11 +173,6 @@ def identity_of(backend: Store, principal: Principal) -> Identity:
     if any(known == principal for known in list(backend.access_keys.values())):
         return Identity(principal, (ADMINISTRATOR_POLICY,), dict(principal.tags))
     return Identity(principal, (), dict(principal.tags))
-
-
-def registry_policy_scope(registry: Registry) -> str:
-    """``V1`` or ``V2`` (the default) for the registry's policy."""
-    return registry.settings.get(REGISTRY_POLICY_SCOPE) or DEFAULT_REGISTRY_POLICY_SCOPE
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import IO
 
 from ecr_mock.core.errors import (
@@ -15,11 +18,15 @@ from ecr_mock.core.errors import (
     ImageDigestDoesNotMatch,
     ImageNotFound,
     ImageTagAlreadyExists,
+    InvalidParameter,
+    ItemFailure,
     LayersNotFound,
     LimitExceeded,
+    ManifestInvalid,
     ReferencedImagesNotFound,
     SizeInvalid,
     TagInvalid,
+    UnsupportedImageType,
 )
 from ecr_mock.core.manifests import (
     DOCKER_MANIFEST,
@@ -446,3 +453,205 @@ def serves(image: Image, accepted: Collection[str]) -> bool:
     if wanted & INDEX_TYPES or image.media_type in wanted:
         return True
     return not wanted <= (_SINGLE_IMAGE_TYPES | SCHEMA1_TYPES)
+
+
+# ----- image ids as the ECR API names them: syntax, per-id failures, listings -------------------
+
+ECR_DIGEST_RE = re.compile(r"[a-zA-Z0-9\-_+.]+:[a-fA-F0-9]+")
+"""ECR's own digest syntax (the model's LayerDigest pattern): anything else is "invalid"; a
+digest of that syntax that is not a sha256/sha512 one simply names no image."""
+MISSING_DIGEST_AND_TAG = "Invalid request parameters: both tag and digest cannot be null"
+INVALID_DIGEST = (
+    "Invalid request parameters: image digest should satisfy the regex "
+    "'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+)
+INVALID_TAG = (
+    "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9-_.]+' "
+    "and have length between 1 and 300"
+)
+TAG_DOES_NOT_MATCH = "Invalid request parameters: given tag does not map to the given digest"
+NOT_FOUND = "Requested image not found"
+NOT_PULLABLE = "The image is archived and cannot be pulled until it is restored"
+MEDIA_TYPE_MISSING = "image manifest mediatype not provided in manifest or parameter"
+"""ECR's answer (InvalidParameterException) to a schema 2 manifest without ``mediaType`` put
+without ``imageManifestMediaType``: the text moto's ECR tests expect."""
+
+
+def check_image_id(digest: str | None, tag: str | None) -> None:
+    """The syntax checks ECR reports per image id (ItemFailure) rather than failing the call."""
+    if digest is None and tag is None:
+        raise ItemFailure("MissingDigestAndTag", MISSING_DIGEST_AND_TAG)
+    if digest is not None and not ECR_DIGEST_RE.fullmatch(digest):
+        raise ItemFailure("InvalidImageDigest", INVALID_DIGEST)
+    if tag is not None and not is_valid_tag(tag):
+        raise ItemFailure("InvalidImageTag", INVALID_TAG)
+
+
+def lookup_image_id(store: Store, repo: Repository, digest: str | None, tag: str | None) -> Image:
+    """The image an ECR image id (digest and/or tag) names; ItemFailure with its code otherwise."""
+    check_image_id(digest, tag)
+    if tag is not None:
+        target = repo.tags.get(tag)
+        if target is None:
+            raise ItemFailure("ImageNotFound", NOT_FOUND)
+        if digest is not None and digest != target:
+            raise ItemFailure("ImageTagDoesNotMatchDigest", TAG_DOES_NOT_MATCH)
+        digest = target
+    image = repo.images.get(digest or "")
+    if image is None:
+        raise ItemFailure("ImageNotFound", NOT_FOUND)
+    return image
+
+
+def image_to_serve(
+    store: Store,
+    repo: Repository,
+    digest: str | None,
+    tag: str | None,
+    accepted: Collection[str] | None,
+) -> Image:
+    """BatchGetImage for one id: the manifest to serve; ItemFailure (ImageInaccessible...)."""
+    image = lookup_image_id(store, repo, digest, tag)
+    if not image.pullable():
+        raise ItemFailure("ImageInaccessible", NOT_PULLABLE)
+    return select_manifest(store, repo, image, accepted)
+
+
+def record_served_pull(
+    store: Store, repo: Repository, image: Image, principal_arn: str | None
+) -> None:
+    """:func:`record_pull` for a batch: an image archived meanwhile is an ItemFailure."""
+    try:
+        record_pull(store, repo, image, principal_arn)
+    except ImageArchived:
+        raise ItemFailure("ImageInaccessible", NOT_PULLABLE) from None
+
+
+def describe_image_id(store: Store, repo: Repository, digest: str | None, tag: str | None) -> Image:
+    """DescribeImages for one named id: InvalidParameter for bad syntax, else ImageNotFound."""
+    if digest is None and tag is None:
+        raise InvalidParameter(MISSING_DIGEST_AND_TAG)
+    if digest is not None and not ECR_DIGEST_RE.fullmatch(digest):
+        raise InvalidParameter(INVALID_DIGEST)
+    return find_image(store, repo, digest=digest, tag=tag)
+
+
+def delete_image_id(
+    store: Store, repo: Repository, digest: str | None, tag: str | None
+) -> list[tuple[str, str | None]]:
+    """BatchDeleteImage for one id: the (digest, tag) ids removed; ItemFailure otherwise.
+
+    By tag removes that tag (and the image with its last tag); by digest the image and every
+    tag on it, each reported.
+    """
+    check_image_id(digest, tag)
+    if digest is not None and not is_digest(digest):
+        raise ItemFailure("ImageNotFound", NOT_FOUND)
+    known = repo.images.get(digest) if digest is not None and tag is None else None
+    tags_before = list(known.tags) if known is not None else []
+    image = delete_image(store, repo, digest=digest, tag=tag)
+    if tag is not None:
+        return [(image.digest, tag)]
+    if tags_before:
+        return [(image.digest, t) for t in tags_before]
+    return [(image.digest, None)]
+
+
+def put_api_image(
+    store: Store,
+    reg: Registry,
+    repo: Repository,
+    manifest_text: str,
+    *,
+    tag: str | None = None,
+    media_type: str | None = None,
+    digest: str | None = None,
+) -> Image:
+    """PutImage: ECR's checks of the manifest text, media type and digest, then :func:`put_image`.
+
+    A schema 2 manifest without ``mediaType`` needs ``media_type``; ``digest`` must have ECR's
+    syntax and, when not a sha256/sha512 one, cannot match; a manifest type ECR does not store
+    is an InvalidParameter of ``imageManifestMediaType``.
+    """
+    try:
+        manifest = manifest_text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ManifestInvalid("Invalid JSON syntax") from None
+    if media_type is None:
+        _require_media_type(manifest)
+    if digest is not None:
+        if not ECR_DIGEST_RE.fullmatch(digest):
+            raise InvalidParameter(
+                "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'must satisfy "
+                "regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+''"
+            )
+        if not is_digest(digest):
+            raise ImageDigestDoesNotMatch(digest, digest_of(manifest, "sha256"))
+    try:
+        return put_image(store, reg, repo, manifest, tag=tag, media_type=media_type, digest=digest)
+    except UnsupportedImageType as exc:  # not an error PutImage has in the model
+        raise InvalidParameter(
+            f"Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: "
+            f"'{exc.message}'"
+        ) from None
+
+
+def _require_media_type(manifest: bytes) -> None:
+    """A schema 2 manifest without ``mediaType`` needs ``imageManifestMediaType`` (ECR rule)."""
+    try:
+        doc = json.loads(manifest)
+    except (ValueError, RecursionError):
+        return  # put_image reports the syntax error
+    if isinstance(doc, dict) and doc.get("schemaVersion") == 2 and "mediaType" not in doc:
+        raise InvalidParameter(MEDIA_TYPE_MISSING)
+
+
+def _status_matches(image: Image, wanted: str) -> bool:
+    return wanted == "ANY" or image.status == wanted
+
+
+def _tag_matches(image: Image, wanted: str) -> bool:
+    if wanted == "TAGGED":
+        return bool(image.tags)
+    if wanted == "UNTAGGED":
+        return not image.tags
+    return True
+
+
+def _id_entries(
+    repo: Repository, tag_status: str, image_status: str
+) -> Iterator[tuple[str, str | None]]:
+    for image in repo.images.values():
+        if not _status_matches(image, image_status):
+            continue
+        if image.tags:
+            if tag_status != "UNTAGGED":
+                for tag in image.tags:
+                    yield image.digest, tag
+        elif tag_status != "TAGGED":
+            yield image.digest, None
+
+
+def list_image_ids(
+    store: Store, repo: Repository, tag_status: str, image_status: str, start: int, stop: int
+) -> list[tuple[str, str | None]]:
+    """ListImages entries ``[start, stop)`` in push order: one per tag, one per untagged image.
+
+    ``tag_status`` is TAGGED, UNTAGGED or ANY; ``image_status`` an image status or ANY. Reads
+    only as far as the page ends.
+    """
+    with store.lock:
+        return list(islice(_id_entries(repo, tag_status, image_status), start, stop))
+
+
+def list_images(
+    store: Store, repo: Repository, tag_status: str, image_status: str, start: int, stop: int
+) -> list[Image]:
+    """DescribeImages' images ``[start, stop)`` in push order, filtered as :func:`list_image_ids`."""
+    with store.lock:
+        matching = (
+            image
+            for image in repo.images.values()
+            if _status_matches(image, image_status) and _tag_matches(image, tag_status)
+        )
+        return list(islice(matching, start, stop))

@@ -245,8 +245,9 @@ def update_storage_class(
     Refusals change nothing: an image being restored raises
     ImageStorageClassUpdateNotSupportedException; an image already in ``target`` raises
     InvalidParameterException. Due restores are completed first, so the answer reflects the
-    clock.
+    clock. The store's lifecycle scheduler is made, so the restore completes on its ticks.
     """
+    backend.lifecycle  # noqa: B018  (made on first use)
     if target not in (ARCHIVE, STANDARD):
         raise InvalidParameter(
             "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: "

@@ -15,6 +15,7 @@ from ecr_mock.core.errors import (
     RepositoryNotFound,
 )
 from ecr_mock.core.models import (
+    Image,
     Principal,
     PublicRegistryInfo,
     Registry,
@@ -109,6 +110,12 @@ def get_repository(backend: Store, reg: Registry, name: str) -> Repository:
 def repositories(reg: Registry) -> list[Repository]:
     """The registry's repositories in creation order."""
     return list(reg.repositories.values())
+
+
+def tagged_images(backend: Store, repo: Repository) -> list[tuple[str, Image]]:
+    """DescribeImageTags: each tag of ``repo`` with the image it points at, in tagging order."""
+    with backend.lock:
+        return [(tag, repo.images[digest]) for tag, digest in repo.tags.items()]
 
 
 def create_repository(

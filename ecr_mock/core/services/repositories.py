@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ecr_mock.core import names
 from ecr_mock.core.errors import (
     InvalidParameter,
     InvalidTagParameter,
@@ -25,11 +26,7 @@ from ecr_mock.core.models import (
     Registry,
     Repository,
 )
-from ecr_mock.core.names import (
-    check_repository_name,
-    is_valid_repository_name,
-    parse_repository_arn,
-)
+from ecr_mock.core.names import RepositoryRef, check_repository_name, is_valid_repository_name
 from ecr_mock.core.services import uploads
 from ecr_mock.core.state import Store
 
@@ -113,13 +110,23 @@ def repository_by_arn(store: Store, arn: str, region: str) -> Repository:
     (the text moto's ECR tests expect; "The ARN provided is invalid." is what ECS answers,
     boto/boto3#2774); RepositoryNotFoundException when it does not exist.
     """
-    ref = parse_repository_arn(arn)
+    ref = names.parse_repository_arn(arn)
     if ref is None or ref.region != region or not is_valid_repository_name(ref.name):
         raise InvalidParameter(
             "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'"
         )
     reg = store.registry(ref.account, ref.region)
     return get_repository(store, reg, ref.name)
+
+
+def repository_arn(account: str, region: str, name: str) -> str:
+    """The ARN of repository ``name`` in registry (``account``, ``region``)."""
+    return names.repository_arn(account, region, name)
+
+
+def parse_repository_arn(arn: str) -> RepositoryRef | None:
+    """The (account, region, name) a repository ARN names; None when ``arn`` is no such ARN."""
+    return names.parse_repository_arn(arn)
 
 
 def check_tag_mutability(
@@ -167,6 +174,12 @@ def check_tag_mutability(
             f"{where}: 'Member must have length less than or equal to {MAX_EXCLUSION_FILTERS}'"
         )
     return kept
+
+
+def set_scan_on_push(store: Store, repo: Repository, scan_on_push: bool) -> None:
+    """PutImageScanningConfiguration: whether images pushed from now on are scanned."""
+    with store.lock:
+        repo.scan_on_push = scan_on_push
 
 
 def set_tag_mutability(

@@ -19,8 +19,6 @@ from ecr_mock.core.services.registry_auth import Caller
 from ecr_mock.core.services.templates import CREATE_ON_PUSH, create_from_template, find_template
 from ecr_mock.core.state import Store
 
-BLOB_MOUNTING = "BLOB_MOUNTING"
-
 
 def repository(store: Store, caller: Caller, name: str, *actions: str) -> Repository:
     """Check the name, authorize each action on the repository, then look it up.
@@ -100,7 +98,7 @@ def mount(store: Store, caller: Caller, target: Repository, digest: str, source:
     image there references the blob. False otherwise (the client then uploads the blob).
     """
     registry = caller.registry
-    if settings.account_setting(store, registry, BLOB_MOUNTING).upper() == "DISABLED":
+    if not settings.blob_mounting_enabled(registry):
         return False
     if not is_digest(digest) or not is_valid_repository_name(source):
         return False

@@ -17,7 +17,22 @@ from ecr_mock.core.state import Store
 def account_setting(store: Store, reg: Registry, name: str) -> str:
     """The value of account setting ``name`` (its default when never set)."""
     check_account_setting(name)
-    return reg.settings.get(name, ACCOUNT_SETTING_DEFAULTS[name])
+    return setting_value(reg, name)
+
+
+def setting_value(reg: Registry, name: str) -> str:
+    """The value of the known account setting ``name`` for ``reg`` (its default when never set)."""
+    return reg.settings.get(name) or ACCOUNT_SETTING_DEFAULTS[name]
+
+
+def registry_policy_scope(reg: Registry) -> str:
+    """``V1`` or ``V2`` (the default): what the registry's policy may grant and governs."""
+    return setting_value(reg, REGISTRY_POLICY_SCOPE)
+
+
+def blob_mounting_enabled(reg: Registry) -> bool:
+    """Whether cross-repository blob mounts are served (BLOB_MOUNTING, ENABLED by default)."""
+    return setting_value(reg, BLOB_MOUNTING).upper() != "DISABLED"
 
 
 def put_account_setting(store: Store, reg: Registry, name: str, value: str) -> str:
@@ -51,15 +66,19 @@ def deregister_pull_time_exclusion(store: Store, reg: Registry, principal_arn: s
         del reg.pull_time_update_exclusions[principal_arn]
 
 
+REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
+"""The account setting (``PutAccountSetting``) choosing what the registry policy governs."""
+BLOB_MOUNTING = "BLOB_MOUNTING"
+"""The account setting turning cross-repository blob mounts on ``/v2/`` on or off."""
 ACCOUNT_SETTING_VALUES: dict[str, tuple[str, ...]] = {
     "BASIC_SCAN_TYPE_VERSION": ("AWS_NATIVE", "CLAIR"),
-    "REGISTRY_POLICY_SCOPE": ("V1", "V2"),
-    "BLOB_MOUNTING": ("ENABLED", "DISABLED"),
+    REGISTRY_POLICY_SCOPE: ("V1", "V2"),
+    BLOB_MOUNTING: ("ENABLED", "DISABLED"),
 }
 ACCOUNT_SETTING_DEFAULTS: dict[str, str] = {
     "BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE",
-    "REGISTRY_POLICY_SCOPE": "V2",
-    "BLOB_MOUNTING": "ENABLED",
+    REGISTRY_POLICY_SCOPE: "V2",
+    BLOB_MOUNTING: "ENABLED",
 }
 """What a registry that never called PutAccountSetting reports (and how the emulator acts)."""
 MAX_PULL_TIME_EXCLUSIONS = 100

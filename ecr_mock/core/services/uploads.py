@@ -14,6 +14,7 @@ from ecr_mock.core.errors import (
     EmptyUpload,
     InvalidLayer,
     InvalidLayerPart,
+    ItemFailure,
     LayerAlreadyExists,
     LayerInaccessible,
     LayerNotFound,
@@ -346,3 +347,16 @@ def delete_blob(store: Store, reg: Registry, repo: Repository, digest: str) -> N
             raise BlobUnknown(digest)
         repo.blobs.discard(digest)
         release_unreferenced_blobs(store, reg, [digest])
+
+
+def check_layer(store: Store, reg: Registry, repo: Repository, digest: str) -> Blob:
+    """BatchCheckLayerAvailability for one digest: the blob, else an ItemFailure with ECR's
+    ``failureCode`` (MissingLayerDigest, InvalidLayerDigest)."""
+    if not digest:
+        raise ItemFailure("MissingLayerDigest", "The layer digest is missing")
+    if not is_digest(digest):
+        raise ItemFailure("InvalidLayerDigest", f"Invalid layer digest: '{digest}'")
+    blob = layer_available(store, reg, repo, digest)
+    if blob is None:
+        raise ItemFailure("MissingLayerDigest", "Could not find layer in the repository")
+    return blob

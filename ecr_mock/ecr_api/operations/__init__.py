@@ -1,8 +1,17 @@
-"""One module per group of ECR operations, imported on the first call of one of its operations."""
+"""One module per group of ECR operations, imported on the first call of one of its operations.
+
+Each module declares its own ``HANDLERS`` table (operation name -> handler); :data:`MODULES`
+says which module serves which operation, so a call imports only the module it needs.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecr_mock.ecr_api.dispatch import Handler
 
 MODULES: dict[str, tuple[str, ...]] = {
     "archive": ("UpdateImageStorageClass",),
@@ -79,21 +88,23 @@ MODULES: dict[str, tuple[str, ...]] = {
         "UpdateRepositoryCreationTemplate",
     ),
 }
-"""Module name -> the operations it registers (a test checks this against the modules)."""
+"""Module name -> the operations it serves (a test checks this against the modules' tables)."""
 
 MODULE_OF: dict[str, str] = {op: module for module, ops in MODULES.items() for op in ops}
 
 
-def load(operation: str) -> bool:
-    """Import the module serving ``operation``; False when no module serves it."""
+def handlers(module: str) -> Mapping[str, Handler]:
+    """The ``HANDLERS`` table of operation module ``module`` (imported on first use)."""
+    table: Mapping[str, Handler] = importlib.import_module(f"{__name__}.{module}").HANDLERS
+    return table
+
+
+def handler_of(operation: str) -> Handler | None:
+    """The handler of ``operation``, importing only its module; None when no module serves it."""
     module = MODULE_OF.get(operation)
-    if module is None:
-        return False
-    importlib.import_module(f"{__name__}.{module}")
-    return True
+    return handlers(module).get(operation) if module is not None else None
 
 
-def load_all() -> None:
-    """Import every operation module (registers every operation of the model)."""
-    for module in MODULES:
-        importlib.import_module(f"{__name__}.{module}")
+def all_handlers() -> dict[str, Handler]:
+    """Every ECR operation's handler, by name (imports every operation module)."""
+    return {name: handler for module in MODULES for name, handler in handlers(module).items()}

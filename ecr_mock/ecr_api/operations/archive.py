@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.core.services import images, lifecycle
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("UpdateImageStorageClass")
 def update_image_storage_class(ctx: Context, params: Params) -> Result:
     """UpdateImageStorageClass: ARCHIVE -> ARCHIVED now; STANDARD -> ACTIVATING for 20 minutes.
 
-    The restore completes once the backend clock is 20 minutes on and ``Backend.tick()`` runs
+    The restore completes once the store's clock is 20 minutes on and its ``tick()`` runs
     (every request that ticks, or the server's scheduler); the image is then ACTIVE.
     """
     ctx.backend.tick()
@@ -22,9 +22,9 @@ def update_image_storage_class(ctx: Context, params: Params) -> Result:
     digest = image_id.get("imageDigest")
     tag = image_id.get("imageTag")
     if digest is None and tag is None:
-        raise InvalidParameter("Invalid request parameters: both tag and digest cannot be null")
-    image = ctx.backend.find_image(repo, digest=digest, tag=tag)
-    ctx.backend.update_image_storage_class(repo, image, params["targetStorageClass"], tag)
+        raise InvalidParameter(images.MISSING_DIGEST_AND_TAG)
+    image = images.find_image(ctx.backend, repo, digest=digest, tag=tag)
+    lifecycle.update_storage_class(ctx.backend, repo, image, params["targetStorageClass"], tag)
     answered: dict[str, Any] = {"imageDigest": image.digest}
     if tag is not None:
         answered["imageTag"] = tag
@@ -34,3 +34,9 @@ def update_image_storage_class(ctx: Context, params: Params) -> Result:
         "imageId": answered,
         "imageStatus": image.status,
     }
+
+
+HANDLERS: dict[str, Handler] = {
+    "UpdateImageStorageClass": update_image_storage_class,
+}
+"""The ECR operations this module serves, by name."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("GetAuthorizationToken")
 def get_authorization_token(ctx: Context, params: Params) -> Result:
     """One ``authorizationData`` entry per requested registry id (default: the caller's)."""
     registry_ids = params.get("registryIds") or [ctx.account]
@@ -20,3 +19,9 @@ def get_authorization_token(ctx: Context, params: Params) -> Result:
             }
         )
     return {"authorizationData": entries}
+
+
+HANDLERS: dict[str, Handler] = {
+    "GetAuthorizationToken": get_authorization_token,
+}
+"""The ECR operations this module serves, by name."""

@@ -6,18 +6,17 @@ import base64
 import binascii
 from typing import Any
 
-from ecr_mock.core.errors import SerializationFailed
-from ecr_mock.core.names import is_digest
+from ecr_mock.core.errors import ItemFailure, SerializationFailed
+from ecr_mock.core.services import images, uploads
 from ecr_mock.core.services.uploads import PART_SIZE
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("InitiateLayerUpload")
 def initiate_layer_upload(ctx: Context, params: Params) -> Result:
     """InitiateLayerUpload: a new upload session and the part size ECR expects."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    session = ctx.backend.start_upload(reg, repo)
+    session = uploads.start_upload(ctx.backend, reg, repo)
     return {"uploadId": session.upload_id, "partSize": PART_SIZE}
 
 
@@ -33,13 +32,13 @@ def _part_bytes(value: Any) -> bytes:
         raise SerializationFailed("Invalid base64 content for 'layerPartBlob'") from None
 
 
-@operation("UploadLayerPart")
 def upload_layer_part(ctx: Context, params: Params) -> Result:
     """UploadLayerPart: the next consecutive byte range of an upload."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     data = _part_bytes(params["layerPartBlob"])
-    session = ctx.backend.upload_part(
+    session = uploads.upload_part(
+        ctx.backend,
         reg,
         repo,
         params["uploadId"],
@@ -55,13 +54,12 @@ def upload_layer_part(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("CompleteLayerUpload")
 def complete_layer_upload(ctx: Context, params: Params) -> Result:
     """CompleteLayerUpload: check the digest and keep the layer."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
-    digest = ctx.backend.complete_upload(
-        reg, repo, params["uploadId"], list(params["layerDigests"])
+    digest = uploads.complete_upload(
+        ctx.backend, reg, repo, params["uploadId"], list(params["layerDigests"])
     )
     return {
         "registryId": reg.account,
@@ -71,7 +69,6 @@ def complete_layer_upload(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("BatchCheckLayerAvailability")
 def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
     """BatchCheckLayerAvailability: known layers with size and media type; failures otherwise."""
     reg = ctx.registry(params)
@@ -83,31 +80,14 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
         if digest in seen:
             continue
         seen.add(digest)
-        if not digest:
+        try:
+            blob = uploads.check_layer(ctx.backend, reg, repo, digest)
+        except ItemFailure as exc:
             failures.append(
                 {
                     "layerDigest": digest,
-                    "failureCode": "MissingLayerDigest",
-                    "failureReason": "The layer digest is missing",
-                }
-            )
-            continue
-        if not is_digest(digest):
-            failures.append(
-                {
-                    "layerDigest": digest,
-                    "failureCode": "InvalidLayerDigest",
-                    "failureReason": f"Invalid layer digest: '{digest}'",
-                }
-            )
-            continue
-        blob = ctx.backend.layer_available(reg, repo, digest)
-        if blob is None:
-            failures.append(
-                {
-                    "layerDigest": digest,
-                    "failureCode": "MissingLayerDigest",
-                    "failureReason": "Could not find layer in the repository",
+                    "failureCode": exc.failure_code,
+                    "failureReason": exc.message,
                 }
             )
             continue
@@ -116,14 +96,13 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
             "layerAvailability": "AVAILABLE",
             "layerSize": blob.size,
         }
-        media_type = ctx.backend.layer_media_type(repo, digest)
+        media_type = images.layer_media_type(ctx.backend, repo, digest)
         if media_type:
             entry["mediaType"] = media_type
         layers.append(entry)
     return {"layers": layers, "failures": failures}
 
 
-@operation("GetDownloadUrlForLayer")
 def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     """GetDownloadUrlForLayer: a URL serving a layer an image of the repository references."""
     from ecr_mock.core.services.download_urls import layer_download_url
@@ -131,5 +110,15 @@ def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     digest = params["layerDigest"]
-    ctx.backend.download_layer(reg, repo, digest)
+    uploads.download_layer(ctx.backend, reg, repo, digest)
     return {"downloadUrl": layer_download_url(ctx.backend, repo, digest), "layerDigest": digest}
+
+
+HANDLERS: dict[str, Handler] = {
+    "BatchCheckLayerAvailability": batch_check_layer_availability,
+    "CompleteLayerUpload": complete_layer_upload,
+    "GetDownloadUrlForLayer": get_download_url_for_layer,
+    "InitiateLayerUpload": initiate_layer_upload,
+    "UploadLayerPart": upload_layer_part,
+}
+"""The ECR operations this module serves, by name."""

@@ -12,13 +12,12 @@ from ecr_mock.core.services.lifecycle import (
     get_preview,
     start_preview,
 )
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 PREVIEW_PAGE_DEFAULT = 100
 PREVIEW_PAGE_MAX = 100
 
 
-@operation("StartLifecyclePolicyPreview")
 def start_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
     """StartLifecyclePolicyPreview: the given policy text, else the stored one; IN_PROGRESS."""
     ctx.backend.tick()
@@ -79,7 +78,6 @@ def _tag_status_fits(result: PreviewResult, tag_status: str) -> bool:
     return True
 
 
-@operation("GetLifecyclePolicyPreview")
 def get_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
     """GetLifecyclePolicyPreview: COMPLETE from the first call, results paginated (max 100).
 
@@ -117,3 +115,10 @@ def get_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
     if token:
         response["nextToken"] = token
     return response
+
+
+HANDLERS: dict[str, Handler] = {
+    "GetLifecyclePolicyPreview": get_lifecycle_policy_preview,
+    "StartLifecyclePolicyPreview": start_lifecycle_policy_preview,
+}
+"""The ECR operations this module serves, by name."""

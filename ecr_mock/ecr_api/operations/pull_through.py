@@ -8,7 +8,7 @@ from typing import Any
 from ecr_mock.core.models import Registry
 from ecr_mock.core.services import pull_through
 from ecr_mock.core.services.pull_through import PullThroughRule
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 from ecr_mock.ecr_api.validation import output_members, shape_members
 
 
@@ -37,7 +37,6 @@ def _registry(ctx: Context, params: Params) -> Registry:
     return ctx.registry(params)
 
 
-@operation("CreatePullThroughCacheRule")
 def create_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     """CreatePullThroughCacheRule."""
     reg = _registry(ctx, params)
@@ -54,7 +53,6 @@ def create_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     return _answer(ctx, rule, reg.account)
 
 
-@operation("DescribePullThroughCacheRules")
 def describe_pull_through_cache_rules(ctx: Context, params: Params) -> Result:
     """DescribePullThroughCacheRules: the named prefixes (each must exist) or all, paginated."""
     reg = _registry(ctx, params)
@@ -70,7 +68,6 @@ def describe_pull_through_cache_rules(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("UpdatePullThroughCacheRule")
 def update_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     """UpdatePullThroughCacheRule: a new credential ARN and/or custom role."""
     reg = _registry(ctx, params)
@@ -84,7 +81,6 @@ def update_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     return _answer(ctx, rule, reg.account)
 
 
-@operation("DeletePullThroughCacheRule")
 def delete_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     """DeletePullThroughCacheRule (repositories already cached stay)."""
     reg = _registry(ctx, params)
@@ -92,7 +88,6 @@ def delete_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     return _answer(ctx, rule, reg.account)
 
 
-@operation("ValidatePullThroughCacheRule")
 def validate_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     """ValidatePullThroughCacheRule: reach the upstream with the rule's credentials."""
     reg = _registry(ctx, params)
@@ -103,3 +98,13 @@ def validate_pull_through_cache_rule(ctx: Context, params: Params) -> Result:
     if failure is not None:
         result["failure"] = failure
     return result
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreatePullThroughCacheRule": create_pull_through_cache_rule,
+    "DeletePullThroughCacheRule": delete_pull_through_cache_rule,
+    "DescribePullThroughCacheRules": describe_pull_through_cache_rules,
+    "UpdatePullThroughCacheRule": update_pull_through_cache_rule,
+    "ValidatePullThroughCacheRule": validate_pull_through_cache_rule,
+}
+"""The ECR operations this module serves, by name."""

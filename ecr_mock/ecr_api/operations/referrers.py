@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ecr_mock.core.services import referrers
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 REFERRERS_PAGE_DEFAULT = 20
 REFERRERS_PAGE_MAX = 50
 
 
-@operation("ListImageReferrers")
 def list_image_referrers(ctx: Context, params: Params) -> Result:
     """ListImageReferrers: filter by artifact types and status (default ACTIVE), paginated
     (default 20, max 50). An unknown subject has no referrers."""
@@ -30,3 +29,9 @@ def list_image_referrers(ctx: Context, params: Params) -> Result:
     if token:
         result["nextToken"] = token
     return result
+
+
+HANDLERS: dict[str, Handler] = {
+    "ListImageReferrers": list_image_referrers,
+}
+"""The ECR operations this module serves, by name."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.services import replication
+from ecr_mock.core.services import images, replication
 from ecr_mock.core.services import replication_backfill as backfill
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 
-@operation("PutReplicationConfiguration")
 def put_replication_configuration(ctx: Context, params: Params) -> Result:
     """PutReplicationConfiguration: replace the caller's registry rules in the call's region."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -17,7 +16,6 @@ def put_replication_configuration(ctx: Context, params: Params) -> Result:
     return {"replicationConfiguration": {"rules": rules}}
 
 
-@operation("DescribeImageReplicationStatus")
 def describe_image_replication_status(ctx: Context, params: Params) -> Result:
     """DescribeImageReplicationStatus: one status per destination the image was copied to."""
     repo = ctx.repository(params)
@@ -28,7 +26,7 @@ def describe_image_replication_status(ctx: Context, params: Params) -> Result:
             "Invalid parameter at 'imageId' failed to satisfy constraint: 'imageDigest or "
             "imageTag must be specified'"
         )
-    image = ctx.backend.find_image(repo, digest=digest, tag=tag)
+    image = images.find_image(ctx.backend, repo, digest=digest, tag=tag)
     answered: dict[str, str] = {"imageDigest": image.digest}
     if tag is not None:
         answered["imageTag"] = tag
@@ -39,7 +37,6 @@ def describe_image_replication_status(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("StartReplicationBackfill")
 def start_replication_backfill(ctx: Context, params: Params) -> Result:
     """StartReplicationBackfill: a PREPARING backfill of existing images to one destination."""
     reg = ctx.registry(params)
@@ -59,7 +56,6 @@ def start_replication_backfill(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("StopReplicationBackfill")
 def stop_replication_backfill(ctx: Context, params: Params) -> Result:
     """StopReplicationBackfill: stop a PREPARING or IN_PROGRESS backfill."""
     reg = ctx.registry(params)
@@ -74,7 +70,6 @@ def stop_replication_backfill(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("DescribeReplicationBackfillResults")
 def describe_replication_backfill_results(ctx: Context, params: Params) -> Result:
     """DescribeReplicationBackfillResults: status, progress and (once ended) per-image results.
 
@@ -93,7 +88,6 @@ def describe_replication_backfill_results(ctx: Context, params: Params) -> Resul
     return out
 
 
-@operation("ListReplicationBackfills")
 def list_replication_backfills(ctx: Context, params: Params) -> Result:
     """ListReplicationBackfills: the registry's backfills, oldest first, each moved one step."""
     reg = ctx.registry(params)
@@ -104,3 +98,14 @@ def list_replication_backfills(ctx: Context, params: Params) -> Result:
     if token is not None:
         out["nextToken"] = token
     return out
+
+
+HANDLERS: dict[str, Handler] = {
+    "DescribeImageReplicationStatus": describe_image_replication_status,
+    "DescribeReplicationBackfillResults": describe_replication_backfill_results,
+    "ListReplicationBackfills": list_replication_backfills,
+    "PutReplicationConfiguration": put_replication_configuration,
+    "StartReplicationBackfill": start_replication_backfill,
+    "StopReplicationBackfill": stop_replication_backfill,
+}
+"""The ECR operations this module serves, by name."""

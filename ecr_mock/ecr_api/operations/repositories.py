@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.core.services import repositories
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 from ecr_mock.ecr_api.serialize import repository_json
 
 DESCRIBE_DEFAULT = 100
@@ -17,20 +18,22 @@ def tags_param(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value") or "") for t in items or []}
 
 
-@operation("CreateRepository")
 def create_repository(ctx: Context, params: Params) -> Result:
     """CreateRepository: tags, tag mutability with exclusion filters, scanning, encryption."""
     backend = ctx.backend
     reg = ctx.registry(params)
     tags = tags_param(params.get("tags"))
-    backend.check_resource_tags(tags)
+    repositories.check_resource_tags(tags)
     mutability = params.get("imageTagMutability") or "MUTABLE"
-    exclusions = backend.check_tag_mutability(
+    exclusions = repositories.check_tag_mutability(
         mutability, params.get("imageTagMutabilityExclusionFilters")
     )
-    encryption = backend.resolve_encryption(reg, params.get("encryptionConfiguration"))
+    encryption = repositories.resolve_encryption(
+        backend, reg, params.get("encryptionConfiguration")
+    )
     scanning = params.get("imageScanningConfiguration") or {}
-    repo = backend.create_repository(
+    repo = repositories.create_repository(
+        backend,
         reg,
         params["repositoryName"],
         tag_mutability=mutability,
@@ -42,7 +45,6 @@ def create_repository(ctx: Context, params: Params) -> Result:
     return {"repository": repository_json(backend, repo)}
 
 
-@operation("DescribeRepositories")
 def describe_repositories(ctx: Context, params: Params) -> Result:
     """DescribeRepositories: named ones (all must exist) or every one, paginated."""
     reg = ctx.registry(params)
@@ -53,7 +55,7 @@ def describe_repositories(ctx: Context, params: Params) -> Result:
                 "Invalid parameter: maxResults and nextToken cannot be used with repositoryNames"
             )
         unique = list(dict.fromkeys(names))
-        repos = [ctx.backend.get_repository(reg, name) for name in unique]
+        repos = [repositories.get_repository(ctx.backend, reg, name) for name in unique]
         return {"repositories": [repository_json(ctx.backend, r) for r in repos]}
     page, token = paginate(
         list(reg.repositories.values()),
@@ -67,20 +69,23 @@ def describe_repositories(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("DeleteRepository")
 def delete_repository(ctx: Context, params: Params) -> Result:
     """DeleteRepository (``force`` deletes the images too); its policies and tags go with it."""
     reg = ctx.registry(params)
-    repo = ctx.backend.delete_repository(reg, params["repositoryName"], bool(params.get("force")))
+    repo = repositories.delete_repository(
+        ctx.backend, reg, params["repositoryName"], bool(params.get("force"))
+    )
     return {"repository": repository_json(ctx.backend, repo)}
 
 
-@operation("PutImageTagMutability")
 def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
     """PutImageTagMutability: the four settings, exclusion filters only with ``*_WITH_EXCLUSION``."""
     repo = ctx.repository(params)
-    ctx.backend.set_tag_mutability(
-        repo, params["imageTagMutability"], params.get("imageTagMutabilityExclusionFilters")
+    repositories.set_tag_mutability(
+        ctx.backend,
+        repo,
+        params["imageTagMutability"],
+        params.get("imageTagMutabilityExclusionFilters"),
     )
     result: Result = {
         "registryId": repo.account,
@@ -92,14 +97,23 @@ def put_image_tag_mutability(ctx: Context, params: Params) -> Result:
     return result
 
 
-@operation("PutImageScanningConfiguration")
 def put_image_scanning_configuration(ctx: Context, params: Params) -> Result:
     """PutImageScanningConfiguration: the repository's scan-on-push flag."""
     repo = ctx.repository(params)
     config = params.get("imageScanningConfiguration") or {}
-    repo.scan_on_push = bool(config.get("scanOnPush", False))
+    repositories.set_scan_on_push(ctx.backend, repo, bool(config.get("scanOnPush", False)))
     return {
         "registryId": repo.account,
         "repositoryName": repo.name,
         "imageScanningConfiguration": {"scanOnPush": repo.scan_on_push},
     }
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateRepository": create_repository,
+    "DeleteRepository": delete_repository,
+    "DescribeRepositories": describe_repositories,
+    "PutImageScanningConfiguration": put_image_scanning_configuration,
+    "PutImageTagMutability": put_image_tag_mutability,
+}
+"""The ECR operations this module serves, by name."""

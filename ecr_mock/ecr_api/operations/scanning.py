@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import RepositoryNotFound
-from ecr_mock.core.services import scanning
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.core.services import images, repositories, scanning
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 FINDINGS_PAGE_DEFAULT = 100
 FINDINGS_PAGE_MAX = 1000
@@ -20,14 +20,13 @@ def _image_id(params: Params, digest: str) -> dict[str, Any]:
     return doc
 
 
-@operation("StartImageScan")
 def start_image_scan(ctx: Context, params: Params) -> Result:
     """StartImageScan: a basic scan, once per image per 24 hours; it completes at once."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
-    image = ctx.backend.find_image(
-        repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
+    image = images.find_image(
+        ctx.backend, repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
     )
     status = scanning.start_image_scan(ctx.backend, reg, repo, image)
     return {
@@ -38,14 +37,13 @@ def start_image_scan(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("DescribeImageScanFindings")
 def describe_image_scan_findings(ctx: Context, params: Params) -> Result:
     """DescribeImageScanFindings: the last scan's findings, paginated (default 100, max 1000)."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
     tag = image_id.get("imageTag")
-    image = ctx.backend.find_image(repo, digest=image_id.get("imageDigest"), tag=tag)
+    image = images.find_image(ctx.backend, repo, digest=image_id.get("imageDigest"), tag=tag)
     report = scanning.scan_report(repo, image, tag, image_id=image_id)
     result: Result = {
         "registryId": repo.account,
@@ -80,7 +78,6 @@ MISSING_REPOSITORY_REASON = "REPOSITORY_NOT_FOUND"
 code again, as moto's ECR tests expect (no observation of the real text says otherwise)."""
 
 
-@operation("PutRegistryScanningConfiguration")
 def put_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
     """PutRegistryScanningConfiguration: BASIC or ENHANCED with up to two rules."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -90,7 +87,6 @@ def put_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
     return {"registryScanningConfiguration": stored}
 
 
-@operation("GetRegistryScanningConfiguration")
 def get_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
     """GetRegistryScanningConfiguration (default: BASIC with no rules)."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -100,7 +96,6 @@ def get_registry_scanning_configuration(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("BatchGetRepositoryScanningConfiguration")
 def batch_get_repository_scanning_configuration(ctx: Context, params: Params) -> Result:
     """BatchGetRepositoryScanningConfiguration: each repository's effective scanning, failures
     for repositories that do not exist."""
@@ -109,7 +104,7 @@ def batch_get_repository_scanning_configuration(ctx: Context, params: Params) ->
     failures: list[dict[str, Any]] = []
     for name in params.get("repositoryNames") or []:
         try:
-            repo = ctx.backend.get_repository(reg, name)
+            repo = repositories.get_repository(ctx.backend, reg, name)
         except RepositoryNotFound:
             failures.append(
                 {
@@ -121,3 +116,13 @@ def batch_get_repository_scanning_configuration(ctx: Context, params: Params) ->
             continue
         configurations.append(scanning.repository_scanning_configuration(reg, repo))
     return {"scanningConfigurations": configurations, "failures": failures}
+
+
+HANDLERS: dict[str, Handler] = {
+    "BatchGetRepositoryScanningConfiguration": batch_get_repository_scanning_configuration,
+    "DescribeImageScanFindings": describe_image_scan_findings,
+    "GetRegistryScanningConfiguration": get_registry_scanning_configuration,
+    "PutRegistryScanningConfiguration": put_registry_scanning_configuration,
+    "StartImageScan": start_image_scan,
+}
+"""The ECR operations this module serves, by name."""

@@ -2,47 +2,43 @@
 
 from __future__ import annotations
 
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.core.services import settings
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 EXCLUSIONS_PAGE_DEFAULT = 100
 EXCLUSIONS_PAGE_MAX = 1000
 
 
-@operation("GetAccountSetting")
 def get_account_setting(ctx: Context, params: Params) -> Result:
     """GetAccountSetting: the stored value, else the setting's default."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name = params["name"]
-    return {"name": name, "value": ctx.backend.account_setting(reg, name)}
+    return {"name": name, "value": settings.account_setting(ctx.backend, reg, name)}
 
 
-@operation("PutAccountSetting")
 def put_account_setting(ctx: Context, params: Params) -> Result:
     """PutAccountSetting: BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE or BLOB_MOUNTING."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     name, value = params["name"], params["value"]
-    return {"name": name, "value": ctx.backend.put_account_setting(reg, name, value)}
+    return {"name": name, "value": settings.put_account_setting(ctx.backend, reg, name, value)}
 
 
-@operation("RegisterPullTimeUpdateExclusion")
 def register_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """RegisterPullTimeUpdateExclusion: pulls by the principal stop updating pull times."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
-    created = ctx.backend.register_pull_time_exclusion(reg, arn)
+    created = settings.register_pull_time_exclusion(ctx.backend, reg, arn)
     return {"principalArn": arn, "createdAt": created}
 
 
-@operation("DeregisterPullTimeUpdateExclusion")
 def deregister_pull_time_update_exclusion(ctx: Context, params: Params) -> Result:
     """DeregisterPullTimeUpdateExclusion; ExclusionNotFoundException when not excluded."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     arn = params["principalArn"]
-    ctx.backend.deregister_pull_time_exclusion(reg, arn)
+    settings.deregister_pull_time_exclusion(ctx.backend, reg, arn)
     return {"principalArn": arn}
 
 
-@operation("ListPullTimeUpdateExclusions")
 def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
     """ListPullTimeUpdateExclusions, in the order they were registered, paginated."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -56,3 +52,13 @@ def list_pull_time_update_exclusions(ctx: Context, params: Params) -> Result:
     if token:
         result["nextToken"] = token
     return result
+
+
+HANDLERS: dict[str, Handler] = {
+    "DeregisterPullTimeUpdateExclusion": deregister_pull_time_update_exclusion,
+    "GetAccountSetting": get_account_setting,
+    "ListPullTimeUpdateExclusions": list_pull_time_update_exclusions,
+    "PutAccountSetting": put_account_setting,
+    "RegisterPullTimeUpdateExclusion": register_pull_time_update_exclusion,
+}
+"""The ECR operations this module serves, by name."""

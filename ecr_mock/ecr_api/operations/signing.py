@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ecr_mock.core.services import signing
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.core.services import images, signing
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 
 
-@operation("PutSigningConfiguration")
 def put_signing_configuration(ctx: Context, params: Params) -> Result:
     """PutSigningConfiguration: replace the registry's signing rules."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -14,7 +13,6 @@ def put_signing_configuration(ctx: Context, params: Params) -> Result:
     return {"signingConfiguration": stored}
 
 
-@operation("GetSigningConfiguration")
 def get_signing_configuration(ctx: Context, params: Params) -> Result:
     """GetSigningConfiguration; SigningConfigurationNotFoundException when none is set."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -24,7 +22,6 @@ def get_signing_configuration(ctx: Context, params: Params) -> Result:
     }
 
 
-@operation("DeleteSigningConfiguration")
 def delete_signing_configuration(ctx: Context, params: Params) -> Result:
     """DeleteSigningConfiguration: returns the configuration removed."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -32,14 +29,13 @@ def delete_signing_configuration(ctx: Context, params: Params) -> Result:
     return {"registryId": reg.account, "signingConfiguration": removed}
 
 
-@operation("DescribeImageSigningStatus")
 def describe_image_signing_status(ctx: Context, params: Params) -> Result:
     """DescribeImageSigningStatus: one status per signing profile covering the repository."""
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
     image_id = params.get("imageId") or {}
-    image = ctx.backend.find_image(
-        repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
+    image = images.find_image(
+        ctx.backend, repo, digest=image_id.get("imageDigest"), tag=image_id.get("imageTag")
     )
     returned_id = {"imageDigest": image.digest}
     if image_id.get("imageTag"):
@@ -50,3 +46,12 @@ def describe_image_signing_status(ctx: Context, params: Params) -> Result:
         "registryId": repo.account,
         "signingStatuses": signing.signing_statuses(ctx.backend, reg, repo, image),
     }
+
+
+HANDLERS: dict[str, Handler] = {
+    "DeleteSigningConfiguration": delete_signing_configuration,
+    "DescribeImageSigningStatus": describe_image_signing_status,
+    "GetSigningConfiguration": get_signing_configuration,
+    "PutSigningConfiguration": put_signing_configuration,
+}
+"""The ECR operations this module serves, by name."""

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation
+from ecr_mock.core.services import repositories
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result
 from ecr_mock.ecr_api.operations.repositories import tags_param
 from ecr_mock.ecr_api.serialize import tags_json
 
 
-@operation("TagResource")
 def tag_resource(ctx: Context, params: Params) -> Result:
     """TagResource: add or overwrite tags; at most 50 on a repository."""
-    repo = ctx.backend.repository_by_arn(params["resourceArn"], ctx.region)
-    ctx.backend.tag_repository(repo, tags_param(params.get("tags")))
+    repo = repositories.repository_by_arn(ctx.backend, params["resourceArn"], ctx.region)
+    repositories.tag_repository(ctx.backend, repo, tags_param(params.get("tags")))
     return {}
 
 
-@operation("UntagResource")
 def untag_resource(ctx: Context, params: Params) -> Result:
     """UntagResource: remove keys; keys the repository does not have are ignored."""
-    repo = ctx.backend.repository_by_arn(params["resourceArn"], ctx.region)
-    ctx.backend.untag_repository(repo, params.get("tagKeys") or [])
+    repo = repositories.repository_by_arn(ctx.backend, params["resourceArn"], ctx.region)
+    repositories.untag_repository(ctx.backend, repo, params.get("tagKeys") or [])
     return {}
 
 
-@operation("ListTagsForResource")
 def list_tags_for_resource(ctx: Context, params: Params) -> Result:
     """ListTagsForResource: every tag of the repository."""
-    repo = ctx.backend.repository_by_arn(params["resourceArn"], ctx.region)
+    repo = repositories.repository_by_arn(ctx.backend, params["resourceArn"], ctx.region)
     return {"tags": tags_json(dict(repo.resource_tags))}
+
+
+HANDLERS: dict[str, Handler] = {
+    "ListTagsForResource": list_tags_for_resource,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+}
+"""The ECR operations this module serves, by name."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from ecr_mock.core.services import templates
 from ecr_mock.core.services.templates import CreationTemplate, TemplateSettings
-from ecr_mock.ecr_api.dispatch import Context, Params, Result, operation, paginate
+from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 
 
 def template_json(template: CreationTemplate) -> dict[str, Any]:
@@ -56,7 +56,6 @@ def _answer(ctx: Context, template: CreationTemplate) -> Result:
     return {"registryId": ctx.account, "repositoryCreationTemplate": template_json(template)}
 
 
-@operation("CreateRepositoryCreationTemplate")
 def create_repository_creation_template(ctx: Context, params: Params) -> Result:
     """CreateRepositoryCreationTemplate in the caller's registry."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -66,7 +65,6 @@ def create_repository_creation_template(ctx: Context, params: Params) -> Result:
     return _answer(ctx, template)
 
 
-@operation("DescribeRepositoryCreationTemplates")
 def describe_repository_creation_templates(ctx: Context, params: Params) -> Result:
     """DescribeRepositoryCreationTemplates: the named prefixes that exist, or all, paginated."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -81,7 +79,6 @@ def describe_repository_creation_templates(ctx: Context, params: Params) -> Resu
     return result
 
 
-@operation("UpdateRepositoryCreationTemplate")
 def update_repository_creation_template(ctx: Context, params: Params) -> Result:
     """UpdateRepositoryCreationTemplate: the given members replace the stored ones."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
@@ -91,8 +88,16 @@ def update_repository_creation_template(ctx: Context, params: Params) -> Result:
     return _answer(ctx, template)
 
 
-@operation("DeleteRepositoryCreationTemplate")
 def delete_repository_creation_template(ctx: Context, params: Params) -> Result:
     """DeleteRepositoryCreationTemplate."""
     reg = ctx.backend.registry(ctx.account, ctx.region)
     return _answer(ctx, templates.delete_template(ctx.backend, reg, params["prefix"]))
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateRepositoryCreationTemplate": create_repository_creation_template,
+    "DeleteRepositoryCreationTemplate": delete_repository_creation_template,
+    "DescribeRepositoryCreationTemplates": describe_repository_creation_templates,
+    "UpdateRepositoryCreationTemplate": update_repository_creation_template,
+}
+"""The ECR operations this module serves, by name."""

@@ -19,13 +19,15 @@ from ecr_mock.core.errors import (
     ImageDigestDoesNotMatch,
     ImageNotFound,
     ImageTagAlreadyExists,
+    InvalidParameter,
+    ItemFailure,
     LayersNotFound,
     ReferencedImagesNotFound,
     SizeInvalid,
     TagInvalid,
 )
 from ecr_mock.core.manifests import digest_of
-from ecr_mock.core.models import Registry, Repository
+from ecr_mock.core.models import ARCHIVED, Registry, Repository
 from ecr_mock.core.services import images, repositories
 from tests.core.services.conftest import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
@@ -395,3 +397,123 @@ def test_serves_an_index_unless_the_client_names_only_single_image_types(
     assert images.serves(multi, {"*/*"})
     assert not images.serves(multi, {V2_DOCKER_MANIFEST, V2_OCI_MANIFEST})
     assert images.serves(child, {V2_DOCKER_MANIFEST})
+
+
+ABSENT = "sha256:" + "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("digest", "tag", "code"),
+    [
+        (None, None, "MissingDigestAndTag"),
+        ("not-a-digest", None, "InvalidImageDigest"),
+        (None, "bad tag", "InvalidImageTag"),
+        (None, "v2", "ImageNotFound"),
+        (ABSENT, "v1", "ImageTagDoesNotMatchDigest"),
+        (ABSENT, None, "ImageNotFound"),
+    ],
+    ids=["no-id", "bad-digest", "bad-tag", "unknown-tag", "tag-elsewhere", "unknown-digest"],
+)
+def test_an_api_image_id_that_names_no_image_fails_with_its_code(
+    ecr_backend: Backend,
+    repo: Repository,
+    push: Push,
+    digest: str | None,
+    tag: str | None,
+    code: str,
+) -> None:
+    push(tag="v1")
+    with pytest.raises(ItemFailure) as raised:
+        images.lookup_image_id(ecr_backend, repo, digest, tag)
+    assert raised.value.failure_code == code
+
+
+def test_an_api_image_id_finds_its_image_by_tag_digest_or_both(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    image = push(tag="v1")
+    for digest, tag in ((None, "v1"), (image.digest, None), (image.digest, "v1")):
+        assert images.lookup_image_id(ecr_backend, repo, digest, tag) is image
+
+
+def test_describe_image_id_fails_the_call_for_bad_syntax_and_misses(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    image = push(tag="v1")
+    assert images.describe_image_id(ecr_backend, repo, image.digest, None) is image
+    with pytest.raises(InvalidParameter, match="both tag and digest cannot be null"):
+        images.describe_image_id(ecr_backend, repo, None, None)
+    with pytest.raises(InvalidParameter, match="should satisfy the regex"):
+        images.describe_image_id(ecr_backend, repo, "nope", None)
+    with pytest.raises(ImageNotFound):
+        images.describe_image_id(ecr_backend, repo, None, "v9")
+
+
+def test_an_image_served_by_id_records_its_pull_unless_archived(
+    ecr_backend: Backend, ecr_clock: Clock, repo: Repository, push: Push
+) -> None:
+    ecr_clock.freeze(WHEN)
+    image = push(tag="v1")
+    served = images.image_to_serve(ecr_backend, repo, None, "v1", None)
+    images.record_served_pull(ecr_backend, repo, served, None)
+    assert served is image and image.last_pulled_at == WHEN
+    image.status = ARCHIVED
+    for serve in (
+        lambda: images.image_to_serve(ecr_backend, repo, None, "v1", None),
+        lambda: images.record_served_pull(ecr_backend, repo, image, None),
+    ):
+        with pytest.raises(ItemFailure) as raised:
+            serve()
+        assert raised.value.failure_code == "ImageInaccessible"
+
+
+def test_delete_image_id_reports_every_id_it_removed(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    tagged = push(tag="v1", seed="a")
+    images.put_image(ecr_backend, ecr_backend.registry(), repo, tagged.manifest, tag="v2")
+    untagged = push(seed="b")
+    removed = images.delete_image_id(ecr_backend, repo, tagged.digest, None)
+    assert removed == [(tagged.digest, "v1"), (tagged.digest, "v2")]
+    assert images.delete_image_id(ecr_backend, repo, untagged.digest, None) == [
+        (untagged.digest, None)
+    ]
+    with pytest.raises(ItemFailure) as raised:
+        images.delete_image_id(ecr_backend, repo, "sha1:" + "0" * 40, None)
+    assert raised.value.failure_code == "ImageNotFound"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "digest", "error", "text"),
+    [
+        (None, None, InvalidParameter, "mediatype not provided"),
+        (OCI_MANIFEST, "nope", InvalidParameter, "must satisfy regular expression"),
+        (OCI_MANIFEST, "md5:abc", ImageDigestDoesNotMatch, None),
+    ],
+    ids=["no-media-type", "bad-digest", "foreign-digest"],
+)
+def test_put_api_image_applies_ecrs_checks_before_storing(
+    ecr_backend: Backend,
+    reg: Registry,
+    repo: Repository,
+    media_type: str | None,
+    digest: str | None,
+    error: type[Exception],
+    text: str | None,
+) -> None:
+    bare = json.dumps({"schemaVersion": 2, "config": {}, "layers": []})
+    with pytest.raises(error, match=text):
+        images.put_api_image(ecr_backend, reg, repo, bare, media_type=media_type, digest=digest)
+    assert not repo.images
+
+
+def test_api_listings_page_in_push_order_with_their_filters(
+    ecr_backend: Backend, repo: Repository, push: Push
+) -> None:
+    tagged, untagged = push(tag="v1", seed="a"), push(seed="b")
+    listed = images.list_image_ids(ecr_backend, repo, "ANY", "ACTIVE", 0, 10)
+    assert listed == [(tagged.digest, "v1"), (untagged.digest, None)]
+    untagged_only = images.list_image_ids(ecr_backend, repo, "UNTAGGED", "ACTIVE", 0, 10)
+    assert untagged_only == [(untagged.digest, None)]
+    assert images.list_images(ecr_backend, repo, "ANY", "ANY", 1, 10) == [untagged]
+    assert images.list_images(ecr_backend, repo, "TAGGED", "ACTIVE", 0, 10) == [tagged]

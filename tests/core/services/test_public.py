@@ -13,6 +13,7 @@ from ecr_mock.core.errors import (
     RepositoryNotFound,
 )
 from ecr_mock.core.services import public
+from tests.core.services.conftest import Push
 
 A = "123456789012"
 B = "210987654321"
@@ -27,15 +28,14 @@ def test_default_aliases_are_stable_distinct_and_valid() -> None:
         assert public.ALIAS_RE.fullmatch(alias)
 
 
-def test_registries_are_found_by_account_or_alias() -> None:
-    backend = Backend()
-    reg = public.public_registry(backend, A)
-    assert public.registry_by_id_or_alias(backend, A) is reg
-    assert public.registry_by_id_or_alias(backend, public.alias_of(reg)) is reg
+def test_registries_are_found_by_account_or_alias(ecr_backend: Backend) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    assert public.registry_by_id_or_alias(ecr_backend, A) is reg
+    assert public.registry_by_id_or_alias(ecr_backend, public.alias_of(reg)) is reg
     with pytest.raises(RegistryNotFound):
-        public.registry_by_id_or_alias(backend, "unknown-alias")
+        public.registry_by_id_or_alias(ecr_backend, "unknown-alias")
     assert public.is_public(reg)
-    assert not public.is_public(backend.registry(A, "us-east-1"))
+    assert not public.is_public(ecr_backend.registry(A, "us-east-1"))
 
 
 @pytest.mark.parametrize(
@@ -50,52 +50,51 @@ def test_registries_are_found_by_account_or_alias() -> None:
     ],
 )
 def test_public_host_is_a_second_name_of_a_loopback_server(
-    endpoint: str | None, host: str, own_public_host: bool
+    ecr_backend: Backend, endpoint: str | None, host: str, own_public_host: bool
 ) -> None:
-    backend = Backend()
-    backend.public_endpoint = endpoint
-    assert public.host(backend) == host
-    assert public.is_public_host(backend, host) is own_public_host
-    assert public.is_public_host(backend, "public.ecr.aws:443")
+    ecr_backend.public_endpoint = endpoint
+    assert public.host(ecr_backend) == host
+    assert public.is_public_host(ecr_backend, host) is own_public_host
+    assert public.is_public_host(ecr_backend, "public.ecr.aws:443")
     if endpoint is not None:
-        assert not public.is_public_host(backend, endpoint) or not own_public_host
+        assert not public.is_public_host(ecr_backend, endpoint) or not own_public_host
 
 
-def test_repositories_are_keyed_by_their_path_and_named_without_the_alias() -> None:
-    backend = Backend()
-    reg = public.public_registry(backend, A)
-    repo = public.create_repository(backend, reg, "tools/cli", {"description": "d"})
+def test_repositories_are_keyed_by_their_path_and_named_without_the_alias(
+    ecr_backend: Backend,
+) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    repo = public.create_repository(ecr_backend, reg, "tools/cli", {"description": "d"})
     alias = public.alias_of(reg)
     assert repo.name == "tools/cli"
     assert list(reg.repositories) == [f"{alias}/tools/cli"]
-    assert public.addressed_repository(backend, f"{alias}/tools/cli") is reg
-    assert public.addressed_repository(backend, "other/tools/cli") is None
-    assert public.repository_uri(backend, reg, repo) == f"public.ecr.aws/{alias}/tools/cli"
+    assert public.addressed_repository(ecr_backend, f"{alias}/tools/cli") is reg
+    assert public.addressed_repository(ecr_backend, "other/tools/cli") is None
+    assert public.repository_uri(ecr_backend, reg, repo) == f"public.ecr.aws/{alias}/tools/cli"
     assert public.repository_arn(A, repo.name) == f"arn:aws:ecr-public::{A}:repository/tools/cli"
     assert public.parse_repository_arn(public.repository_arn(A, "tools/cli")) == (A, "tools/cli")
     assert public.parse_repository_arn(f"arn:aws:ecr:us-east-1:{A}:repository/x") is None
     empty_index = (
         b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}'
     )
-    backend.put_image(reg, repo, empty_index, tag="v1")
+    ecr_backend.put_image(reg, repo, empty_index, tag="v1")
     with pytest.raises(RepositoryNotEmpty):
-        public.delete_repository(backend, reg, "tools/cli", force=False)
-    public.delete_repository(backend, reg, "tools/cli", force=True)
+        public.delete_repository(ecr_backend, reg, "tools/cli", force=False)
+    public.delete_repository(ecr_backend, reg, "tools/cli", force=True)
     with pytest.raises(RepositoryNotFound):
-        public.get_repository(backend, reg, "tools/cli")
+        public.get_repository(ecr_backend, reg, "tools/cli")
 
 
-def test_catalog_data_replaces_and_keeps_the_logo_within_its_limit() -> None:
-    backend = Backend()
-    reg = public.public_registry(backend, A)
-    repo = public.create_repository(backend, reg, "app")
-    assert public.logo_url(backend, reg, repo) is None
-    public.put_catalog(backend, repo, {"logoImageBlob": b"png", "aboutText": "about"})
-    assert public.logo(backend, A, "app") == b"png"
-    assert public.logo_url(backend, reg, repo) == (
+def test_catalog_data_replaces_and_keeps_the_logo_within_its_limit(ecr_backend: Backend) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    repo = public.create_repository(ecr_backend, reg, "app")
+    assert public.logo_url(ecr_backend, reg, repo) is None
+    public.put_catalog(ecr_backend, repo, {"logoImageBlob": b"png", "aboutText": "about"})
+    assert public.logo(ecr_backend, A, "app") == b"png"
+    assert public.logo_url(ecr_backend, reg, repo) == (
         f"https://public.ecr.aws/ecr-mock/public-logos/{A}/app"
     )
-    public.put_catalog(backend, repo, {"description": "only this"})
+    public.put_catalog(ecr_backend, repo, {"description": "only this"})
     assert repo.catalog is not None
     assert (repo.catalog.description, repo.catalog.about_text, repo.catalog.logo) == (
         "only this",
@@ -103,5 +102,13 @@ def test_catalog_data_replaces_and_keeps_the_logo_within_its_limit() -> None:
         None,
     )
     with pytest.raises(InvalidParameter):
-        public.put_catalog(backend, repo, {"logoImageBlob": b"x" * (public.MAX_LOGO_BYTES + 1)})
+        public.put_catalog(ecr_backend, repo, {"logoImageBlob": b"x" * (public.MAX_LOGO_BYTES + 1)})
     assert repo.catalog.description == "only this"
+
+
+def test_tagged_images_pair_each_tag_with_its_image(ecr_backend: Backend, push: Push) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    repo = public.create_repository(ecr_backend, reg, "app")
+    assert public.tagged_images(ecr_backend, repo) == []
+    first, second = push(tag="v1", seed="a", into=repo), push(tag="v2", seed="b", into=repo)
+    assert public.tagged_images(ecr_backend, repo) == [("v1", first), ("v2", second)]

@@ -191,3 +191,19 @@ def test_untag_refuses_reserved_keys(ecr_backend: Backend, repo: Repository) -> 
     with pytest.raises(InvalidTagParameter):
         repositories.untag_repository(ecr_backend, repo, ["team", "aws:x"])
     assert repo.resource_tags == {"team": "a"}
+
+
+def test_repository_arns_are_built_and_parsed_by_the_service() -> None:
+    arn = repositories.repository_arn("123456789012", "eu-west-1", "team/app")
+    assert arn == "arn:aws:ecr:eu-west-1:123456789012:repository/team/app"
+    ref = repositories.parse_repository_arn(arn)
+    assert ref is not None
+    assert (ref.account, ref.region, ref.name) == ("123456789012", "eu-west-1", "team/app")
+    assert repositories.parse_repository_arn("arn:aws:s3:::bucket") is None
+
+
+def test_scan_on_push_is_set_through_the_service(ecr_backend: Backend, repo: Repository) -> None:
+    repositories.set_scan_on_push(ecr_backend, repo, True)
+    assert repo.scan_on_push
+    repositories.set_scan_on_push(ecr_backend, repo, False)
+    assert not repo.scan_on_push

@@ -67,13 +67,14 @@ def test_built_in_findings_are_deterministic_per_digest() -> None:
         assert finding["severity"] in scanning.SEVERITIES
 
 
-def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event() -> None:
-    backend = Backend()
+def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event(
+    ecr_backend: Backend,
+) -> None:
     events: list[tuple[str, dict[str, Any]]] = []
-    backend.listeners.append(lambda kind, detail: events.append((kind, detail)))
+    ecr_backend.listeners.append(lambda kind, detail: events.append((kind, detail)))
     scanning.put_registry_scanning_configuration(
-        backend,
-        backend.registry(),
+        ecr_backend,
+        ecr_backend.registry(),
         "BASIC",
         [
             {
@@ -82,8 +83,8 @@ def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event() -> N
             }
         ],
     )
-    scanned = push(backend, "app-web", "v1")
-    unscanned = push(backend, "other", "v1")
+    scanned = push(ecr_backend, "app-web", "v1")
+    unscanned = push(ecr_backend, "other", "v1")
     assert scanned.scan_status["status"] == "COMPLETE"
     summary = scanned.scan_summary
     expected = scanning.severity_counts(scanning.built_in_findings(scanned.digest))
@@ -94,42 +95,43 @@ def test_scan_on_push_under_a_basic_rule_records_status_summary_and_event() -> N
     assert completed[0]["findings_summary"]["findingSeverityCounts"] == expected
 
 
-def test_repository_scan_on_push_flag_scans_under_basic_without_rules() -> None:
-    backend = Backend()
-    reg = backend.registry()
-    backend.create_repository(reg, "flagged", scan_on_push=True)
-    image = push(backend, "flagged", "v1")
+def test_repository_scan_on_push_flag_scans_under_basic_without_rules(ecr_backend: Backend) -> None:
+    reg = ecr_backend.registry()
+    ecr_backend.create_repository(reg, "flagged", scan_on_push=True)
+    image = push(ecr_backend, "flagged", "v1")
     assert image.scan_status["status"] == "COMPLETE"
 
 
-def test_start_image_scan_is_refused_within_24_hours_and_allowed_after() -> None:
-    backend = Backend()
-    image = push(backend, "repo", "v1")
-    reg = backend.registry()
+def test_start_image_scan_is_refused_within_24_hours_and_allowed_after(
+    ecr_backend: Backend,
+) -> None:
+    image = push(ecr_backend, "repo", "v1")
+    reg = ecr_backend.registry()
     repo = reg.repositories["repo"]
     with pytest.raises(ScanNotFound):
         scanning.scan_report(repo, image)
-    assert scanning.start_image_scan(backend, reg, repo, image) == {"status": "IN_PROGRESS"}
+    assert scanning.start_image_scan(ecr_backend, reg, repo, image) == {"status": "IN_PROGRESS"}
     first = scanning.scan_report(repo, image).completed_at
-    backend.clock.advance(hours=23)
+    ecr_backend.clock.advance(hours=23)
     with pytest.raises(LimitExceeded) as refused:
-        scanning.start_image_scan(backend, reg, repo, image)
+        scanning.start_image_scan(ecr_backend, reg, repo, image)
     assert refused.value.message == scanning.LIMIT_MESSAGE
     assert scanning.scan_report(repo, image).completed_at == first
-    backend.clock.advance(hours=1)
-    scanning.start_image_scan(backend, reg, repo, image)
+    ecr_backend.clock.advance(hours=1)
+    scanning.start_image_scan(ecr_backend, reg, repo, image)
     assert scanning.scan_report(repo, image).completed_at > first
 
 
-def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans() -> None:
-    backend = Backend()
-    reg = backend.registry()
-    backend.create_repository(reg, "gated", scan_on_push=True)
-    one = push(backend, "gated", "one", b"1")
-    two = push(backend, "gated", "two", b"2")
-    scanning.set_scan_findings(backend, "gated", [{"name": "CVE-1", "severity": "CRITICAL"}])
+def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans(
+    ecr_backend: Backend,
+) -> None:
+    reg = ecr_backend.registry()
+    ecr_backend.create_repository(reg, "gated", scan_on_push=True)
+    one = push(ecr_backend, "gated", "one", b"1")
+    two = push(ecr_backend, "gated", "two", b"2")
+    scanning.set_scan_findings(ecr_backend, "gated", [{"name": "CVE-1", "severity": "CRITICAL"}])
     scanning.set_scan_findings(
-        backend,
+        ecr_backend,
         "gated",
         [{"name": "CVE-2", "severity": "LOW", "attributes": {"package_name": "zlib"}}],
         digest=two.digest,
@@ -145,16 +147,17 @@ def test_set_scan_findings_for_repository_and_digest_rewrites_completed_scans() 
         }
     ]
     assert two.scan_summary["findingSeverityCounts"] == {"LOW": 1}
-    scanning.set_scan_findings(backend, "gated", None, digest=two.digest)
+    scanning.set_scan_findings(ecr_backend, "gated", None, digest=two.digest)
     assert [f["name"] for f in scanning.scan_report(repo, two).findings] == ["CVE-1"]
 
 
-def test_set_scan_findings_rejects_malformed_findings_and_keeps_previous() -> None:
-    backend = Backend()
-    scanning.set_scan_findings(backend, "repo", [{"name": "CVE-1", "severity": "HIGH"}])
+def test_set_scan_findings_rejects_malformed_findings_and_keeps_previous(
+    ecr_backend: Backend,
+) -> None:
+    scanning.set_scan_findings(ecr_backend, "repo", [{"name": "CVE-1", "severity": "HIGH"}])
     with pytest.raises(InvalidParameter):
-        scanning.set_scan_findings(backend, "repo", [{"name": "CVE-2", "severity": "SEVERE"}])
-    table = backend.registry().scan_findings
+        scanning.set_scan_findings(ecr_backend, "repo", [{"name": "CVE-2", "severity": "SEVERE"}])
+    table = ecr_backend.registry().scan_findings
     assert [f["name"] for f in table["repo"][None]] == ["CVE-1"]
 
 
@@ -165,22 +168,21 @@ def handle_findings_request(
     return answer.status, answer.body()
 
 
-def test_findings_endpoint_sets_reads_and_clears_findings() -> None:
-    backend = Backend()
-    reg = backend.registry()
-    backend.create_repository(reg, "team/app", scan_on_push=True)
-    image = push(backend, "team/app", "v1")
+def test_findings_endpoint_sets_reads_and_clears_findings(ecr_backend: Backend) -> None:
+    reg = ecr_backend.registry()
+    ecr_backend.create_repository(reg, "team/app", scan_on_push=True)
+    image = push(ecr_backend, "team/app", "v1")
     path = f"/ecr-mock/findings/{reg.account}/{reg.region}/team/app@{image.digest}"
     body = json.dumps([{"name": "CVE-9", "severity": "HIGH", "uri": "https://example.com"}])
-    status, answer = handle_findings_request(backend, "PUT", path, body.encode())
+    status, answer = handle_findings_request(ecr_backend, "PUT", path, body.encode())
     assert (status, json.loads(answer)["findings"]) == (200, 1)
     repo = reg.repositories["team/app"]
     assert [f["name"] for f in scanning.scan_report(repo, image).findings] == ["CVE-9"]
-    status, answer = handle_findings_request(backend, "GET", path, b"")
+    status, answer = handle_findings_request(ecr_backend, "GET", path, b"")
     assert status == 200
     assert json.loads(answer)[0]["uri"] == "https://example.com"
-    assert handle_findings_request(backend, "DELETE", path, b"")[0] == 204
-    assert handle_findings_request(backend, "GET", path, b"")[0] == 404
+    assert handle_findings_request(ecr_backend, "DELETE", path, b"")[0] == 204
+    assert handle_findings_request(ecr_backend, "GET", path, b"")[0] == 404
 
 
 @pytest.mark.parametrize(
@@ -195,8 +197,7 @@ def test_findings_endpoint_sets_reads_and_clears_findings() -> None:
     ],
 )
 def test_findings_endpoint_refuses_bad_requests(
-    method: str, path: str, body: bytes, status: int
+    ecr_backend: Backend, method: str, path: str, body: bytes, status: int
 ) -> None:
-    backend = Backend()
-    assert handle_findings_request(backend, method, path, body)[0] == status
-    assert not backend.registry().scan_findings.get("repo")
+    assert handle_findings_request(ecr_backend, method, path, body)[0] == status
+    assert not ecr_backend.registry().scan_findings.get("repo")

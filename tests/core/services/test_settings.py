@@ -77,3 +77,13 @@ def test_exclusions_stop_at_the_limit(ecr_backend: Backend, reg: Registry) -> No
     with pytest.raises(LimitExceeded):
         settings.register_pull_time_exclusion(ecr_backend, reg, CI)
     assert CI not in reg.pull_time_update_exclusions
+
+
+def test_readers_of_a_setting_share_its_default(ecr_backend: Backend, reg: Registry) -> None:
+    assert settings.setting_value(reg, settings.BLOB_MOUNTING) == "ENABLED"
+    assert settings.registry_policy_scope(reg) == "V2"
+    assert settings.blob_mounting_enabled(reg)
+    settings.put_account_setting(ecr_backend, reg, settings.BLOB_MOUNTING, "DISABLED")
+    settings.put_account_setting(ecr_backend, reg, settings.REGISTRY_POLICY_SCOPE, "V1")
+    assert not settings.blob_mounting_enabled(reg)
+    assert settings.registry_policy_scope(reg) == "V1"

@@ -16,6 +16,7 @@ from ecr_mock.core.errors import (
     EmptyUpload,
     InvalidLayer,
     InvalidLayerPart,
+    ItemFailure,
     LayerAlreadyExists,
     LayerInaccessible,
     LayerNotFound,
@@ -252,3 +253,27 @@ def test_a_digest_mismatch_at_completion_drops_the_upload(ecr_backend: Backend) 
         uploads.get_upload(ecr_backend, reg, repo, session.upload_id)
     uploads.drop_upload(ecr_backend, reg, repo, session.upload_id)  # harmless when gone
     assert reg.blobs == {}
+
+
+@pytest.mark.parametrize(
+    ("digest", "code"),
+    [
+        ("", "MissingLayerDigest"),
+        ("sha256:xyz", "InvalidLayerDigest"),
+        ("sha256:" + "0" * 64, "MissingLayerDigest"),
+    ],
+    ids=["empty", "malformed", "unknown"],
+)
+def test_check_layer_fails_with_ecrs_codes(
+    ecr_backend: Backend, reg: Registry, repo: Repository, digest: str, code: str
+) -> None:
+    with pytest.raises(ItemFailure) as raised:
+        uploads.check_layer(ecr_backend, reg, repo, digest)
+    assert raised.value.failure_code == code
+
+
+def test_check_layer_finds_a_layer_the_repository_holds(
+    ecr_backend: Backend, reg: Registry, repo: Repository
+) -> None:
+    blob = uploads.store_blob(ecr_backend, reg, repo, Blob.from_bytes(DATA))
+    assert uploads.check_layer(ecr_backend, reg, repo, DIGEST) is blob
