@@ -26,10 +26,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any, overload
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from ecr_mock.core.services.calls import Call
+from ecr_mock.core.services.calls import Call, CallQueries
 
 __all__ = [
     "ControlAPIError",
@@ -192,60 +192,23 @@ class RemoteFaults:
         return len(self._all())
 
 
-class RemoteCalls:
+class RemoteCalls(CallQueries):
     """The server's call record: ``of(...)``, ``operations()``, ``errors()``, ``[-1]``,
     ``len()``, ``clear()``; the records are :class:`ecr_mock.core.services.calls.Call`."""
 
     def __init__(self, remote: RemoteEcrMock) -> None:
         self._remote = remote
 
-    def of(
-        self,
-        operation: str | None = None,
-        repository: str | None = None,
-        *,
-        surface: str | None = None,
-        status: int | None = None,
-        error_code: str | None = None,
-    ) -> list[Call]:
-        """The records matching every given value, oldest first (filtered by the server)."""
-        wanted = {
-            "operation": operation,
-            "repository": repository,
-            "surface": surface,
-            "status": status,
-            "error_code": error_code,
-        }
-        query = urlencode({key: value for key, value in wanted.items() if value is not None})
-        docs = self._remote.call("GET", "calls" + (f"?{query}" if query else ""))["calls"]
-        return [Call(**doc) for doc in docs]
-
-    def operations(self, surface: str | None = None) -> list[str | None]:
-        """The operation (or route) of each record, oldest first."""
-        return [call.operation for call in self.of(surface=surface)]
-
-    def errors(self) -> list[Call]:
-        """The records answered with a status of 400 or above."""
-        return [call for call in self.of() if call.status >= 400]
+    def snapshot(self) -> list[Call]:
+        """The server's records now, oldest first."""
+        return [Call(**doc) for doc in self._remote.call("GET", "calls")["calls"]]
 
     def clear(self) -> None:
         """Forget every record."""
         self._remote.call("DELETE", "calls")
 
     def __len__(self) -> int:
-        return len(self.of())
-
-    def __iter__(self) -> Iterator[Call]:
-        return iter(self.of())
-
-    @overload
-    def __getitem__(self, index: int) -> Call: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Call]: ...
-
-    def __getitem__(self, index: int | slice) -> Call | list[Call]:
-        return self.of()[index]
+        return len(self.snapshot())
 
 
 class RemoteEvents:

@@ -431,3 +431,45 @@ def test_calls_record_errors_of_unknown_operations_and_bad_bodies() -> None:
         ("ListImages", 400, "SerializationException"),
     ]
     assert [c.status for c in backend.calls.errors()] == [400, 400]
+
+
+@pytest.mark.parametrize(("service", "failing"), [("ecr", "ecr"), ("ecr-public", "ecr-public")])
+def test_a_rule_for_one_service_leaves_the_other_api_alone(
+    ecr_mock: mock_ecr, ecr_faults: FaultRules, service: str, failing: str
+) -> None:
+    ecr_faults.add(
+        service=service, operation="DescribeRepositories", error="ServerException", times=None
+    )
+    clients = {
+        name: boto3.client(
+            name,
+            region_name=REGION,
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        )
+        for name in ("ecr", "ecr-public")
+    }
+    for name, api_client in clients.items():
+        if name == failing:
+            with pytest.raises(ClientError) as raised:
+                api_client.describe_repositories()
+            assert raised.value.response["Error"]["Code"] == "ServerException"
+        else:
+            assert api_client.describe_repositories()["repositories"] == []
+    assert [(c.operation, c.error_code) for c in ecr_mock.backend.calls.errors()] == [
+        ("DescribeRepositories", "ServerException")
+    ]
+
+
+def test_a_registry_rule_for_ecr_public_spares_the_private_registry(
+    ecr_mock: mock_ecr, ecr_faults: FaultRules
+) -> None:
+    rule = ecr_faults.add(service="ecr-public", operation="base", error="UNAVAILABLE")
+    answer = requests.get(
+        f"https://{HOST}/v2/", headers=basic_auth_headers(ecr_mock.backend), timeout=10
+    )
+    assert answer.status_code == 200 and rule.matches == 0
+
+
+def test_an_unknown_service_is_refused_with_the_valid_ones(ecr_mock: mock_ecr) -> None:
+    with pytest.raises(FaultRuleError, match="service must be one of: ecr, ecr-public"):
+        ecr_mock.backend.faults.add(service="s3", operation="PutImage", error="ServerException")

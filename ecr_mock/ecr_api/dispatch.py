@@ -267,7 +267,7 @@ def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
         registry_id = params.get("registryId")
         account = registry_id if isinstance(registry_id, str) else principal.account_id
         seen.principal, seen.account, seen.region = principal.arn, account, region
-        fault = _fault_for(backend, name, params, account, region)
+        fault = _fault_for(backend, service.model, name, params, account, region)
         seen.fault = fault
         if fault is not None and fault.error is not None and not fault.after_commit:
             return _fault_answer(fault)
@@ -287,7 +287,7 @@ def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
 
 
 def _fault_for(
-    backend: Store, operation: str, params: Params, account: str, region: str
+    backend: Store, model: str, operation: str, params: Params, account: str, region: str
 ) -> Fault | None:
     """The fault rules' verdict on this call; sleeps the delay they ask for."""
     rules = backend.fault_rules_if_any()
@@ -303,6 +303,7 @@ def _fault_for(
             repository if isinstance(repository, str) else None,
             account,
             region,
+            service=model,
         )
     )
     if fault is not None and fault.delay_ms:

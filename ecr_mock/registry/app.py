@@ -16,6 +16,7 @@ from ecr_mock.core.models import Principal
 from ecr_mock.core.services import Store
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
+from ecr_mock.core.services.public import PUBLIC_REGION
 from ecr_mock.registry.auth import authenticate, challenges
 from ecr_mock.registry.errors import (
     ERROR_CONTENT_TYPE,
@@ -155,7 +156,14 @@ class RegistryApp:
     def _before(self, seen: _Seen) -> None:
         """Apply fault rules (delay, error) and quotas before the request is carried out."""
         fault = self.backend.faults.evaluate(
-            FaultRequest("registry", seen.operation, seen.repository, seen.account, seen.region)
+            FaultRequest(
+                "registry",
+                seen.operation,
+                seen.repository,
+                seen.account,
+                seen.region,
+                service=None if seen.account is None else _service_of(seen.region),
+            )
         )
         seen.fault = fault
         if fault is not None:
@@ -239,3 +247,8 @@ def basic_auth_headers(
         principal or Principal.root(acct), acct, region or backend.default_region
     )
     return {"Authorization": f"Basic {token.authorization_token}"}
+
+
+def _service_of(region: str | None) -> str:
+    """``ecr-public`` for a public registry's request, ``ecr`` for a private one's."""
+    return "ecr-public" if region == PUBLIC_REGION else "ecr"

@@ -23,16 +23,15 @@ def docker(config: Path, *args: str, stdin: str | None = None) -> subprocess.Com
     )
 
 
-def test_docker_login_with_token_password_succeeds(live: Live, tmp_path: Path) -> None:
-    result = docker(
-        tmp_path,
-        "login",
-        "--username",
-        "AWS",
-        "--password-stdin",
-        live.endpoint,
-        stdin=live.password,
+def login(config: Path, live: Live, password: str) -> subprocess.CompletedProcess[str]:
+    """``docker login`` to the live server as ``AWS`` with ``password``."""
+    return docker(
+        config, "login", "--username", "AWS", "--password-stdin", live.endpoint, stdin=password
     )
+
+
+def test_docker_login_with_token_password_succeeds(live: Live, tmp_path: Path) -> None:
+    result = login(tmp_path, live, live.password)
     assert result.returncode == 0, result.stderr
     assert "Login Succeeded" in result.stdout
     auths = json.loads((tmp_path / "config.json").read_text())["auths"]
@@ -40,24 +39,14 @@ def test_docker_login_with_token_password_succeeds(live: Live, tmp_path: Path) -
 
 
 def test_docker_login_with_wrong_password_fails(live: Live, tmp_path: Path) -> None:
-    result = docker(
-        tmp_path, "login", "--username", "AWS", "--password-stdin", live.endpoint, stdin="wrong"
-    )
+    result = login(tmp_path, live, "wrong")
     assert result.returncode != 0
     assert "unauthorized" in (result.stderr + result.stdout).lower()
 
 
 def test_docker_login_with_expired_token_fails(live: Live, tmp_path: Path) -> None:
     live.backend.clock.advance(hours=13)
-    result = docker(
-        tmp_path,
-        "login",
-        "--username",
-        "AWS",
-        "--password-stdin",
-        live.endpoint,
-        stdin=live.password,
-    )
+    result = login(tmp_path, live, live.password)
     assert result.returncode != 0
 
 

@@ -292,18 +292,22 @@ def test_sigterm_keeps_everything_acknowledged(running: Served, state_dir: Path)
         backend.close()
 
 
-def test_a_second_server_on_the_same_directory_refuses_to_start(
-    running: Served, state_dir: Path
-) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    second = subprocess.run(
+def serve_once(state_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``ecr-mock serve --state-dir`` in a new process, expected to stop at once."""
+    return subprocess.run(
         [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", "--state-dir", str(state_dir)],
         capture_output=True,
         text=True,
         timeout=120,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=False,
     )
+
+
+def test_a_second_server_on_the_same_directory_refuses_to_start(
+    running: Served, state_dir: Path
+) -> None:
+    second = serve_once(state_dir)
     assert second.returncode == 1
     assert "is in use by another ecr-mock" in second.stderr
     assert f"pid {running.process.pid}" in second.stderr
@@ -317,15 +321,7 @@ def test_an_unknown_schema_version_stops_the_server_with_a_clear_message(state_d
     with sqlite3.connect(state_dir / "state.db") as db:
         db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     db.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", "--state-dir", str(state_dir)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    result = serve_once(state_dir)
     assert result.returncode == 1
     assert "schema version 7" in result.stderr
     assert "Traceback" not in result.stderr

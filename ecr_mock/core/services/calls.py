@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, overload
 
-__all__ = ["DEFAULT_MAX_CALLS", "Call", "CallLog"]
+__all__ = ["DEFAULT_MAX_CALLS", "Call", "CallLog", "CallQueries"]
 
 DEFAULT_MAX_CALLS = 10_000
 """How many calls a backend remembers by default (the oldest go first)."""
@@ -48,7 +49,59 @@ class Call:
         return asdict(self)
 
 
-class CallLog:
+class CallQueries(ABC):
+    """Questions about a call record; a subclass says where the records are (:meth:`snapshot`)."""
+
+    @abstractmethod
+    def snapshot(self) -> list[Call]:
+        """The records now, oldest first."""
+
+    def of(
+        self,
+        operation: str | None = None,
+        repository: str | None = None,
+        *,
+        surface: str | None = None,
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> list[Call]:
+        """The records matching every given value, oldest first."""
+        wanted = {
+            "operation": operation,
+            "repository": repository,
+            "surface": surface,
+            "status": status,
+            "error_code": error_code,
+        }
+        tests = [(key, value) for key, value in wanted.items() if value is not None]
+        return [
+            call
+            for call in self.snapshot()
+            if all(getattr(call, key) == value for key, value in tests)
+        ]
+
+    def operations(self, surface: str | None = None) -> list[str | None]:
+        """The operation (or route) of each record, oldest first."""
+        return [call.operation for call in self.snapshot() if surface in (None, call.surface)]
+
+    def errors(self) -> list[Call]:
+        """The records answered with a status of 400 or above."""
+        return [call for call in self.snapshot() if call.status >= 400]
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self.snapshot())
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Call]: ...
+
+    def __getitem__(self, index: int | slice) -> Call | list[Call]:
+        return self.snapshot()[index]
+
+
+class CallLog(CallQueries):
     """A thread-safe ring of :class:`Call` records with small filters.
 
     ``len(calls)``, ``calls[-1]``, iteration (oldest first), ``calls.of(operation=...)``,
@@ -91,52 +144,8 @@ class CallLog:
         with self._lock:
             return list(self._calls)
 
-    def of(
-        self,
-        operation: str | None = None,
-        repository: str | None = None,
-        *,
-        surface: str | None = None,
-        status: int | None = None,
-        error_code: str | None = None,
-    ) -> list[Call]:
-        """The records matching every given value, oldest first."""
-        wanted = {
-            "operation": operation,
-            "repository": repository,
-            "surface": surface,
-            "status": status,
-            "error_code": error_code,
-        }
-        tests = [(key, value) for key, value in wanted.items() if value is not None]
-        return [
-            call
-            for call in self.snapshot()
-            if all(getattr(call, key) == value for key, value in tests)
-        ]
-
-    def operations(self, surface: str | None = None) -> list[str | None]:
-        """The operation (or route) of each record, oldest first."""
-        return [call.operation for call in self.snapshot() if surface in (None, call.surface)]
-
-    def errors(self) -> list[Call]:
-        """The records answered with a status of 400 or above."""
-        return [call for call in self.snapshot() if call.status >= 400]
-
     def __len__(self) -> int:
         return len(self._calls)
-
-    def __iter__(self) -> Iterator[Call]:
-        return iter(self.snapshot())
-
-    @overload
-    def __getitem__(self, index: int) -> Call: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Call]: ...
-
-    def __getitem__(self, index: int | slice) -> Call | list[Call]:
-        return self.snapshot()[index]
 
     def __bool__(self) -> bool:
         return bool(self._calls)

@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 SURFACES = ("api", "registry")
-MATCH_FIELDS = ("surface", "operation", "repository", "account_id", "region")
+SERVICES = ("ecr", "ecr-public")
+MATCH_FIELDS = ("surface", "service", "operation", "repository", "account_id", "region")
 EFFECT_FIELDS = ("error", "status", "message", "delay_ms", "disconnect_after_bytes", "after_commit")
 WHEN_FIELDS = ("times", "skip", "every", "probability", "seed")
 RULE_FIELDS = ("id", *MATCH_FIELDS, *EFFECT_FIELDS, *WHEN_FIELDS)
@@ -63,6 +64,8 @@ class FaultRequest:
     repository: str | None = None
     account_id: str | None = None
     region: str | None = None
+    service: str | None = None
+    """``ecr`` or ``ecr-public``: the API called, or the registry addressed (None: neither)."""
 
 
 @dataclass(kw_only=True)
@@ -104,6 +107,7 @@ class FaultRule(FaultEffects):
 
     id: str
     surface: str | None = None
+    service: str | None = None
     operation: str | None = None
     repository: str | None = None
     account_id: str | None = None
@@ -151,6 +155,8 @@ class FaultRule(FaultEffects):
 
     def _matches(self, request: FaultRequest) -> bool:
         if self.surface is not None and request.surface != self.surface:
+            return False
+        if self.service is not None and request.service != self.service:
             return False
         if self.operation is not None and request.operation != self.operation:
             return False
@@ -314,6 +320,9 @@ def parse_rule(rule: Mapping[str, Any], catalog: FaultCatalog) -> FaultRule:
     surface = _optional(get("surface"), str, "surface")
     if surface is not None and surface not in SURFACES:
         raise FaultRuleError(f"surface must be one of: {', '.join(SURFACES)}; got {surface!r}")
+    service = _optional(get("service"), str, "service")
+    if service is not None and service not in SERVICES:
+        raise FaultRuleError(f"service must be one of: {', '.join(SERVICES)}; got {service!r}")
     operation = _optional(get("operation"), str, "operation")
     error = _optional(get("error"), str, "error")
     surface = _surface_of(surface, operation, error, catalog)
@@ -347,6 +356,7 @@ def parse_rule(rule: Mapping[str, Any], catalog: FaultCatalog) -> FaultRule:
     return FaultRule(
         id=rule_id or "",
         surface=surface,
+        service=service,
         operation=operation,
         repository=repository,
         account_id=account_id,

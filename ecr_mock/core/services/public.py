@@ -24,6 +24,7 @@ from ecr_mock.core.models import (
 )
 from ecr_mock.core.names import ACCOUNT_RE
 from ecr_mock.core.services import repositories as repository_service
+from ecr_mock.core.services import uploads
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
@@ -144,12 +145,9 @@ def delete_repository(backend: Store, reg: Registry, name: str, force: bool) -> 
         repo = get_repository(backend, reg, name)
         if repo.images and not force:
             raise RepositoryNotEmpty(name, reg.account)
-        key = repository_key(reg, name)
-        for upload_id, session in list(reg.uploads.items()):
-            if session.repository == name:
-                session.discard()
-                del reg.uploads[upload_id]
-        del reg.repositories[key]
+        del reg.repositories[repository_key(reg, name)]
+        uploads.end_uploads_of(backend, reg, repo.name)
+        uploads.release_unreferenced_blobs(backend, reg, repo.blobs)
     for image in list(repo.images.values()):
         backend.emit("image-deleted", {"repository": repo, "image": image})
     return repo

@@ -12,7 +12,7 @@ from ecr_mock.core.errors import (
     RepositoryNotEmpty,
     RepositoryNotFound,
 )
-from ecr_mock.core.services import public
+from ecr_mock.core.services import public, uploads
 from tests.core.services.conftest import Push
 
 A = "123456789012"
@@ -112,3 +112,23 @@ def test_tagged_images_pair_each_tag_with_its_image(ecr_backend: Backend, push: 
     assert public.tagged_images(ecr_backend, repo) == []
     first, second = push(tag="v1", seed="a", into=repo), push(tag="v2", seed="b", into=repo)
     assert public.tagged_images(ecr_backend, repo) == [("v1", first), ("v2", second)]
+
+
+def test_deleting_a_public_repository_frees_its_blobs_and_ends_its_uploads(
+    ecr_backend: Backend, push: Push
+) -> None:
+    reg = public.public_registry(ecr_backend, A)
+    repo = public.create_repository(ecr_backend, reg, "app")
+    kept = public.create_repository(ecr_backend, reg, "kept")
+    image = push(tag="v1", seed="a", into=repo)
+    push(tag="v1", seed="b", into=kept)
+    stored = {digest: reg.blobs[digest] for digest in repo.blobs}
+    assert len(stored) == 2 and image.digest in repo.images
+    session = uploads.start_upload(ecr_backend, reg, repo)
+    other = uploads.start_upload(ecr_backend, reg, kept)
+    public.delete_repository(ecr_backend, reg, "app", force=True)
+    assert not set(stored) & set(reg.blobs)
+    assert all(blob.freed for blob in stored.values())
+    assert set(reg.uploads) == {other.upload_id}
+    assert session.closed
+    assert len(reg.blobs) == 2  # the other repository's config and layer stay
