@@ -324,6 +324,8 @@ def _after_commit(fault: Fault | None) -> tuple[int, bytes] | None:
 
 _ELIDED_MEMBERS = frozenset({"layerPartBlob"})
 _LONGEST_RECORDED = 4096
+_SHARED_LENGTH = 64
+"""Recorded string parameters up to this length (names, tags) are shared between records."""
 
 
 def _elided(params: Params) -> Params:
@@ -333,6 +335,8 @@ def _elided(params: Params) -> Params:
         key = sys.intern(key)  # a record keeps its names once, not once per call
         if isinstance(value, str) and (key in _ELIDED_MEMBERS or len(value) > _LONGEST_RECORDED):
             recorded[key] = f"<{len(value)} characters elided>"
+        elif isinstance(value, str) and len(value) <= _SHARED_LENGTH:
+            recorded[key] = sys.intern(value)  # names repeat from call to call: kept once
         else:
             recorded[key] = value
     return recorded

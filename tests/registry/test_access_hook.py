@@ -19,7 +19,7 @@ ARN = "arn:aws:ecr:us-east-1:123456789012:repository/"
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
 
-    def record(store: Store, ctx: Caller, action: str, repo_arn: str) -> None:
+    def record(store: Store, caller: Caller, action: str, repo_arn: str) -> None:
         seen.append((action, repo_arn))
 
     monkeypatch.setattr(auth, "authorize", record)
@@ -87,8 +87,8 @@ def test_mount_asks_for_read_actions_on_the_source(
 def test_a_refusal_is_403_denied_with_ecrs_message(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def deny(store: Store, ctx: Caller, action: str, repo_arn: str) -> None:
-        principal = ctx.principal
+    def deny(store: Store, caller: Caller, action: str, repo_arn: str) -> None:
+        principal = caller.principal
         raise AccessDenied(principal.arn if principal else "anonymous", action, repo_arn)
 
     registry.create_repo("app")
@@ -109,7 +109,7 @@ def test_a_refusal_is_403_denied_with_ecrs_message(
 def test_a_refused_mount_source_falls_back_to_an_upload(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def deny_source(store: Store, ctx: Caller, action: str, repo_arn: str) -> None:
+    def deny_source(store: Store, caller: Caller, action: str, repo_arn: str) -> None:
         if repo_arn.endswith("/src"):
             raise AccessDenied("arn:aws:iam::123456789012:root", action, repo_arn)
 
