@@ -48,27 +48,31 @@ MAX_IMAGES_PER_REPOSITORY = 100_000
 DEFAULT_PLATFORM = ("linux", "amd64")
 
 
+def _find(repo: Repository, digest: str | None, tag: str | None) -> Image | str:
+    """The image an id (digest and/or tag) names, or why none: the ECR failure code
+    (``ImageNotFound``, or ``ImageTagDoesNotMatchDigest`` for a tag on another image)."""
+    if tag is not None:
+        tagged = repo.tags.get(tag)
+        if tagged is None:
+            return "ImageNotFound"
+        if digest is not None and digest != tagged:
+            return "ImageTagDoesNotMatchDigest"
+        digest = tagged
+    return repo.images.get(digest or "") or "ImageNotFound"
+
+
 def find_image(
     store: Store, repo: Repository, *, digest: str | None = None, tag: str | None = None
 ) -> Image:
-    """The image with ``digest`` and/or ``tag``; ImageNotFound otherwise."""
-    if tag is not None:
-        tagged = repo.tags.get(tag)
-        if tagged is None or (digest is not None and digest != tagged):
-            raise ImageNotFound(
-                f"The image with imageId {{imageDigest:'{digest or 'null'}', imageTag:'{tag}'}}"
-                f" does not exist within the repository with name '{repo.name}' in the "
-                f"registry with id '{repo.account}'"
-            )
-        digest = tagged
-    image = repo.images.get(digest or "")
-    if image is None:
-        raise ImageNotFound(
-            f"The image with imageId {{imageDigest:'{digest}', imageTag:'null'}} does not "
-            f"exist within the repository with name '{repo.name}' in the registry with id "
-            f"'{repo.account}'"
-        )
-    return image
+    """The image with ``digest`` and/or ``tag``; ImageNotFound (naming the id) otherwise."""
+    found = _find(repo, digest, tag)
+    if isinstance(found, Image):
+        return found
+    shown = f"imageDigest:'{digest or 'null'}', imageTag:'{tag or 'null'}'"
+    raise ImageNotFound(
+        f"The image with imageId {{{shown}}} does not exist within the repository with name "
+        f"'{repo.name}' in the registry with id '{repo.account}'"
+    )
 
 
 def resolve_reference(store: Store, repo: Repository, reference: str) -> Image:
@@ -197,38 +201,18 @@ def delete_image(
 ) -> Image:
     """BatchDeleteImage for one id: by digest removes the image, by tag removes the tag.
 
-    Removing the last tag of an image removes the image, as ECR does.
+    Removing the last tag of an image removes the image, as ECR does; ImageDeleteFailure with
+    its code otherwise.
     """
     with store.lock:
-        if digest is None and tag is None:
-            raise ImageDeleteFailure(
-                "MissingDigestAndTag",
-                "Invalid request parameters: both tag and digest cannot be null",
-            )
-        if digest is not None and not is_digest(digest):
-            raise ImageDeleteFailure(
-                "InvalidImageDigest",
-                "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
-            )
-        if tag is not None:
-            target = repo.tags.get(tag)
-            if target is None:
-                raise ImageDeleteFailure("ImageNotFound", "Requested image not found")
-            if digest is not None and digest != target:
-                raise ImageDeleteFailure(
-                    "ImageTagDoesNotMatchDigest",
-                    "Invalid request parameters: given tag does not map to the given digest",
-                )
-            image = repo.images[target]
-            if len(image.tags) > 1:
-                _drop_tag(repo, tag)
-                store.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
-                return image
-            digest = target
-        found = repo.images.get(digest or "")
-        if found is None:
-            raise ImageDeleteFailure("ImageNotFound", "Requested image not found")
-        image = found
+        try:
+            image = lookup_image_id(store, repo, digest, tag)
+        except ItemFailure as failure:
+            raise ImageDeleteFailure(failure.failure_code, failure.message) from None
+        if tag is not None and len(image.tags) > 1:
+            _drop_tag(repo, tag)
+            store.emit("tag-removed", {"repository": repo, "image": image, "tag": tag})
+            return image
         parents = sorted(repo.parents.get(image.digest, ()))
         if parents:
             raise ImageDeleteFailure(
@@ -490,17 +474,12 @@ def check_image_id(digest: str | None, tag: str | None) -> None:
 def lookup_image_id(store: Store, repo: Repository, digest: str | None, tag: str | None) -> Image:
     """The image an ECR image id (digest and/or tag) names; ItemFailure with its code otherwise."""
     check_image_id(digest, tag)
-    if tag is not None:
-        target = repo.tags.get(tag)
-        if target is None:
-            raise ItemFailure("ImageNotFound", NOT_FOUND)
-        if digest is not None and digest != target:
-            raise ItemFailure("ImageTagDoesNotMatchDigest", TAG_DOES_NOT_MATCH)
-        digest = target
-    image = repo.images.get(digest or "")
-    if image is None:
-        raise ItemFailure("ImageNotFound", NOT_FOUND)
-    return image
+    found = _find(repo, digest, tag)
+    if isinstance(found, Image):
+        return found
+    raise ItemFailure(
+        found, TAG_DOES_NOT_MATCH if found == "ImageTagDoesNotMatchDigest" else NOT_FOUND
+    )
 
 
 def image_to_serve(
