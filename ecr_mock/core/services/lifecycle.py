@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -58,6 +58,7 @@ __all__ = [
     "complete_restores",
     "get_preview",
     "lifecycle_images",
+    "preview_results",
     "restore_image",
     "start_preview",
     "update_storage_class",
@@ -358,6 +359,46 @@ def get_preview(repo: Repository) -> LifecyclePreview:
     if preview.status == "IN_PROGRESS":
         preview.status = "COMPLETE"
     return preview
+
+
+def preview_results(
+    store: Store,
+    repo: Repository,
+    image_ids: Sequence[tuple[str | None, str | None]] | None,
+    tag_status: str,
+) -> tuple[LifecyclePreview, list[PreviewResult]]:
+    """GetLifecyclePolicyPreview: the last preview (COMPLETE from its first read on) and its
+    results, narrowed to the images ``image_ids`` (digest, tag) name when given and to
+    TAGGED, UNTAGGED or ANY images."""
+    with store.lock:
+        preview = get_preview(repo)
+        results = list(preview.results)
+        if image_ids:
+            wanted = _selected_digests(repo, image_ids)
+            results = [r for r in results if r.digest in wanted]
+    return preview, [r for r in results if _tag_status_fits(r, tag_status)]
+
+
+def _selected_digests(
+    repo: Repository, image_ids: Sequence[tuple[str | None, str | None]]
+) -> set[str]:
+    digests: set[str] = set()
+    for digest, tag in image_ids:
+        if tag is not None:
+            tagged = repo.tags.get(tag)
+            if tagged is not None and (digest is None or digest == tagged):
+                digests.add(tagged)
+        elif digest is not None:
+            digests.add(digest)
+    return digests
+
+
+def _tag_status_fits(result: PreviewResult, tag_status: str) -> bool:
+    if tag_status == "TAGGED":
+        return bool(result.tags)
+    if tag_status == "UNTAGGED":
+        return not result.tags
+    return True
 
 
 # --------------------------------------------------------------------------- scheduling

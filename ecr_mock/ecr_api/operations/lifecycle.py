@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.models import Repository
 from ecr_mock.core.services.lifecycle import (
     LifecyclePreview,
     PreviewResult,
-    get_preview,
+    preview_results,
     start_preview,
 )
 from ecr_mock.ecr_api.dispatch import Context, Handler, Params, Result, paginate
@@ -56,28 +55,6 @@ def _summary_json(preview: LifecyclePreview) -> dict[str, Any]:
     return summary
 
 
-def _selected_digests(repo: Repository, image_ids: list[dict[str, Any]]) -> set[str]:
-    digests: set[str] = set()
-    for image_id in image_ids:
-        digest = image_id.get("imageDigest")
-        tag = image_id.get("imageTag")
-        if tag is not None:
-            tagged = repo.tags.get(tag)
-            if tagged is not None and (digest is None or digest == tagged):
-                digests.add(tagged)
-        elif digest is not None:
-            digests.add(digest)
-    return digests
-
-
-def _tag_status_fits(result: PreviewResult, tag_status: str) -> bool:
-    if tag_status == "TAGGED":
-        return bool(result.tags)
-    if tag_status == "UNTAGGED":
-        return not result.tags
-    return True
-
-
 def get_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
     """GetLifecyclePolicyPreview: COMPLETE from the first call, results paginated (max 100).
 
@@ -92,13 +69,9 @@ def get_lifecycle_policy_preview(ctx: Context, params: Params) -> Result:
         raise InvalidParameter(
             "Invalid parameter: maxResults and nextToken cannot be used with imageIds"
         )
-    preview = get_preview(repo)
-    results = list(preview.results)
-    if image_ids:
-        wanted = _selected_digests(repo, image_ids)
-        results = [r for r in results if r.digest in wanted]
     tag_status = (params.get("filter") or {}).get("tagStatus") or "ANY"
-    results = [r for r in results if _tag_status_fits(r, tag_status)]
+    selected = [(i.get("imageDigest"), i.get("imageTag")) for i in image_ids or ()]
+    preview, results = preview_results(ctx.backend, repo, selected, tag_status)
     token: str | None = None
     if not image_ids:
         results, token = paginate(

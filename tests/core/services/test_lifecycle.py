@@ -25,6 +25,7 @@ from ecr_mock.core.services.lifecycle import (
     LifecycleScheduler,
     apply_lifecycle,
     get_preview,
+    preview_results,
     start_preview,
 )
 from ecr_mock.registry.app import RegistryApp, basic_auth_headers
@@ -490,3 +491,25 @@ def test_expiring_an_image_deletes_the_artifacts_that_refer_to_it(world: World) 
     assert signature.digest not in world.repo.images
     assert countersigned.digest not in world.repo.images
     assert world.repo.referrers == {kept.digest: {unrelated.digest}}
+
+
+def test_preview_results_narrow_to_named_images_and_tag_status(world: World) -> None:
+    untagged = world.push("old")
+    tagged = world.push("tagged", tag="v1")
+    world.clock.advance(days=3)
+    start_preview(world.backend, world.repo, policy(rule(1, "any", "sinceImagePushed", 1)))
+
+    preview, everything = preview_results(world.backend, world.repo, None, "ANY")
+    assert preview.status == "COMPLETE"
+    assert {r.digest for r in everything} == {untagged.digest, tagged.digest}
+    by_tag = preview_results(world.backend, world.repo, [(None, "v1")], "ANY")[1]
+    assert [r.digest for r in by_tag] == [tagged.digest]
+    mismatched = preview_results(world.backend, world.repo, [(untagged.digest, "v1")], "ANY")[1]
+    assert mismatched == []
+    by_digest = preview_results(world.backend, world.repo, [(untagged.digest, None)], "ANY")[1]
+    assert [r.digest for r in by_digest] == [untagged.digest]
+    assert [r.digest for r in preview_results(world.backend, world.repo, None, "TAGGED")[1]] == [
+        tagged.digest
+    ]
+    untagged_only = preview_results(world.backend, world.repo, None, "UNTAGGED")[1]
+    assert [r.digest for r in untagged_only] == [untagged.digest]
