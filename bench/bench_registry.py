@@ -4,8 +4,8 @@ Run by hand: ``python bench/bench_registry.py [--big-mib 512] [--small-count 200
 [--reference-tls]``. Needs skopeo and ``docker-registry`` (Debian package). Both servers run on
 loopback in subprocesses; the ecr-mock server's peak resident memory is read from
 ``/proc/<pid>/status`` (VmHWM). skopeo tries HTTPS first, and ecr-mock's port answers TLS, so
-skopeo speaks TLS to ecr-mock; ``--reference-tls`` gives the reference registry a self-signed
-certificate too, so both sides are measured over TLS.
+skopeo speaks TLS to ecr-mock; ``--reference-tls`` gives the reference registry a certificate
+too, so both sides are measured over TLS.
 """
 
 from __future__ import annotations
@@ -132,42 +132,15 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def self_signed(work: Path) -> tuple[Path, Path]:
-    """A certificate and key for 127.0.0.1 (the reference registry's, with ``--reference-tls``)."""
-    import datetime
-    import ipaddress
+def certificate(work: Path) -> tuple[Path, Path]:
+    """A certificate and key for localhost and 127.0.0.1, from ecr-mock's own local CA in
+    ``work`` (the reference registry's, with ``--reference-tls``)."""
+    from ecr_mock.tls import CertificateAuthority
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    cert_pem, key_pem = CertificateAuthority(work / "ca").issue("localhost")
     cert_file, key_file = work / "ref.crt", work / "ref.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file.write_bytes(cert_pem)
+    key_file.write_bytes(key_pem)
     return cert_file, key_file
 
 
@@ -178,7 +151,7 @@ def start_reference(work: Path, tls: bool = False) -> tuple[subprocess.Popen[byt
     config = work / "registry.yml"
     tls_config = ""
     if tls:
-        cert_file, key_file = self_signed(work)
+        cert_file, key_file = certificate(work)
         tls_config = f"  tls:\n    certificate: {cert_file}\n    key: {key_file}\n"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
