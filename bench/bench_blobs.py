@@ -30,21 +30,9 @@ import boto3
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_registry import free_port, start_reference, wait_port
+from bench_registry import start_ecr_mock, start_reference
 
 LAYER = 2 << 20
-
-
-def start_ecr_mock() -> tuple[subprocess.Popen[bytes], str]:
-    """``ecr-mock serve`` on a free loopback port."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ecr_mock", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port)
-    return proc, f"127.0.0.1:{port}"
 
 
 def ecr(endpoint: str) -> object:

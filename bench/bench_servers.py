@@ -24,6 +24,9 @@ from pathlib import Path
 
 import h11
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_blobs import curl
+
 SERVER = r"""
 import json, sys, threading
 from ecr_mock import Backend
@@ -143,16 +146,6 @@ def checks(port: int, auth: str) -> dict[str, bool]:
         and twice[1].get("connection") == "close",
         "416 answer well framed (sentinel answered)": out_of_order[0] == 416 and out_of_order[2],
     }
-
-
-def curl(args: list[str]) -> float:
-    out = subprocess.run(
-        ["curl", "-s", "-S", "-f", "-o", "/dev/null", "-w", "%{time_total}", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return float(out.stdout)
 
 
 def main() -> None:
