@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import re
@@ -203,13 +202,9 @@ def answer_call(
     found = service_for(target)
     seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
     request = _Request(target, body, headers, source_ip, secure, validate)
-    status, payload = _serve(backend, request, seen)
+    status, payload, code = _serve(backend, found, request, seen)
     params = seen.params or {}
     repository = params.get("repositoryName")
-    code = None
-    if status >= 300:
-        with contextlib.suppress(ValueError, AttributeError):
-            code = json.loads(payload).get("__type")
     backend.calls.record(
         Call(
             surface="api",
@@ -219,7 +214,7 @@ def answer_call(
             region=seen.region or _scope_region(headers),
             principal=seen.principal,
             status=status,
-            error_code=code if isinstance(code, str) else None,
+            error_code=code,
             request_bytes=len(body),
             response_bytes=len(payload),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
@@ -243,20 +238,29 @@ class _Request:
     validate: bool
 
 
-def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
+Served = tuple[int, bytes, str | None]
+"""(status, body, the ``__type`` of an error answer)."""
+
+
+def _refuse(status: int, code: str, message: str, extra: Mapping[str, Any] | None = None) -> Served:
+    return status, error_body(code, message, extra), code
+
+
+def _serve(
+    backend: Store, found: tuple[ApiService, str] | None, request: _Request, seen: _Seen
+) -> Served:
     target, body, headers = request.target, request.body, request.headers
     source_ip, secure, validate = request.source_ip, request.secure, request.validate
-    found = service_for(target)
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
     if handler is None:
-        return 400, error_body("UnknownOperationException", f"Unknown operation {target!r}")
+        return _refuse(400, "UnknownOperationException", f"Unknown operation {target!r}")
     try:
         params = json.loads(body or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        return 400, error_body("SerializationException", "Request body is not valid JSON")
+        return _refuse(400, "SerializationException", "Request body is not valid JSON")
     if not isinstance(params, dict):
-        return 400, error_body("SerializationException", "Start of list found where not expected.")
+        return _refuse(400, "SerializationException", "Start of list found where not expected.")
     seen.params = params
     fault: Fault | None = None
     try:
@@ -272,18 +276,18 @@ def _serve(backend: Store, request: _Request, seen: _Seen) -> tuple[int, bytes]:
         if fault is not None and fault.error is not None and not fault.after_commit:
             return _fault_answer(fault)
         if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
-            return 400, error_body("ThrottlingException", "Rate exceeded")
+            return _refuse(400, "ThrottlingException", "Rate exceeded")
         ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
         service.check(ctx, params)
         result = handler(ctx, params)
     except ValidationError as exc:
-        return 400, error_body(exc.code, exc.message)
+        return _refuse(400, exc.code, exc.message)
     except EcrError as exc:
-        return _after_commit(fault) or (exc.status, error_body(exc.code, exc.message, exc.extra))
+        return _after_commit(fault) or _refuse(exc.status, exc.code, exc.message, exc.extra)
     except Exception as exc:  # a bug must still answer like the service, not drop the call
         _log.exception("ecr-mock: %s failed unexpectedly", name)
-        return 500, error_body("ServerException", f"Internal error: {type(exc).__name__}: {exc}")
-    return _after_commit(fault) or (200, json.dumps(result, default=_encode).encode())
+        return _refuse(500, "ServerException", f"Internal error: {type(exc).__name__}: {exc}")
+    return _after_commit(fault) or (200, json.dumps(result, default=_encode).encode(), None)
 
 
 def _fault_for(
@@ -311,11 +315,11 @@ def _fault_for(
     return fault
 
 
-def _fault_answer(fault: Fault) -> tuple[int, bytes]:
-    return fault.status or 500, error_body(fault.error or "ServerException", fault.message or "")
+def _fault_answer(fault: Fault) -> Served:
+    return _refuse(fault.status or 500, fault.error or "ServerException", fault.message or "")
 
 
-def _after_commit(fault: Fault | None) -> tuple[int, bytes] | None:
+def _after_commit(fault: Fault | None) -> Served | None:
     """The error of an ``after_commit`` fault (the call was carried out), else None."""
     if fault is not None and fault.error is not None and fault.after_commit:
         return _fault_answer(fault)
