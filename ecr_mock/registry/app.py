@@ -155,23 +155,26 @@ class RegistryApp:
 
     def _before(self, seen: _Seen) -> None:
         """Apply fault rules (delay, error) and quotas before the request is carried out."""
-        fault = self.backend.faults.evaluate(
-            FaultRequest(
-                "registry",
-                seen.operation,
-                seen.repository,
-                seen.account,
-                seen.region,
-                service=None if seen.account is None else _service_of(seen.region),
+        rules = self.backend.fault_rules_if_any()
+        fault = None
+        if rules is not None:
+            fault = rules.evaluate(
+                FaultRequest(
+                    "registry",
+                    seen.operation,
+                    seen.repository,
+                    seen.account,
+                    seen.region,
+                    service=None if seen.account is None else _service_of(seen.region),
+                )
             )
-        )
         seen.fault = fault
         if fault is not None:
             if fault.delay_ms:
                 time.sleep(fault.delay_ms / 1000)
             if fault.error is not None and not fault.after_commit:
                 raise _fault_error(fault)
-        if not self.backend.quotas.allow_route(
+        if not self.backend.within_route_quota(
             seen.account or "", seen.region or "", seen.operation
         ):
             raise RegistryError(
