@@ -35,6 +35,7 @@ class Backend(Store):
         region: str = DEFAULT_REGION,
         *,
         read_only: bool = False,
+        fsync: str = "batch",
     ) -> Backend:
         """A backend holding what the state directory ``path`` holds (created when new).
 
@@ -42,11 +43,13 @@ class Backend(Store):
         request that changes something). ``read_only`` opens a directory another process
         (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
         never writes. StateDirError when the directory is in use or of an unknown schema.
+        ``fsync`` (``always``, ``batch`` or ``never``) says which failures a saved change
+        survives (see ``ecr_mock.core.persistence.durable``).
         """
         from ecr_mock.core.persistence.statedir import StateDir
 
         backend = cls(account_id, region)
-        state = StateDir(path, read_only=read_only)
+        state = StateDir(path, read_only=read_only, fsync=fsync)
         try:
             state.load(backend)
         except BaseException:
@@ -55,7 +58,7 @@ class Backend(Store):
         backend.state_dir = state
         if not read_only:
             backend.upload_spill_dir = state.spill_dir
-            backend.listeners.append(lambda kind, detail: state.touch())
+            backend.listeners.append(state.listener(backend))
             state.start_flusher(backend)
         return backend
 
@@ -90,6 +93,8 @@ class Backend(Store):
         if account_id is None:
             self.lifecycle.last_run = self.clock.now()
         if self.state_dir is not None and not self.state_dir.read_only:
+            if self.changes is not None:
+                self.changes.everything = True  # the whole state is compared, not marks
             self.state_dir.save(self)  # the state directory empties too (its blob files go)
 
     def state(self) -> dict[str, Any]:

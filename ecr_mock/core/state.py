@@ -15,6 +15,7 @@ from ecr_mock.core.ports import EventListener, IdentityProvider, SecretReader, U
 from ecr_mock.core.tokens import TokenStore
 
 if TYPE_CHECKING:
+    from ecr_mock.core.changes import ChangeSet
     from ecr_mock.core.events import EventLog
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.persistence.statedir import StateDir
@@ -118,8 +119,36 @@ class Store:
         self._quotas: Quotas | None = None
         self.state_dir: StateDir | None = None
         """Where this state is kept across restarts (None: memory only; see ``Backend.open``)."""
+        self.changes: ChangeSet | None = None
+        """What changed since the last save (None: nothing is saved, so nothing is marked)."""
         self.operation_caller: OperationCaller | None = None
         """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
+
+    # ----- change marks (kept only while a state directory saves this state) ------------------
+
+    def note_repository(self, repo: Repository) -> None:
+        """``repo``'s own fields changed, or it was created or deleted."""
+        changes = self.changes
+        if changes is not None:
+            changes.repository(repo)
+
+    def note_image(self, repo: Repository, digest: str) -> None:
+        """The image ``digest`` of ``repo`` changed, appeared or went."""
+        changes = self.changes
+        if changes is not None:
+            changes.image(repo, digest)
+
+    def note_repository_blob(self, repo: Repository, digest: str) -> None:
+        """``repo`` came to know, or forgot, the blob ``digest``."""
+        changes = self.changes
+        if changes is not None:
+            changes.repository_blob(repo, digest)
+
+    def note_blob(self, reg: Registry, digest: str) -> None:
+        """``reg`` came to hold, or let go of, the blob ``digest``."""
+        changes = self.changes
+        if changes is not None:
+            changes.blob(reg, digest)
 
     def lifecycle_last_run(self) -> datetime:
         """When lifecycle policies were last applied (on the backend clock)."""

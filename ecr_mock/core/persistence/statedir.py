@@ -10,39 +10,28 @@ import sqlite3
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecr_mock.core.blobs import Blob, UploadSession
-from ecr_mock.core.errors import BlobUnknown
-from ecr_mock.core.manifests import parse_manifest
-from ecr_mock.core.models import Image, Principal, Registry, Repository
-from ecr_mock.core.persistence.codec import (
-    Unencodable,
-    build,
-    decode,
-    encode,
-    encode_fields,
-)
-from ecr_mock.core.tokens import Token
+from ecr_mock.core.blobs import Blob
+from ecr_mock.core.changes import ChangeSet
+from ecr_mock.core.models import Registry, Repository
+from ecr_mock.core.persistence import rows
+from ecr_mock.core.persistence.codec import Unencodable, encode
+from ecr_mock.core.persistence.durable import ALWAYS, BATCH, BlobFiles
+from ecr_mock.core.persistence.legacy import STORE_SLOTS_KEPT, load_backend_rows, load_schema_1
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
 
-SCHEMA_VERSION = 1
-"""The layout of ``state.db`` this version writes and reads."""
+SCHEMA_VERSION = 2
+"""The layout of ``state.db`` this version writes and reads (version 1 is migrated on open)."""
 
 FLUSH_INTERVAL = 0.5
 """Seconds between background saves of changes no request waited for (pull times, scans)."""
 
-_MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
-_REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
-_REPOSITORY_OWN = frozenset({"images"})
-_IMAGE_OWN = frozenset({"manifest", "parsed"})
-_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
-"""Store slots that are state (the others are wiring: providers, locks, listeners)."""
+Statement = tuple[str, tuple[Any, ...]]
 
 
 class StateDirError(Exception):
@@ -52,22 +41,29 @@ class StateDirError(Exception):
 class StateDir:
     """One state directory opened by one process: ``state.db``, ``blobs/``, ``tmp/``, ``lock``.
 
-    Saves are atomic SQLite transactions of the rows that changed since the last save; a blob's
-    file is written, fsynced and renamed into place before any row naming it commits, so after
-    a crash every tag has its manifest and every manifest its blobs.
+    A save writes one row per changed registry, repository, image, repository blob and blob
+    (the services mark what they change, see :class:`~ecr_mock.core.changes.ChangeSet`), in
+    one SQLite transaction, so its cost does not grow with what is stored. Blob files are
+    written and synced (one file-system sync for all of them, in ``batch`` mode) before any
+    row naming them commits, so after a crash every tag has its manifest and every manifest
+    its blobs.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, fsync: str = BATCH
+    ) -> None:
         self.path = Path(path).resolve()
         self.read_only = read_only
+        self.files = BlobFiles(self.path, fsync)
         self._lock_file: Any = None
         self._save_lock = threading.Lock()
-        self._written: dict[str, str] = {}
-        self._written_images: dict[str, dict[str, str]] = {}
+        self._written_state: dict[str, str] = {}
+        self._written_repos: dict[tuple[str, str, str], str] = {}
         self._dirty = threading.Event()
         self._kick = threading.Event()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
+        self._schema = SCHEMA_VERSION
         self.closed = False
         if read_only:
             if not (self.path / "state.db").is_file():
@@ -85,7 +81,7 @@ class StateDir:
                 self.path / "state.db", check_same_thread=False, isolation_level=None
             )
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if fsync == ALWAYS else 'NORMAL'}")
         try:
             self._check_schema()
         except BaseException:
@@ -128,96 +124,122 @@ class StateDir:
         if "meta" not in tables:
             if self.read_only:
                 raise StateDirError(f"{self.path} holds no ecr-mock state yet")
-            with self._db:
-                self._db.execute("BEGIN")
+            with self._transaction():
                 self._db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                self._db.execute(
-                    "CREATE TABLE rows (key TEXT PRIMARY KEY, doc TEXT NOT NULL, data BLOB)"
-                )
+                rows.create_tables(self._db)
                 self._db.execute(
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
             return
         found = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = found[0] if found else None
-        if version != str(SCHEMA_VERSION):
+        if version == "1":
+            self._schema = 1  # migrated by load(), in one transaction
+        elif version != str(SCHEMA_VERSION):
             raise StateDirError(
                 f"the state directory {self.path} has schema version {version}; this version "
-                f"of ecr-mock reads version {SCHEMA_VERSION} only (nothing was changed)"
+                f"of ecr-mock reads version {SCHEMA_VERSION} (and migrates version 1) only (nothing was "
+                "changed)"
             )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def blob_path(self, digest: str) -> Path:
         """Where the bytes of ``digest`` live: ``blobs/<algorithm>/<hex>``."""
-        algorithm, _, hexpart = digest.partition(":")
-        return self.path / "blobs" / algorithm / hexpart
+        return self.files.path(digest)
+
+    @property
+    def spill_dir(self) -> str:
+        """Where large uploads spill to: on this directory's file system, so making their
+        blobs durable is a hard link rather than a copy."""
+        return str(self.path / "tmp")
 
     # ----- loading ----------------------------------------------------------------------------
 
     def load(self, backend: Store) -> None:
-        """Put everything the directory holds into ``backend`` (which should be empty)."""
-        rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
-        by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
-        for key, doc, data in rows:
-            by_kind.setdefault(key.split("/", 1)[0], []).append((key, json.loads(doc), data))
+        """Put everything the directory holds into ``backend`` (which should be empty).
+
+        A schema-1 directory is rewritten as schema 2 in one transaction (a crash during it
+        leaves schema 1, migrated again on the next open).
+        """
         with backend.lock:
-            self._load_backend(backend, by_kind.get("backend", []))
-            for _, doc, _ in by_kind.get("registry", []):
-                reg = build(Registry, doc, repositories={}, blobs={}, uploads={})
-                backend.registries[(reg.account, reg.region)] = reg
-            for key, doc, _ in by_kind.get("blob", []):
-                reg, digest = self._registry_of(backend, key)
-                path = self.blob_path(digest)
-                size = int(doc["size"])
-                if path.is_file() and path.stat().st_size == size:
-                    blob = Blob.from_path(digest, size, str(path))
-                    blob.retain()
-                    reg.blobs[digest] = blob
-            for key, doc, _ in by_kind.get("repository", []):
-                reg, name = self._registry_of(backend, key)
-                reg.repositories[name] = build(Repository, doc, images={})
-            for key, doc, data in by_kind.get("image", []):
-                reg, rest = self._registry_of(backend, key)
-                name, _, digest = rest.rpartition("@")
-                repo = reg.repositories.get(name)
-                if repo is None or data is None:
-                    continue
-                media_type = decode(doc.get("media_type"))
-                repo.images[digest] = build(
-                    Image, doc, manifest=data, parsed=parse_manifest(data, media_type)
-                )
-            self._resume_restores(backend)
-        self._written = {}
-        self._written_images = {}
-        for key, doc, _ in rows:
-            if key.startswith("image/"):
-                repo_key = key[len("image/") :].rpartition("@")[0]
-                self._written_images.setdefault(repo_key, {})[key] = doc
+            if self._schema == 1:
+                load_schema_1(self._db, backend, self.blob_path)
+                if not self.read_only:
+                    with self._transaction() as db:
+                        rows.create_tables(db)
+                        for sql, params in self._everything(backend):
+                            db.execute(sql, params)
+                        for key, doc in self._state_rows(backend).items():
+                            db.execute(rows.UPSERT_STATE, (key, doc))
+                        db.execute("DROP TABLE rows")
+                        db.execute(
+                            "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                            (str(SCHEMA_VERSION),),
+                        )
+                    self._schema = SCHEMA_VERSION
             else:
-                self._written[key] = doc
+                self._load(backend)
+            self._resume_restores(backend)
+            if self._schema == SCHEMA_VERSION:
+                self._written_state = dict(self._db.execute("SELECT key, doc FROM state"))
+            if not self.read_only:
+                backend.changes = ChangeSet()
         if not self.read_only:
             self._collect_garbage()
 
-    @staticmethod
-    def _registry_of(backend: Store, key: str) -> tuple[Registry, str]:
-        _, account, region, rest = key.split("/", 3)
-        return backend.registry(account, region), rest
-
-    def _load_backend(self, backend: Store, rows: list[tuple[str, Any, bytes | None]]) -> None:
-        for key, doc, _ in rows:
-            name = key.split("/", 1)[1]
-            if name == "clock":
-                backend.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
-            elif name == "tokens":
-                backend.tokens.restore([t for t in decode(doc) if isinstance(t, Token)])
-            elif name == "access_keys":
-                keys = decode(doc)
-                backend.access_keys.update(
-                    {k: v for k, v in keys.items() if isinstance(v, Principal)}
-                )
-            elif name == "lifecycle":
-                backend.set_lifecycle_last_run(decode(doc["last_run"]))
-            elif name.startswith("slot/") and name[len("slot/") :] in _STORE_SLOTS_KEPT:
-                setattr(backend, name[len("slot/") :], decode(doc))
+    def _load(self, backend: Store) -> None:
+        db = self._db
+        own: list[tuple[str, Any]] = []
+        for key, doc in db.execute("SELECT key, doc FROM state ORDER BY rowid"):
+            if key.startswith("registry/"):
+                reg = rows.load_registry(doc)
+                backend.registries[(reg.account, reg.region)] = reg
+            else:
+                own.append((key, json.loads(doc)))
+        load_backend_rows(backend, own)
+        registries: dict[tuple[str, str], Registry] = {}
+        for account, region, digest, size in db.execute("SELECT * FROM blobs"):
+            held = registries.get((account, region))
+            if held is None:
+                held = registries[(account, region)] = backend.registry(account, region)
+            path = str(self.blob_path(digest))
+            try:
+                intact = os.stat(path).st_size == size
+            except OSError:
+                intact = False
+            if intact:  # a file lost to a power loss in ``never`` mode is left out
+                blob = Blob.from_path(digest, size, path)
+                blob.retain()
+                held.blobs[digest] = blob
+        repos: dict[tuple[str, str, str], Repository] = {}
+        for account, region, name, key, doc in db.execute(
+            "SELECT account, region, name, key, doc FROM repositories"
+        ):
+            repo = rows.load_repository(doc)
+            backend.registry(account, region).repositories[key] = repo
+            repos[(account, region, name)] = repo
+            self._written_repos[(account, region, name)] = doc
+        for account, region, name, digest in db.execute("SELECT * FROM repository_blobs"):
+            found = repos.get((account, region, name))
+            if found is not None:
+                found.blobs.add(digest)
+        load_image, add_image = rows.load_image, rows.add_image
+        for account, region, name, digest, doc, manifest in db.execute(
+            "SELECT account, region, repository, digest, doc, manifest FROM images ORDER BY rowid"
+        ):
+            found = repos.get((account, region, name))
+            if found is not None:
+                add_image(found, load_image(digest, doc, manifest))
 
     @staticmethod
     def _resume_restores(backend: Store) -> None:
@@ -239,8 +261,7 @@ class StateDir:
             with contextlib.suppress(OSError):
                 leftover.unlink()
         named = {
-            self.blob_path(key.rsplit("/", 1)[1])
-            for (key,) in self._db.execute("SELECT key FROM rows WHERE key LIKE 'blob/%'")
+            self.blob_path(digest) for (digest,) in self._db.execute("SELECT digest FROM blobs")
         }
         for path in (self.path / "blobs").glob("*/*"):
             if path not in named:
@@ -254,197 +275,214 @@ class StateDir:
         self._dirty.set()
         self._kick.set()
 
+    def listener(self, backend: Store) -> Callable[[str, dict[str, Any]], None]:
+        """An event-bus listener marking the image each core event names as changed."""
+
+        def on_event(kind: str, detail: dict[str, Any]) -> None:
+            repo, image = detail.get("repository"), detail.get("image")
+            digest = getattr(image, "digest", None)
+            if isinstance(repo, Repository) and isinstance(digest, str):
+                backend.note_image(repo, digest)
+            self.touch()
+
+        return on_event
+
     def save(self, backend: Store, names: Collection[str] | None = None) -> int:
         """Write what changed since the last save; returns how many rows were written.
 
-        With ``names``, only the images of repositories so named (in any registry) are looked
-        at; everything else but other images is. A request that touched one repository saves
-        in time independent of how many images the others hold; the background flusher's full
-        saves catch the rest.
+        Only what the services marked is looked at (``names`` is accepted for callers that
+        still narrow a save to repositories; marks make that unnecessary), plus the backend's
+        own rows and one row per registry.
         """
         if self.read_only:
             raise StateDirError(f"{self.path} was opened read-only")
         with self._save_lock:
             if self.closed:
                 return 0
-            if names is None:
-                self._dirty.clear()
+            self._dirty.clear()
             with backend.lock:
-                rows, images, manifests, new_blobs = self._snapshot(backend, names)
-            durable = self._make_all_durable(new_blobs)
-            changed = {k: doc for k, doc in rows.items() if self._written.get(k) != doc}
-            removed = [k for k in self._written if k not in rows]
-            for repo_key, image_rows in images.items():
-                old = self._written_images.get(repo_key, {})
-                if image_rows is old:
-                    continue
-                changed.update((k, doc) for k, doc in image_rows.items() if old.get(k) != doc)
-                removed.extend(k for k in old if k not in image_rows)
-            for repo_key, old in self._written_images.items():
-                if repo_key not in images:
-                    removed.extend(old)
-            if changed or removed:
-                self._write(changed, removed, manifests)
-            self._written = rows
-            self._written_images = images
-            _swap_in(backend, durable)
-            self._remove_blob_files(backend, rows, removed)
-            return len(changed) + len(removed)
+                changes = backend.changes.take() if backend.changes is not None else ChangeSet()
+                try:
+                    state_rows = self._state_rows(backend)
+                    if changes.everything:
+                        statements = list(self._everything(backend, wipe=True))
+                        new_blobs, freed = self._not_durable(backend), None
+                    else:
+                        statements, new_blobs, freed = self._plan(backend, changes)
+                except BaseException:
+                    self._give_back(backend, changes)
+                    raise
+            try:
+                durable = self.files.write_all([blob for _, _, blob in new_blobs])
+                for key, doc in state_rows.items():
+                    if self._written_state.get(key) != doc:
+                        statements.append((rows.UPSERT_STATE, (key, doc)))
+                for key in self._written_state:
+                    if key not in state_rows:
+                        statements.append(("DELETE FROM state WHERE key = ?", (key,)))
+                if statements:
+                    with self._transaction() as db:
+                        for sql, params in statements:
+                            db.execute(sql, params)
+            except BaseException:
+                self._written_repos.clear()  # rewritten in full when marked again
+                self._give_back(backend, changes)
+                raise
+            self._written_state = state_rows
+            by_blob = {id(blob): (reg, digest) for reg, digest, blob in new_blobs}
+            _swap_in(backend, [(*by_blob[id(old)], old, new) for old, new in durable])
+            self._remove_blob_files(backend, freed)
+            return len(statements)
 
-    def _remove_blob_files(self, backend: Store, rows: dict[str, str], removed: list[str]) -> None:
-        """Remove the files of blobs no row names any more (released by every registry)."""
-        gone = {key.rsplit("/", 1)[1] for key in removed if key.startswith("blob/")}
-        if not gone:
-            return
-        gone -= {key.rsplit("/", 1)[1] for key in rows if key.startswith("blob/")}
+    @staticmethod
+    def _give_back(backend: Store, changes: ChangeSet) -> None:
         with backend.lock:
-            for digest in gone:
+            if backend.changes is not None:
+                backend.changes.merge(changes)
+
+    def _state_rows(self, backend: Store) -> dict[str, str]:
+        """The backend's own rows and one per registry, as JSON text (the lock is held)."""
+        dump = json.dumps
+        offset, frozen = backend.clock.state()
+        found = {
+            "backend/clock": dump({"offset": encode(offset), "frozen": encode(frozen)}),
+            "backend/tokens": dump(encode(backend.tokens.issued())),
+            "backend/access_keys": dump(encode(dict(backend.access_keys))),
+            "backend/lifecycle": dump({"last_run": encode(backend.lifecycle_last_run())}),
+        }
+        for name in STORE_SLOTS_KEPT:
+            found[f"backend/slot/{name}"] = dump(encode(getattr(backend, name), rows.MODEL_TYPES))
+        for (account, region), reg in backend.registries.items():
+            found[f"registry/{account}/{region}"] = rows.registry_doc(reg)
+        return found
+
+    def _plan(
+        self, backend: Store, changes: ChangeSet
+    ) -> tuple[list[Statement], list[tuple[Registry, str, Blob]], set[str]]:
+        """The statements writing the marked changes, the blobs to make durable first and the
+        digests whose blob rows go (the lock is held)."""
+        statements: list[Statement] = []
+        upserts: list[Statement] = []
+        live: dict[int, bool] = {}
+        for repo in changes.repositories.values():
+            account, region, name = repo.account, repo.region, repo.name
+            current = _is_current(backend, repo)
+            live[id(repo)] = current
+            key = (account, region, name)
+            if not current:
+                self._written_repos.pop(key, None)
+                for sql in rows.DELETE_REPOSITORY:
+                    statements.append((sql, key))
+                continue
+            doc = rows.repository_doc(repo)
+            if self._written_repos.get(key) != doc:
+                self._written_repos[key] = doc
+                reg = backend.registries[(account, region)]
+                upserts.append((rows.UPSERT_REPOSITORY, (*key, _key_of(reg, repo), doc)))
+        statements.extend(upserts)  # deletions first: a name deleted and created again
+        for (_, digest), repo in changes.images.items():
+            if not live.get(id(repo), False):
+                continue
+            image = repo.images.get(digest)
+            where = (repo.account, repo.region, repo.name, digest)
+            if image is None:
+                statements.append((rows.DELETE_IMAGE, where))
+            else:
+                statements.append(
+                    (rows.UPSERT_IMAGE, (*where, rows.image_doc(image), image.manifest))
+                )
+        for (_, digest), repo in changes.repository_blobs.items():
+            known = live.get(id(repo))
+            if known is None:
+                known = live[id(repo)] = _is_current(backend, repo)
+            if not known:
+                continue
+            where = (repo.account, repo.region, repo.name, digest)
+            sql = (
+                rows.INSERT_REPOSITORY_BLOB if digest in repo.blobs else rows.DELETE_REPOSITORY_BLOB
+            )
+            statements.append((sql, where))
+        new_blobs: list[tuple[Registry, str, Blob]] = []
+        freed: set[str] = set()
+        for (_, digest), reg in changes.blobs.items():
+            if backend.registries.get((reg.account, reg.region)) is not reg:
+                continue  # a reset dropped the registry (its save rewrites everything)
+            blob = reg.blobs.get(digest)
+            if blob is None:
+                statements.append((rows.DELETE_BLOB, (reg.account, reg.region, digest)))
+                freed.add(digest)
+                continue
+            statements.append((rows.UPSERT_BLOB, (reg.account, reg.region, digest, blob.size)))
+            if blob.path is None:
+                new_blobs.append((reg, digest, blob))
+        return statements, new_blobs, freed
+
+    def _everything(self, backend: Store, *, wipe: bool = False) -> list[Statement]:
+        """Statements writing every repository, image and blob (after emptying the tables)."""
+        statements: list[Statement] = []
+        if wipe:
+            for table in ("repositories", "images", "repository_blobs", "blobs"):
+                statements.append((f"DELETE FROM {table}", ()))
+        self._written_repos.clear()
+        for (account, region), reg in backend.registries.items():
+            for digest, blob in reg.blobs.items():
+                statements.append((rows.UPSERT_BLOB, (account, region, digest, blob.size)))
+            for key, repo in reg.repositories.items():
+                where = (account, region, repo.name)
+                doc = rows.repository_doc(repo)
+                self._written_repos[where] = doc
+                statements.append((rows.UPSERT_REPOSITORY, (*where, key, doc)))
+                for digest in repo.blobs:
+                    statements.append((rows.INSERT_REPOSITORY_BLOB, (*where, digest)))
+                for digest, image in repo.images.items():
+                    doc = rows.image_doc(image)
+                    statements.append((rows.UPSERT_IMAGE, (*where, digest, doc, image.manifest)))
+        return statements
+
+    @staticmethod
+    def _not_durable(backend: Store) -> list[tuple[Registry, str, Blob]]:
+        return [
+            (reg, digest, blob)
+            for reg in backend.registries.values()
+            for digest, blob in reg.blobs.items()
+            if blob.path is None
+        ]
+
+    def _remove_blob_files(self, backend: Store, freed: set[str] | None) -> None:
+        """Remove the files of blobs no row names any more (``None``: look at every file)."""
+        if freed is None:
+            self._collect_garbage()
+            return
+        for digest in freed:
+            with backend.lock:
                 if any(digest in reg.blobs for reg in backend.registries.values()):
-                    continue  # stored again since the snapshot: its next save names it
-                with contextlib.suppress(OSError):
-                    self.blob_path(digest).unlink()
+                    continue  # stored again since: its next save names it
+            named = self._db.execute(
+                "SELECT 1 FROM blobs WHERE digest = ? LIMIT 1", (digest,)
+            ).fetchone()
+            if named is None:
+                self.files.remove(digest)
 
     def make_blobs_durable(self, backend: Store) -> int:
-        """Write, fsync and rename every blob not yet in its file; returns how many."""
+        """Write (and sync, once for all) every marked blob not yet in its file; how many."""
         with backend.lock:
-            pending = [
-                (reg, digest, blob)
-                for reg in list(backend.registries.values())
-                for digest, blob in reg.blobs.items()
-                if blob.path is None
-            ]
+            changes = backend.changes
+            if changes is None:
+                return 0
+            pending = []
+            for (_, digest), reg in list(changes.blobs.items()):
+                blob = reg.blobs.get(digest)
+                if blob is not None and blob.path is None:
+                    pending.append((reg, digest, blob))
         if not pending:
             return 0
         with self._save_lock:
             if self.closed:
                 return 0
-            durable = self._make_all_durable(pending)
-            _swap_in(backend, durable)
+            durable = self.files.write_all([blob for _, _, blob in pending])
+            by_blob = {id(blob): (reg, digest) for reg, digest, blob in pending}
+            _swap_in(backend, [(*by_blob[id(old)], old, new) for old, new in durable])
         return len(durable)
-
-    def _snapshot(
-        self, backend: Store, names: Collection[str] | None
-    ) -> tuple[
-        dict[str, str],
-        dict[str, dict[str, str]],
-        dict[str, bytes],
-        list[tuple[Registry, str, Blob]],
-    ]:
-        """The rows of the current state as JSON text (the backend lock is held).
-
-        Returns the rows but images, the image rows by repository, the manifests of images
-        not written yet, and the blobs that are not durable yet.
-        """
-        rows: dict[str, str] = {}
-        images: dict[str, dict[str, str]] = {}
-        manifests: dict[str, bytes] = {}
-        new_blobs: list[tuple[Registry, str, Blob]] = []
-        dump = json.dumps
-        offset, frozen = backend.clock.state()
-        rows["backend/clock"] = dump({"offset": encode(offset), "frozen": encode(frozen)})
-        rows["backend/tokens"] = dump(encode(backend.tokens.issued()))
-        rows["backend/access_keys"] = dump(encode(dict(backend.access_keys)))
-        rows["backend/lifecycle"] = dump({"last_run": encode(backend.lifecycle_last_run())})
-        for name in _STORE_SLOTS_KEPT:
-            rows[f"backend/slot/{name}"] = dump(encode(getattr(backend, name), _MODEL_TYPES))
-        for (account, region), reg in list(backend.registries.items()):
-            prefix = f"{account}/{region}"
-            rows[f"registry/{prefix}"] = dump(encode_fields(reg, _MODEL_TYPES, _REGISTRY_OWN))
-            for digest, blob in reg.blobs.items():
-                rows[f"blob/{prefix}/{digest}"] = f'{{"size": {blob.size}}}'
-                if blob.path is None:
-                    new_blobs.append((reg, digest, blob))
-            for name, repo in reg.repositories.items():
-                repo_key = f"{prefix}/{name}"
-                rows[f"repository/{repo_key}"] = dump(
-                    encode_fields(repo, _MODEL_TYPES, _REPOSITORY_OWN)
-                )
-                written = self._written_images.get(repo_key)
-                if names is not None and name not in names and written is not None:
-                    images[repo_key] = written
-                    continue
-                image_rows: dict[str, str] = {}
-                for digest, image in repo.images.items():
-                    key = f"image/{repo_key}@{digest}"
-                    image_rows[key] = dump(encode_fields(image, _MODEL_TYPES, _IMAGE_OWN))
-                    if written is None or key not in written:
-                        manifests[key] = image.manifest
-                images[repo_key] = image_rows
-        return rows, images, manifests, new_blobs
-
-    def _make_all_durable(
-        self, blobs: list[tuple[Registry, str, Blob]]
-    ) -> list[tuple[Registry, str, Blob, Blob]]:
-        """Each blob made durable; the directories renamed into are fsynced once each."""
-        done = []
-        directories: set[Path] = set()
-        for reg, digest, blob in blobs:
-            if blob.path is not None:
-                continue
-            try:
-                durable, directory = self._make_durable(blob)
-            except BlobUnknown:  # released meanwhile: nothing to keep
-                continue
-            done.append((reg, digest, blob, durable))
-            if directory is not None:
-                directories.add(directory)
-        for directory in directories:
-            _fsync_directory(directory)
-        return done
-
-    @property
-    def spill_dir(self) -> str:
-        """Where large uploads spill to: on this directory's file system, so making their
-        blobs durable is a hard link rather than a copy."""
-        return str(self.path / "tmp")
-
-    def _make_durable(self, blob: Blob) -> tuple[Blob, Path | None]:
-        """The blob's bytes in their content-addressed file (fsynced) as a file-backed blob, and
-        the directory to fsync for the rename (None when the file was there already)."""
-        target = self.blob_path(blob.digest)
-        spilled = blob.file_path
-        durable = Blob.from_path(blob.digest, blob.size, str(target))
-        if target.is_file() and target.stat().st_size == blob.size:
-            return durable, None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if spilled is not None and Path(spilled).parent == self.path / "tmp":
-            # The spilled file stays the blob's until it is released (downloads may read it).
-            blob.sync()
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-            try:
-                os.link(spilled, target)
-            except FileNotFoundError:
-                raise BlobUnknown(blob.digest) from None
-            except OSError:
-                pass
-            else:
-                return durable, target.parent
-        temporary = self.path / "tmp" / uuid.uuid4().hex
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            blob.copy_to(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
-        return durable, target.parent
-
-    def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for key in removed:
-                db.execute("DELETE FROM rows WHERE key = ?", (key,))
-            db.executemany(
-                "INSERT INTO rows (key, doc, data) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET doc = excluded.doc",
-                [(key, doc, data.get(key)) for key, doc in changed.items()],
-            )
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # ----- background saves, closing ----------------------------------------------------------
 
@@ -492,6 +530,19 @@ class StateDir:
             self._release_lock()
 
 
+def _key_of(reg: Registry, repo: Repository) -> str:
+    """The key ``repo`` has in its registry's ``repositories`` (``<alias>/<name>`` if public)."""
+    if reg.public is not None and repo.catalog is not None:
+        return f"{reg.public.alias}/{repo.name}"
+    return repo.name
+
+
+def _is_current(backend: Store, repo: Repository) -> bool:
+    """Whether ``repo`` is still in its registry (not deleted, not replaced by a namesake)."""
+    reg = backend.registries.get((repo.account, repo.region))
+    return reg is not None and reg.repositories.get(_key_of(reg, repo)) is repo
+
+
 def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
     """Registries hold the durable blobs instead of the ones they replace (released)."""
     if not durable:
@@ -502,14 +553,6 @@ def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) ->
                 new_blob.retain()
                 reg.blobs[digest] = new_blob
                 old_blob.release()
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["SCHEMA_VERSION", "StateDir", "StateDirError", "Unencodable"]

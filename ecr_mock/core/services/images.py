@@ -144,6 +144,7 @@ def put_image(
         if tag is not None:
             if old_digest is not None and old_digest != digest:
                 _drop_tag(repo, tag)
+                store.note_image(repo, old_digest)
             repo.tags[tag] = digest
             image.tags.append(tag)
     store.emit(
@@ -276,6 +277,7 @@ def record_pull(
     excluded = store.registry(repo.account, repo.region).pull_time_update_exclusions
     if principal_arn is None or principal_arn not in excluded:
         image.last_pulled_at = store.now()
+        store.note_image(repo, image.digest)
     store.emit("image-pulled", {"repository": repo, "image": image})
 
 

@@ -348,6 +348,7 @@ def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> 
             policy_text=text, status="IN_PROGRESS", results=results, started_at=now
         )
         repo.lifecycle_preview = preview
+        backend.note_repository(repo)
     return preview
 
 

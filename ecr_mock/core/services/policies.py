@@ -82,6 +82,7 @@ def set_repository_policy(
         raise InvalidParameter(LOCKOUT)
     with store.lock:
         repo.policy_text = text
+        store.note_repository(repo)
     return text
 
 
@@ -98,6 +99,7 @@ def delete_repository_policy(store: Store, repo: Repository) -> str:
     with store.lock:
         text = get_repository_policy(store, repo)
         repo.policy_text = None
+        store.note_repository(repo)
     return text
 
 
@@ -185,6 +187,7 @@ def put_lifecycle_policy(store: Store, repo: Repository, text: str) -> str:
     with store.lock:
         repo.lifecycle_policy_text = text
         repo.lifecycle_updated_at = store.now()
+        store.note_repository(repo)
     return text
 
 
@@ -202,4 +205,5 @@ def delete_lifecycle_policy(store: Store, repo: Repository) -> tuple[str, dateti
         found = get_lifecycle_policy(store, repo)
         repo.lifecycle_policy_text = None
         repo.lifecycle_updated_at = None
+        store.note_repository(repo)
     return found

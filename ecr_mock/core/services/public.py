@@ -136,6 +136,7 @@ def create_repository(
         repo = repository_service.create_repository(backend, reg, key, tags=dict(tags or {}))
         repo.name = name
         repo.catalog = new_catalog
+        backend.note_repository(repo)
     return repo
 
 
@@ -146,6 +147,7 @@ def delete_repository(backend: Store, reg: Registry, name: str, force: bool) -> 
         if repo.images and not force:
             raise RepositoryNotEmpty(name, reg.account)
         del reg.repositories[repository_key(reg, name)]
+        backend.note_repository(repo)
         uploads.end_uploads_of(backend, reg, repo.name)
         uploads.release_unreferenced_blobs(backend, reg, repo.blobs)
     for image in list(repo.images.values()):
@@ -178,6 +180,7 @@ def put_catalog(backend: Store, repo: Repository, data: Mapping[str, Any]) -> Re
     catalog = catalog_from_input(data)
     with backend.lock:
         repo.catalog = catalog
+        backend.note_repository(repo)
     return catalog
 
 

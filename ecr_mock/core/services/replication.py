@@ -220,6 +220,7 @@ def replicate(
         if image.replication_statuses is None:
             image.replication_statuses = {}
         statuses = image.replication_statuses
+        backend.note_image(repo, image.digest)
     for dest in destinations_for(source, repo.name):
         key = (dest.registry_id, dest.region)
         with backend.lock:
@@ -234,6 +235,7 @@ def replicate(
             entry.update(status=FAILED, failureCode=failure)
         with backend.lock:
             statuses[key] = entry
+            backend.note_image(repo, image.digest)
     return [dict(entry) for entry in statuses.values()]
 
 
@@ -361,6 +363,7 @@ def _undo(backend: Store, repo: Repository, images: list[Image], blobs: list[str
         for digest in blobs:
             if digest not in referenced:
                 repo.blobs.discard(digest)
+                backend.note_repository_blob(repo, digest)
         release_unreferenced_blobs(backend, backend.registry(repo.account, repo.region), blobs)
 
 
@@ -382,4 +385,5 @@ def copy_image(
         if image.replication_statuses is None:
             image.replication_statuses = {}
         image.replication_statuses[(dest.registry_id, dest.region)] = entry
+        backend.note_image(repo, image.digest)
     return failure

@@ -77,6 +77,7 @@ def create_repository(
             resource_tags=dict(tags or {}),
         )
         reg.repositories[name] = repo
+        store.note_repository(repo)
     return repo
 
 
@@ -95,6 +96,7 @@ def delete_repository(store: Store, reg: Registry, name: str, force: bool = Fals
         if repo.images and not force:
             raise RepositoryNotEmpty(name, reg.account)
         del reg.repositories[name]
+        store.note_repository(repo)
         uploads.end_uploads_of(store, reg, name)
         uploads.release_unreferenced_blobs(store, reg, repo.blobs)
     for image in list(repo.images.values()):
@@ -180,6 +182,7 @@ def set_scan_on_push(store: Store, repo: Repository, scan_on_push: bool) -> None
     """PutImageScanningConfiguration: whether images pushed from now on are scanned."""
     with store.lock:
         repo.scan_on_push = scan_on_push
+        store.note_repository(repo)
 
 
 def set_tag_mutability(
@@ -190,6 +193,7 @@ def set_tag_mutability(
     with store.lock:
         repo.tag_mutability = mutability
         repo.mutability_exclusions = kept
+        store.note_repository(repo)
 
 
 def resolve_encryption(
@@ -256,6 +260,7 @@ def tag_repository(store: Store, repo: Repository, tags: Mapping[str, str]) -> N
     with store.lock:
         check_resource_tags(tags, repo.resource_tags)
         repo.resource_tags.update(tags)
+        store.note_repository(repo)
 
 
 def untag_repository(store: Store, repo: Repository, keys: Iterable[str]) -> None:
@@ -270,3 +275,4 @@ def untag_repository(store: Store, repo: Repository, keys: Iterable[str]) -> Non
     with store.lock:
         for key in keys:
             repo.resource_tags.pop(key, None)
+        store.note_repository(repo)

@@ -356,6 +356,7 @@ def set_scan_findings(
                 continue
             state["findings"] = findings_for(reg, repo, image)
             image.scan_summary = _summary(state)
+            backend.note_image(repo, image.digest)
 
 
 def findings_for(reg: Registry, repo: Repository, image: Image) -> list[dict[str, Any]]:
@@ -591,6 +592,7 @@ def run_scan(
                 "description": UNSUPPORTED_DESCRIPTION,
             }
             image.scan_summary = None
+            backend.note_image(repo, image.digest)
         return state
     continuous = scan_type == ENHANCED and frequency == CONTINUOUS_SCAN
     state["status"] = "ACTIVE" if continuous else "COMPLETE"
@@ -603,6 +605,7 @@ def run_scan(
             "description": CONTINUOUS_DESCRIPTION if continuous else COMPLETE_DESCRIPTION,
         }
         image.scan_summary = summary
+        backend.note_image(repo, image.digest)
     backend.emit(
         "scan-completed",
         {"repository": repo, "image": image, "findings_summary": dict(summary)},

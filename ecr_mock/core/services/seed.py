@@ -830,6 +830,7 @@ def _push(backend: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> I
         with backend.lock:
             for image in pushed:
                 image.pushed_at = plan.pushed_at
+                backend.note_image(repo, image.digest)
     return pushed[-1]
 
 

@@ -328,6 +328,7 @@ def create_from_template(
             if template.lifecycle_policy:
                 repo.lifecycle_policy_text = template.lifecycle_policy
                 repo.lifecycle_updated_at = backend.now()
+            backend.note_repository(repo)
     return repo
 
 

@@ -277,9 +277,11 @@ def store_blob(store: Store, reg: Registry, repo: Repository, blob: Blob) -> Blo
         if kept is None or kept.freed:
             blob.retain()
             reg.blobs[blob.digest] = kept = blob
+            store.note_blob(reg, blob.digest)
         elif kept is not blob:
             blob.discard()
         repo.blobs.add(blob.digest)
+        store.note_repository_blob(repo, blob.digest)
     return kept
 
 
@@ -294,6 +296,7 @@ def release_unreferenced_blobs(store: Store, reg: Registry, digests: Iterable[st
                 continue
             blob = reg.blobs.pop(digest, None)
             if blob is not None:
+                store.note_blob(reg, digest)
                 blob.release()
                 released += 1
     return released
@@ -337,6 +340,7 @@ def mount_blob(
         return None
     with store.lock:
         target.blobs.add(digest)
+        store.note_repository_blob(target, digest)
     return blob
 
 
@@ -346,6 +350,7 @@ def delete_blob(store: Store, reg: Registry, repo: Repository, digest: str) -> N
         if digest not in repo.blobs:
             raise BlobUnknown(digest)
         repo.blobs.discard(digest)
+        store.note_repository_blob(repo, digest)
         release_unreferenced_blobs(store, reg, [digest])
 
 
