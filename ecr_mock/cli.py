@@ -120,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         "without it the state lives in memory and ends with the process",
     )
     serve.add_argument(
+        "--fsync",
+        choices=("always", "batch", "never"),
+        default="batch",
+        help="with --state-dir: how saved changes reach the disk. always: an fsync per blob file "
+        "and per commit (survives a power loss); batch (default): one file-system sync per "
+        "group of blob files (survives a crash of the process); never: no syncs",
+    )
+    serve.add_argument(
         "--aws-hostnames",
         action="store_true",
         help="answer as AWS itself: TLS with certificates for AWS host names (api.ecr.<region>."
@@ -302,7 +310,9 @@ def serve(args: argparse.Namespace) -> int:
         from ecr_mock.core.persistence import StateDirError
 
         try:
-            backend = Backend.open(args.state_dir, args.account_id, args.region)
+            backend = Backend.open(
+                args.state_dir, args.account_id, args.region, fsync=args.fsync
+            )
         except StateDirError as exc:
             print(f"ecr-mock: {exc}", file=sys.stderr)
             if ca is not None:
