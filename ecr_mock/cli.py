@@ -128,6 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
         "group of blob files (survives a crash of the process); never: no syncs",
     )
     serve.add_argument(
+        "--blob-store",
+        metavar="s3://BUCKET/PREFIX",
+        help="with --state-dir: keep blob bytes in this S3 bucket (through boto3 and the usual "
+        "AWS credentials) instead of DIR/blobs; the metadata stays in DIR/state.db",
+    )
+    serve.add_argument(
+        "--s3-endpoint-url",
+        metavar="URL",
+        help="the S3-compatible service holding --blob-store (default: AWS S3)",
+    )
+    serve.add_argument(
         "--aws-hostnames",
         action="store_true",
         help="answer as AWS itself: TLS with certificates for AWS host names (api.ecr.<region>."
@@ -295,6 +306,12 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if (args.blob_store or args.s3_endpoint_url) and not args.state_dir:
+        print(
+            "ecr-mock: --blob-store and --s3-endpoint-url are used with --state-dir",
+            file=sys.stderr,
+        )
+        return 2
     ca = None
     if args.aws_hostnames:
         ca = _open_ca(args.ca_dir)
@@ -309,9 +326,25 @@ def serve(args: argparse.Namespace) -> int:
     if args.state_dir:
         from ecr_mock.core.persistence import StateDirError
 
+        store = None
+        if args.blob_store:
+            from ecr_mock.providers.s3_blobs import s3_blob_store
+
+            try:
+                store = s3_blob_store(args.blob_store, args.s3_endpoint_url)
+            except ValueError as exc:
+                print(f"ecr-mock: --blob-store: {exc}", file=sys.stderr)
+                if ca is not None:
+                    ca.close()
+                return 2
+
         try:
             backend = Backend.open(
-                args.state_dir, args.account_id, args.region, fsync=args.fsync
+                args.state_dir,
+                args.account_id,
+                args.region,
+                fsync=args.fsync,
+                blob_store=store,
             )
         except StateDirError as exc:
             print(f"ecr-mock: {exc}", file=sys.stderr)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.core.models import Image, Principal, Registry, Repository
@@ -13,6 +14,7 @@ from ecr_mock.core.state import Store
 
 if TYPE_CHECKING:
     from ecr_mock.core.lifecycle import LifecycleAction
+    from ecr_mock.core.persistence.durable import BlobStore
     from ecr_mock.core.tokens import Token
 
 
@@ -36,6 +38,7 @@ class Backend(Store):
         *,
         read_only: bool = False,
         fsync: str = "batch",
+        blob_store: Callable[[Path], BlobStore] | None = None,
     ) -> Backend:
         """A backend holding what the state directory ``path`` holds (created when new).
 
@@ -44,12 +47,13 @@ class Backend(Store):
         (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
         never writes. StateDirError when the directory is in use or of an unknown schema.
         ``fsync`` (``always``, ``batch`` or ``never``) says which failures a saved change
-        survives (see ``ecr_mock.core.persistence.durable``).
+        survives (see ``ecr_mock.core.persistence.durable``). ``blob_store`` makes where blob
+        bytes are kept instead of ``DIR/blobs`` (e.g. ``ecr_mock.providers.s3_blobs``).
         """
         from ecr_mock.core.persistence.statedir import StateDir
 
         backend = cls(account_id, region)
-        state = StateDir(path, read_only=read_only, fsync=fsync)
+        state = StateDir(path, read_only=read_only, fsync=fsync, blob_store=blob_store)
         try:
             state.load(backend)
         except BaseException:

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO
+from typing import IO, Protocol
 
 from ecr_mock.core.errors import (
     BlobUnknown,
@@ -64,9 +64,18 @@ def _spill_dir() -> str:
         return _SPILL_DIR[0]
 
 
+class RangeSource(Protocol):
+    """Bytes kept elsewhere (an object store), read by range."""
+
+    def chunks(self, start: int, stop: int) -> Iterator[bytes]:
+        """Yield the bytes ``[start, stop)`` in order."""
+        ...
+
+
 class Blob:
     """Immutable content: bytes in memory when small, a file of its own when large, or a file
-    of a state directory (which that directory removes, not the blob, when no row names it)."""
+    of a state directory or an object of a blob store (which the directory removes, not the
+    blob, when no row names it)."""
 
     __slots__ = (
         "_data",
@@ -77,6 +86,7 @@ class Blob:
         "_lock",
         "_path",
         "_readers",
+        "_source",
         "digest",
         "size",
     )
@@ -95,6 +105,7 @@ class Blob:
         self._data = data
         self._path = path
         self._durable = path if durable else None
+        self._source: RangeSource | None = None
         self._lock = threading.Lock()
         self._holders = 0
         self._readers = 0
@@ -110,6 +121,23 @@ class Blob:
     def from_path(cls, digest: str, size: int, path: str) -> Blob:
         """A blob whose bytes are the state-directory file at ``path`` (kept when freed)."""
         return cls(digest, size, None, path, durable=True)
+
+    @classmethod
+    def from_source(cls, digest: str, size: int, source: RangeSource) -> Blob:
+        """A blob whose bytes ``source`` holds (an object of a blob store, kept when freed)."""
+        blob = cls(digest, size, None, None)
+        blob._source = source
+        return blob
+
+    @property
+    def durable(self) -> bool:
+        """True when the bytes are kept by a state directory (its file or its blob store)."""
+        return self._durable is not None or self._source is not None
+
+    @property
+    def source(self) -> RangeSource | None:
+        """Where the bytes of a blob-store blob are read from (None for the others)."""
+        return self._source
 
     @property
     def path(self) -> str | None:
@@ -183,7 +211,7 @@ class Blob:
         except OSError:
             self._reader_done()
             raise BlobUnknown(self.digest) from None
-        return _Reader(self, data, fd)
+        return _Reader(self, data, fd, self._source)
 
     def _reader_done(self) -> None:
         with self._lock:
@@ -250,17 +278,23 @@ class Blob:
 
 
 class _Reader:
-    """An open view of a blob's bytes (memory, or a file descriptor of its own)."""
+    """An open view of a blob's bytes (memory, a file descriptor of its own, or a source)."""
 
-    __slots__ = ("_blob", "_closed", "data", "fd")
+    __slots__ = ("_blob", "_closed", "data", "fd", "source")
 
-    def __init__(self, blob: Blob, data: bytes | None, fd: int | None) -> None:
+    def __init__(
+        self, blob: Blob, data: bytes | None, fd: int | None, source: RangeSource | None = None
+    ) -> None:
         self._blob = blob
         self.data = data
         self.fd = fd
+        self.source = source
         self._closed = False
 
     def chunks(self, start: int, stop: int) -> Iterator[bytes]:
+        if self.source is not None:
+            yield from self.source.chunks(start, stop)
+            return
         if self.data is not None:
             view = memoryview(self.data)
             for pos in range(start, stop, READ_CHUNK):

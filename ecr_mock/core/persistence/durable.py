@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import BlobUnknown
@@ -50,6 +51,26 @@ def fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class BlobStore(Protocol):
+    """Where a state directory keeps blob bytes: its own files, or an object store."""
+
+    def write_all(self, blobs: list[Blob]) -> list[tuple[Blob, Blob]]:
+        """Keep each blob durably; (blob, the durable blob replacing it) for those kept."""
+        ...
+
+    def open_blob(self, digest: str, size: int) -> Blob | None:
+        """The durable blob ``digest`` as stored (None when its bytes are not there)."""
+        ...
+
+    def remove(self, digest: str) -> None:
+        """Delete the bytes of ``digest``: the one path by which blob bytes are deleted."""
+        ...
+
+    def collect_garbage(self, named: set[str]) -> None:
+        """Delete stored bytes no row names (left by a crash between writing and committing)."""
+        ...
 
 
 class BlobFiles:
@@ -139,10 +160,27 @@ class BlobFiles:
         os.replace(temporary, target)
         return target
 
+    def open_blob(self, digest: str, size: int) -> Blob | None:
+        """The file-backed blob ``digest``; None when its file is missing or of another size
+        (a file lost to a power loss in ``never`` mode)."""
+        path = str(self.path(digest))
+        try:
+            intact = os.stat(path).st_size == size
+        except OSError:
+            return None
+        return Blob.from_path(digest, size, path) if intact else None
+
     def remove(self, digest: str) -> None:
         """Delete the file of ``digest`` (gone already is fine)."""
         with contextlib.suppress(OSError):
             self.path(digest).unlink()
 
+    def collect_garbage(self, named: set[str]) -> None:
+        """Remove blob files whose digest no row names."""
+        for path in (self.root / "blobs").glob("*/*"):
+            if f"{path.parent.name}:{path.name}" not in named:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
-__all__ = ["ALWAYS", "BATCH", "MODES", "NEVER", "BlobFiles", "fsync_path"]
+
+__all__ = ["ALWAYS", "BATCH", "MODES", "NEVER", "BlobFiles", "BlobStore", "fsync_path"]

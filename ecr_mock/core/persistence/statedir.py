@@ -19,7 +19,7 @@ from ecr_mock.core.changes import ChangeSet
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.persistence import rows
 from ecr_mock.core.persistence.codec import Unencodable, encode
-from ecr_mock.core.persistence.durable import ALWAYS, BATCH, BlobFiles
+from ecr_mock.core.persistence.durable import ALWAYS, BATCH, BlobFiles, BlobStore
 from ecr_mock.core.persistence.legacy import STORE_SLOTS_KEPT, load_backend_rows, load_schema_1
 
 if TYPE_CHECKING:
@@ -50,11 +50,17 @@ class StateDir:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, read_only: bool = False, fsync: str = BATCH
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        fsync: str = BATCH,
+        blob_store: Callable[[Path], BlobStore] | None = None,
     ) -> None:
         self.path = Path(path).resolve()
         self.read_only = read_only
-        self.files = BlobFiles(self.path, fsync)
+        self.local_files = BlobFiles(self.path, fsync)
+        self.files: BlobStore = self.local_files if blob_store is None else blob_store(self.path)
         self._lock_file: Any = None
         self._save_lock = threading.Lock()
         self._written_state: dict[str, str] = {}
@@ -155,7 +161,7 @@ class StateDir:
 
     def blob_path(self, digest: str) -> Path:
         """Where the bytes of ``digest`` live: ``blobs/<algorithm>/<hex>``."""
-        return self.files.path(digest)
+        return self.local_files.path(digest)
 
     @property
     def spill_dir(self) -> str:
@@ -212,13 +218,8 @@ class StateDir:
             held = registries.get((account, region))
             if held is None:
                 held = registries[(account, region)] = backend.registry(account, region)
-            path = str(self.blob_path(digest))
-            try:
-                intact = os.stat(path).st_size == size
-            except OSError:
-                intact = False
-            if intact:  # a file lost to a power loss in ``never`` mode is left out
-                blob = Blob.from_path(digest, size, path)
+            blob = self.files.open_blob(digest, size)
+            if blob is not None:
                 blob.retain()
                 held.blobs[digest] = blob
         repos: dict[tuple[str, str, str], Repository] = {}
@@ -256,17 +257,12 @@ class StateDir:
             backend.lifecycle  # noqa: B018  (its ticks complete the restores)
 
     def _collect_garbage(self) -> None:
-        """Remove half-written files and blob files no registry names (crash leftovers)."""
+        """Remove half-written files and blobs no registry names (crash leftovers)."""
         for leftover in (self.path / "tmp").iterdir():
             with contextlib.suppress(OSError):
                 leftover.unlink()
-        named = {
-            self.blob_path(digest) for (digest,) in self._db.execute("SELECT digest FROM blobs")
-        }
-        for path in (self.path / "blobs").glob("*/*"):
-            if path not in named:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        named = {digest for (digest,) in self._db.execute("SELECT digest FROM blobs")}
+        self.files.collect_garbage(named)
 
     # ----- saving -----------------------------------------------------------------------------
 
@@ -413,7 +409,7 @@ class StateDir:
                 freed.add(digest)
                 continue
             statements.append((rows.UPSERT_BLOB, (reg.account, reg.region, digest, blob.size)))
-            if blob.path is None:
+            if not blob.durable:
                 new_blobs.append((reg, digest, blob))
         return statements, new_blobs, freed
 
@@ -445,7 +441,7 @@ class StateDir:
             (reg, digest, blob)
             for reg in backend.registries.values()
             for digest, blob in reg.blobs.items()
-            if blob.path is None
+            if not blob.durable
         ]
 
     def _remove_blob_files(self, backend: Store, freed: set[str] | None) -> None:
@@ -472,7 +468,7 @@ class StateDir:
             pending = []
             for (_, digest), reg in list(changes.blobs.items()):
                 blob = reg.blobs.get(digest)
-                if blob is not None and blob.path is None:
+                if blob is not None and not blob.durable:
                     pending.append((reg, digest, blob))
         if not pending:
             return 0
@@ -528,6 +524,9 @@ class StateDir:
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
             self._release_lock()
+            close_store = getattr(self.files, "close", None)
+            if close_store is not None:
+                close_store()
 
 
 def _key_of(reg: Registry, repo: Repository) -> str:
