@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the S3-compatible service holding --blob-store (default: AWS S3)",
     )
     serve.add_argument(
+        "--presigned-downloads",
+        action="store_true",
+        help="with --blob-store: answer layer downloads (GetDownloadUrlForLayer, /v2/ blob "
+        "GETs) with presigned URLs of the bucket (a 307 redirect on /v2/), as ECR does",
+    )
+    serve.add_argument(
         "--aws-hostnames",
         action="store_true",
         help="answer as AWS itself: TLS with certificates for AWS host names (api.ecr.<region>."
@@ -306,6 +312,9 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.presigned_downloads and not args.blob_store:
+        print("ecr-mock: --presigned-downloads is used with --blob-store", file=sys.stderr)
+        return 2
     if (args.blob_store or args.s3_endpoint_url) and not args.state_dir:
         print(
             "ecr-mock: --blob-store and --s3-endpoint-url are used with --state-dir",
@@ -354,6 +363,7 @@ def serve(args: argparse.Namespace) -> int:
         backend.allow_missing_layers = allow_missing_layers
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
+    backend.presigned_downloads = bool(args.presigned_downloads)
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)

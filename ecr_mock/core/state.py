@@ -119,6 +119,9 @@ class Store:
         self._quotas: Quotas | None = None
         self.state_dir: StateDir | None = None
         """Where this state is kept across restarts (None: memory only; see ``Backend.open``)."""
+        self.presigned_downloads = False
+        """Answer layer downloads of blobs kept in an object store with a redirect to a
+        presigned URL of that store (GetDownloadUrlForLayer, ``/v2/`` blob GETs), as ECR does."""
         self.changes: ChangeSet | None = None
         """What changed since the last save (None: nothing is saved, so nothing is marked)."""
         self.operation_caller: OperationCaller | None = None

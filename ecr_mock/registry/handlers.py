@@ -23,7 +23,11 @@ from ecr_mock.core.services import (
     resolution,
     uploads,
 )
-from ecr_mock.core.services.download_urls import check_download_signature, layer_blob
+from ecr_mock.core.services.download_urls import (
+    check_download_signature,
+    layer_blob,
+    presigned_url,
+)
 from ecr_mock.registry.auth import RequestContext, basic_credentials
 from ecr_mock.registry.errors import RegistryError, translate
 from ecr_mock.wire import UNSATISFIABLE, byte_range
@@ -294,6 +298,10 @@ def get_blob(ctx: RequestContext, params: dict[str, str]) -> Response:
     repo = resolution.repository(ctx.store, ctx.caller, params["name"], action)
     digest = images.checked_digest(params["digest"])
     blob = uploads.get_blob(ctx.store, ctx.registry, repo, digest)
+    if ctx.request.method == "GET" and ctx.store.presigned_downloads:
+        direct = presigned_url(ctx.store, blob)
+        if direct is not None:  # the bytes come from the object store, as ECR's from S3
+            return Response(b"", status=307, headers={"Location": direct, "Content-Length": "0"})
     return _blob_response(ctx.request, blob)
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from ecr_mock import Backend
 from ecr_mock.providers.s3_blobs import s3_blob_store
@@ -199,3 +201,43 @@ def test_kill_9_during_a_multipart_upload_leaves_s3_and_the_directory_consistent
     finally:
         viewer.close()
     assert stored("s3", state_dir, s3) == named  # no object that no row names
+
+
+def test_presigned_downloads_redirect_to_the_bucket(s3: S3, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    args = [*store_args("s3", s3), "--presigned-downloads"]
+    layers = [os.urandom(40_000)]
+    served = serve(state_dir, *args)
+    try:
+        ecr = served.client()
+        ecr.create_repository(repositoryName="kept")
+        push_v2(registry_session(served), served.url, "kept", "v1", layers)
+        assert served.stop() == 0  # every blob is in S3 now
+        served = serve(state_dir, *args)
+        layer = "sha256:" + hashlib.sha256(layers[0]).hexdigest()
+        session = registry_session(served)
+        url = f"{served.url}/v2/kept/blobs/{layer}"
+        answer = session.get(url, allow_redirects=False, timeout=60)
+        assert answer.status_code == 307
+        assert answer.headers["Location"].startswith(s3.endpoint + "/")
+        assert session.get(url, timeout=60).content == layers[0]  # followed, without the token
+        assert session.head(url, timeout=60).status_code == 200  # HEAD answers here
+        download = served.client().get_download_url_for_layer(
+            repositoryName="kept", layerDigest=layer
+        )["downloadUrl"]
+        assert download.startswith(s3.endpoint + "/")
+        assert requests.get(download, timeout=60).content == layers[0]
+    finally:
+        served.stop(signal.SIGKILL)
+
+
+def test_presigned_downloads_need_a_blob_store(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", "--presigned-downloads"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--presigned-downloads is used with --blob-store" in result.stderr

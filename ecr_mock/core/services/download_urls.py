@@ -39,8 +39,25 @@ def layer_download_path(account: str, region: str, name: str, digest: str) -> st
     return f"{LAYER_PATH_PREFIX}/{account}/{region}/{quote(name)}/{quote(digest)}"
 
 
+def presigned_url(backend: Store, blob: Blob) -> str | None:
+    """The object store's own URL of ``blob``, valid for one hour, when the store is told to
+    hand those out (``presigned_downloads``) and keeps the blob; None otherwise."""
+    if not backend.presigned_downloads:
+        return None
+    make = getattr(blob.source, "presigned_url", None)
+    if make is None:
+        return None
+    url: str = make(int(DOWNLOAD_URL_TTL.total_seconds()))
+    return url
+
+
 def layer_download_url(backend: Store, repo: Repository, digest: str) -> str:
-    """A URL serving the layer's bytes without credentials, signed and valid for one hour."""
+    """A URL serving the layer's bytes without credentials, signed and valid for one hour
+    (the object store's presigned URL when :func:`presigned_url` gives one)."""
+    blob = backend.registry(repo.account, repo.region).blobs.get(digest)
+    direct = presigned_url(backend, blob) if blob is not None else None
+    if direct is not None:
+        return direct
     expires = int((backend.now() + DOWNLOAD_URL_TTL).timestamp())
     signature = _signature(backend, repo.account, repo.region, repo.name, digest, expires)
     path = layer_download_path(repo.account, repo.region, repo.name, digest)
