@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.persistence.codec import decode, encode
+from ecr_mock.store.persistence.codec import decode, encode
 from tests.core.test_persistence import full_state
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "statedir-v1"
