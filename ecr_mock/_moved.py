@@ -137,18 +137,19 @@ _CORE_NAMES = {
 """What ``ecr_mock.core`` exported, and where each name lives now."""
 
 
+_BOOTSTRAP = "<frozen importlib._bootstrap>"
+_IMPORT_FILES = frozenset({__file__, _BOOTSTRAP, importlib.__file__})
+
+
 def _warn(old: str, new: str) -> None:
-    # The warning names the line that imported the old path: warnings skips the import
-    # system's own frames when it counts ``stacklevel``, so only this module's are counted.
+    # The warning names the line that imported the old path; warnings itself skips the import
+    # system's frozen frames when it counts ``stacklevel``, so those are not counted here.
     level = 2
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename in (
-        __file__,
-        "<frozen importlib._bootstrap>",
-    ):
-        if frame.f_code.co_filename == __file__:
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in _IMPORT_FILES:
+        if frame.f_code.co_filename != _BOOTSTRAP:
             level += 1
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     warnings.warn(
         f"{old} is deprecated: import from {new} instead", DeprecationWarning, stacklevel=level
     )
