@@ -133,7 +133,7 @@ def open_cost(path: Path) -> tuple[float, float]:
     code = (
         "import sys, time, gc\n"
         "from ecr_mock import Backend\n"
-        "import ecr_mock.core.persistence.statedir, ecr_mock.core.services.lifecycle\n"
+        "import ecr_mock.store.persistence.statedir, ecr_mock.services.lifecycle\n"
         f"{RSS}"
         "gc.collect(); before = rss()\n"
         "t = time.perf_counter(); b = Backend.open(sys.argv[1], read_only=True)\n"

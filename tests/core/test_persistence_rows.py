@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.core.persistence import SCHEMA_VERSION
-from ecr_mock.core.persistence.codec import encode, encode_fields
-from ecr_mock.core.persistence.rows import MODEL_TYPES
+from ecr_mock.store.persistence import SCHEMA_VERSION
+from ecr_mock.store.persistence.codec import encode, encode_fields
+from ecr_mock.store.persistence.rows import MODEL_TYPES
 from tests.core.test_persistence import build_rich_state, client, full_state
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
