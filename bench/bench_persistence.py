@@ -1,10 +1,13 @@
 """Benchmark of ``ecr-mock serve --state-dir`` against the in-memory server, in the same run.
 
-Run by hand: ``python bench/bench_persistence.py [--big-mib 256] [--images 100] [--rounds 3]``.
+Run by hand: ``python bench/bench_persistence.py [--big-mib 512] [--images 100]
+[--skopeo-images 200] [--fsync batch] [--rounds 3]``.
 Needs skopeo. Each round starts both servers as subprocesses on loopback (memory first, then a
 fresh state directory) and measures, for each:
 
 - one big layer pushed and pulled by ``skopeo copy --preserve-digests`` (MB/s);
+- ``--skopeo-images`` images of one 64 KiB layer each, pushed by one ``skopeo copy`` each
+  (images/s): every manifest commits its own small group of blobs;
 - ``--images`` small images (config + one 16 KiB layer + manifest) pushed over ``/v2/`` by one
   ``requests`` session, then pulled back (manifest and blobs), in images per second: the cost
   of saving after every acknowledged request, with the state growing as it goes.
@@ -34,12 +37,12 @@ from bench_registry import ecr_login, free_port, make_layout, skopeo_copy, wait_
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-def start(state_dir: Path | None) -> tuple[subprocess.Popen[bytes], str]:
+def start(state_dir: Path | None, fsync: str = "batch") -> tuple[subprocess.Popen[bytes], str]:
     """``ecr-mock serve`` on a free loopback port, with or without a state directory."""
     port = free_port()
     cmd = [sys.executable, "-m", "ecr_mock", "serve", "--port", str(port)]
     if state_dir is not None:
-        cmd += ["--state-dir", str(state_dir)]
+        cmd += ["--state-dir", str(state_dir), "--fsync", fsync]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return proc, f"127.0.0.1:{port}"
@@ -98,19 +101,32 @@ def pull_images(url: str, creds: str, tags: list[str]) -> float:
     return time.perf_counter() - began
 
 
-def run(big_mib: int, images: int, rounds: int) -> None:
+def skopeo_pushes(layouts: list[Path], endpoint: str, creds: str) -> float:
+    """Seconds to push each layout by one ``skopeo copy``."""
+    began = time.perf_counter()
+    for number, layout in enumerate(layouts):
+        skopeo_copy(f"oci:{layout}:bench", f"docker://{endpoint}/many:i{number}", creds, push=True)
+    return time.perf_counter() - began
+
+
+def run(
+    big_mib: int, images: int, rounds: int, skopeo_images: int = 200, fsync: str = "batch"
+) -> None:
     """Measure and print a markdown table."""
     work = Path(tempfile.mkdtemp(prefix="ecr-mock-bench-persist-"))
     try:
         big = work / "big"
         make_layout(big, [big_mib << 20])
+        layouts = [work / f"small-{n}" for n in range(skopeo_images)]
+        for layout in layouts:
+            make_layout(layout, [64 * 1024])
         results: dict[str, dict[str, list[float]]] = {"memory": {}, "state-dir": {}}
         for round_no in range(rounds):
             for name in ("memory", "state-dir"):
                 state = work / f"state{round_no}" if name == "state-dir" else None
-                proc, endpoint = start(state)
+                proc, endpoint = start(state, fsync)
                 try:
-                    creds = ecr_login(endpoint, ["big", "small"])
+                    creds = ecr_login(endpoint, ["big", "small", "many"])
                     push_big = skopeo_copy(
                         f"oci:{big}:bench", f"docker://{endpoint}/big:bench", creds, push=True
                     )
@@ -119,6 +135,7 @@ def run(big_mib: int, images: int, rounds: int) -> None:
                         f"docker://{endpoint}/big:bench", f"oci:{out}:bench", creds, push=False
                     )
                     shutil.rmtree(out, ignore_errors=True)
+                    push_skopeo = skopeo_pushes(layouts, endpoint, creds)
                     push_small, tags = push_images(f"http://{endpoint}", creds, images)
                     pull_small = pull_images(f"http://{endpoint}", creds, tags)
                 finally:
@@ -129,6 +146,7 @@ def run(big_mib: int, images: int, rounds: int) -> None:
                 for key, value in (
                     ("push_big", push_big),
                     ("pull_big", pull_big),
+                    ("push_skopeo", push_skopeo),
                     ("push_small", push_small),
                     ("pull_small", pull_small),
                 ):
@@ -137,8 +155,8 @@ def run(big_mib: int, images: int, rounds: int) -> None:
         mb = (big_mib << 20) / 1e6
         print(
             f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; {rounds} rounds, medians; load average "
-            f"{os.getloadavg()[0]:.1f} at the end"
+            f"{platform.python_version()}; {rounds} rounds, medians; --fsync {fsync}; load "
+            f"average {os.getloadavg()[0]:.1f} at the end"
         )
         print()
         print(
@@ -149,6 +167,12 @@ def run(big_mib: int, images: int, rounds: int) -> None:
         rows = (
             ("push_big", f"one {big_mib} MiB layer, push throughput (MB/s)", mb, "{:.0f}"),
             ("pull_big", f"one {big_mib} MiB layer, pull throughput (MB/s)", mb, "{:.0f}"),
+            (
+                "push_skopeo",
+                f"{skopeo_images} x 64 KiB images by skopeo, push (images/s)",
+                skopeo_images,
+                "{:.1f}",
+            ),
             ("push_small", f"{images} small images over /v2/, push (images/s)", images, "{:.1f}"),
             ("pull_small", f"{images} small images over /v2/, pull (images/s)", images, "{:.1f}"),
         )
@@ -169,13 +193,15 @@ def run(big_mib: int, images: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--big-mib", type=int, default=256)
+    parser.add_argument("--big-mib", type=int, default=512)
+    parser.add_argument("--skopeo-images", type=int, default=200)
+    parser.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if shutil.which("skopeo") is None:
         sys.exit("skopeo is not installed")
-    run(args.big_mib, args.images, args.rounds)
+    run(args.big_mib, args.images, args.rounds, args.skopeo_images, args.fsync)
 
 
 if __name__ == "__main__":

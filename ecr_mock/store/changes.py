@@ -33,9 +33,9 @@ class ChangeSet:
         self.repositories[id(repo)] = repo
 
     def image(self, repo: Repository, digest: str) -> None:
-        """The image ``digest`` of ``repo`` changed, appeared or went."""
+        """The image ``digest`` of ``repo`` changed, appeared or went (the repository's own
+        fields are marked apart, by :meth:`repository`)."""
         self.images[(id(repo), digest)] = repo
-        self.repositories[id(repo)] = repo
 
     def repository_blob(self, repo: Repository, digest: str) -> None:
         """``repo`` came to know, or forgot, the blob ``digest``."""

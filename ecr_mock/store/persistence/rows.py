@@ -86,6 +86,14 @@ def registry_doc(reg: Registry) -> str:
     return json.dumps(encode_fields(reg, MODEL_TYPES, REGISTRY_OWN))
 
 
+def registry_values(reg: Registry) -> tuple[Any, ...]:
+    """The values :func:`registry_doc` encodes, to compare with a copy of earlier ones."""
+    return tuple(getattr(reg, name) for name in _REGISTRY_FIELDS)
+
+
+_REGISTRY_FIELDS = tuple(name for name in Registry.__dataclass_fields__ if name not in REGISTRY_OWN)
+
+
 def repository_doc(repo: Repository) -> str:
     """A repository's own fields (settings, policies, catalog) as JSON text."""
     return json.dumps(encode_fields(repo, MODEL_TYPES, REPOSITORY_OWN))
@@ -151,11 +159,12 @@ def load_image(digest: str, doc: str, manifest: bytes) -> Image:
             value if value is None or isinstance(value, (str, int, list)) else (decode(value))
         )
     values["pushed_at"] = _fromisoformat(values["pushed_at"])
+    parsed = parse_manifest(manifest, media_type)
     return Image(
         digest=digest,
         manifest=manifest,
-        parsed=parse_manifest(manifest, media_type),
-        media_type=media_type,
+        parsed=parsed,
+        media_type=parsed.media_type if parsed.media_type == media_type else media_type,
         **values,
     )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
+import functools
 import json
 import os
 import sqlite3
@@ -65,6 +67,7 @@ class StateDir:
         self._save_lock = threading.Lock()
         self._written_state: dict[str, str] = {}
         self._written_repos: dict[tuple[str, str, str], str] = {}
+        self._docs = _DocCache()
         self._dirty = threading.Event()
         self._kick = threading.Event()
         self._stop = threading.Event()
@@ -337,19 +340,40 @@ class StateDir:
                 backend.changes.merge(changes)
 
     def _state_rows(self, backend: Store) -> dict[str, str]:
-        """The backend's own rows and one per registry, as JSON text (the lock is held)."""
-        dump = json.dumps
+        """The backend's own rows and one per registry, as JSON text (the lock is held).
+
+        Each is encoded again only when its values differ from a copy kept of what was last
+        encoded (comparing is much cheaper than encoding).
+        """
+        dump, doc = json.dumps, self._docs.doc
         offset, frozen = backend.clock.state()
         found = {
-            "backend/clock": dump({"offset": encode(offset), "frozen": encode(frozen)}),
-            "backend/tokens": dump(encode(backend.tokens.issued())),
-            "backend/access_keys": dump(encode(dict(backend.access_keys))),
-            "backend/lifecycle": dump({"last_run": encode(backend.lifecycle_last_run())}),
+            "backend/clock": doc(
+                "backend/clock",
+                (offset, frozen),
+                lambda: dump({"offset": encode(offset), "frozen": encode(frozen)}),
+            ),
         }
+        tokens = backend.tokens.issued()
+        found["backend/tokens"] = doc("backend/tokens", tokens, lambda: dump(encode(tokens)))
+        keys = dict(backend.access_keys)
+        found["backend/access_keys"] = doc("backend/access_keys", keys, lambda: dump(encode(keys)))
+        last_run = backend.lifecycle_last_run()
+        found["backend/lifecycle"] = doc(
+            "backend/lifecycle", last_run, lambda: dump({"last_run": encode(last_run)})
+        )
         for name in STORE_SLOTS_KEPT:
-            found[f"backend/slot/{name}"] = dump(encode(getattr(backend, name), rows.MODEL_TYPES))
+            value = getattr(backend, name)
+            found[f"backend/slot/{name}"] = doc(
+                f"backend/slot/{name}",
+                value,
+                functools.partial(_dump_slot, value),
+            )
         for (account, region), reg in backend.registries.items():
-            found[f"registry/{account}/{region}"] = rows.registry_doc(reg)
+            key = f"registry/{account}/{region}"
+            found[key] = doc(
+                key, rows.registry_values(reg), functools.partial(rows.registry_doc, reg)
+            )
         return found
 
     def _plan(
@@ -377,7 +401,10 @@ class StateDir:
                 upserts.append((rows.UPSERT_REPOSITORY, (*key, _key_of(reg, repo), doc)))
         statements.extend(upserts)  # deletions first: a name deleted and created again
         for (_, digest), repo in changes.images.items():
-            if not live.get(id(repo), False):
+            alive = live.get(id(repo))
+            if alive is None:
+                alive = live[id(repo)] = _is_current(backend, repo)
+            if not alive:
                 continue
             image = repo.images.get(digest)
             where = (repo.account, repo.region, repo.name, digest)
@@ -527,6 +554,35 @@ class StateDir:
             close_store = getattr(self.files, "close", None)
             if close_store is not None:
                 close_store()
+
+
+class _DocCache:
+    """Documents by key with a copy of the values each was encoded from."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Any, str]] = {}
+
+    def doc(self, key: str, values: Any, make: Callable[[], str]) -> str:
+        """The document of ``values``: the one kept when they equal the copy, else ``make()``."""
+        found = self._entries.get(key)
+        if found is not None:
+            with contextlib.suppress(Exception):  # values that cannot be compared: encode
+                if found[0] == values:
+                    return found[1]
+        text = make()
+        try:
+            kept = copy.deepcopy(values)
+        except Exception:  # not copyable (a lock): never equal, always encoded
+            kept = _NEVER_EQUAL
+        self._entries[key] = (kept, text)
+        return text
+
+
+_NEVER_EQUAL = object()
+
+
+def _dump_slot(value: Any) -> str:
+    return json.dumps(encode(value, rows.MODEL_TYPES))
 
 
 def _key_of(reg: Registry, repo: Repository) -> str:
