@@ -266,3 +266,59 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
         or (config.media_type if config.media_type not in (DOCKER_CONFIG, OCI_CONFIG) else None),
         annotations=annotations,
     )
+
+
+_PLAIN_KEYS = frozenset({"mediaType", "digest", "size"})
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def parse_stored_manifest(data: bytes, media_type: str) -> Manifest:
+    """A manifest checked by :func:`parse_manifest` when it was stored, parsed again (loading a
+    state directory): plain image manifests (config and layers with media type, digest and
+    size only) are rebuilt without the checks, to the same :class:`Manifest`; the others go
+    through :func:`parse_manifest`."""
+    try:
+        doc = _raw_decode(data.decode())[0]
+    except (ValueError, UnicodeDecodeError):
+        return parse_manifest(data, media_type)
+    if type(doc) is not dict:
+        return parse_manifest(data, media_type)
+    config = doc.get("config")
+    layers = doc.get("layers")
+    if (
+        len(doc) == 4
+        and doc.get("mediaType") == media_type
+        and media_type in IMAGE_TYPES
+        and doc.get("schemaVersion") == 2
+        and type(config) is dict
+        and type(layers) is list
+        and (layers or media_type != DOCKER_MANIFEST)
+        and config.keys() == _PLAIN_KEYS
+        and all(type(layer) is dict and layer.keys() == _PLAIN_KEYS for layer in layers)
+    ):
+        shared = _shared_descriptor
+        config_desc = shared(config["mediaType"], config["digest"], config["size"])
+        return Manifest(
+            media_type=sys.intern(media_type),
+            config=config_desc,
+            layers=_shared_layers(
+                tuple(shared(x["mediaType"], x["digest"], x["size"]) for x in layers)
+            ),
+            artifact_type=(
+                config_desc.media_type
+                if config_desc.media_type not in (DOCKER_CONFIG, OCI_CONFIG)
+                else None
+            ),
+        )
+    return parse_manifest(data, media_type)
+
+
+def _shared_descriptor(media_type: str, digest: str, size: int) -> Descriptor:
+    key = (media_type, digest, size, None)
+    found = _SHARED_DESCRIPTORS.get(key)
+    if found is None:
+        found = Descriptor(sys.intern(media_type), sys.intern(digest), size)
+        if len(_SHARED_DESCRIPTORS) >= _MAX_SHARED:
+            _SHARED_DESCRIPTORS.clear()
+        _SHARED_DESCRIPTORS[key] = found
+    return found

@@ -185,3 +185,49 @@ def test_each_fsync_mode_keeps_pushed_images(tmp_path: Path, mode: str) -> None:
 def test_an_unknown_fsync_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="always, batch, never"):
         Backend.open(tmp_path, fsync="sometimes")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        json.loads(manifest(7)),
+        {**json.loads(manifest(8)), "annotations": {"a": "b"}},
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "digest": "sha256:" + "c" * 64,
+                "size": 5,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "digest": "sha256:" + "d" * 64,
+                    "size": 9,
+                }
+            ],
+        },
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.example.sbom",
+                "digest": "sha256:" + "e" * 64,
+                "size": 2,
+            },
+            "layers": [],
+        },
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": OCI_MANIFEST, "digest": "sha256:" + "f" * 64, "size": 3}],
+        },
+    ],
+)
+def test_a_stored_manifest_parses_again_to_what_it_parsed_to_when_pushed(doc: Any) -> None:
+    from ecr_mock.domain.manifests import parse_manifest, parse_stored_manifest
+
+    data = json.dumps(doc).encode()
+    first = parse_manifest(data, doc["mediaType"])
+    assert parse_stored_manifest(data, first.media_type) == first

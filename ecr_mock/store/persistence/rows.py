@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ecr_mock.domain.blobs import Blob, UploadSession
-from ecr_mock.domain.manifests import parse_manifest
+from ecr_mock.domain.manifests import parse_stored_manifest
 from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.store.persistence.codec import build, decode, encode, encode_fields
 
@@ -145,11 +145,12 @@ def load_repository(doc: str) -> Repository:
 
 
 _fromisoformat = datetime.fromisoformat
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def load_image(digest: str, doc: str, manifest: bytes) -> Image:
     """The image an :func:`image_doc` wrote, its manifest parsed again."""
-    fields = json.loads(doc)
+    fields = _raw_decode(doc)[0]
     media_type = fields.pop("media_type")
     values: dict[str, Any] = {}
     for name, value in fields.items():
@@ -159,7 +160,7 @@ def load_image(digest: str, doc: str, manifest: bytes) -> Image:
             value if value is None or isinstance(value, (str, int, list)) else (decode(value))
         )
     values["pushed_at"] = _fromisoformat(values["pushed_at"])
-    parsed = parse_manifest(manifest, media_type)
+    parsed = parse_stored_manifest(manifest, media_type)
     return Image(
         digest=digest,
         manifest=manifest,
