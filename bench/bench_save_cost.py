@@ -128,22 +128,24 @@ RSS = (
 """A function ``rss()``: the resident set size of the process in KiB (Linux)."""
 
 
-def open_cost(path: Path) -> tuple[float, float]:
-    """Seconds ``Backend.open`` takes on ``path`` (in a fresh process) and RSS KiB growth."""
+def open_cost(path: Path) -> tuple[float, float, float]:
+    """Seconds ``Backend.open`` takes on ``path`` (in a fresh process; wall clock and CPU) and
+    the RSS growth in KiB."""
     code = (
         "import sys, time, gc\n"
         "from ecr_mock import Backend\n"
         "import ecr_mock.store.persistence.statedir, ecr_mock.services.lifecycle\n"
         f"{RSS}"
         "gc.collect(); before = rss()\n"
-        "t = time.perf_counter(); b = Backend.open(sys.argv[1], read_only=True)\n"
-        "took = time.perf_counter() - t\n"
-        "gc.collect(); print(took, rss() - before)\n"
+        "t, c = time.perf_counter(), time.process_time()\n"
+        "b = Backend.open(sys.argv[1], read_only=True)\n"
+        "took, cpu = time.perf_counter() - t, time.process_time() - c\n"
+        "gc.collect(); print(took, cpu, rss() - before)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 def memory_cost(count: int) -> float:
@@ -232,14 +234,17 @@ def run(sizes: list[int], calls: int, memory_up_to: int) -> None:
             )
         print()
         print(
-            "| images in the directory | Backend.open (s) | KiB per image after open | "
-            "KiB per image in memory |"
+            "| images in the directory | Backend.open, wall (s) | Backend.open, CPU (s) | "
+            "KiB per image after open | KiB per image pushed in memory |"
         )
-        print("|---|---|---|---|")
+        print("|---|---|---|---|---|")
         for size in sizes:
-            took, grown = open_cost(work / f"state-{size}")
+            took, cpu, grown = open_cost(work / f"state-{size}")
             in_memory = memory_cost(size)
-            print(f"| {size:,} | {took:.2f} | {grown / size:.2f} | {in_memory / size:.2f} |")
+            print(
+                f"| {size:,} | {took:.2f} | {cpu:.2f} | {grown / size:.2f} | "
+                f"{in_memory / size:.2f} |"
+            )
         print()
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
     finally:

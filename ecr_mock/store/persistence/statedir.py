@@ -6,6 +6,7 @@ import contextlib
 import copy
 import fcntl
 import functools
+import gc
 import json
 import os
 import sqlite3
@@ -197,7 +198,13 @@ class StateDir:
                         )
                     self._schema = SCHEMA_VERSION
             else:
-                self._load(backend)
+                collecting = gc.isenabled()
+                gc.disable()  # the load makes objects only: no cycles to look for meanwhile
+                try:
+                    self._load(backend)
+                finally:
+                    if collecting:
+                        gc.enable()
             self._resume_restores(backend)
             if self._schema == SCHEMA_VERSION:
                 self._written_state = dict(self._db.execute("SELECT key, doc FROM state"))
