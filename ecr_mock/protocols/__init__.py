@@ -1,0 +1,1 @@
+"""The faces the emulator speaks through: the ECR API, the registry, the control API."""
