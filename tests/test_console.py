@@ -70,7 +70,7 @@ def test_repository_page_shows_settings_policies_preview_and_pull_commands(world
     assert "Encryption AES256" in text
     assert "&quot;Sid&quot;: &quot;ReadOnly&quot;" in html  # the policy, formatted
     assert "&quot;countType&quot;: &quot;imageCountMoreThan&quot;" in html
-    preview = html.split('id="lifecycle-h"', 1)[1].split('id="images-h"', 1)[0]
+    preview = html.split('id="lifecycle-h"', 1)[1].split('id="compare-h"', 1)[0]
     assert world.untagged[:19] in preview
     assert "rule 1: keep one untagged image" in text_of(preview)
     assert world.v1[:19] not in preview

@@ -48,7 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Console", "console_route"]
 
-_STATIC = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
+_STATIC = {
+    "console.css": "text/css; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
 _SECURITY_HEADERS = {
     # Nothing from another host, no inline script or style, no framing, forms post here only.
     "Content-Security-Policy": (

@@ -10,7 +10,12 @@ from ecr_mock.core.lifecycle import LifecyclePolicyError, evaluate, parse_lifecy
 from ecr_mock.core.models import Image, Registry, Repository
 from ecr_mock.core.services.lifecycle import lifecycle_images
 from ecr_mock.core.services.referrers import artifact_type, referrers
-from ecr_mock.core.services.scanning import SEVERITIES, repository_scanning, scan_report
+from ecr_mock.core.services.scanning import (
+    SEVERITIES,
+    is_scannable,
+    repository_scanning,
+    scan_report,
+)
 from ecr_mock.protocols.control.console.html import Markup, el, join
 from ecr_mock.protocols.control.console.layout import (
     UI,
@@ -161,17 +166,24 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
             [
                 ", ".join(sorted(image.tags)) or el("span", {"class": "muted"}, "untagged"),
                 short_digest(image.digest),
-                el("span", {"title": f"{image.size} bytes"}, size(image.size)),
+                el("span", {"title": f"{image.size} bytes", "class": "nowrap"}, size(image.size)),
                 when(image.pushed_at),
                 when(image.last_pulled_at),
                 _scan_cell(image),
                 _archive_cell(image),
-                _pull_commands(backend, repo, image.digest),
+                el(
+                    "details",
+                    {},
+                    el("summary", {}, "docker, skopeo"),
+                    _pull_commands(backend, repo, image.digest),
+                ),
                 el(
                     "div",
                     {"class": "buttons"},
                     el("a", {"href": image_url(account, region, name, image.digest)}, "Details"),
-                    post_form(view, f"{UI}/actions/scan", "Scan", digest_fields),
+                    post_form(view, f"{UI}/actions/scan", "Scan", digest_fields)
+                    if is_scannable(image)
+                    else None,
                     post_form(
                         view, f"{UI}/actions/delete-image", "Delete", digest_fields, danger=True
                     ),
@@ -202,27 +214,6 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
         + el("p", {}, "Log in: ", el("code", {"class": "command"}, login))
         + el(
             "section",
-            {"aria-labelledby": "settings-h"},
-            el("h2", {"id": "settings-h"}, "Settings"),
-            settings,
-        )
-        + el(
-            "section",
-            {"aria-labelledby": "policy-h"},
-            el("h2", {"id": "policy-h"}, "Repository policy"),
-            policy_block(repo.policy_text, "Repository policy"),
-        )
-        + el(
-            "section",
-            {"aria-labelledby": "lifecycle-h"},
-            el("h2", {"id": "lifecycle-h"}, "Lifecycle policy"),
-            policy_block(repo.lifecycle_policy_text, "Lifecycle policy"),
-            el("h3", {}, "Preview"),
-            _preview(backend, repo),
-            post_form(view, f"{UI}/actions/lifecycle", "Run lifecycle now", here),
-        )
-        + el(
-            "section",
             {"aria-labelledby": "images-h"},
             el("h2", {"id": "images-h"}, f"Images ({len(images)})"),
             more,
@@ -243,7 +234,28 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
                 "No images.",
             ),
         )
+        + el(
+            "section",
+            {"aria-labelledby": "lifecycle-h"},
+            el("h2", {"id": "lifecycle-h"}, "Lifecycle policy"),
+            policy_block(repo.lifecycle_policy_text, "Lifecycle policy"),
+            el("h3", {}, "Preview"),
+            _preview(backend, repo),
+            post_form(view, f"{UI}/actions/lifecycle", "Run lifecycle now", here),
+        )
         + _compare_form(account, region, name, images)
+        + el(
+            "section",
+            {"aria-labelledby": "settings-h"},
+            el("h2", {"id": "settings-h"}, "Settings"),
+            settings,
+        )
+        + el(
+            "section",
+            {"aria-labelledby": "policy-h"},
+            el("h2", {"id": "policy-h"}, "Repository policy"),
+            policy_block(repo.policy_text, "Repository policy"),
+        )
     )
     return Page(name, body)
 
@@ -295,7 +307,7 @@ def image_config(reg: Registry, image: Image) -> Any:
         return "(the config blob is not JSON)"
 
 
-def _findings(repo: Repository, image: Image, view: View, fields: dict[str, str]) -> Markup:
+def _findings(repo: Repository, image: Image) -> Markup:
     try:
         report = scan_report(repo, image)
     except EcrError:
@@ -451,8 +463,10 @@ def image_page(view: View, account: str, region: str, name: str, digest: str) ->
             "section",
             {"aria-labelledby": "findings-h"},
             el("h2", {"id": "findings-h"}, "Scan findings"),
-            _findings(repo, image, view, fields),
-            post_form(view, f"{UI}/actions/scan", "Start a scan", fields),
+            _findings(repo, image),
+            post_form(view, f"{UI}/actions/scan", "Start a scan", fields)
+            if is_scannable(image)
+            else el("p", {"class": "muted"}, "Only container images can be scanned."),
         )
     )
     try:
