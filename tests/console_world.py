@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from ecr_mock.server import EcrMockServer
@@ -159,3 +161,16 @@ def csrf_of(html: str) -> str:
     if found is None:
         raise AssertionError("no CSRF field on the page")
     return found.group(1)
+
+
+def outside_address() -> str:
+    """A non-loopback IPv4 address of this machine to bind to (the test skips without one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+            address = str(probe.getsockname()[0])
+        except OSError:
+            address = ""
+    if not address or address.startswith("127.") or address == "0.0.0.0":
+        pytest.skip("this machine has no non-loopback IPv4 address to bind to")
+    return address

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -17,7 +16,16 @@ from ecr_mock.core.manifests import Descriptor
 from ecr_mock.protocols.control.console.compare import diff_configs, diff_layers
 from ecr_mock.protocols.control.console.html import Markup, el
 from ecr_mock.server import EcrMockServer
-from tests.console_world import ACCOUNT, HOSTILE, REGION, REPO, World, build_world, csrf_of
+from tests.console_world import (
+    ACCOUNT,
+    HOSTILE,
+    REGION,
+    REPO,
+    World,
+    build_world,
+    csrf_of,
+    outside_address,
+)
 
 UI = "/ecr-mock/ui/"
 
@@ -295,27 +303,15 @@ def test_loopback_server_without_token_is_open(world: World) -> None:
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/ecr-mock/ui/" in cookie
 
 
-def _outside_address() -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
-            address = str(probe.getsockname()[0])
-        except OSError:
-            address = ""
-    if not address or address.startswith("127.") or address == "0.0.0.0":
-        pytest.skip("this machine has no non-loopback IPv4 address to bind to")
-    return address
-
-
 @pytest.fixture
 def outside() -> Iterator[EcrMockServer]:
-    with EcrMockServer(Backend(), host=_outside_address()) as running:
+    with EcrMockServer(Backend(), host=outside_address()) as running:
         yield running
 
 
 @pytest.fixture
 def outside_with_token() -> Iterator[EcrMockServer]:
-    with EcrMockServer(Backend(), host=_outside_address(), control_token="s3cret") as running:
+    with EcrMockServer(Backend(), host=outside_address(), control_token="s3cret") as running:
         yield running
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ecr_mock import Backend
 from ecr_mock.server import EcrMockServer
-from tests.console_world import REPO, World, build_world
+from tests.console_world import REPO, World, build_world, outside_address
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -95,6 +96,18 @@ def check_page(browser: Any, world: World) -> None:
     assert [url for url in resources if not url.startswith(origin)] == []
     fonts = browser.execute_script("return document.fonts ? document.fonts.size : 0")
     assert fonts == 0  # no web fonts
+    unlabelled = browser.execute_script(
+        "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+        ".filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.name)"
+    )
+    assert unlabelled == []
+    nameless = browser.execute_script(
+        "return [...document.querySelectorAll('button, a')]"
+        ".filter(e => !(e.textContent.trim() || e.getAttribute('aria-label'))).length"
+    )
+    assert nameless == 0
+    assert browser.execute_script("return document.querySelectorAll('h1').length") == 1
+    assert browser.execute_script("return document.documentElement.lang") == "en"
 
 
 def heading(browser: Any) -> str:
@@ -107,20 +120,28 @@ def click(browser: Any, world: World, selector: str, text: str | None = None) ->
     if text is not None:
         elements = [e for e in elements if e.text == text]
     assert elements, f"nothing matches {selector!r} {text!r}"
-    old = browser.find_element(By.TAG_NAME, "html")
+    _mark_page(browser)
     elements[0].click()
-    WebDriverWait(browser, WAIT).until(lambda d: _stale(old))
+    WebDriverWait(browser, WAIT).until(_next_page_loaded)
     check_page(browser, world)
 
 
-def _stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+def _next_page_loaded(driver: Any) -> bool:
+    """Whether the page marked by :func:`_mark_page` was replaced by one that has loaded."""
+    from selenium.common.exceptions import WebDriverException
 
     try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    return False
+        return bool(
+            driver.execute_script(
+                "return window.__leaving === undefined && document.readyState === 'complete'"
+            )
+        )
+    except WebDriverException:  # between two documents
+        return False
+
+
+def _mark_page(driver: Any) -> None:
+    driver.execute_script("window.__leaving = true")
 
 
 def test_every_page_renders_without_errors_or_foreign_resources(browser: Any, world: World) -> None:
@@ -189,9 +210,9 @@ def test_actions_change_what_the_api_sees(browser: Any, world: World) -> None:
     assert "1 image(s) expired" in browser.find_element(By.CLASS_NAME, "notice").text
 
     row = browser.find_element(By.XPATH, f"//tr[td//code[@title='{world.sbom}']]")
-    old = browser.find_element(By.TAG_NAME, "html")
+    _mark_page(browser)
     row.find_element(By.XPATH, ".//button[text()='Delete']").click()
-    WebDriverWait(browser, WAIT).until(lambda d: _stale(old))
+    WebDriverWait(browser, WAIT).until(_next_page_loaded)
     check_page(browser, world)
     assert world.sbom not in world.digests()
     assert browser.find_element(By.CLASS_NAME, "notice").text == "Image deleted."
@@ -237,10 +258,14 @@ def test_screenshots(browser: Any, world: World, size: tuple[int, int], suffix: 
         "image": world.image_path(world.v2),
         "compare": world.compare_path(),
     }
-    for name, path in shots.items():
+    for path in ("/ecr-mock/ui/calls", "/ecr-mock/ui/faults", world.image_path(world.index)):
         visit(browser, world, path)
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= browser.execute_script("return window.innerWidth")  # no sideways page
+    for name, path in shots.items():
+        visit(browser, world, path)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= browser.execute_script("return window.innerWidth")
         target = SCREENSHOTS / f"{name}-{suffix}.png"
         if os.environ.get("CI") and target.exists():
             continue  # CI checks the pages; the committed pictures stay as they are
@@ -248,3 +273,19 @@ def test_screenshots(browser: Any, world: World, size: tuple[int, int], suffix: 
         browser.set_window_size(size[0], min(height, SHOT_HEIGHT))
         assert browser.save_screenshot(str(target))
         browser.set_window_size(*size)
+
+
+def test_a_non_loopback_console_asks_for_the_token_once(browser: Any) -> None:
+    address = outside_address()
+    with EcrMockServer(Backend(), host=address, control_token="s3cret") as server:
+        world = build_world(server)
+        browser.get(world.url("/ecr-mock/ui/faults"))
+        assert heading(browser) == "Log in"
+        browser.find_element(By.NAME, "token").send_keys("s3cret")
+        click(browser, world, ".login button")
+        assert heading(browser) == "Fault rules"
+        assert browser.execute_script("return document.cookie") == ""  # HttpOnly
+        visit(browser, world, world.repo_path())  # the cookie keeps the session
+        assert heading(browser) == REPO
+        click(browser, world, "form button", "Run lifecycle now")
+        assert world.untagged not in world.digests()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -72,6 +73,8 @@ _DONE = {
     "fault-removed": "Fault rule removed.",
 }
 MAX_ADVANCE_SECONDS = 10 * 365 * 86_400
+_SHOWN_COUNT = re.compile(r"[A-Za-z0-9._-]{1,64}")
+"""What a notice repeats from its query (a count or a rule id)."""
 
 
 class Console:
@@ -229,7 +232,7 @@ def _with_notice(page: Page, view: View) -> Page:
     done = _DONE.get(view.query.get("done", ""))
     if done is not None:
         count = view.query.get("n", "")
-        page.notice = done.format(n=count if count.isalnum() or count.startswith("fault-") else "")
+        page.notice = done.format(n=count if _SHOWN_COUNT.fullmatch(count) else "")
     return page
 
 
