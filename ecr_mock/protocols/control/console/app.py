@@ -187,41 +187,58 @@ class Console:
             if action is None:
                 raise NotFound(f"No console action {rest}")
             return action(view)
-        if rest == "/":
-            return _with_notice(home_page(view), view)
-        if rest == "/calls":
-            return calls_page(view)
-        if rest == "/calls/rows":
-            return _html(200, calls_rows(view).encode())
-        if rest == "/faults":
-            return _with_notice(faults_page(view), view)
-        if rest == "/login":
-            return _redirect(UI_PREFIX)
-        for prefix, render in _REPOSITORY_PAGES.items():
-            if rest.startswith(prefix):
-                account, region, name, digest = _repository_path(rest[len(prefix) :], prefix)
-                if render is image_page:
-                    return _with_notice(image_page(view, account, region, name, digest or ""), view)
-                return _with_notice(render(view, account, region, name), view)
+        for pattern, render in _PAGES:
+            found = pattern.fullmatch(rest)
+            if found is not None:
+                return render(view, **found.groupdict())
         raise NotFound(f"No console page {rest}")
 
 
-def _repository_path(rest: str, prefix: str) -> tuple[str, str, str, str | None]:
-    account, _, rest = rest.partition("/")
-    region, _, name = rest.partition("/")
-    digest = None
-    if prefix == "/images/":
-        name, _, digest = name.partition("@")
-    if not (account and region and name):
-        raise NotFound("The address names no repository")
-    return account, region, name, digest
+_WHERE = r"(?P<account>[0-9]{12})/(?P<region>[a-z0-9-]+)/(?P<name>[^@]+?)"
 
 
-_REPOSITORY_PAGES: dict[str, Callable[..., Page]] = {
-    "/repositories/": repository_page,
-    "/images/": image_page,
-    "/compare/": compare_page,
-}
+def _home(view: View) -> Page:
+    return _with_notice(home_page(view), view)
+
+
+def _calls(view: View) -> Page:
+    return calls_page(view)
+
+
+def _call_rows(view: View) -> ControlResponse:
+    return _html(200, calls_rows(view).encode())
+
+
+def _faults(view: View) -> Page:
+    return _with_notice(faults_page(view), view)
+
+
+def _logged_in(view: View) -> ControlResponse:
+    return _redirect(UI_PREFIX)
+
+
+def _repository(view: View, account: str, region: str, name: str) -> Page:
+    return _with_notice(repository_page(view, account, region, name), view)
+
+
+def _image(view: View, account: str, region: str, name: str, digest: str) -> Page:
+    return _with_notice(image_page(view, account, region, name, digest), view)
+
+
+_PAGES: list[tuple[re.Pattern[str], Callable[..., Page | ControlResponse]]] = [
+    (re.compile(path), render)
+    for path, render in (
+        (r"/", _home),
+        (r"/calls", _calls),
+        (r"/calls/rows", _call_rows),
+        (r"/faults", _faults),
+        (r"/login", _logged_in),
+        (rf"/repositories/{_WHERE}/?", _repository),
+        (rf"/images/{_WHERE}@(?P<digest>[a-z0-9]+:[a-f0-9]+)", _image),
+        (rf"/compare/{_WHERE}/?", compare_page),
+    )
+]
+"""The pages (GET): a path pattern under /ecr-mock/ui and the function that renders it."""
 
 
 def _inside(target: str) -> bool:

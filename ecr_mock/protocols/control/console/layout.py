@@ -172,7 +172,18 @@ def table(
     if not rows:
         return el("p", {"class": "muted"}, empty)
     head = el("thead", {}, el("tr", {}, (el("th", {"scope": "col"}, h) for h in headings)))
-    body = el("tbody", {}, (el("tr", {}, (el("td", {}, cell) for cell in row)) for row in rows))
+    body = el(
+        "tbody",
+        {},
+        (
+            el(
+                "tr",
+                {},
+                (el("td", {"data-label": h}, cell) for h, cell in zip(headings, row, strict=True)),
+            )
+            for row in rows
+        ),
+    )
     return el(
         "div",
         {"class": "scroll"},

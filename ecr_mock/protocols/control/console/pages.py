@@ -141,14 +141,16 @@ def calls_rows(view: View) -> Markup:
             el(
                 "tr",
                 {},
-                el("td", {}, el("time", {}, at)),
-                el("td", {}, call.surface),
-                el("td", {}, call.operation or "-"),
-                el("td", {}, call.repository or "-"),
-                el("td", {}, el("span", {"class": status_class}, call.status)),
-                el("td", {}, call.error_code or ""),
-                el("td", {}, call.principal or ""),
-                el("td", {}, f"{call.duration_ms:.1f}"),
+                el("td", {"data-label": "Time (UTC)"}, el("time", {}, at)),
+                el("td", {"data-label": "Surface"}, call.surface),
+                el("td", {"data-label": "Operation"}, call.operation or "-"),
+                el("td", {"data-label": "Repository"}, call.repository or "-"),
+                el(
+                    "td", {"data-label": "Status"}, el("span", {"class": status_class}, call.status)
+                ),
+                el("td", {"data-label": "Error"}, call.error_code or ""),
+                el("td", {"data-label": "Caller"}, call.principal or ""),
+                el("td", {"data-label": "ms"}, f"{call.duration_ms:.1f}"),
             )
         )
     if not rows:
