@@ -87,6 +87,15 @@ def test_repository_page_shows_settings_policies_preview_and_pull_commands(world
     assert f"docker://{endpoint}/{REPO}@{world.v1}" in html
 
 
+def test_archived_images_show_their_storage_class(world: World) -> None:
+    world.client.update_image_storage_class(
+        repositoryName=REPO, imageId={"imageDigest": world.untagged}, targetStorageClass="ARCHIVE"
+    )
+    html = page(world, world.repo_path()).text
+    row = html.split(f'title="{world.untagged}"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'data-label="Storage">archive\b', row)
+
+
 def test_image_page_shows_layers_config_referrers_and_manifest(world: World) -> None:
     html = page(world, world.image_path(world.v2)).text
     layers = world.server.backend.registry().repositories[REPO].images[world.v2].parsed.layers

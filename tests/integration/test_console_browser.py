@@ -240,6 +240,14 @@ def test_call_record_refreshes_by_itself(browser: Any, world: World) -> None:
     check_page(browser, world)
 
 
+def test_copy_button_copies_the_full_digest(browser: Any, world: World) -> None:
+    visit(browser, world, world.image_path(world.v2))
+    button = browser.find_element(By.CSS_SELECTOR, f'button[data-copy="{world.v2}"]')
+    button.click()
+    WebDriverWait(browser, WAIT).until(lambda d: button.text == "Copied")
+    check_page(browser, world)
+
+
 def test_hostile_values_show_as_text(browser: Any, world: World) -> None:
     visit(browser, world, world.repo_path())
     assert "team=<script>alert(1)</script>" in browser.find_element(By.ID, "main").text
