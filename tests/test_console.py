@@ -12,7 +12,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.core.manifests import Descriptor
+from ecr_mock.domain.manifests import Descriptor
 from ecr_mock.protocols.control.console.compare import diff_configs, diff_layers
 from ecr_mock.protocols.control.console.html import Markup, el
 from ecr_mock.server import EcrMockServer

@@ -8,10 +8,8 @@ from importlib import resources
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode
 
-from ecr_mock.control import ControlRequest, ControlResponse, ControlRoute
-from ecr_mock.core.errors import EcrError, ItemFailure
-from ecr_mock.core.services import admin, images, scanning
-from ecr_mock.core.services.faults import FaultRuleError
+from ecr_mock.domain.errors import EcrError, ItemFailure
+from ecr_mock.protocols.control import ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.protocols.control.console.access import (
     UI_PREFIX,
     Session,
@@ -43,9 +41,11 @@ from ecr_mock.protocols.control.console.repository import (
     image_page,
     repository_page,
 )
+from ecr_mock.services import admin, images, scanning
+from ecr_mock.services.fault_rules import FaultRuleError
 
 if TYPE_CHECKING:
-    from ecr_mock.control import ControlRouter
+    from ecr_mock.protocols.control import ControlRouter
 
 __all__ = ["Console", "console_route"]
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecr_mock.core.manifests import Descriptor
+from ecr_mock.domain.manifests import Descriptor
 from ecr_mock.protocols.control.console.html import Markup, el, join
 from ecr_mock.protocols.control.console.layout import (
     UI,

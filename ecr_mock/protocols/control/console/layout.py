@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from ecr_mock.protocols.control.console.html import Markup, el, join, render_template
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.services.backend import Backend
 
 __all__ = [
     "Page",
@@ -55,7 +55,7 @@ _NAV = (("Home", f"{UI}/"), ("Calls", f"{UI}/calls"), ("Faults", f"{UI}/faults")
 def document(page: Page, backend: Backend) -> bytes:
     """The whole HTML document of ``page``."""
     from ecr_mock import __version__
-    from ecr_mock.core.services.admin import iso
+    from ecr_mock.services.admin import iso
 
     notice = (
         el("p", {"class": "notice", "role": "status"}, page.notice) if page.notice else Markup("")
@@ -120,7 +120,7 @@ def when(moment: datetime | None) -> Markup:
     """A time as ``<time>`` in UTC (``never`` for None)."""
     if moment is None:
         return el("span", {"class": "muted"}, "never")
-    from ecr_mock.core.services.admin import iso
+    from ecr_mock.services.admin import iso
 
     text = iso(moment)
     return el("time", {"datetime": text}, text[:19].replace("T", " ") + "Z")

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from ecr_mock.core.services.admin import iso
 from ecr_mock.protocols.control.console.html import Markup, el
 from ecr_mock.protocols.control.console.layout import (
     UI,
@@ -20,6 +19,7 @@ from ecr_mock.protocols.control.console.layout import (
     size,
     table,
 )
+from ecr_mock.services.admin import iso
 
 __all__ = [
     "ADVANCES",

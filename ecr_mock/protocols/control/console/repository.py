@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ecr_mock.core.errors import EcrError
-from ecr_mock.core.lifecycle import LifecyclePolicyError, evaluate, parse_lifecycle_policy
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services.lifecycle import lifecycle_images
-from ecr_mock.core.services.referrers import artifact_type, referrers
-from ecr_mock.core.services.scanning import (
-    SEVERITIES,
-    is_scannable,
-    repository_scanning,
-    scan_report,
-)
+from ecr_mock.domain.errors import EcrError
+from ecr_mock.domain.lifecycle_rules import LifecyclePolicyError, evaluate, parse_lifecycle_policy
+from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.protocols.control.console.html import Markup, el, join
 from ecr_mock.protocols.control.console.layout import (
     UI,
@@ -32,9 +24,17 @@ from ecr_mock.protocols.control.console.layout import (
     table,
     when,
 )
+from ecr_mock.services.lifecycle import lifecycle_images
+from ecr_mock.services.referrers import artifact_type, referrers
+from ecr_mock.services.scanning import (
+    SEVERITIES,
+    is_scannable,
+    repository_scanning,
+    scan_report,
+)
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.services.backend import Backend
 
 __all__ = [
     "IMAGES_SHOWN",
