@@ -35,7 +35,13 @@ document.addEventListener("click", (event) => {
 function refresh(body) {
   const source = body.getAttribute("data-refresh");
   fetch(source, { credentials: "same-origin", cache: "no-store" })
-    .then((answer) => (answer.ok ? answer.text() : null))
+    .then((answer) => {
+      if (answer.redirected) {  // the session ended (a restart): show the login page
+        window.location.reload();
+        return null;
+      }
+      return answer.ok ? answer.text() : null;
+    })
     .then((html) => {
       if (html !== null && html !== body.innerHTML) {
         body.innerHTML = html;  // server-rendered rows, every value escaped there
