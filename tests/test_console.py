@@ -87,6 +87,29 @@ def test_repository_page_shows_settings_policies_preview_and_pull_commands(world
     assert f"docker://{endpoint}/{REPO}@{world.v1}" in html
 
 
+def test_a_long_repository_is_listed_a_page_at_a_time(own_server: EcrMockServer) -> None:
+    images = [
+        {
+            "synthetic": {"layers": 1, "layerSize": 16, "seed": str(n)},
+            "tags": [f"t{n}"],
+            "pushedDaysAgo": n,
+        }
+        for n in range(101)
+    ]
+    own_server.backend.seed({"repositories": [{"name": "long", "images": images}]})
+    url = f"{own_server.url}{UI}repositories/{ACCOUNT}/{REGION}/long"
+    first = requests.get(url, timeout=30).text
+    assert "Images 1 to 100 of 101, newest first." in first
+    assert first.count('data-label="Tags">t') == 100
+    assert 'data-label="Tags">t0<' in first and 'data-label="Tags">t100<' not in first
+    older = re.search(r'<a href="([^"]+)" rel="next">Older images</a>', first)
+    assert older is not None
+    second = requests.get(own_server.url + older.group(1), timeout=30).text
+    assert "Images 101 to 101 of 101, newest first." in second
+    assert second.count('data-label="Tags">t') == 1 and 'data-label="Tags">t100<' in second
+    assert 'rel="prev">Newer images</a>' in second and 'rel="next"' not in second
+
+
 def test_archived_images_show_their_storage_class(world: World) -> None:
     world.client.update_image_storage_class(
         repositoryName=REPO, imageId={"imageDigest": world.untagged}, targetStorageClass="ARCHIVE"

@@ -45,8 +45,8 @@ __all__ = [
     "repository_page",
 ]
 
-IMAGES_SHOWN = 500
-"""The newest images a repository page lists."""
+IMAGES_SHOWN = 100
+"""How many images one page of a repository lists (``?page=2`` the next, older ones)."""
 CONFIG_SHOWN = 1024 * 1024
 """Config blobs larger than this are not shown whole."""
 
@@ -159,8 +159,12 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
         images = sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.digest), reverse=True)
         settings = _settings(reg, repo)
     here = {"account": account, "region": region, "repository": name}
+    pages = max(1, -(-len(images) // IMAGES_SHOWN))
+    number = view.query.get("page", "1")
+    current = min(int(number), pages) if number.isdigit() and int(number) > 0 else 1
+    shown = images[(current - 1) * IMAGES_SHOWN : current * IMAGES_SHOWN]
     rows = []
-    for image in images[:IMAGES_SHOWN]:
+    for image in shown:
         digest_fields = {**here, "digest": image.digest}
         rows.append(
             [
@@ -190,11 +194,7 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
                 ),
             ]
         )
-    more = (
-        el("p", {}, f"The newest {IMAGES_SHOWN} of {len(images)} images are listed.")
-        if len(images) > IMAGES_SHOWN
-        else Markup("")
-    )
+    more = _pager(repository_url(account, region, name), current, pages, len(images))
     login = (
         f"aws ecr get-login-password --endpoint-url http://{backend.public_endpoint} | "
         f"docker login --username AWS --password-stdin {backend.host(account, region)}"
@@ -243,7 +243,7 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
             _preview(backend, repo),
             post_form(view, f"{UI}/actions/lifecycle", "Run lifecycle now", here),
         )
-        + _compare_form(account, region, name, images)
+        + _compare_form(account, region, name, shown)
         + el(
             "section",
             {"aria-labelledby": "settings-h"},
@@ -260,6 +260,27 @@ def repository_page(view: View, account: str, region: str, name: str) -> Page:
     return Page(name, body)
 
 
+def _pager(url: str, current: int, pages: int, total: int) -> Markup:
+    if pages == 1:
+        return Markup("")
+    first = (current - 1) * IMAGES_SHOWN + 1
+    last = min(current * IMAGES_SHOWN, total)
+    links = [
+        el("a", {"href": f"{url}?page={current - 1}", "rel": "prev"}, "Newer images")
+        if current > 1
+        else None,
+        el("a", {"href": f"{url}?page={current + 1}", "rel": "next"}, "Older images")
+        if current < pages
+        else None,
+    ]
+    return el(
+        "nav",
+        {"class": "buttons", "aria-label": "Pages of images"},
+        el("span", {}, f"Images {first} to {last} of {total}, newest first."),
+        links,
+    )
+
+
 def _label(image: Image) -> str:
     tags = ", ".join(sorted(image.tags)) or "untagged"
     return f"{tags} ({image.digest[:19]})"
@@ -268,7 +289,7 @@ def _label(image: Image) -> str:
 def _compare_form(account: str, region: str, name: str, images: list[Image]) -> Markup:
     if len(images) < 2:
         return Markup("")
-    shown = images[:IMAGES_SHOWN]
+    shown = images
 
     def select(field: str, label: str, chosen: Image) -> Markup:
         options = (
