@@ -42,7 +42,7 @@ from ecr_mock.protocols.control.console.repository import (
     repository_page,
 )
 from ecr_mock.services import admin, images, scanning
-from ecr_mock.services.fault_rules import FaultRuleError
+from ecr_mock.store.fault_rules import FaultRuleError
 
 if TYPE_CHECKING:
     from ecr_mock.protocols.control import ControlRouter
