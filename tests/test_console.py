@@ -26,8 +26,10 @@ from tests.console_world import (
     csrf_of,
     outside_address,
 )
+from tests.h11_client import Connection
 
 UI = "/ecr-mock/ui/"
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -200,6 +202,21 @@ def test_pages_load_nothing_from_another_host(world: World) -> None:
     for name in ("console.css", "console.js"):
         static = requests.get(world.url(f"{UI}static/{name}"), timeout=30).text
         assert "http://" not in static and "https://" not in static and "@import" not in static
+
+
+def test_console_answers_are_well_framed_on_one_connection(world: World) -> None:
+    with Connection(world.server) as conn:
+        home = conn.request("GET", UI)
+        assert home.status == 200 and home.header("content-length") == str(len(home.body))
+        head = conn.request("HEAD", UI)
+        assert head.status == 200 and head.body == b""
+        moved = conn.request("GET", "/ecr-mock/ui")
+        assert moved.status == 303 and moved.header("location") == UI and moved.body == b""
+        refused = conn.request("POST", f"{UI}clock", {"Content-Type": FORM}, b"advance_seconds=1")
+        assert refused.status == 403
+        missing = conn.request("GET", f"{UI}static/missing.css")
+        assert missing.status == 404
+        conn.sentinel()
 
 
 # ----- actions: POST forms with CSRF, seen by the ECR API --------------------------------
