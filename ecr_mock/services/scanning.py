@@ -324,7 +324,7 @@ def _attributes(raw: Any, index: int) -> list[dict[str, str]]:
 
 
 def set_scan_findings(
-    backend: Store,
+    store: Store,
     repository_name: str,
     findings: Iterable[Mapping[str, Any]] | None,
     digest: str | None = None,
@@ -338,8 +338,8 @@ def set_scan_findings(
     The repository need not exist yet.
     """
     normalized = None if findings is None else normalize_findings(findings)
-    reg = backend.registry(account, region)
-    with backend.lock:
+    reg = store.registry(account, region)
+    with store.lock:
         per_repo = reg.scan_findings.setdefault(repository_name, {})
         if normalized is None:
             per_repo.pop(digest, None)
@@ -452,11 +452,11 @@ def check_scanning_configuration(
 
 
 def put_registry_scanning_configuration(
-    backend: Store, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
+    store: Store, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
     """Validate and store the registry's scanning configuration; returns what was stored."""
     config = check_scanning_configuration(scan_type, rules)
-    with backend.lock:
+    with store.lock:
         reg.scanning_configuration = config
     return _copy_configuration(config)
 
@@ -536,9 +536,7 @@ def _image_label(image: Image, tag: str | None) -> str:
     return f"{{imageDigest:'{image.digest}', imageTag:'{tag or 'null'}'}}"
 
 
-def start_image_scan(
-    backend: Store, reg: Registry, repo: Repository, image: Image
-) -> dict[str, str]:
+def start_image_scan(store: Store, reg: Registry, repo: Repository, image: Image) -> dict[str, str]:
     """StartImageScan: scan ``image`` now; returns the ``imageScanStatus`` the call answers.
 
     The scan completes at once (the call reports IN_PROGRESS; the next read reports COMPLETE).
@@ -555,17 +553,17 @@ def start_image_scan(
         )
     if not is_scannable(image):
         raise UnsupportedImageType(UNSUPPORTED_DESCRIPTION)
-    with backend.lock:
+    with store.lock:
         state = image.scan
-        now = backend.now()
+        now = store.now()
         if state is not None and now - state["startedAt"] < SCAN_INTERVAL:
             raise LimitExceeded(LIMIT_MESSAGE)
-        run_scan(backend, reg, repo, image, BASIC, MANUAL)
+        run_scan(store, reg, repo, image, BASIC, MANUAL)
     return {"status": "IN_PROGRESS"}
 
 
 def run_scan(
-    backend: Store,
+    store: Store,
     reg: Registry,
     repo: Repository,
     image: Image,
@@ -573,7 +571,7 @@ def run_scan(
     frequency: str,
 ) -> dict[str, Any]:
     """Scan ``image`` now and record the result on the image; emits "scan-completed"."""
-    now = backend.now()
+    now = store.now()
     state: dict[str, Any] = {
         "scanType": scan_type,
         "frequency": frequency,
@@ -584,7 +582,7 @@ def run_scan(
     if not is_scannable(image):
         state["status"] = "UNSUPPORTED_IMAGE"
         state["findings"] = []
-        with backend.lock:
+        with store.lock:
             image.scan = state
             image.scan_status = {
                 "status": "UNSUPPORTED_IMAGE",
@@ -596,14 +594,14 @@ def run_scan(
     state["status"] = "ACTIVE" if continuous else "COMPLETE"
     state["findings"] = findings_for(reg, repo, image)
     summary = _summary(state)
-    with backend.lock:
+    with store.lock:
         image.scan = state
         image.scan_status = {
             "status": state["status"],
             "description": CONTINUOUS_DESCRIPTION if continuous else COMPLETE_DESCRIPTION,
         }
         image.scan_summary = summary
-    backend.emit(
+    store.emit(
         "scan-completed",
         {"repository": repo, "image": image, "findings_summary": dict(summary)},
     )
@@ -764,8 +762,8 @@ def enhanced_finding(
 class ScanOnPush:
     """Store listener: scans each newly pushed image whose repository scans on push."""
 
-    def __init__(self, backend: Store) -> None:
-        self.backend = backend
+    def __init__(self, store: Store) -> None:
+        self.backend = store
 
     def __call__(self, kind: str, detail: dict[str, Any]) -> None:
         """React to "image-pushed" events of new images."""

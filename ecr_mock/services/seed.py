@@ -703,41 +703,41 @@ class _Refused(Exception):
 
 def _call(
     call: OperationCaller,
-    backend: Store,
+    store: Store,
     plan: RegistryPlan,
     path: str,
     operation: str,
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    status, answer = call(backend, operation, params, plan.account, plan.region)
+    status, answer = call(store, operation, params, plan.account, plan.region)
     if status != 200:
         raise _Refused(path, str(answer.get("__type", "Error")), str(answer.get("message", "")))
     return answer
 
 
 def _apply(
-    backend: Store, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
+    store: Store, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
 ) -> None:
     for plan in plans:
         for path, params in plan.settings:
-            _call(call, backend, plan, path, "PutAccountSetting", params)
+            _call(call, store, plan, path, "PutAccountSetting", params)
         if plan.scanning is not None:
             path, params = plan.scanning
-            _call(call, backend, plan, path, "PutRegistryScanningConfiguration", params)
+            _call(call, store, plan, path, "PutRegistryScanningConfiguration", params)
         if plan.policy is not None:
             path, text = plan.policy
-            _call(call, backend, plan, path, "PutRegistryPolicy", {"policyText": text})
+            _call(call, store, plan, path, "PutRegistryPolicy", {"policyText": text})
         for path, params in plan.templates:
-            _call(call, backend, plan, path, "CreateRepositoryCreationTemplate", params)
+            _call(call, store, plan, path, "CreateRepositoryCreationTemplate", params)
         for path, params in plan.pull_through:
-            _call(call, backend, plan, path, "CreatePullThroughCacheRule", params)
+            _call(call, store, plan, path, "CreatePullThroughCacheRule", params)
         for repo in plan.repositories:
-            _apply_repository(backend, plan, repo, call, created)
+            _apply_repository(store, plan, repo, call, created)
         if plan.replication is not None:
             path, params = plan.replication
             _call(
                 call,
-                backend,
+                store,
                 plan,
                 path,
                 "PutReplicationConfiguration",
@@ -747,7 +747,7 @@ def _apply(
 
 
 def _apply_repository(
-    backend: Store,
+    store: Store,
     plan: RegistryPlan,
     repo_plan: RepositoryPlan,
     call: OperationCaller,
@@ -755,7 +755,7 @@ def _apply_repository(
 ) -> None:
     path = repo_plan.path
     try:
-        answer = _call(call, backend, plan, path, "CreateRepository", repo_plan.params)
+        answer = _call(call, store, plan, path, "CreateRepository", repo_plan.params)
     except _Refused as exc:
         raise _Refused(
             _refine(path, exc.message, repo_plan.params), exc.code, exc.message
@@ -772,7 +772,7 @@ def _apply_repository(
     if repo_plan.policy is not None:
         _call(
             call,
-            backend,
+            store,
             plan,
             _join(path, "repositoryPolicy"),
             "SetRepositoryPolicy",
@@ -783,7 +783,7 @@ def _apply_repository(
         try:
             _call(
                 call,
-                backend,
+                store,
                 plan,
                 where,
                 "PutLifecyclePolicy",
@@ -792,11 +792,11 @@ def _apply_repository(
         except _Refused as exc:
             inner = lifecycle_field_path(repo_plan.lifecycle_doc, repo_plan.lifecycle)
             raise _Refused(where + inner, exc.code, exc.message) from None
-    reg = backend.registry(plan.account, plan.region)
-    repo = repositories.get_repository(backend, reg, repo_plan.name)
+    reg = store.registry(plan.account, plan.region)
+    repo = repositories.get_repository(store, reg, repo_plan.name)
     for image_plan in repo_plan.images:
         try:
-            image = _push(backend, reg, repo, image_plan)
+            image = _push(store, reg, repo, image_plan)
         except EcrError as exc:
             raise _Refused(image_plan.path, exc.code, exc.message) from None
         created["images"].append(
@@ -811,20 +811,20 @@ def _apply_repository(
         )
 
 
-def _push(backend: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
+def _push(store: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
     for data in plan.blobs.values():
-        uploads.store_blob(backend, reg, repo, Blob.from_bytes(data))
+        uploads.store_blob(store, reg, repo, Blob.from_bytes(data))
     pushed: list[Image] = []
     last = len(plan.manifests) - 1
     for number, (manifest, media_type) in enumerate(plan.manifests):
         tags: list[str | None] = list(plan.tags) if number == last and plan.tags else [None]
         for tag in tags:
             image = images.put_image(
-                backend, reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
+                store, reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
             )
         pushed.append(image)
     if plan.pushed_at is not None:
-        with backend.lock:
+        with store.lock:
             for image in pushed:
                 image.pushed_at = plan.pushed_at
     return pushed[-1]
@@ -888,7 +888,7 @@ def lifecycle_field_path(doc: Any, text: str) -> str:
 
 
 def apply_seed(
-    backend: Store,
+    store: Store,
     doc: Any,
     *,
     call: OperationCaller | None = None,
@@ -902,36 +902,36 @@ def apply_seed(
     """
     from ecr_mock.store.clock import Clock
 
-    caller = call or backend.operation_caller
+    caller = call or store.operation_caller
     if caller is None:
         raise SeedError(
             "",
             "this backend has no ECR API attached; use ecr_mock.testing.seeding.seed_backend(backend, doc)"
             " or a backend of mock_ecr, a server or the pytest fixtures",
         )
-    now = backend.clock.now()
+    now = store.clock.now()
     plans = build_plan(
-        doc, backend.default_account, backend.default_region, now, base_dir or os.getcwd()
+        doc, store.default_account, store.default_region, now, base_dir or os.getcwd()
     )
-    scratch = type(backend)(backend.default_account, backend.default_region, clock=Clock(start=now))
+    scratch = type(store)(store.default_account, store.default_region, clock=Clock(start=now))
     try:
         _apply(scratch, plans, caller, {"registries": [], "repositories": [], "images": []})
     except _Refused as exc:
         raise SeedError(exc.path, f"{exc.code}: {exc.message}") from None
-    with backend.lock:
-        _check_conflicts(backend, plans, caller)
+    with store.lock:
+        _check_conflicts(store, plans, caller)
         created: dict[str, Any] = {"registries": [], "repositories": [], "images": []}
         try:
-            _apply(backend, plans, caller, created)
+            _apply(store, plans, caller, created)
         except _Refused as exc:
-            _undo(backend, created)
+            _undo(store, created)
             raise SeedError(exc.path, f"{exc.code}: {exc.message}") from None
     return created
 
 
-def _check_conflicts(backend: Store, plans: list[RegistryPlan], call: OperationCaller) -> None:
+def _check_conflicts(store: Store, plans: list[RegistryPlan], call: OperationCaller) -> None:
     for plan in plans:
-        reg = backend.registries.get((plan.account, plan.region))
+        reg = store.registries.get((plan.account, plan.region))
         if reg is None:
             continue
         for repo in plan.repositories:
@@ -963,14 +963,14 @@ def _check_conflicts(backend: Store, plans: list[RegistryPlan], call: OperationC
             for path, params in items:
                 value = params.get(key)
                 status, answer = call(
-                    backend, operation, {filter_name: [value]}, plan.account, plan.region
+                    store, operation, {filter_name: [value]}, plan.account, plan.region
                 )
                 if status == 200 and answer.get(listed):
                     raise SeedError(_join(path, key), message.format(value))
 
 
-def _undo(backend: Store, created: Mapping[str, Any]) -> None:
+def _undo(store: Store, created: Mapping[str, Any]) -> None:
     for item in created["repositories"]:
-        reg = backend.registry(item["account"], item["region"])
+        reg = store.registry(item["account"], item["region"])
         if item["name"] in reg.repositories:
-            repositories.delete_repository(backend, reg, item["name"], force=True)
+            repositories.delete_repository(store, reg, item["name"], force=True)
