@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ecr_mock.domain.input_errors import PolicyParseError
 from ecr_mock.domain.wildcards import wildcard_source
 
 __all__ = [
@@ -39,14 +40,6 @@ DecisionReason = Literal[
 ]
 PolicyKind = Literal["identity", "resource"]
 Qualifier = Literal["ForAnyValue", "ForAllValues"]
-
-
-class PolicyParseError(Exception):
-    """Raised when a policy document is malformed or breaks a validation rule."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --------------------------------------------------------------------------- model

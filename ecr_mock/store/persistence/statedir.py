@@ -19,8 +19,8 @@ from ecr_mock.domain.blobs import Blob, UploadSession
 from ecr_mock.domain.errors import BlobUnknown
 from ecr_mock.domain.manifests import parse_manifest
 from ecr_mock.domain.models import ACTIVATING, Image, Principal, Registry, Repository
+from ecr_mock.store.errors import StateDirError, Unencodable
 from ecr_mock.store.persistence.codec import (
-    Unencodable,
     build,
     decode,
     encode,
@@ -43,10 +43,6 @@ _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
 _STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
-
-
-class StateDirError(Exception):
-    """A state directory cannot be used: locked by another server, unknown schema, unreadable."""
 
 
 class StateDir:
