@@ -125,12 +125,14 @@ def _answer(request: Any) -> tuple[int, list[tuple[str, str]], Any]:
     if isinstance(body, str):
         body = body.encode()
     headers = dict(request.headers)
-    stream: Any
+    chunked: Any = None
     if body is None or isinstance(body, bytes):
         stream = io.BytesIO(body or b"")  # shares the bytes: no copy
     else:  # an iterable of chunks (a chunked upload), read as it comes
-        stream = io.BufferedReader(_IterableRaw(iter(body)))
+        chunked = io.BufferedReader(_IterableRaw(iter(body)))
+        stream = io.BytesIO()
         headers.pop("Transfer-Encoding", None)
+        headers.pop("Content-Length", None)
     builder = EnvironBuilder(
         path=parts.path or "/",
         base_url=f"{parts.scheme}://{parts.netloc}",
@@ -143,8 +145,10 @@ def _answer(request: Any) -> tuple[int, list[tuple[str, str]], Any]:
         environ = builder.get_environ()
     finally:
         builder.close()
-    if body is not None and not isinstance(body, bytes):
+    if chunked is not None:  # no length: the body ends where the chunks end
+        environ["wsgi.input"] = chunked
         environ["wsgi.input_terminated"] = True
+        environ.pop("CONTENT_LENGTH", None)
     served: list[Any] = []
 
     def app_keeping_environ(env: Any, start_response: Any) -> Any:
