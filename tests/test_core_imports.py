@@ -1,4 +1,4 @@
-"""The core knows no transport: ecr_mock/core imports no HTTP, AWS SDK or mocking library."""
+"""The core knows no transport: domain, store and services import no HTTP, AWS SDK or mocking library."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "ecr_mock" / "core"
+CORE_LAYERS = ("domain", "store", "services")
+CORE_DIRS = [ROOT / "ecr_mock" / layer for layer in CORE_LAYERS]
+CORE_PREFIXES = tuple(f"ecr_mock.{layer}" for layer in ("domain", "store", "services"))
 FORBIDDEN = ("werkzeug", "botocore", "boto3", "requests", "responses", "moto")
 
 
@@ -40,11 +42,11 @@ def _forbidden(module: str) -> bool:
     return module.split(".")[0] in FORBIDDEN
 
 
-CORE_FILES = sorted(CORE.rglob("*.py"))
+CORE_FILES = sorted(path for folder in CORE_DIRS for path in folder.rglob("*.py"))
 
 
 def test_core_has_source_files() -> None:
-    assert (CORE / "__init__.py") in CORE_FILES
+    assert all((folder / "__init__.py") in CORE_FILES for folder in CORE_DIRS)
     assert len(CORE_FILES) > 3
 
 
@@ -61,7 +63,7 @@ def test_core_source_imports_only_stdlib_and_core() -> None:
     for path in CORE_FILES:
         for module in _imported_modules(path):
             top = module.split(".")[0]
-            if top not in stdlib and not module.startswith("ecr_mock.core"):
+            if top not in stdlib and not module.startswith(CORE_PREFIXES):
                 outside.setdefault(str(path.relative_to(ROOT)), []).append(module)
     assert outside == {}
 
@@ -73,9 +75,10 @@ import importlib, json, pkgutil, sys, types
 parent = types.ModuleType("ecr_mock")
 parent.__path__ = [{str(ROOT / "ecr_mock")!r}]
 sys.modules["ecr_mock"] = parent
-import ecr_mock.core
-for info in pkgutil.walk_packages(ecr_mock.core.__path__, "ecr_mock.core."):
-    importlib.import_module(info.name)
+for layer in {CORE_LAYERS!r}:
+    package = importlib.import_module("ecr_mock." + layer)
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})))
 """
     result = subprocess.run(
@@ -88,7 +91,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!
 # ----- the layers: adapters, providers, hooks ----------------------------------------------------
 
 PACKAGE = ROOT / "ecr_mock"
-SERVICES = CORE / "services"
+SERVICES = PACKAGE / "services"
 
 
 def _files(folder: Path) -> list[Path]:
@@ -108,21 +111,25 @@ def _imports_under(folder: Path, prefix: str) -> dict[str, list[str]]:
 
 def test_services_never_import_the_public_face() -> None:
     """Services are functions over the Store; Backend wraps them, never the other way round."""
-    assert _imports_under(SERVICES, "ecr_mock.core.backend") == {}
+    found = _imports_under(SERVICES, "ecr_mock.services.backend")
+    found.pop("ecr_mock/services/backend.py", None)
+    assert found == {}
 
 
 @pytest.mark.parametrize(
     ("adapter", "forbidden"),
     [
-        ("ecr_api", "ecr_mock.registry"),
-        ("registry", "ecr_mock.ecr_api"),
-        ("ecr_api", "ecr_mock.intercept"),
-        ("registry", "ecr_mock.intercept"),
-        ("ecr_api", "ecr_mock.providers"),
-        ("registry", "ecr_mock.providers"),
-        ("core", "ecr_mock.providers"),
-        ("providers", "ecr_mock.ecr_api"),
-        ("providers", "ecr_mock.registry"),
+        ("protocols/ecr_api", "ecr_mock.protocols.registry"),
+        ("protocols/registry", "ecr_mock.protocols.ecr_api"),
+        ("protocols/ecr_api", "ecr_mock.runtime.intercept"),
+        ("protocols/registry", "ecr_mock.runtime.intercept"),
+        ("protocols/ecr_api", "ecr_mock.runtime.providers"),
+        ("protocols/registry", "ecr_mock.runtime.providers"),
+        ("domain", "ecr_mock.runtime.providers"),
+        ("store", "ecr_mock.runtime.providers"),
+        ("services", "ecr_mock.runtime.providers"),
+        ("runtime/providers", "ecr_mock.protocols.ecr_api"),
+        ("runtime/providers", "ecr_mock.protocols.registry"),
     ],
 )
 def test_layers_do_not_reach_across(adapter: str, forbidden: str) -> None:
@@ -142,15 +149,18 @@ def _module_level_calls(path: Path) -> list[str]:
 def test_nothing_registers_itself_at_import_time() -> None:
     modules = [path for path in _files(PACKAGE) if path.name != "__main__.py"]
     calls = [call for path in modules for call in _module_level_calls(path)]
-    assert calls == []
+    # The one exception: importing the package lets the paths modules had before the layers
+    # import (ecr_mock._moved), so that code written against them keeps working.
+    assert [call for call in calls if not call.startswith("ecr_mock/__init__.py:")] == []
+    assert len(calls) == 1
 
 
 def test_serving_the_api_installs_no_provider_by_importing() -> None:
     """Providers are installed by the faces; the adapters do not load them."""
     code = """
 import json, sys
-import ecr_mock.ecr_api.dispatch, ecr_mock.registry.app
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.providers"))))
+import ecr_mock.protocols.ecr_api.dispatch, ecr_mock.protocols.registry.app
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.runtime.providers"))))
 """
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
@@ -159,30 +169,41 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.provide
     assert json.loads(result.stdout) == []
 
 
-def test_every_domain_error_lives_in_core_errors() -> None:
+def test_every_domain_error_lives_in_domain_errors() -> None:
     """One place lists every ECR error the core raises (the adapters' tables map them)."""
-    from ecr_mock.core import errors
+    from ecr_mock.domain import errors
 
     outside = []
     for path in _files(PACKAGE):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and path != CORE / "errors.py":
+            if isinstance(node, ast.ClassDef) and path != PACKAGE / "domain" / "errors.py":
                 bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
                 if bases & {name for name in vars(errors) if name[:1].isupper()}:
                     outside.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert outside == []
 
 
-ADAPTER_CORE_IMPORTS = ("ecr_mock.core.services", "ecr_mock.core.errors", "ecr_mock.core.models")
-"""All an adapter may import from the core (submodules of services included)."""
+ADAPTER_CORE_IMPORTS = (
+    "ecr_mock.services",
+    "ecr_mock.domain.errors",
+    "ecr_mock.domain.models",
+    "ecr_mock.store.calls",
+    "ecr_mock.store.fault_rules",
+)
+"""All an adapter may import from the core: services (submodules included), errors, models, and
+the call record and fault rules they fill and consult."""
 
 
-@pytest.mark.parametrize("adapter", ["ecr_api", "registry"])
+@pytest.mark.parametrize("adapter", ["protocols/ecr_api", "protocols/registry"])
 def test_adapters_import_only_services_errors_and_models_from_the_core(adapter: str) -> None:
     """Adapters call services; the core's internals (backend, names, manifests, ...) stay inside."""
     outside: dict[str, list[str]] = {}
-    for path, modules in _imports_under(PACKAGE / adapter, "ecr_mock.core").items():
+    found: dict[str, list[str]] = {}
+    for layer in CORE_LAYERS:
+        for path, modules in _imports_under(PACKAGE / adapter, "ecr_mock." + layer).items():
+            found.setdefault(path, []).extend(modules)
+    for path, modules in found.items():
         wrong = [
             m
             for m in modules
@@ -242,3 +263,98 @@ def test_importing_a_module_fills_no_other_modules_table(order: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# ----- the layers, bottom to top, and no cycle ---------------------------------------------------
+
+LAYERS = ("domain", "store", "services", "protocols", "runtime", "testing", "cli")
+"""Each layer imports only from its own and lower ones."""
+
+_LAYER_OF_TOP_MODULES = {
+    "ecr_mock.wire": "protocols",  # HTTP/1.1 rules without I/O, which the registry applies
+    "ecr_mock.server": "runtime",
+    "ecr_mock.cli": "cli",
+    "ecr_mock.__main__": "cli",
+}
+_FACADES = {"ecr_mock", "ecr_mock._moved"}
+"""The package's public face and the old paths: they name every layer, nothing imports them."""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(path): path for path in _files(PACKAGE)}
+
+
+def _resolve(name: str) -> str | None:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _layer(module: str) -> str | None:
+    if module in _FACADES:
+        return None
+    if module in _LAYER_OF_TOP_MODULES:
+        return _LAYER_OF_TOP_MODULES[module]
+    layer = module.split(".")[1]
+    assert layer in LAYERS, f"{module} is in no layer"
+    return layer
+
+
+def _own_imports(path: Path, *, module_level: bool) -> set[str]:
+    """The ecr_mock modules ``path`` imports: at module level (TYPE_CHECKING blocks included),
+    or anywhere (functions included). ``from package import module`` names the module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nodes: list[ast.AST] = []
+    if module_level:
+        stack: list[ast.AST] = list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.If | ast.Try):
+                stack.extend(ast.iter_child_nodes(node))
+            else:
+                nodes.append(node)
+    else:
+        nodes = list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            target = _resolve(name) if name.startswith("ecr_mock") else None
+            if target is not None and target != _module_name(path):
+                found.add(target)
+    return found
+
+
+def test_every_module_is_in_a_layer() -> None:
+    assert {_layer(module) for module in MODULES} - {None} == set(LAYERS)
+
+
+def test_there_is_no_import_cycle() -> None:
+    """Counting module-level and TYPE_CHECKING imports (a cycle of either breaks the layers)."""
+    graph = {module: _own_imports(path, module_level=True) for module, path in MODULES.items()}
+    cycles = []
+    done: set[str] = set()
+    for start in sorted(graph):
+        # depth-first search for a path back to ``start`` through modules not yet done
+        stack = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            node, trail = stack.pop()
+            for target in sorted(graph[node]):
+                if target == start:
+                    cycles.append(" -> ".join([*trail, start]))
+                elif target not in seen and target not in done:
+                    seen.add(target)
+                    stack.append((target, [*trail, target]))
+        done.add(start)
+    assert cycles == []

@@ -105,7 +105,7 @@ def light_server(
         text=True,
     )
     assert process.stdout is not None
-    banner = [process.stdout.readline() for _ in range(4)]
+    banner = [process.stdout.readline() for _ in range(5)]
     match = URL_RE.search(banner[0])
     try:
         assert match is not None, banner
@@ -136,7 +136,7 @@ def _client(service: str, url: str) -> Any:
 
 def test_serve_says_what_it_serves(light_server: tuple[str, list[str]]) -> None:
     _, banner = light_server
-    assert banner[3].strip() == (
+    assert banner[-1].strip() == (
         "ecr-mock: serving ECR, ECR Public and /v2/ only; other AWS services (IAM, STS, ...) "
         "answer 400 until moto is installed: pip install 'ecr-mock[aws]'"
     )

@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
-from ecr_mock.intercept import moto_hints
-from ecr_mock.intercept.moto_hints import MissingLayersWarning
+from ecr_mock.runtime.intercept import moto_hints
+from ecr_mock.runtime.intercept.moto_hints import MissingLayersWarning
 from tests.test_moto_compat import REGION, moto_style_manifest
 
 PUBLIC_PREFIX = "SpencerFrontendService"
