@@ -966,7 +966,7 @@ class EcrMockServer:
                 return self
             app: WSGIApplication = self._app
             if self._cors_origins:  # serve --cors-origin: web registry browsers read /v2/
-                from ecr_mock.cors import Cors
+                from ecr_mock.protocols.cors import Cors
 
                 app = Cors(app, self._cors_origins)
             if self._log_requests:
