@@ -171,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
         "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
     )
     serve.add_argument(
+        "--layer-grace",
+        type=_grace,
+        default=None,
+        metavar="DURATION",
+        help="reclaim layers no image references once unreferenced this long on the backend "
+        "clock: seconds, or 90m, 24h, 2d (default 24h)",
+    )
+    serve.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -241,6 +249,15 @@ def _positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return value
+
+
+def _grace(text: str) -> timedelta:
+    from ecr_mock.core.services.reclaim import parse_grace
+
+    try:
+        return parse_grace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -314,6 +331,8 @@ def serve(args: argparse.Namespace) -> int:
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
+    if args.layer_grace is not None:
+        backend.layer_grace = args.layer_grace
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls

@@ -24,10 +24,13 @@ if TYPE_CHECKING:
     from ecr_mock.core.services.quotas import Quotas
     from ecr_mock.core.services.seed import OperationCaller
 
-__all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
+__all__ = ["DEFAULT_LAYER_GRACE", "DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
+
+DEFAULT_LAYER_GRACE = timedelta(hours=24)
+"""How long a layer no image references is kept (backend clock) before it is reclaimed."""
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds an upstream registry may take per request (pull-through cache fills)."""
@@ -104,6 +107,14 @@ class Store:
         """How long an upload session may sit untouched before it expires (backend clock)."""
         self.uploads_checked_at = self.clock.now()
         """When idle upload sessions were last looked for."""
+        self.layer_grace: timedelta = DEFAULT_LAYER_GRACE
+        """How long a layer no image references is kept before it is reclaimed (backend clock;
+        see ``ecr_mock.core.services.reclaim``)."""
+        self.reclaim_checked_at = self.clock.now()
+        """When unreferenced layers were last looked for."""
+        self.blob_deleters: list[Callable[[str, str, list[str]], None]] = []
+        """Told ``(account, region, digests)`` after layers are reclaimed: a blob store keeping
+        bytes elsewhere (S3) deletes them there. The state directory's files go on its save."""
         self.installed: dict[str, Callable[[], None]] = {}
         """Providers installed into this store, by name, with the function that removes each
         (installing twice is harmless)."""
@@ -228,12 +239,15 @@ class Store:
     def tick(self) -> list[LifecycleAction]:
         """Run what the clock says is due (cheap; meant for the start of every request).
 
-        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
-        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
+        Completes restores whose 20 minutes have passed, reclaims layers past their grace
+        period (checked every few minutes of clock) and, once the clock is 24 h past the last
+        evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         """
+        from ecr_mock.core.services.reclaim import reclaim_if_due
         from ecr_mock.core.services.uploads import expire_uploads_if_due
 
         expire_uploads_if_due(self)
+        reclaim_if_due(self)
         if self._lifecycle is None:
             now = self.clock.now()
             if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:

@@ -423,11 +423,16 @@ class StateDir:
         temporary = self.path / "tmp" / uuid.uuid4().hex
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            blob.copy_to(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+            try:
+                blob.copy_to(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:  # released meanwhile (reclaimed): leave no half-written file
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return durable, target.parent
 
     def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:

@@ -80,10 +80,13 @@ def _registry_summary(backend: Backend, reg: Registry) -> dict[str, Any]:
                 "images": images,
             }
         )
+    from ecr_mock.core.services.reclaim import layer_summary
+
     return {
         "account": reg.account,
         "region": reg.region,
         "blobs": len(reg.blobs),
+        **layer_summary(backend, reg),
         "repositories": repositories,
     }
 
