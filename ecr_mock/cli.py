@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
     )
     serve.add_argument(
+        "--seed-mode",
+        choices=("once", "replace", "merge"),
+        default="once",
+        help="with --state-dir, what a seed does to kept state: once (default; applied to a "
+        "new directory only, a changed seed is refused), replace (a changed seed empties the "
+        "state and is applied), merge (a changed seed adds what does not exist yet)",
+    )
+    serve.add_argument(
         "--control-token",
         metavar="TOKEN",
         default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
@@ -356,12 +364,22 @@ def serve(args: argparse.Namespace) -> int:
         certificate_authority=ca,
     )
     if args.seed:
+        from ecr_mock.seed_modes import SeedModeError, seed_kept_state
         from ecr_mock.seeding import SeedError, seed_backend
 
         try:
-            seed_backend(backend, args.seed)
+            if args.state_dir:
+                done = seed_kept_state(backend, args.seed, args.seed_mode)
+                print(f"ecr-mock: seed {args.seed}: {done}", file=sys.stderr)
+            else:
+                seed_backend(backend, args.seed)
+        except SeedModeError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
+            return 2
         except SeedError as exc:
             print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
             return 2
     try:
         server.start()

@@ -89,6 +89,7 @@ class Backend(Store):
         admin.reset(self, account_id)
         if account_id is None:
             self.lifecycle.last_run = self.clock.now()
+            self.applied_seed = None  # an emptied state is seeded again on the next start
         if self.state_dir is not None and not self.state_dir.read_only:
             self.state_dir.save(self)  # the state directory empties too (its blob files go)
 

@@ -129,6 +129,8 @@ class Store:
         self._quotas: Quotas | None = None
         self.state_dir: StateDir | None = None
         """Where this state is kept across restarts (None: memory only; see ``Backend.open``)."""
+        self.applied_seed: dict[str, str] | None = None
+        """The seed a kept state was made from: ``{"hash", "mode"}`` (see ``seed_modes``)."""
         self.operation_caller: OperationCaller | None = None
         """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
 

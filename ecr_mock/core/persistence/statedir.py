@@ -41,7 +41,7 @@ _MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
 _REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
 _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
-_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+_STORE_SLOTS_KEPT = ("download_url_secret", "secrets", "applied_seed")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
 
 
