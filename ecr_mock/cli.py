@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.core.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_problem, region_problem
 
 if TYPE_CHECKING:
     from ecr_mock.tls import CertificateAuthority
@@ -26,8 +26,8 @@ AWS_PORT = 443
 
 
 def _account(value: str) -> str:
-    if not ACCOUNT_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {value!r}")
+    if problem := account_problem(value, "the account id"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -36,14 +36,14 @@ class _DefaultPort(int):
 
 
 def _region(value: str) -> str:
-    if not REGION_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
+    if problem := region_problem(value, "the region"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
 def _access_key(value: str) -> tuple[str, str]:
     key, sep, account = value.partition("=")
-    if not sep or not key or not ACCOUNT_RE.fullmatch(account):
+    if not sep or not key or account_problem(account):
         raise argparse.ArgumentTypeError(f"expected ACCESS_KEY=ACCOUNT_ID, got {value!r}")
     return key, account
 
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--region",
+        type=_region,
         default=DEFAULT_REGION,
         help=f"region of unsigned calls and of the printed commands (default {DEFAULT_REGION})",
     )

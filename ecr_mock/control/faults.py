@@ -32,7 +32,7 @@ def add_faults(request: ControlRequest) -> ControlResponse:
     except FaultRuleError as exc:
         for rule in added:
             rule.remove()
-        raise ControlError(400, "BadRequest", str(exc)) from None
+        raise ControlError(400, "BadRequest", str(exc), field=exc.field) from None
     docs = [rule.to_dict() for rule in added]
     return ControlResponse(201, docs if isinstance(doc, list) else docs[0])
 

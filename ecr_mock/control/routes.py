@@ -8,7 +8,7 @@ from typing import Any
 
 from ecr_mock.control import ControlError, ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.core.errors import EcrError
-from ecr_mock.core.names import ACCOUNT_RE, REGION_RE
+from ecr_mock.core.names import account_problem, region_problem
 from ecr_mock.core.services import admin
 
 
@@ -23,15 +23,17 @@ def _optional_str(doc: dict[str, Any], name: str) -> str | None:
 
 def _account(doc: dict[str, Any], name: str = "account_id") -> str | None:
     value = _optional_str(doc, name)
-    if value is not None and not ACCOUNT_RE.fullmatch(value):
-        raise ControlError.bad_field(name, f"'{name}' must be a 12-digit account id")
+    problem = account_problem(value, name) if value is not None else None
+    if problem is not None:
+        raise ControlError.bad_field(name, problem)
     return value
 
 
 def _region(doc: dict[str, Any], name: str = "region") -> str | None:
     value = _optional_str(doc, name)
-    if value is not None and not REGION_RE.fullmatch(value):
-        raise ControlError.bad_field(name, f"'{name}' must be a region name such as us-east-1")
+    problem = region_problem(value, name) if value is not None else None
+    if problem is not None:
+        raise ControlError.bad_field(name, problem)
     return value
 
 
@@ -123,7 +125,7 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
     doc = request.object()
     _only(doc, "account_id", "region", "repository")
     backend = request.backend
-    account, region = _account(doc), _optional_str(doc, "region")
+    account, region = _account(doc), _region(doc)
     name = _optional_str(doc, "repository")
     registry = repository = None
     if account or region or name:
@@ -202,7 +204,7 @@ def tokens(request: ControlRequest) -> ControlResponse:
     arn = _optional_str(doc, "principal_arn")
     if arn is None:
         raise ControlError.bad_field("principal_arn", "'principal_arn' is required")
-    account, region = _account(doc), _optional_str(doc, "region")
+    account, region = _account(doc), _region(doc)
     try:
         token = request.backend.issue_token(arn, account, region)
     except EcrError as exc:

@@ -54,7 +54,7 @@ from typing import Any, Protocol
 from ecr_mock.core.blobs import Blob
 from ecr_mock.core.errors import EcrError
 from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.names import ACCOUNT_RE
+from ecr_mock.core.names import account_problem, region_problem
 from ecr_mock.core.services import images, repositories, uploads
 from ecr_mock.core.state import Store
 
@@ -231,11 +231,11 @@ def build_plan(
         entry = _mapping(entry, path)
         _known(entry, ("account", "region", *_REGISTRY_KEYS), path)
         account = str(entry.get("account") or default_account)
-        if not ACCOUNT_RE.fullmatch(account):
-            raise SeedError(_join(path, "account"), "expected a 12-digit account id")
+        if problem := account_problem(account, "account"):
+            raise SeedError(_join(path, "account"), problem)
         region = _string(entry.get("region") or default_region, _join(path, "region"))
-        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]+", region):
-            raise SeedError(_join(path, "region"), f"not an AWS region name: {region!r}")
+        if problem := region_problem(region, "region"):
+            raise SeedError(_join(path, "region"), problem)
         plans.append(_registry_plan(entry, path, account, region, now, base_dir))
     return plans
 
