@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.server import EcrMockServer
 
 
@@ -316,7 +316,7 @@ def test_every_fault_rule_id_is_reachable_percent_encoded_on_a_served_process(
 ) -> None:
     from urllib.parse import quote
 
-    from ecr_mock.remote import RemoteEcrMock
+    from ecr_mock.testing.remote import RemoteEcrMock
     from tests.test_cli import start_serve, stop_serve
 
     process, url, _ = start_serve(tmp_path, "--port", "0", "--quiet")

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.request_log import TextFormatter
+from ecr_mock.runtime.request_log import TextFormatter
 from tests.test_cli import start_serve
 
 KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "secret"}
