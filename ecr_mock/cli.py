@@ -462,10 +462,14 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
-        return CertificateAuthority(directory)
+        ca = CertificateAuthority(directory)
     except TlsSetupError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return None
+    warning = ca.unconstrained_warning()
+    if warning is not None:
+        print(f"ecr-mock: warning: {warning}", file=sys.stderr)
+    return ca
 
 
 def print_ca(args: argparse.Namespace) -> int:
