@@ -12,9 +12,9 @@ pass when all of these hold:
   layers it uploaded before its manifest);
 * no upload session into such a repository is open, and no download reads it.
 
-A reclaimed layer is gone from memory, its spill file and the state directory (its row, then
-its file) and from every blob deleter (:attr:`Store.blob_deleters`, where a blob store keeping
-bytes elsewhere plugs its delete in). ``/v2/`` then answers ``BLOB_UNKNOWN`` for it and
+A reclaimed layer is gone from memory and its spill file, then every blob deleter
+(:attr:`Store.blob_deleters`) is told: a state directory saves (the layer's row goes, then its
+file), and a blob store keeping bytes elsewhere (S3) plugs its delete in the same way. ``/v2/`` then answers ``BLOB_UNKNOWN`` for it and
 ``BatchCheckLayerAvailability`` ``UNAVAILABLE``. Passes run from ``Store.tick`` every few
 minutes of backend clock, with the lifecycle scheduler, and on demand (:func:`reclaim`).
 """
@@ -181,8 +181,8 @@ def reclaim(
 ) -> ReclaimReport:
     """Run one pass now over ``registries`` (default: all): reclaim every layer past its grace.
 
-    The state directory (when there is one) saves at once, so the files are gone when this
-    returns; then every blob deleter is told. Returns what was reclaimed.
+    Every blob deleter is told before this returns (a state directory's files are gone by
+    then). Returns what was reclaimed.
     """
     with _PASS_LOCK:
         gone: list[tuple[str, str, str]] = []
@@ -198,9 +198,6 @@ def reclaim(
                     gone.append((reg.account, reg.region, blob.digest))
                     total += blob.size
         if gone:
-            state = store.state_dir
-            if state is not None and not state.read_only:
-                state.save(store)
             by_registry: dict[tuple[str, str], list[str]] = {}
             for account, region, digest in gone:
                 by_registry.setdefault((account, region), []).append(digest)
