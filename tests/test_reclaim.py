@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from ecr_mock import Backend
+from ecr_mock.testing.remote import RemoteEcrMock
 from tests.test_cli import start_serve
 
 ACCOUNT = "123456789012"
@@ -199,7 +200,7 @@ def test_state_directory_loses_the_files_of_reclaimed_layers(tmp_path: Path) -> 
                 repositoryName="ci/app", imageIds=[{"imageDigest": image}]
             )
         client.advance(3600)  # an hour: inside the grace period
-        within = client.reclaim()
+        within = RemoteEcrMock(url).reclaim_layers()
         files_within = len(blob_files(state))
         client.advance(3601)
         reclaimed = client.reclaim()

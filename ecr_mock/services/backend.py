@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.services import images, policies, repositories, settings, uploads
+from ecr_mock.services import images, policies, reclaim, repositories, settings, uploads
 from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import LIFECYCLE_PERIOD, Store
 
@@ -270,6 +270,8 @@ class Backend(Store):
     mount_blob = uploads.mount_blob
     expire_uploads = uploads.expire_uploads
     release_unreferenced_blobs = uploads.release_unreferenced_blobs
+    reclaim_layers = reclaim.reclaim
+    """Reclaim now the layers no image references whose grace period (``layer_grace``) passed."""
 
     check_pullable = staticmethod(images.check_pullable)
     delete_blob = uploads.delete_blob

@@ -40,7 +40,7 @@ def test_the_grace_period_is_settable_in_process(
     ecr_backend.layer_grace = timedelta(minutes=5)
     layer = deleted_layer(ecr_backend, repo, push)
     ecr_backend.clock.advance(minutes=6)
-    assert reclaim.reclaim(ecr_backend).layers == 2
+    assert ecr_backend.reclaim_layers().layers == 2
     assert layer not in reg.blobs
 
 
