@@ -213,9 +213,12 @@ def reclaim_if_due(store: Store) -> ReclaimReport | None:
     now = store.clock.now()
     if abs(now - store.reclaim_checked_at) < RECLAIM_CHECK_PERIOD:
         return None
-    if not any(reg.blobs for reg in list(store.registries.values())):
+    with store.lock:  # one of the requests ticking at once runs the pass
+        if abs(now - store.reclaim_checked_at) < RECLAIM_CHECK_PERIOD:
+            return None
         store.reclaim_checked_at = now
-        return None
+        if not any(reg.blobs for reg in store.registries.values()):
+            return None
     return reclaim(store, now=now)
 
 

@@ -100,3 +100,13 @@ def test_grace_periods_are_read_in_seconds_or_with_a_unit(text: str, seconds: in
 def test_a_bad_grace_period_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         reclaim.parse_grace(text)
+
+
+def test_a_request_after_the_grace_period_reclaims_through_the_tick(
+    ecr_backend: Backend, ecr_client: object, reg: Registry, repo: Repository, push: Push
+) -> None:
+    layer = deleted_layer(ecr_backend, repo, push)
+    ecr_backend.clock.advance(days=1, minutes=6)
+    ecr_client.describe_repositories()  # type: ignore[attr-defined]  # any request ticks
+    assert layer not in reg.blobs
+    assert reg.reclaimed_layers == 2
