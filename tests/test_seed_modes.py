@@ -113,3 +113,42 @@ def test_merge_adds_what_the_changed_seed_adds_and_keeps_the_rest(tmp_path: Path
     assert merged["seen"] == {"team/app": ["v1"], "extra": [], "team/new": ["v9"]}
     assert again["seen"] == merged["seen"]
     assert ": kept" in again["log"]
+
+
+def test_a_kill_while_seeding_leaves_a_directory_that_opens_and_seeds_on_restart(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from ecr_mock import Backend
+
+    state = tmp_path / "state"
+    seed = tmp_path / "seed.json"
+    image = {"synthetic": {"layers": 6, "layerSize": 3 * 1024 * 1024}, "tags": ["v1"]}
+    seed.write_text(json.dumps({"repositories": [{"name": "big", "images": [image]}]}))
+    argv = [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", "--quiet"]
+    argv += ["--state-dir", str(state), "--seed", str(seed)]
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        process = subprocess.Popen(
+            argv, env=clean_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(delay)  # a different moment of the start each time, not a measurement
+        process.kill()
+        process.wait(timeout=60)
+        if not (state / "state.db").exists():
+            continue
+        opened = Backend.open(state)  # opens cleanly, whatever moment the kill came at
+        try:
+            repos = opened.registry().repositories
+            if "big" in repos:  # a seed is either all there, with its record, or not at all
+                assert opened.applied_seed is not None
+                assert list(repos["big"].tags) == ["v1"]
+                for digest in repos["big"].blob_refs:
+                    assert opened.registry().blobs[digest].size > 0
+            else:
+                assert opened.applied_seed is None
+        finally:
+            opened.close()
+    after = serve_once(tmp_path, state, seed)
+    assert after["code"] == 0
+    assert after["seen"]["big"] == ["v1"]
