@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ecr_mock.domain.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_problem, region_problem
 
 if TYPE_CHECKING:
     from ecr_mock.runtime.tls import CertificateAuthority
@@ -26,8 +26,8 @@ AWS_PORT = 443
 
 
 def _account(value: str) -> str:
-    if not ACCOUNT_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {value!r}")
+    if problem := account_problem(value, "the account id"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -36,14 +36,14 @@ class _DefaultPort(int):
 
 
 def _region(value: str) -> str:
-    if not REGION_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
+    if problem := region_problem(value, "the region"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
 def _access_key(value: str) -> tuple[str, str]:
     key, sep, account = value.partition("=")
-    if not sep or not key or not ACCOUNT_RE.fullmatch(account):
+    if not sep or not key or account_problem(account):
         raise argparse.ArgumentTypeError(f"expected ACCESS_KEY=ACCOUNT_ID, got {value!r}")
     return key, account
 
@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--region",
+        type=_region,
         default=DEFAULT_REGION,
         help=f"region of unsigned calls and of the printed commands (default {DEFAULT_REGION})",
     )
@@ -135,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         metavar="FILE",
         help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
+    )
+    serve.add_argument(
+        "--seed-mode",
+        choices=("once", "replace", "merge"),
+        default="once",
+        help="with --state-dir, what a seed does to kept state: once (default; applied to a "
+        "new directory only, a changed seed is refused), replace (a changed seed empties the "
+        "state and is applied), merge (a changed seed adds what does not exist yet)",
     )
     serve.add_argument(
         "--control-token",
@@ -173,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="end blob upload sessions left untouched this long; they then answer 404 "
         "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
+    )
+    serve.add_argument(
+        "--layer-grace",
+        type=_grace,
+        default=None,
+        metavar="DURATION",
+        help="reclaim layers no image references once unreferenced this long on the backend "
+        "clock: seconds, or 90m, 24h, 2d (default 24h)",
     )
     serve.add_argument(
         "--fault",
@@ -259,6 +276,15 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _grace(text: str) -> timedelta:
+    from ecr_mock.services.reclaim import parse_grace
+
+    try:
+        return parse_grace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-dir",
@@ -336,6 +362,8 @@ def serve(args: argparse.Namespace) -> int:
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
+    if args.layer_grace is not None:
+        backend.layer_grace = args.layer_grace
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
@@ -360,12 +388,22 @@ def serve(args: argparse.Namespace) -> int:
         cors_origins=args.cors_origin,
     )
     if args.seed:
+        from ecr_mock.testing.seed_modes import SeedModeError, seed_kept_state
         from ecr_mock.testing.seeding import SeedError, seed_backend
 
         try:
-            seed_backend(backend, args.seed)
+            if args.state_dir:
+                done = seed_kept_state(backend, args.seed, args.seed_mode)
+                print(f"ecr-mock: seed {args.seed}: {done}", file=sys.stderr)
+            else:
+                seed_backend(backend, args.seed)
+        except SeedModeError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
+            return 2
         except SeedError as exc:
             print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
             return 2
     try:
         server.start()
@@ -463,10 +501,14 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
-        return CertificateAuthority(directory)
+        ca = CertificateAuthority(directory)
     except TlsSetupError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return None
+    warning = ca.unconstrained_warning()
+    if warning is not None:
+        print(f"ecr-mock: warning: {warning}", file=sys.stderr)
+    return ca
 
 
 def print_ca(args: argparse.Namespace) -> int:
