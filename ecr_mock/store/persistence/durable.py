@@ -154,10 +154,15 @@ class BlobFiles:
         temporary = tmp / uuid.uuid4().hex
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            blob.copy_to(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+            try:
+                blob.copy_to(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:  # released meanwhile (reclaimed): leave no half-written file
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return target
 
     def open_blob(self, digest: str, size: int) -> Blob | None:

@@ -16,7 +16,7 @@ from ecr_mock.store.tokens import Token
 if TYPE_CHECKING:
     from ecr_mock.store.state import Store
 
-STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+STORE_SLOTS_KEPT = ("download_url_secret", "secrets", "applied_seed")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
 
 Row = tuple[str, Any, Any]

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.models import ACTIVATING, Registry, Repository
 from ecr_mock.store.changes import ChangeSet
+from ecr_mock.store.errors import StateDirError, Unencodable
 from ecr_mock.store.persistence import rows
-from ecr_mock.store.persistence.codec import Unencodable, encode
+from ecr_mock.store.persistence.codec import encode
 from ecr_mock.store.persistence.durable import ALWAYS, BATCH, BlobFiles, BlobStore
 from ecr_mock.store.persistence.legacy import STORE_SLOTS_KEPT, load_backend_rows, load_schema_1
 
@@ -35,10 +36,6 @@ FLUSH_INTERVAL = 0.5
 """Seconds between background saves of changes no request waited for (pull times, scans)."""
 
 Statement = tuple[str, tuple[Any, ...]]
-
-
-class StateDirError(Exception):
-    """A state directory cannot be used: locked by another server, unknown schema, unreadable."""
 
 
 class StateDir:
@@ -253,11 +250,11 @@ class StateDir:
                 add_image(found, load_image(digest, doc, manifest))
 
     @staticmethod
-    def _resume_restores(backend: Store) -> None:
+    def _resume_restores(store: Store) -> None:
         """Restores in progress at the last save complete on the clock as if never stopped (the
         store's ticks complete ``pending_restores``)."""
-        pending = backend.pending_restores
-        for reg in backend.registries.values():
+        pending = store.pending_restores
+        for reg in store.registries.values():
             for repo in reg.repositories.values():
                 for image in repo.images.values():
                     if image.status == ACTIVATING:
@@ -513,7 +510,7 @@ class StateDir:
 
     # ----- background saves, closing ----------------------------------------------------------
 
-    def start_flusher(self, backend: Store) -> None:
+    def start_flusher(self, store: Store) -> None:
         """Save in the background whenever :meth:`touch` was called (harmless when started)."""
         if self._flusher is not None or self.read_only:
             return
@@ -526,10 +523,10 @@ class StateDir:
                     return
                 self._kick.clear()
                 try:
-                    self.make_blobs_durable(backend)
+                    self.make_blobs_durable(store)
                     due = time.monotonic() - last_save >= FLUSH_INTERVAL
                     if due and self._dirty.is_set():
-                        self.save(backend)
+                        self.save(store)
                         last_save = time.monotonic()
                 except Exception as exc:  # the next save tries again; the server keeps serving
                     print(f"ecr-mock: saving the state failed: {exc!r}", file=sys.stderr)
@@ -537,15 +534,15 @@ class StateDir:
         self._flusher = threading.Thread(target=loop, name="ecr-mock-state-flusher", daemon=True)
         self._flusher.start()
 
-    def close(self, backend: Store | None = None) -> None:
+    def close(self, store: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
         self._stop.set()
         self._kick.set()
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.join()
-        if backend is not None and not self.read_only and not self.closed:
-            self.save(backend)
+        if store is not None and not self.read_only and not self.closed:
+            self.save(store)
         with self._save_lock:
             if self.closed:
                 return
@@ -602,11 +599,11 @@ def _is_current(backend: Store, repo: Repository) -> bool:
     return reg is not None and reg.repositories.get(_key_of(reg, repo)) is repo
 
 
-def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
+def _swap_in(store: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
     """Registries hold the durable blobs instead of the ones they replace (released)."""
     if not durable:
         return
-    with backend.lock:
+    with store.lock:
         for reg, digest, old_blob, new_blob in durable:
             if reg.blobs.get(digest) is old_blob:
                 new_blob.retain()
