@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
 
 if TYPE_CHECKING:
+    from ecr_mock.core.backend import Backend
     from ecr_mock.tls import CertificateAuthority
 
 AWS_PORT = 443
@@ -118,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep everything (metadata in DIR/state.db, blobs under DIR/blobs) across restarts; "
         "without it the state lives in memory and ends with the process",
+    )
+    serve.add_argument(
+        "--ephemeral-tokens",
+        action="store_true",
+        help="sign registry tokens with a key made for this run only, so logins end with the "
+        "process; by default the key is kept (in the state directory, else the CA directory "
+        "with --aws-hostnames, else $XDG_CACHE_HOME/ecr-mock) and logins survive a restart",
     )
     serve.add_argument(
         "--aws-hostnames",
@@ -311,6 +320,11 @@ def serve(args: argparse.Namespace) -> int:
         backend.allow_missing_layers = allow_missing_layers
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
+    if not _use_token_key(backend, args, ca):
+        backend.close()
+        if ca is not None:
+            ca.close()
+        return 1
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
@@ -385,6 +399,26 @@ def serve(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(0)
     return 0
+
+
+def _use_token_key(
+    backend: Backend, args: argparse.Namespace, ca: CertificateAuthority | None
+) -> bool:
+    """Sign tokens with the kept key (see ``--ephemeral-tokens``); False after saying why not."""
+    from ecr_mock.core.token_keys import TokenKeyError, cache_directory, load_or_create_key
+
+    if args.ephemeral_tokens:
+        backend.tokens.use_key(secrets.token_bytes(32))
+        return True
+    if args.state_dir:
+        return True  # Backend.open took the state directory's key
+    directory = ca.directory if ca is not None else cache_directory()
+    try:
+        backend.tokens.use_key(load_or_create_key(directory))
+    except TokenKeyError as exc:
+        print(f"ecr-mock: {exc} (or pass --ephemeral-tokens)", file=sys.stderr)
+        return False
+    return True
 
 
 def banner(url: str, endpoint: str, account: str, region: str) -> str:

@@ -39,21 +39,31 @@ class Backend(Store):
         """A backend holding what the state directory ``path`` holds (created when new).
 
         Changes are saved by :meth:`save` and :meth:`close` (a server also saves after every
-        request that changes something). ``read_only`` opens a directory another process
+        request that changes something). Registry tokens are signed with the key the directory
+        keeps (``token.key``), so tokens issued before a restart stay valid. ``read_only`` opens a directory another process
         (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
         never writes. StateDirError when the directory is in use or of an unknown schema.
         """
-        from ecr_mock.core.persistence.statedir import StateDir
+        from ecr_mock.core.persistence.statedir import StateDir, StateDirError
+        from ecr_mock.core.token_keys import TokenKeyError, load_or_create_key, read_key
 
         backend = cls(account_id, region)
         state = StateDir(path, read_only=read_only)
         try:
+            key = read_key(state.path) if read_only else load_or_create_key(state.path)
+            if key is not None:
+                backend.tokens.use_key(key)
             state.load(backend)
+        except TokenKeyError as exc:
+            state.close()
+            raise StateDirError(str(exc)) from None
         except BaseException:
             state.close()
             raise
         backend.state_dir = state
         if not read_only:
+            if state.migrated:
+                state.save(backend)
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
             state.start_flusher(backend)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from ecr_mock.core.errors import EcrError
+from ecr_mock.core.errors import EcrError, UnverifiableToken
 from ecr_mock.core.models import Principal
 from ecr_mock.core.services import Store
 from ecr_mock.core.services.calls import Call
@@ -30,6 +30,7 @@ from ecr_mock.registry.errors import (
 from ecr_mock.registry.faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.registry.routes import Match, is_registry_path, match
+from ecr_mock.registry.stale_tokens import OncePerClient
 from ecr_mock.wire import normalize_host
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class RegistryApp:
 
     def __init__(self, backend: Store) -> None:
         self.backend = backend
+        self._warned = OncePerClient(log)
 
     def handles(self, path: str) -> bool:
         """True for paths this app answers (for a server dispatching by path)."""
@@ -85,6 +87,8 @@ class RegistryApp:
             response = self._error(request, exc)
             seen.error_code = exc.code
         except EcrError as exc:
+            if isinstance(exc, UnverifiableToken):
+                self._warned.warn_once(environ.get("REMOTE_ADDR"), exc.message)
             error = translate(exc)
             response = self._error(request, error)
             seen.error_code = error.code

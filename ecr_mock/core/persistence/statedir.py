@@ -26,7 +26,6 @@ from ecr_mock.core.persistence.codec import (
     encode,
     encode_fields,
 )
-from ecr_mock.core.tokens import Token
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
@@ -69,6 +68,8 @@ class StateDir:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.closed = False
+        self.migrated = False
+        """Whether loading found an older form that the next save writes anew."""
         if read_only:
             if not (self.path / "state.db").is_file():
                 raise StateDirError(f"{self.path} is not an ecr-mock state directory")
@@ -208,7 +209,9 @@ class StateDir:
             if name == "clock":
                 backend.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
             elif name == "tokens":
-                backend.tokens.restore([t for t in decode(doc) if isinstance(t, Token)])
+                stored = decode(doc) if isinstance(doc, list) else doc
+                if backend.tokens.restore_persisted(stored):
+                    self.migrated = True  # passwords stored in the clear: written again hashed
             elif name == "access_keys":
                 keys = decode(doc)
                 backend.access_keys.update(
@@ -342,7 +345,7 @@ class StateDir:
         dump = json.dumps
         offset, frozen = backend.clock.state()
         rows["backend/clock"] = dump({"offset": encode(offset), "frozen": encode(frozen)})
-        rows["backend/tokens"] = dump(encode(backend.tokens.issued()))
+        rows["backend/tokens"] = dump(backend.tokens.persisted())
         rows["backend/access_keys"] = dump(encode(dict(backend.access_keys)))
         rows["backend/lifecycle"] = dump({"last_run": encode(backend.lifecycle_last_run())})
         for name in _STORE_SLOTS_KEPT:
