@@ -26,6 +26,11 @@ from ecr_mock.core.persistence.codec import (
     encode,
     encode_fields,
 )
+from ecr_mock.core.persistence.private import (
+    create_private_file,
+    make_private,
+    make_private_directory,
+)
 
 if TYPE_CHECKING:
     from ecr_mock.core.state import Store
@@ -77,8 +82,10 @@ class StateDir:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             try:
-                (self.path / "tmp").mkdir(parents=True, exist_ok=True)
-                (self.path / "blobs").mkdir(exist_ok=True)
+                make_private_directory(self.path / "tmp")
+                make_private_directory(self.path / "blobs")
+                make_private(self.path)
+                create_private_file(self.path / "state.db")  # its -wal and -shm take its mode
             except OSError as exc:
                 raise StateDirError(f"cannot use {self.path} as a state directory: {exc}") from None
             self._take_lock()
@@ -87,6 +94,7 @@ class StateDir:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # replaced rows leave no old bytes
         try:
             self._check_schema()
         except BaseException:
@@ -97,6 +105,7 @@ class StateDir:
     # ----- opening ----------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
+        create_private_file(self.path / "lock")
         handle = open(self.path / "lock", "a+")  # noqa: SIM115  (held until close)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -409,7 +418,7 @@ class StateDir:
         durable = Blob.from_path(blob.digest, blob.size, str(target))
         if target.is_file() and target.stat().st_size == blob.size:
             return durable, None
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(target.parent)
         if spilled is not None and Path(spilled).parent == self.path / "tmp":
             # The spilled file stays the blob's until it is released (downloads may read it).
             blob.sync()
@@ -424,7 +433,7 @@ class StateDir:
             else:
                 return durable, target.parent
         temporary = self.path / "tmp" / uuid.uuid4().hex
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             blob.copy_to(fd)
             os.fsync(fd)
