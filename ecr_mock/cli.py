@@ -309,6 +309,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
         from ecr_mock.core.persistence import StateDirError
+        from ecr_mock.core.persistence.integrity import StateDirDamaged
 
         try:
             backend = Backend.open(args.state_dir, args.account_id, args.region)
@@ -316,7 +317,7 @@ def serve(args: argparse.Namespace) -> int:
             print(f"ecr-mock: {exc}", file=sys.stderr)
             if ca is not None:
                 ca.close()
-            return 1
+            return 2 if isinstance(exc, StateDirDamaged) else 1
         backend.allow_missing_layers = allow_missing_layers
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,10 @@ from ecr_mock.core.state import Store
 if TYPE_CHECKING:
     from ecr_mock.core.lifecycle import LifecycleAction
     from ecr_mock.core.tokens import Token
+
+
+LOAD_ERRORS = (ValueError, KeyError, TypeError, sqlite3.DatabaseError)
+"""What reading a damaged state database raises (JSON, codec and SQLite errors)."""
 
 
 class Backend(Store):
@@ -54,6 +59,11 @@ class Backend(Store):
             if key is not None:
                 backend.tokens.use_key(key)
             state.load(backend)
+        except LOAD_ERRORS as exc:
+            state.close()
+            from ecr_mock.core.persistence.integrity import StateDirDamaged
+
+            raise StateDirDamaged(state.path / "state.db", f"{exc}") from None
         except TokenKeyError as exc:
             state.close()
             raise StateDirError(str(exc)) from None

@@ -33,6 +33,7 @@ from ecr_mock.core.persistence.private import (
 )
 
 if TYPE_CHECKING:
+    from ecr_mock.core.persistence.snapshot import Snapshot
     from ecr_mock.core.state import Store
 
 SCHEMA_VERSION = 1
@@ -75,12 +76,19 @@ class StateDir:
         self.closed = False
         self.migrated = False
         """Whether loading found an older form that the next save writes anew."""
+        self._view: Snapshot | None = None
         if read_only:
             if not (self.path / "state.db").is_file():
                 raise StateDirError(f"{self.path} is not an ecr-mock state directory")
-            uri = (self.path / "state.db").as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            from ecr_mock.core.persistence.integrity import open_snapshot
+
+            self._view = open_snapshot(self.path)  # changes nothing in the directory
+            self._db = self._view.db
         else:
+            if (self.path / "state.db").is_file():
+                from ecr_mock.core.persistence.integrity import check_database
+
+                check_database(self.path)  # a damaged database is refused untouched
             try:
                 make_private_directory(self.path / "tmp")
                 make_private_directory(self.path / "blobs")
@@ -98,7 +106,7 @@ class StateDir:
         try:
             self._check_schema()
         except BaseException:
-            self._db.close()
+            self._close_db()
             self._release_lock()
             raise
 
@@ -500,8 +508,14 @@ class StateDir:
             if not self.read_only:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
+            self._close_db()
             self._release_lock()
+
+    def _close_db(self) -> None:
+        if self._view is not None:
+            self._view.close()  # removes its copy, if it made one
+        else:
+            self._db.close()
 
 
 def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
