@@ -207,6 +207,20 @@ def build_parser() -> argparse.ArgumentParser:
         "signs with, creating the CA on first use. Trust this file in clients.",
     )
     _ca_dir_option(ca)
+    check = commands.add_parser(
+        "check",
+        help="verify a state directory (digests, links, schema); --repair fixes what it can",
+        description="Verify every blob and manifest digest, every tag-to-manifest and "
+        "manifest-to-blob link and the schema version of a state directory, say what is wrong "
+        "and what --repair would do. Exit status 0 only when the directory is sound.",
+    )
+    check.add_argument("--state-dir", required=True, metavar="DIR", type=Path)
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="move damaged blobs to DIR/quarantine/ and remove what cannot be served (the "
+        "server must be stopped)",
+    )
     hosts = commands.add_parser(
         "hosts",
         help="print /etc/hosts lines for ECR registries and API endpoints",
@@ -270,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "ca":
         return print_ca(args)
+    if args.command == "check":
+        return check_state(args.state_dir, repair=args.repair)
     if args.command == "hosts":
         return print_hosts(parser, args)
     parser.print_help()
@@ -463,6 +479,50 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     except TlsSetupError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return None
+
+
+def check_state(directory: Path, *, repair: bool) -> int:
+    """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
+    from ecr_mock.core.persistence import StateDirError
+    from ecr_mock.core.persistence.check import inspect
+    from ecr_mock.core.persistence.check import repair as carry_out
+    from ecr_mock.core.persistence.integrity import StateDirDamaged
+
+    if not (directory / "state.db").is_file():
+        print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
+        return 2
+    try:
+        report = inspect(directory)
+    except StateDirDamaged as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    if report.sound:
+        print(f"ecr-mock check: {directory} is sound ({counts})")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem.what}")
+        print(f"  repair: {problem.repair or 'none possible: restore the directory from a copy'}")
+    if not repair:
+        print(f"ecr-mock check: {len(report.problems)} problems in {directory} ({counts}); "
+              f"ecr-mock check --repair does what each 'repair:' line says")  # fmt: skip
+        return 1
+    if not report.repairable:
+        print("ecr-mock check: not repaired: some problems have no repair", file=sys.stderr)
+        return 1
+    try:
+        done = carry_out(directory, report)
+    except StateDirError as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 1
+    for line in done:
+        print(f"repaired: {line}")
+    again = inspect(directory)
+    if not again.sound:
+        print(f"ecr-mock check: {len(again.problems)} problems remain", file=sys.stderr)
+        return 1
+    print(f"ecr-mock check: {directory} is sound now")
+    return 0
 
 
 def print_ca(args: argparse.Namespace) -> int:

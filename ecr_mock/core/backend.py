@@ -50,6 +50,7 @@ class Backend(Store):
         never writes. StateDirError when the directory is in use or of an unknown schema.
         """
         from ecr_mock.core.persistence.statedir import StateDir, StateDirError
+        from ecr_mock.core.persistence.verify import Verifier
         from ecr_mock.core.token_keys import TokenKeyError, load_or_create_key, read_key
 
         backend = cls(account_id, region)
@@ -58,6 +59,7 @@ class Backend(Store):
             key = read_key(state.path) if read_only else load_or_create_key(state.path)
             if key is not None:
                 backend.tokens.use_key(key)
+            state.verifier = Verifier(state.path, backend, quarantine=not read_only)
             state.load(backend)
         except LOAD_ERRORS as exc:
             state.close()
@@ -74,6 +76,7 @@ class Backend(Store):
         if not read_only:
             if state.migrated:
                 state.save(backend)
+            state.verifier.start()
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
             state.start_flusher(backend)

@@ -34,6 +34,7 @@ from ecr_mock.core.persistence.private import (
 
 if TYPE_CHECKING:
     from ecr_mock.core.persistence.snapshot import Snapshot
+    from ecr_mock.core.persistence.verify import Verifier
     from ecr_mock.core.state import Store
 
 SCHEMA_VERSION = 1
@@ -74,6 +75,8 @@ class StateDir:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.closed = False
+        self.verifier: Verifier | None = None
+        """Checks loaded blob files against their digests (set by ``Backend.open``)."""
         self.migrated = False
         """Whether loading found an older form that the next save writes anew."""
         self._view: Snapshot | None = None
@@ -174,6 +177,7 @@ class StateDir:
     def load(self, backend: Store) -> None:
         """Put everything the directory holds into ``backend`` (which should be empty)."""
         rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
+        make_blob = self.verifier.make_blob if self.verifier is not None else Blob.from_path
         by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
         for key, doc, data in rows:
             by_kind.setdefault(key.split("/", 1)[0], []).append((key, json.loads(doc), data))
@@ -187,7 +191,7 @@ class StateDir:
                 path = self.blob_path(digest)
                 size = int(doc["size"])
                 if path.is_file() and path.stat().st_size == size:
-                    blob = Blob.from_path(digest, size, str(path))
+                    blob = make_blob(digest, size, str(path))
                     blob.retain()
                     reg.blobs[digest] = blob
             for key, doc, _ in by_kind.get("repository", []):
@@ -494,6 +498,8 @@ class StateDir:
 
     def close(self, backend: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
+        if self.verifier is not None:
+            self.verifier.stop()
         self._stop.set()
         self._kick.set()
         flusher, self._flusher = self._flusher, None

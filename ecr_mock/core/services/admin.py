@@ -47,10 +47,14 @@ def summary(backend: Backend) -> dict[str, Any]:
     """What the backend holds, without blob bytes: registries, repositories, images."""
     with backend.lock:
         registries = sorted(backend.registries.values(), key=lambda r: (r.account, r.region))
-        return {
+        found: dict[str, Any] = {
             "now": iso(backend.clock.now()),
             "registries": [_registry_summary(backend, reg) for reg in registries],
         }
+    verifier = backend.state_dir.verifier if backend.state_dir is not None else None
+    if verifier is not None and verifier.damaged:
+        found["damaged"] = {"blobs": dict(verifier.damaged), "images": verifier.damaged_images()}
+    return found
 
 
 def _registry_summary(backend: Backend, reg: Registry) -> dict[str, Any]:
