@@ -17,11 +17,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.domain.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
 
 if TYPE_CHECKING:
-    from ecr_mock.core.backend import Backend
-    from ecr_mock.tls import CertificateAuthority
+    from ecr_mock.runtime.tls import CertificateAuthority
+    from ecr_mock.services.backend import Backend
 
 AWS_PORT = 443
 """The port ``--aws-hostnames`` binds unless told otherwise: the one AWS clients connect to."""
@@ -294,11 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
-    from ecr_mock.core.backend import Backend
-    from ecr_mock.faults import FaultRuleError, attach
-    from ecr_mock.mock import allow_missing_layers_default
-    from ecr_mock.request_log import configure_logging
+    from ecr_mock.runtime.request_log import configure_logging
     from ecr_mock.server import EcrMockServer
+    from ecr_mock.services.backend import Backend
+    from ecr_mock.testing.faults import FaultRuleError, attach
+    from ecr_mock.testing.mock import allow_missing_layers_default
 
     try:
         allow_missing_layers = args.allow_missing_layers or allow_missing_layers_default()
@@ -324,8 +324,8 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
-        from ecr_mock.core.persistence import StateDirError
-        from ecr_mock.core.persistence.integrity import StateDirDamaged
+        from ecr_mock.store.persistence import StateDirError
+        from ecr_mock.store.persistence.integrity import StateDirDamaged
 
         try:
             backend = Backend.open(args.state_dir, args.account_id, args.region)
@@ -368,7 +368,7 @@ def serve(args: argparse.Namespace) -> int:
         certificate_authority=ca,
     )
     if args.seed:
-        from ecr_mock.seeding import SeedError, seed_backend
+        from ecr_mock.testing.seeding import SeedError, seed_backend
 
         try:
             seed_backend(backend, args.seed)
@@ -422,7 +422,7 @@ def _use_token_key(
     backend: Backend, args: argparse.Namespace, ca: CertificateAuthority | None
 ) -> bool:
     """Sign tokens with the kept key (see ``--ephemeral-tokens``); False after saying why not."""
-    from ecr_mock.core.token_keys import TokenKeyError, cache_directory, load_or_create_key
+    from ecr_mock.store.token_keys import TokenKeyError, cache_directory, load_or_create_key
 
     if args.ephemeral_tokens:
         backend.tokens.use_key(secrets.token_bytes(32))
@@ -472,7 +472,7 @@ def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, reg
 
 def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     """The CA in ``directory`` (made if needed), or None after printing why it cannot be."""
-    from ecr_mock.tls import CertificateAuthority, TlsSetupError
+    from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
         return CertificateAuthority(directory)
@@ -483,10 +483,10 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
 
 def check_state(directory: Path, *, repair: bool) -> int:
     """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
-    from ecr_mock.core.persistence import StateDirError
-    from ecr_mock.core.persistence.check import inspect
-    from ecr_mock.core.persistence.check import repair as carry_out
-    from ecr_mock.core.persistence.integrity import StateDirDamaged
+    from ecr_mock.store.persistence import StateDirError
+    from ecr_mock.store.persistence.check import inspect
+    from ecr_mock.store.persistence.check import repair as carry_out
+    from ecr_mock.store.persistence.integrity import StateDirDamaged
 
     if not (directory / "state.db").is_file():
         print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
@@ -536,7 +536,7 @@ def print_ca(args: argparse.Namespace) -> int:
 
 def print_hosts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """``ecr-mock hosts``: print hosts-file lines for the registries given as account/region pairs."""
-    from ecr_mock.hostnames import hosts_file
+    from ecr_mock.runtime.hostnames import hosts_file
 
     accounts: list[str] = args.account or [DEFAULT_ACCOUNT]
     regions: list[str] = args.region or [DEFAULT_REGION]

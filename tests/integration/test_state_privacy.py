@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from ecr_mock.core.models import Principal
-from ecr_mock.core.persistence.codec import encode
-from ecr_mock.core.tokens import Token
+from ecr_mock.domain.models import Principal
+from ecr_mock.store.persistence.codec import encode
+from ecr_mock.store.tokens import Token
 from tests.integration.test_persistence_server import Served, push_v2, serve
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from ecr_mock.core.persistence.verify import move_to_quarantine
+from ecr_mock.store.persistence.verify import move_to_quarantine
 from tests.integration.test_persistence_server import ROOT, Served, push_v2, serve
 
 LAYER_A = b"layer A " * 1000
