@@ -335,6 +335,7 @@ def serve(args: argparse.Namespace) -> int:
                 ca.close()
             return 2 if isinstance(exc, StateDirDamaged) else 1
         backend.allow_missing_layers = allow_missing_layers
+        _restore_identities(Path(args.state_dir))
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
     if not _use_token_key(backend, args, ca):
@@ -416,6 +417,24 @@ def serve(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(0)
     return 0
+
+
+def _restore_identities(directory: Path) -> None:
+    """Bring back what the server's IAM held (users, roles, policies, access keys)."""
+    try:
+        from ecr_mock.runtime.providers.iam_state import restore_identities
+    except ImportError:  # pragma: no cover - moto is a dependency of the server
+        return
+    restored = restore_identities(directory)
+    if restored:
+        logging.getLogger("ecr_mock.state").info(
+            "restored the IAM identities of %d account(s) from %s", restored, directory
+        )
+    logging.getLogger("ecr_mock.state").info(
+        "kept across restarts in %s: the ECR state, uploads in progress and IAM identities; "
+        "not kept: STS temporary credentials (AssumeRole, GetSessionToken)",
+        directory,
+    )
 
 
 def _use_token_key(

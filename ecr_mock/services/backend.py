@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
@@ -77,6 +78,7 @@ class Backend(Store):
             if state.migrated:
                 state.save(backend)
             state.verifier.start()
+            state.uploads.restore(backend, Path(state.spill_dir))
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
             state.start_flusher(backend)

@@ -26,6 +26,7 @@ from ecr_mock.store.persistence.codec import (
     encode,
     encode_fields,
 )
+from ecr_mock.store.persistence.kept_uploads import UploadKeeper
 from ecr_mock.store.persistence.private import (
     create_private_file,
     make_private,
@@ -77,6 +78,8 @@ class StateDir:
         self.closed = False
         self.verifier: Verifier | None = None
         """Checks loaded blob files against their digests (set by ``Backend.open``)."""
+        self.uploads = UploadKeeper(self.path)
+        """Uploads in progress, kept in ``DIR/uploads/`` (see ``kept_uploads``)."""
         self.migrated = False
         """Whether loading found an older form that the next save writes anew."""
         self._view: Snapshot | None = None
@@ -506,6 +509,7 @@ class StateDir:
         if flusher is not None:
             flusher.join()
         if backend is not None and not self.read_only and not self.closed:
+            self.uploads.sync(backend)
             self.save(backend)
         with self._save_lock:
             if self.closed:
