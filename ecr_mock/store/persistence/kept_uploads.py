@@ -78,7 +78,7 @@ class UploadKeeper:
         spool: _Spool = session._spool
         spool_path = spool._path
         if spool_path is not None:
-            if kept is None or kept.spool_path != spool_path:
+            if spool_path != str(data) and (kept is None or kept.spool_path != spool_path):
                 with contextlib.suppress(FileNotFoundError):
                     data.unlink()
                 os.link(spool_path, data)
@@ -115,16 +115,19 @@ class UploadKeeper:
         return 1
 
     def _forget(self, upload_id: str) -> None:
-        self._kept.pop(upload_id, None)
-        for suffix in (".json", ".data"):
-            with contextlib.suppress(OSError):
-                (self.folder / f"{upload_id}{suffix}").unlink()
+        kept = self._kept.pop(upload_id, None)
+        data = self.folder / f"{upload_id}.data"
+        with contextlib.suppress(OSError):
+            (self.folder / f"{upload_id}.json").unlink()
+        if kept is None or kept.spool_path != str(data):  # a restored session's own file
+            with contextlib.suppress(OSError):  # stays its own (a blob made of it reads it)
+                data.unlink()
 
     def restore(self, store: Store, spill_dir: Path) -> int:
         """Open again every session kept (after the state is loaded); returns how many.
 
-        A session's bytes go back to a file of ``spill_dir`` (a hard link), cut to the size
-        its metadata claims, and are hashed again so the digest continues where it was.
+        A session continues in its data file, cut to the size its metadata claims, hashed
+        again so the digest continues where it was. ``spill_dir`` is where it would spill.
         """
         if not self.folder.is_dir():
             return 0
@@ -156,8 +159,7 @@ class UploadKeeper:
         data = self.folder / f"{doc['upload_id']}.data"
         if not data.is_file() or data.stat().st_size < size:
             return None
-        spooled = spill_dir / uuid.uuid4().hex
-        os.link(data, spooled)
+        spooled = data  # the session's file from now on: it removes it when done with it
         fd = os.open(spooled, os.O_RDWR)
         os.truncate(fd, size)
         os.lseek(fd, size, os.SEEK_SET)
