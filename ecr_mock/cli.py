@@ -1,5 +1,6 @@
 """The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ca``
-and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
+and ``hosts`` prepare a machine for ``serve --aws-hostnames``, ``check`` verifies a state
+directory."""
 
 from __future__ import annotations
 

@@ -108,6 +108,7 @@ def test_a_blob_with_a_flipped_byte_is_quarantined_and_answered_blob_unknown(
     ]
     server.stop()
     _, log = server.process.communicate()
+    assert "verifying 5 blobs" in log  # two configs and three layers, in the background
     warned = [line for line in log.splitlines() if _digest(LAYER_A) + " is damaged" in line]
     assert warned and tags["v1"] in warned[0], log
 
