@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import signal
@@ -199,3 +200,41 @@ def test_in_process_backends_write_no_key(tmp_path: Path, monkeypatch: pytest.Mo
         token = client.get_authorization_token()["authorizationData"][0]["authorizationToken"]
         assert base64.b64decode(token).startswith(b"AWS:")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_token_keeps_its_principal_after_a_restart(tmp_path: Path, servers: list[Server]) -> None:
+    cache = tmp_path / "cache"
+    first = start(cache)
+    servers.append(first)
+    role = "arn:aws:iam::123456789012:role/ci"
+    issued = requests.post(
+        f"{first.url}/ecr-mock/tokens", json={"principal_arn": role}, timeout=30
+    ).json()
+    first.stop()
+    again = start(cache)
+    servers.append(again)
+    client = again.client()
+    client.create_repository(repositoryName="guarded")
+    deny_ci = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": role},
+                "Action": "ecr:InitiateLayerUpload",
+            }
+        ],
+    }
+    client.set_repository_policy(repositoryName="guarded", policyText=json.dumps(deny_ci))
+    refused = session(issued["password"]).post(f"{again.url}/v2/guarded/blobs/uploads/", timeout=30)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "DENIED"
+    assert role in refused.json()["errors"][0]["message"]
+    exchanged = requests.get(
+        f"{again.url}/token",
+        params={"service": again.url.split("//")[1], "scope": "repository:guarded:pull"},
+        auth=("AWS", issued["password"]),
+        timeout=30,
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    assert exchanged.json()["expires_in"] > 0
