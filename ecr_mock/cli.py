@@ -442,7 +442,12 @@ def _use_token_key(
     backend: Backend, args: argparse.Namespace, ca: CertificateAuthority | None
 ) -> bool:
     """Sign tokens with the kept key (see ``--ephemeral-tokens``); False after saying why not."""
-    from ecr_mock.store.token_keys import TokenKeyError, cache_directory, load_or_create_key
+    from ecr_mock.store.token_keys import (
+        TokenKeyDamaged,
+        TokenKeyError,
+        cache_directory,
+        load_or_create_key,
+    )
 
     if args.ephemeral_tokens:
         backend.tokens.use_key(secrets.token_bytes(32))
@@ -452,9 +457,14 @@ def _use_token_key(
     directory = ca.directory if ca is not None else cache_directory()
     try:
         backend.tokens.use_key(load_or_create_key(directory))
-    except TokenKeyError as exc:
+    except TokenKeyDamaged as exc:
         print(f"ecr-mock: {exc} (or pass --ephemeral-tokens)", file=sys.stderr)
         return False
+    except TokenKeyError as exc:  # nowhere to keep it (no home, a read-only file system)
+        logging.getLogger("ecr_mock.state").warning(
+            "%s: registry logins end with this process", exc
+        )
+        backend.tokens.use_key(secrets.token_bytes(32))
     return True
 
 

@@ -17,6 +17,10 @@ class TokenKeyError(Exception):
     """The token key file cannot be read or made; the message names the file."""
 
 
+class TokenKeyDamaged(TokenKeyError):
+    """The token key file is there but does not hold a key."""
+
+
 def cache_directory() -> Path:
     """The per-user directory a server without a state or CA directory keeps its key in:
     ``$XDG_CACHE_HOME/ecr-mock`` (default ``~/.cache/ecr-mock``)."""
@@ -38,7 +42,7 @@ def read_key(directory: str | os.PathLike[str]) -> bytes | None:
     except ValueError:
         key = b""
     if len(key) != KEY_BYTES:
-        raise TokenKeyError(
+        raise TokenKeyDamaged(
             f"the token key {path} is damaged (expected {KEY_BYTES * 2} hex digits); "
             f"remove it to make a new one (tokens issued under it stop working)"
         )

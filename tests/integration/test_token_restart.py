@@ -238,3 +238,32 @@ def test_a_token_keeps_its_principal_after_a_restart(tmp_path: Path, servers: li
     )
     assert exchanged.status_code == 200, exchanged.text
     assert exchanged.json()["expires_in"] > 0
+
+
+def test_a_server_with_nowhere_to_keep_its_key_starts_and_says_so(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be\n")
+    server = start(blocked)
+    servers.append(server)
+    password = server.password()
+    assert session(password).get(f"{server.url}/v2/", timeout=30).status_code == 200
+    log = server.stop()
+    assert "registry logins end with this process" in log
+
+
+def test_a_damaged_key_file_stops_the_server_naming_it(tmp_path: Path) -> None:
+    key = tmp_path / "cache" / "ecr-mock" / "token.key"
+    key.parent.mkdir(parents=True)
+    key.write_text("not a key\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ecr_mock", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"the token key {key} is damaged" in result.stderr
