@@ -325,8 +325,8 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
+        from ecr_mock.store.errors import StateDirDamaged
         from ecr_mock.store.persistence import StateDirError
-        from ecr_mock.store.persistence.integrity import StateDirDamaged
 
         try:
             backend = Backend.open(args.state_dir, args.account_id, args.region)
@@ -469,7 +469,8 @@ def _use_token_key(
 
 
 def banner(url: str, endpoint: str, account: str, region: str) -> str:
-    """What ``serve`` prints: the endpoint, the environment line and a ready login command."""
+    """What ``serve`` prints: the endpoint, the environment line, a ready login command and the
+    web console's address."""
     return "\n".join(
         [
             f"ecr-mock: serving the ECR API and /v2/ at {url} "
@@ -477,6 +478,7 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"export AWS_ENDPOINT_URL_ECR={url}",
             f"aws ecr get-login-password --endpoint-url {url} --region {region} "
             f"| docker login --username AWS --password-stdin {endpoint}",
+            f"web console: {url}/ecr-mock/ui/",
         ]
     )
 
@@ -513,10 +515,10 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
 
 def check_state(directory: Path, *, repair: bool) -> int:
     """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
+    from ecr_mock.store.errors import StateDirDamaged
     from ecr_mock.store.persistence import StateDirError
     from ecr_mock.store.persistence.check import inspect
     from ecr_mock.store.persistence.check import repair as carry_out
-    from ecr_mock.store.persistence.integrity import StateDirDamaged
 
     if not (directory / "state.db").is_file():
         print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)

@@ -7,18 +7,20 @@ import os
 import secrets
 from pathlib import Path
 
+from ecr_mock.store.errors import TokenKeyDamaged, TokenKeyError
 from ecr_mock.store.tokens import KEY_BYTES
+
+__all__ = [
+    "KEY_FILE",
+    "TokenKeyDamaged",
+    "TokenKeyError",
+    "cache_directory",
+    "load_or_create_key",
+    "read_key",
+]
 
 KEY_FILE = "token.key"
 """The key's file name inside the directory that keeps it (state, CA or cache directory)."""
-
-
-class TokenKeyError(Exception):
-    """The token key file cannot be read or made; the message names the file."""
-
-
-class TokenKeyDamaged(TokenKeyError):
-    """The token key file is there but does not hold a key."""
 
 
 def cache_directory() -> Path:

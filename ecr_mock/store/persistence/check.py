@@ -13,6 +13,7 @@ from typing import Any
 
 from ecr_mock.domain.manifests import parse_manifest
 from ecr_mock.domain.models import Image, Repository
+from ecr_mock.store.errors import StateDirError
 from ecr_mock.store.persistence.codec import build, decode, encode_fields
 from ecr_mock.store.persistence.integrity import open_snapshot
 from ecr_mock.store.persistence.statedir import (
@@ -20,7 +21,6 @@ from ecr_mock.store.persistence.statedir import (
     _MODEL_TYPES,
     _REPOSITORY_OWN,
     SCHEMA_VERSION,
-    StateDirError,
 )
 from ecr_mock.store.persistence.verify import file_digest_problem, move_to_quarantine
 

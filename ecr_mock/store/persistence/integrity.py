@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ecr_mock.store.persistence.snapshot import Snapshot, SnapshotError
-from ecr_mock.store.persistence.statedir import StateDirError
+from ecr_mock.store.errors import SnapshotError, StateDirDamaged
+from ecr_mock.store.persistence.snapshot import Snapshot
 
-
-class StateDirDamaged(StateDirError):
-    """``state.db`` cannot be read as ecr-mock state: not SQLite, truncated, or a broken row."""
-
-    def __init__(self, database: Path, problem: str) -> None:
-        super().__init__(
-            f"the state database {database} is damaged: {problem}; nothing was changed "
-            f"(restore it from a copy, or see: ecr-mock check --state-dir {database.parent})"
-        )
-        self.database = database
-        self.problem = problem
+__all__ = ["StateDirDamaged", "check_database", "open_snapshot"]
 
 
 def open_snapshot(directory: Path) -> Snapshot:

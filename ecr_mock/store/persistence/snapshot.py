@@ -10,12 +10,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from ecr_mock.store.errors import SnapshotError
+
 _ATTEMPTS = 5
 """Copies tried while a running server checkpoints its log into the database meanwhile."""
-
-
-class SnapshotError(Exception):
-    """The database cannot be read: damaged, not SQLite, or changing too fast to copy."""
 
 
 def server_running(directory: Path) -> bool:

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,10 +108,19 @@ class Verifier:
     ``quarantine=False`` (a read-only open) only refuses them: nothing is moved.
     """
 
-    def __init__(self, directory: Path, backend: Store, *, quarantine: bool = True) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        backend: Store,
+        *,
+        quarantine: bool = True,
+        touch: Callable[[], None] | None = None,
+    ) -> None:
         self.directory = directory
         self._backend = backend
         self._quarantine = quarantine
+        self._touch = touch
+        """Called after a quarantine: the state directory saves the blob's row away."""
         self.damaged: dict[str, str] = {}
         """Digest -> what is wrong with its file, for every blob refused so far."""
         self._thread: threading.Thread | None = None
@@ -142,9 +152,8 @@ class Verifier:
                         del reg.blobs[blob.digest]
                         blob.release()
             moved = move_to_quarantine(self.directory, blob.digest, path)
-            state = backend.state_dir
-            if state is not None:
-                state.touch()  # the blob's row goes with the next save
+            if self._touch is not None:
+                self._touch()  # the blob's row goes with the next save
         images = [f"{i['repository']}@{i['digest']}" for i in self.damaged_images()]
         log.warning(
             "blob %s is damaged (%s)%s; it is answered as BLOB_UNKNOWN; images needing it: %s",
