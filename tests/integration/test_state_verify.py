@@ -179,3 +179,22 @@ def test_a_repair_stopped_after_moving_blobs_leaves_a_directory_that_opens(
         backend.close()
     assert check(state, "--repair").returncode == 0
     assert check(state).returncode == 0
+
+
+def test_a_blob_file_gone_between_runs_shows_its_images_as_damaged(
+    tmp_path: Path, started: list[Served]
+) -> None:
+    state = tmp_path / "state"
+    tags = two_images(state, started)
+    (state / "blobs" / "sha256" / _digest(LAYER_B).split(":")[1]).unlink()
+    server = serve(state)
+    started.append(server)
+    gone = _session(server).get(f"{server.url}/v2/web/blobs/{_digest(LAYER_B)}", timeout=30)
+    assert gone.status_code == 404
+    assert gone.json()["errors"][0]["code"] == "BLOB_UNKNOWN"
+    damaged = requests.get(f"{server.url}/ecr-mock/state", timeout=30).json()["damaged"]
+    assert damaged["blobs"] == {_digest(LAYER_B): "its file is missing"}
+    assert [i["digest"] for i in damaged["images"]] == [tags["v2"]]
+    server.stop()
+    _, log = server.process.communicate()
+    assert f"images needing a damaged blob: web@{tags['v2']}" in log

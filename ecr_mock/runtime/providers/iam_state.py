@@ -27,8 +27,11 @@ def _backends() -> Any:
 
 def save_identities(directory: Path) -> None:
     """Write every IAM backend moto holds into ``directory/iam.pickle`` (atomically)."""
-    with _lock:
+    try:
         backends = _backends()
+    except ImportError:  # moto is not installed: there is no IAM to keep
+        return
+    with _lock:
         data = pickle.dumps({a: dict(backends[a]) for a in list(backends.keys())})
         temporary = directory / f".{IAM_FILE}.{uuid.uuid4().hex}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

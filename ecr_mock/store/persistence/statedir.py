@@ -193,6 +193,8 @@ class StateDir:
                     blob = make_blob(digest, size, str(path))
                     blob.retain()
                     reg.blobs[digest] = blob
+                elif self.verifier is not None:
+                    self.verifier.note_missing(digest, path, size)
             for key, doc, _ in by_kind.get("repository", []):
                 reg, name = self._registry_of(store, key)
                 reg.repositories[name] = build(Repository, doc, images={})

@@ -126,6 +126,11 @@ class Verifier:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
+    def note_missing(self, digest: str, path: Path, size: int) -> None:
+        """A blob the state names whose file is gone or of another size (not loaded)."""
+        problem = file_digest_problem(path, digest, size) or "its file changed while loading"
+        self.damaged.setdefault(digest, problem)
+
     def make_blob(self, digest: str, size: int, path: str) -> Blob:
         """A loaded blob that is verified before it is served."""
         return CheckedBlob(digest, size, path, self)
@@ -196,6 +201,12 @@ class Verifier:
         """Verify every loaded blob in a background thread, logging its progress."""
         if self._thread is not None:
             return
+        if self.damaged:  # found while loading: files missing or cut short
+            images = [f"{i['repository']}@{i['digest']}" for i in self.damaged_images()]
+            for digest, problem in self.damaged.items():
+                log.warning("blob %s is damaged (%s); it is answered as BLOB_UNKNOWN", digest,
+                            problem)  # fmt: skip
+            log.warning("images needing a damaged blob: %s", ", ".join(images) or "none")
         with self._backend.lock:
             blobs = [
                 blob
