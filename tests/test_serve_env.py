@@ -68,6 +68,7 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         "http://other.test",
     ),
     ("ECR_MOCK_PRESIGNED_DOWNLOADS", "1", True, ["--presigned-downloads"], True),
+    ("ECR_MOCK_EPHEMERAL_TOKENS", "1", True, ["--ephemeral-tokens"], True),
     ("ECR_MOCK_AWS_HOSTNAMES", "1", True, ["--aws-hostnames"], True),
     ("ECR_MOCK_SEED", "seed.yaml", "seed.yaml", ["--seed", "other.json"], "other.json"),
     ("ECR_MOCK_CONTROL_TOKEN", "from-env", "from-env", ["--control-token", "flag"], "flag"),

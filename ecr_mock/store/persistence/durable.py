@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.errors import BlobUnknown
+from ecr_mock.store.persistence.private import make_private_directory
 
 ALWAYS = "always"
 """fsync each blob file and its directory, and every SQLite commit: survives a power loss
@@ -136,7 +137,7 @@ class BlobFiles:
         target = self.path(blob.digest)
         if target.is_file() and target.stat().st_size == blob.size:
             return None
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(target.parent)
         tmp = self.root / "tmp"
         spilled = blob.file_path
         if spilled is not None and Path(spilled).parent == tmp:
@@ -152,7 +153,7 @@ class BlobFiles:
             else:
                 return target
         temporary = tmp / uuid.uuid4().hex
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             try:
                 blob.copy_to(fd)

@@ -24,9 +24,17 @@ from ecr_mock.store.errors import StateDirError, Unencodable
 from ecr_mock.store.persistence import rows
 from ecr_mock.store.persistence.codec import encode
 from ecr_mock.store.persistence.durable import ALWAYS, BATCH, BlobFiles, BlobStore
+from ecr_mock.store.persistence.kept_uploads import UploadKeeper
 from ecr_mock.store.persistence.legacy import STORE_SLOTS_KEPT, load_backend_rows, load_schema_1
+from ecr_mock.store.persistence.private import (
+    create_private_file,
+    make_private,
+    make_private_directory,
+)
 
 if TYPE_CHECKING:
+    from ecr_mock.store.persistence.snapshot import Snapshot
+    from ecr_mock.store.persistence.verify import Verifier
     from ecr_mock.store.state import Store
 
 SCHEMA_VERSION = 2
@@ -72,15 +80,30 @@ class StateDir:
         self._flusher: threading.Thread | None = None
         self._schema = SCHEMA_VERSION
         self.closed = False
+        self.verifier: Verifier | None = None
+        """Checks loaded blob files against their digests (set by ``Backend.open``)."""
+        self.uploads = UploadKeeper(self.path)
+        """Uploads in progress, kept in ``DIR/uploads/`` (see ``kept_uploads``)."""
+        self.migrated = False
+        """Whether loading found an older form that the next save writes anew."""
+        self._view: Snapshot | None = None
         if read_only:
             if not (self.path / "state.db").is_file():
                 raise StateDirError(f"{self.path} is not an ecr-mock state directory")
-            uri = (self.path / "state.db").as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            from ecr_mock.store.persistence.integrity import open_snapshot
+
+            self._view = open_snapshot(self.path)  # changes nothing in the directory
+            self._db = self._view.db
         else:
+            if (self.path / "state.db").is_file():
+                from ecr_mock.store.persistence.integrity import check_database
+
+                check_database(self.path)  # a damaged database is refused untouched
             try:
-                (self.path / "tmp").mkdir(parents=True, exist_ok=True)
-                (self.path / "blobs").mkdir(exist_ok=True)
+                make_private_directory(self.path / "tmp")
+                make_private_directory(self.path / "blobs")
+                make_private(self.path)
+                create_private_file(self.path / "state.db")  # its -wal and -shm take its mode
             except OSError as exc:
                 raise StateDirError(f"cannot use {self.path} as a state directory: {exc}") from None
             self._take_lock()
@@ -89,16 +112,18 @@ class StateDir:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync == ALWAYS else 'NORMAL'}")
+            self._db.execute("PRAGMA secure_delete=ON")  # replaced rows leave no old bytes
         try:
             self._check_schema()
         except BaseException:
-            self._db.close()
+            self._close_db()
             self._release_lock()
             raise
 
     # ----- opening ----------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
+        create_private_file(self.path / "lock")
         handle = open(self.path / "lock", "a+")  # noqa: SIM115  (held until close)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -180,7 +205,7 @@ class StateDir:
         """
         with backend.lock:
             if self._schema == 1:
-                load_schema_1(self._db, backend, self.blob_path)
+                self.migrated = load_schema_1(self._db, backend, self.blob_path, self.verifier)
                 if not self.read_only:
                     with self._transaction() as db:
                         rows.create_tables(db)
@@ -219,13 +244,14 @@ class StateDir:
                 backend.registries[(reg.account, reg.region)] = reg
             else:
                 own.append((key, json.loads(doc)))
-        load_backend_rows(backend, own)
+        if load_backend_rows(backend, own):
+            self.migrated = True  # passwords stored in the clear: written again hashed
         registries: dict[tuple[str, str], Registry] = {}
         for account, region, digest, size in db.execute("SELECT * FROM blobs"):
             held = registries.get((account, region))
             if held is None:
                 held = registries[(account, region)] = backend.registry(account, region)
-            blob = self.files.open_blob(digest, size)
+            blob = self._open_blob(digest, size)
             if blob is not None:
                 blob.retain()
                 held.blobs[digest] = blob
@@ -248,6 +274,22 @@ class StateDir:
             found = repos.get((account, region, name))
             if found is not None:
                 add_image(found, load_image(digest, doc, manifest))
+
+    def _open_blob(self, digest: str, size: int) -> Blob | None:
+        """The stored blob ``digest``; a local file is verified before it is served, and one
+        missing or of another size is reported to the verifier."""
+        verifier = self.verifier
+        if verifier is None or self.files is not self.local_files:
+            return self.files.open_blob(digest, size)
+        path = self.blob_path(digest)
+        try:
+            intact = path.stat().st_size == size
+        except OSError:
+            intact = False
+        if intact:
+            return verifier.make_blob(digest, size, str(path))
+        verifier.note_missing(digest, path, size)
+        return None
 
     @staticmethod
     def _resume_restores(store: Store) -> None:
@@ -355,8 +397,8 @@ class StateDir:
                 lambda: dump({"offset": encode(offset), "frozen": encode(frozen)}),
             ),
         }
-        tokens = backend.tokens.issued()
-        found["backend/tokens"] = doc("backend/tokens", tokens, lambda: dump(encode(tokens)))
+        tokens = backend.tokens.persisted()  # no password: tokens are signed with a kept key
+        found["backend/tokens"] = doc("backend/tokens", tokens, lambda: dump(tokens))
         keys = dict(backend.access_keys)
         found["backend/access_keys"] = doc("backend/access_keys", keys, lambda: dump(encode(keys)))
         last_run = backend.lifecycle_last_run()
@@ -536,12 +578,15 @@ class StateDir:
 
     def close(self, store: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
+        if self.verifier is not None:
+            self.verifier.stop()
         self._stop.set()
         self._kick.set()
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.join()
         if store is not None and not self.read_only and not self.closed:
+            self.uploads.sync(store)
             self.save(store)
         with self._save_lock:
             if self.closed:
@@ -550,11 +595,17 @@ class StateDir:
             if not self.read_only:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
+            self._close_db()
             self._release_lock()
             close_store = getattr(self.files, "close", None)
             if close_store is not None:
                 close_store()
+
+    def _close_db(self) -> None:
+        if self._view is not None:
+            self._view.close()  # removes its copy, if it made one
+        else:
+            self._db.close()
 
 
 class _DocCache:
