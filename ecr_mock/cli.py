@@ -661,6 +661,8 @@ def check_state(directory: Path, *, repair: bool) -> int:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    if report.blob_store is not None:
+        print(f"ecr-mock check: blob bytes are kept in {report.blob_store}: not verified")
     if report.sound:
         print(f"ecr-mock check: {directory} is sound ({counts})")
         return 0

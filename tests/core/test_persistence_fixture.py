@@ -134,3 +134,28 @@ def test_a_persisted_class_round_trips_under_its_stable_name(name: str) -> None:
     cls = PERSISTED_TYPES[name]
     assert type_name(cls) == name
     assert resolve_class(name) is cls
+
+
+def test_check_names_a_first_layout_directory_and_its_repair_migrates_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecr_mock.cli import main
+
+    path = tmp_path / "state"
+    shutil.copytree(FIXTURE / "state", path)
+    before = {p: p.read_bytes() for p in path.rglob("*") if p.is_file()}
+    assert main(["check", "--state-dir", str(path)]) == 1
+    found = capsys.readouterr().out
+    assert "problem: schema version 1 (written by an earlier ecr-mock)" in found
+    assert "repair: migrate it to schema version 2 now" in found
+    assert {p: p.read_bytes() for p in path.rglob("*") if p.is_file()} == before
+    assert main(["check", "--state-dir", str(path), "--repair"]) == 0
+    assert f"repaired: migrated {path}" in capsys.readouterr().out
+    assert main(["check", "--state-dir", str(path)]) == 0
+    assert "is sound (" in capsys.readouterr().out
+    db = sqlite3.connect(path / "state.db")
+    try:
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    finally:
+        db.close()
+    assert version == ("2",)

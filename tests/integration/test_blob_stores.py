@@ -148,6 +148,18 @@ def test_push_pull_restart_delete_round_trip(
             r["repositoryName"] for r in served.client().describe_repositories()["repositories"]
         ]
         assert names == ["kept"]
+        assert served.stop() == 0
+        checked = subprocess.run(
+            [sys.executable, "-m", "ecr_mock", "check", "--state-dir", str(state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "is sound (" in checked.stdout
+        in_s3 = f"blob bytes are kept in s3://{BUCKET}/{PREFIX}: not verified"
+        assert (in_s3 in checked.stdout) == (kind == "s3")
     finally:
         served.stop(signal.SIGKILL)
 

@@ -80,6 +80,8 @@ class S3Blobs:
 
     def __init__(self, url: str, endpoint_url: str | None = None, client: Any = None) -> None:
         self.bucket, self.prefix = parse_s3_url(url)
+        self.url = url
+        """Where the bytes are, as given (recorded in the state directory for ``check``)."""
         if client is None:
             import boto3
 

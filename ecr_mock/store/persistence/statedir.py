@@ -115,6 +115,8 @@ class StateDir:
             self._db.execute("PRAGMA secure_delete=ON")  # replaced rows leave no old bytes
         try:
             self._check_schema()
+            if not read_only:
+                self._record_blob_store(getattr(self.files, "url", None))
         except BaseException:
             self._close_db()
             self._release_lock()
@@ -173,6 +175,17 @@ class StateDir:
                 f"of ecr-mock reads version {SCHEMA_VERSION} (and migrates version 1) only (nothing was "
                 "changed)"
             )
+
+    def _record_blob_store(self, url: str | None) -> None:
+        """Name in ``meta`` the object store holding the blob bytes (none: ``DIR/blobs``), so
+        ``ecr-mock check`` knows not to look for their files."""
+        found = self._db.execute("SELECT value FROM meta WHERE key = 'blob_store'").fetchone()
+        if (found and found[0]) == url:
+            return
+        with self._transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = 'blob_store'")
+            if url is not None:
+                db.execute("INSERT INTO meta VALUES ('blob_store', ?)", (url,))
 
     @contextlib.contextmanager
     def _transaction(self) -> Any:
