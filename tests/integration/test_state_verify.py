@@ -111,6 +111,10 @@ def test_a_blob_with_a_flipped_byte_is_quarantined_and_answered_blob_unknown(
     assert "verifying 5 blobs" in log  # two configs and three layers, in the background
     warned = [line for line in log.splitlines() if _digest(LAYER_A) + " is damaged" in line]
     assert warned and tags["v1"] in warned[0], log
+    found = check(state)  # the quarantined blob's row went with the server's last save
+    assert f"problem: blob {_digest(LAYER_A)}" not in found.stdout, found.stdout
+    need = f"problem: image 123456789012/us-east-1/web@{tags['v1']} needs {_digest(LAYER_A)}"
+    assert need in found.stdout, found.stdout
 
 
 def test_check_says_what_is_wrong_changes_nothing_and_repair_makes_it_sound(
