@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ecr_mock.core.errors import EcrError, InvalidParameter
 from ecr_mock.core.models import Principal, Registry, Repository
@@ -23,6 +23,8 @@ from ecr_mock.ecr_api.access_table import check_operation
 from ecr_mock.ecr_api.validation import ValidationError, validate_input
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only, so 3.10 never imports it
+
     from ecr_mock.core.services.faults import Fault
 
 _log = logging.getLogger("ecr_mock")
