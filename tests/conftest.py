@@ -16,7 +16,6 @@ from ecr_mock import Backend
 from ecr_mock.registry.app import basic_auth_headers
 from ecr_mock.server import EcrMockServer
 from tests.ecr_api.model_check import check_error, check_output
-from tests.support.ci_skips import pytest_addoption, pytest_sessionfinish  # hooks, CI=true
 
 _ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call
 _PATCHED_MODULES = (

@@ -16,11 +16,11 @@ import pytest
 
 from ecr_mock.core.policy import MANAGED_POLICIES
 from ecr_mock.core.services.access import StaticIdentities
-from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
 from tests.integration.test_docker_cli import docker
 from tests.integration.test_skopeo import push, skopeo
-from tests.support.serve import start_serve
+from tests.support.live import Live, require
+from tests.support.serve import serve_process
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -243,7 +243,7 @@ def served() -> Iterator[Served]:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
     }
-    server = start_serve(
+    server = serve_process(
         [sys.executable, "-m", "ecr_mock.cli", "serve", "--port", "0", "--quiet"], env
     )
     try:

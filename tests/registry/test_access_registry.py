@@ -19,7 +19,7 @@ from ecr_mock.core.models import Principal
 from ecr_mock.core.policy import MANAGED_POLICIES
 from ecr_mock.core.services.access import StaticIdentities
 from ecr_mock.providers.moto_iam import add_ecr_managed_policies
-from tests.registry.conftest import ACCOUNT, REGION, Registry, sha256
+from tests.support.registry import ACCOUNT, REGION, Registry, sha256
 
 B = "210987654321"
 ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/app"

@@ -16,7 +16,7 @@ from ecr_mock.core.manifests import OCI_INDEX, OCI_MANIFEST
 from ecr_mock.core.models import IMMUTABLE
 from ecr_mock.registry import handlers
 from ecr_mock.registry.errors import ERROR_TABLE, translate
-from tests.registry.conftest import HOST, Registry, sha256
+from tests.support.registry import HOST, Registry, sha256
 
 
 def _error(response: TestResponse) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ecr_mock.core.errors import (
     RepositoryNotFound,
 )
 from ecr_mock.core.services import public, uploads
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 A = "123456789012"
 B = "210987654321"

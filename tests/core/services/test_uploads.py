@@ -28,7 +28,7 @@ from ecr_mock.core.errors import (
 )
 from ecr_mock.core.models import Registry, Repository
 from ecr_mock.core.services import repositories, uploads
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 DATA = b"layer bytes " * 100
 DIGEST = Blob.from_bytes(DATA).digest
