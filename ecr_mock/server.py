@@ -11,7 +11,7 @@ Usage::
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
 ``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
-the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); requests
+the control API (``ecr_mock.protocols.control``: health, reset, clock, state, seed, tokens...); requests
 signed for another AWS service go to moto's server app, or are refused at once (400 JSON naming
 the service) when moto does not emulate it; ``GET /`` answers a small status document.
 
@@ -60,34 +60,34 @@ from werkzeug.serving import (
     select_address_family,
 )
 
-from ecr_mock import providers
-from ecr_mock.control import (
+from ecr_mock.protocols.control import (
     CONTROL_PREFIX,
     ControlResponse,
     ControlRouter,
     build_router,
     is_loopback,
 )
-from ecr_mock.control import (
+from ecr_mock.protocols.control import (
     MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
 )
-from ecr_mock.core.backend import Backend
-from ecr_mock.faults import attach
-from ecr_mock.hostnames import misdirected_signature
-from ecr_mock.providers.moto_iam import (
+from ecr_mock.protocols.registry.routes import is_registry_path
+from ecr_mock.runtime import providers
+from ecr_mock.runtime.hostnames import misdirected_signature
+from ecr_mock.runtime.providers.moto_iam import (
     moto_serves,
     moto_service,
     moto_wsgi,
     unknown_service_app,
 )
-from ecr_mock.registry.routes import is_registry_path
-from ecr_mock.seeding import attach as attach_api
+from ecr_mock.services.backend import Backend
+from ecr_mock.testing.faults import attach
+from ecr_mock.testing.seeding import attach as attach_api
 from ecr_mock.wire import BodyFraming, ChunkedReader, FramingError, normalize_host, request_framing
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from ecr_mock.tls import CertificateAuthority
+    from ecr_mock.runtime.tls import CertificateAuthority
 
 __all__ = ["EcrMockApp", "EcrMockServer", "serve_backend"]
 
@@ -218,7 +218,7 @@ def _control(
     environ: WSGIEnvironment,
     start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """The control API (see ``ecr_mock.control``)."""
+    """The control API (see ``ecr_mock.protocols.control``)."""
     length = _content_length(environ.get("CONTENT_LENGTH"))
     if length is not None and length > CONTROL_BODY_LIMIT:
         answer = ControlResponse(
@@ -257,7 +257,7 @@ _APPS_LOCK = threading.Lock()
 
 
 def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
-    from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
+    from ecr_mock.protocols.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
 
     body = error_body(code, message)
     start_response(
@@ -270,7 +270,7 @@ def _api_error(start_response: StartResponse, code: str, message: str) -> list[b
 def _api_app(backend: Backend) -> WSGIApplication:
     app = _API_APPS.get(backend)
     if app is None:
-        from ecr_mock.ecr_api.app import EcrApiApp
+        from ecr_mock.protocols.ecr_api.app import EcrApiApp
 
         with _APPS_LOCK:
             app = _API_APPS.setdefault(backend, cast("WSGIApplication", EcrApiApp(backend)))
@@ -280,7 +280,7 @@ def _api_app(backend: Backend) -> WSGIApplication:
 def _registry_app(backend: Backend) -> WSGIApplication:
     app = _REGISTRY_APPS.get(backend)
     if app is None:
-        from ecr_mock.registry.app import RegistryApp
+        from ecr_mock.protocols.registry.app import RegistryApp
 
         with _APPS_LOCK:
             app = _REGISTRY_APPS.setdefault(backend, cast("WSGIApplication", RegistryApp(backend)))
@@ -445,7 +445,7 @@ class _Handler(WSGIRequestHandler):
                 pass
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
+        """Requests are logged by ``ecr_mock.runtime.request_log`` (one line with what they did)."""
 
     def log_error(self, format: str, *args: Any) -> None:
         if self._server.log_requests:
@@ -964,7 +964,7 @@ class EcrMockServer:
                 return self
             app: WSGIApplication = self._app
             if self._log_requests:
-                from ecr_mock.request_log import RequestLog
+                from ecr_mock.runtime.request_log import RequestLog
 
                 app = RequestLog(self._app, lambda: self._app.backend)
             httpd = _HTTPServer(

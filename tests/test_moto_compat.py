@@ -21,7 +21,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
-from ecr_mock.mock import ALLOW_MISSING_LAYERS_ENV, allow_missing_layers_default
+from ecr_mock.testing.mock import ALLOW_MISSING_LAYERS_ENV, allow_missing_layers_default
 from tests.support.serve import clean_env, serve_process
 
 ACCOUNT = "123456789012"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.ecr_api.public import HANDLERS as SERVED
+from ecr_mock.protocols.ecr_api.ecr_public.operations import HANDLERS as SERVED
 from tests.ecr_api.helpers import Pushed, push_image, sha256
 from tests.ecr_api.model_check import service_model
 from tests.support.checked_calls import CheckedCalls

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.core.services.access import StaticIdentities
+from ecr_mock.domain.iam_policy import MANAGED_POLICIES
+from ecr_mock.services.access import StaticIdentities
 from tests.integration.oci_layout import Layout
 from tests.integration.test_docker_cli import docker
 from tests.integration.test_skopeo import push, skopeo

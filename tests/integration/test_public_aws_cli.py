@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from ecr_mock.core.services.public import default_alias
+from ecr_mock.services.public import default_alias
 from tests.support.live import Live, require
 from tests.support.serve import clean_env, run
 

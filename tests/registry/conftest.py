@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecr_mock.core.backend import Backend
+from ecr_mock.services.backend import Backend
 from tests.support.registry import Registry
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from werkzeug.test import Client, TestResponse
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import OCI_MANIFEST
-from ecr_mock.core.models import Repository
-from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.domain.manifests import OCI_MANIFEST
+from ecr_mock.domain.models import Repository
+from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.services.backend import Backend
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services import images, repositories, uploads
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.services import images, repositories, uploads
 from tests.support.services import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
 

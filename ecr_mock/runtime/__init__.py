@@ -1,0 +1,1 @@
+"""The runtime: what runs the protocols in a process: interception, providers, TLS, host names, logs."""
