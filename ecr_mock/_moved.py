@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 MOVED: dict[str, str] = {
+    "ecr_mock.services.calls": "ecr_mock.store.calls",
+    "ecr_mock.services.fault_rules": "ecr_mock.store.fault_rules",
+    "ecr_mock.services.quotas": "ecr_mock.store.quotas",
     "ecr_mock.control": "ecr_mock.protocols.control",
     "ecr_mock.control.events": "ecr_mock.protocols.control.events",
     "ecr_mock.control.faults": "ecr_mock.protocols.control.fault_routes",
@@ -46,15 +49,15 @@ MOVED: dict[str, str] = {
     "ecr_mock.core.services": "ecr_mock.services",
     "ecr_mock.core.services.access": "ecr_mock.services.access",
     "ecr_mock.core.services.admin": "ecr_mock.services.admin",
-    "ecr_mock.core.services.calls": "ecr_mock.services.calls",
+    "ecr_mock.core.services.calls": "ecr_mock.store.calls",
     "ecr_mock.core.services.download_urls": "ecr_mock.services.download_urls",
-    "ecr_mock.core.services.faults": "ecr_mock.services.fault_rules",
+    "ecr_mock.core.services.faults": "ecr_mock.store.fault_rules",
     "ecr_mock.core.services.images": "ecr_mock.services.images",
     "ecr_mock.core.services.lifecycle": "ecr_mock.services.lifecycle",
     "ecr_mock.core.services.policies": "ecr_mock.services.policies",
     "ecr_mock.core.services.public": "ecr_mock.services.public",
     "ecr_mock.core.services.pull_through": "ecr_mock.services.pull_through",
-    "ecr_mock.core.services.quotas": "ecr_mock.services.quotas",
+    "ecr_mock.core.services.quotas": "ecr_mock.store.quotas",
     "ecr_mock.core.services.referrers": "ecr_mock.services.referrers",
     "ecr_mock.core.services.registry_auth": "ecr_mock.services.registry_auth",
     "ecr_mock.core.services.replication": "ecr_mock.services.replication",

@@ -388,7 +388,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def banner(url: str, endpoint: str, account: str, region: str) -> str:
-    """What ``serve`` prints: the endpoint, the environment line and a ready login command."""
+    """What ``serve`` prints: the endpoint, the environment line, a ready login command and the
+    web console's address."""
     return "\n".join(
         [
             f"ecr-mock: serving the ECR API and /v2/ at {url} "
@@ -396,6 +397,7 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"export AWS_ENDPOINT_URL_ECR={url}",
             f"aws ecr get-login-password --endpoint-url {url} --region {region} "
             f"| docker login --username AWS --password-stdin {endpoint}",
+            f"web console: {url}/ecr-mock/ui/",
         ]
     )
 

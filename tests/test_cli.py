@@ -289,7 +289,30 @@ def test_banner_lines() -> None:
         "export AWS_ENDPOINT_URL_ECR=http://127.0.0.1:5000",
         "aws ecr get-login-password --endpoint-url http://127.0.0.1:5000 --region us-east-1 "
         "| docker login --username AWS --password-stdin 127.0.0.1:5000",
+        "web console: http://127.0.0.1:5000/ecr-mock/ui/",
     ]
+
+
+def test_serve_prints_the_console_address_and_serves_it(tmp_path: Path) -> None:
+    process, url, _ = start_serve(tmp_path, "--port", "0")
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == f"web console: {url}/ecr-mock/ui/"
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="secret",
+        )
+        ecr.create_repository(repositoryName="web")
+        page = requests.get(f"{url}/ecr-mock/ui/", timeout=30)
+        assert page.status_code == 200
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert 'href="/ecr-mock/ui/repositories/123456789012/us-east-1/web"' in page.text
+    finally:
+        code, _ = stop_serve(process)
+    assert code == 0
 
 
 def test_serve_upload_idle_timeout_option_expires_abandoned_uploads(tmp_path: Path) -> None:

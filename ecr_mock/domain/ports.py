@@ -88,5 +88,9 @@ UpstreamConnector = Callable[[str, "Credentials | None", float], UpstreamClient]
 SecretReader = Callable[[str], "str | None"]
 """``secret ARN or name -> secret string`` (None when the reader does not hold it)."""
 
+OperationCaller = Callable[[Any, str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
+"""``call(backend, operation, params, account, region) -> (status, answer)``: one ECR API call
+made as the root of ``account`` in ``region``, answered like the API (``__type`` on errors)."""
+
 EventListener = Callable[[str, dict[str, Any]], None]
 """``(kind, detail)``: told about every core event (image pushed, deleted, scanned, ...)."""

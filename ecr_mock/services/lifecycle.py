@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,8 @@ from ecr_mock.domain.models import (
     ARCHIVED,
     STANDARD,
     Image,
+    LifecyclePreview,
+    PreviewResult,
     Registry,
     Repository,
 )
@@ -246,9 +247,8 @@ def update_storage_class(
     Refusals change nothing: an image being restored raises
     ImageStorageClassUpdateNotSupportedException; an image already in ``target`` raises
     InvalidParameterException. Due restores are completed first, so the answer reflects the
-    clock. The store's lifecycle scheduler is made, so the restore completes on its ticks.
+    clock. A restore started here completes on the store's ticks (``pending_restores``).
     """
-    backend.lifecycle  # noqa: B018  (made on first use)
     if target not in (ARCHIVE, STANDARD):
         raise InvalidParameter(
             "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: "
@@ -272,43 +272,6 @@ def update_storage_class(
 
 
 # --------------------------------------------------------------------------- previews
-
-
-@dataclass(frozen=True)
-class PreviewResult:
-    """One image a preview would act on, as ``LifecyclePolicyPreviewResult`` reports it."""
-
-    digest: str
-    tags: tuple[str, ...]
-    pushed_at: datetime
-    action: str
-    target_storage_class: str | None
-    rule_priority: int
-    storage_class: str
-
-
-@dataclass
-class LifecyclePreview:
-    """The last preview of a repository: policy text, status and its results."""
-
-    policy_text: str
-    status: str
-    results: list[PreviewResult] = field(default_factory=list)
-    started_at: datetime | None = None
-
-    @property
-    def expiring(self) -> int:
-        """How many images the policy would expire."""
-        return sum(r.action == "EXPIRE" for r in self.results)
-
-    @property
-    def transitioning(self) -> dict[str, int]:
-        """Images the policy would transition, per target storage class."""
-        counts: dict[str, int] = {}
-        for r in self.results:
-            if r.action == "TRANSITION" and r.target_storage_class:
-                counts[r.target_storage_class] = counts.get(r.target_storage_class, 0) + 1
-        return counts
 
 
 def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> LifecyclePreview:

@@ -31,7 +31,7 @@ from ecr_mock.domain.errors import (
     UnsupportedUpstreamRegistry,
 )
 from ecr_mock.domain.manifests import MAX_MANIFEST_BYTES, digest_of, parse_manifest
-from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.domain.models import ROOT, Image, PullThroughRule, Registry, Repository
 from ecr_mock.domain.names import (
     REGISTRY_HOST_RE,
     is_digest,
@@ -49,7 +49,6 @@ from ecr_mock.services.replication import suppressed
 from ecr_mock.services.repositories import get_repository
 from ecr_mock.services.templates import (
     PULL_THROUGH_CACHE,
-    ROOT,
     check_role_arn,
     create_from_template,
 )
@@ -101,33 +100,6 @@ _STORE = "pull_through_cache_rules"
 
 
 # ----- errors ------------------------------------------------------------------------------------
-
-
-@dataclass
-class PullThroughRule:
-    """One pull-through cache rule."""
-
-    prefix: str
-    upstream_url: str
-    created_at: datetime
-    updated_at: datetime | None = None
-    upstream_registry: str | None = None
-    credential_arn: str | None = None
-    custom_role_arn: str | None = None
-    upstream_prefix: str | None = None
-
-    def covers(self, name: str) -> bool:
-        """Whether repository ``name`` is under this rule's prefix (ROOT covers every name)."""
-        if self.prefix == ROOT:
-            return True
-        return name.startswith(self.prefix.rstrip("/") + "/")
-
-    def upstream_name(self, name: str) -> str:
-        """The upstream repository for cache repository ``name``."""
-        rest = name if self.prefix == ROOT else name[len(self.prefix.rstrip("/")) + 1 :]
-        if self.upstream_prefix and self.upstream_prefix != ROOT:
-            return self.upstream_prefix.rstrip("/") + "/" + rest
-        return rest
 
 
 def rules(reg: Registry) -> dict[str, PullThroughRule]:

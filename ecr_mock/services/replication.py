@@ -6,13 +6,12 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.errors import EcrError, InvalidParameter, LayersNotFound
 from ecr_mock.domain.iam_policy import AuthzRequest, PolicyParseError, evaluate, parse_policy
 from ecr_mock.domain.iam_policy import Principal as IamPrincipal
-from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.domain.models import Destination, Image, Registry, Repository
 from ecr_mock.domain.names import repository_arn
 from ecr_mock.services.images import delete_manifest, put_image, untag
 from ecr_mock.services.templates import REPLICATION, create_from_template
@@ -35,14 +34,6 @@ _REGION_RE = re.compile(r"[0-9a-z-]{2,25}")
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
 _FILTER_RE = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*")
 _local = threading.local()
-
-
-@dataclass(frozen=True)
-class Destination:
-    """One (registry id, region) to copy into."""
-
-    registry_id: str
-    region: str
 
 
 SAME_REGISTRY = "Replication destination cannot be the same as the source registry"

@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ecr_mock.domain.errors import (
     InvalidParameter,
@@ -46,20 +45,27 @@ from ecr_mock.domain.errors import (
     ReplicationBackfillInvalidStatus,
     ReplicationBackfillNotFound,
 )
-from ecr_mock.domain.models import ACTIVE, ARCHIVE, Registry
+from ecr_mock.domain.models import (
+    ACTIVE,
+    ARCHIVE,
+    COMPLETE,
+    FAILED,
+    IN_PROGRESS,
+    PREPARING,
+    STOPPED,
+    STOPPING,
+    Backfill,
+    BackfillResult,
+    Destination,
+    Planned,
+    Registry,
+)
 from ecr_mock.services.images import images_referenced_by_indexes
-from ecr_mock.services.replication import Destination, copy_image, destinations_for
+from ecr_mock.services.replication import copy_image, destinations_for
 
 if TYPE_CHECKING:
     from ecr_mock.store.state import Store
 
-PREPARING = "PREPARING"
-IN_PROGRESS = "IN_PROGRESS"
-COMPLETE = "COMPLETE"
-FAILED = "FAILED"
-STOPPING = "STOPPING"
-STOPPED = "STOPPED"
-UNFINISHED = (PREPARING, IN_PROGRESS, STOPPING)
 STOPPABLE = (PREPARING, IN_PROGRESS)
 MAX_UNFINISHED = 10
 """Backfills a registry may have unfinished at once."""
@@ -68,102 +74,6 @@ FAILURE_THRESHOLD_MINIMUM = 100
 """Replications that must have run before the 50% failure threshold is applied."""
 THRESHOLD_FAILURE = "REPLICATION_FAILURE_THRESHOLD_EXCEEDED"
 IMAGE_GONE = "ImageNotFoundException"
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One replication a backfill will perform: an image of a repository, with a tag or none."""
-
-    repository_name: str
-    digest: str
-    tag: str | None
-
-
-@dataclass
-class BackfillResult:
-    """The outcome of one planned replication."""
-
-    planned: Planned
-    status: str
-    failure_code: str | None = None
-    sub_image_failure_codes: list[str] | None = None
-    """Set (possibly empty) only when the image is a manifest list or index."""
-
-    def to_api(self) -> dict[str, Any]:
-        """The ``ReplicationBackfillResult`` shape."""
-        image_id: dict[str, str] = {"imageDigest": self.planned.digest}
-        if self.planned.tag is not None:
-            image_id["imageTag"] = self.planned.tag
-        out: dict[str, Any] = {
-            "repositoryName": self.planned.repository_name,
-            "imageId": image_id,
-            "status": self.status,
-        }
-        if self.failure_code is not None:
-            out["failureCode"] = self.failure_code
-        if self.sub_image_failure_codes is not None:
-            out["subImageFailureCodes"] = list(self.sub_image_failure_codes)
-        return out
-
-
-@dataclass
-class Backfill:
-    """One replication backfill of a registry to one destination."""
-
-    backfill_id: str
-    registry_id: str
-    destination: Destination
-    started_at: datetime
-    status: str = PREPARING
-    plan: list[Planned] | None = None
-    """None until prepared (progress is null until then)."""
-    results: list[BackfillResult] = field(default_factory=list)
-    ended_at: datetime | None = None
-    failure_code: str | None = None
-
-    @property
-    def ended(self) -> bool:
-        """Whether the backfill reached a terminal status."""
-        return self.status not in UNFINISHED
-
-    def progress(self) -> dict[str, Any] | None:
-        """The ``ReplicationBackfillProgress`` shape; None until the plan exists."""
-        if self.plan is None:
-            return None
-        failed = [r for r in self.results if r.status == FAILED]
-        codes = dict.fromkeys(r.failure_code for r in failed if r.failure_code is not None)
-        return {
-            "totalReplicationCount": len(self.plan),
-            "completedReplicationCount": len(self.results) - len(failed),
-            "failedReplicationCount": len(failed),
-            "failureCodes": list(codes),
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """The fields shared by every backfill answer (the ``ReplicationBackfillSummary``)."""
-        out: dict[str, Any] = {
-            "replicationBackfillId": self.backfill_id,
-            "destination": {
-                "region": self.destination.region,
-                "registryId": self.destination.registry_id,
-            },
-            "status": self.status,
-            "startedAt": self.started_at,
-        }
-        if self.failure_code is not None:
-            out["failureCode"] = self.failure_code
-        progress = self.progress()
-        if progress is not None:
-            out["progress"] = progress
-        if self.ended_at is not None:
-            out["endedAt"] = self.ended_at
-        return out
-
-    def visible_results(self, status_filter: str | None = None) -> list[BackfillResult]:
-        """Per-image results (only once ended), optionally of one status."""
-        if not self.ended:
-            return []
-        return [r for r in self.results if status_filter in (None, r.status)]
 
 
 def _table(reg: Registry) -> dict[str, Backfill]:

@@ -46,7 +46,7 @@ import os
 import random
 import re
 import tarfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -55,12 +55,9 @@ from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.ports import OperationCaller
 from ecr_mock.services import images, repositories, uploads
 from ecr_mock.store.state import Store
-
-OperationCaller = Callable[[Any, str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
-"""``call(backend, operation, params, account, region) -> (status, answer)``: one ECR API call
-made as the root of ``account`` in ``region``, answered like the API (``__type`` on errors)."""
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

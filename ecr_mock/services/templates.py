@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ecr_mock.domain.errors import (
@@ -19,7 +18,14 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.domain.iam_policy import PolicyParseError, validate_repository_policy
 from ecr_mock.domain.lifecycle_rules import parse_lifecycle_policy
-from ecr_mock.domain.models import MUTABLE, Registry, Repository
+from ecr_mock.domain.models import (
+    MUTABLE,
+    ROOT,
+    CreationTemplate,
+    Registry,
+    Repository,
+    TemplateSettings,
+)
 from ecr_mock.services.repositories import (
     check_resource_tags,
     check_tag_mutability,
@@ -35,7 +41,6 @@ REPLICATION = "REPLICATION"
 PULL_THROUGH_CACHE = "PULL_THROUGH_CACHE"
 CREATE_ON_PUSH = "CREATE_ON_PUSH"
 APPLIED_FOR = (REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH)
-ROOT = "ROOT"
 MAX_TEMPLATES = 100
 """The model publishes no quota; the emulator caps templates per registry here."""
 MAX_POLICY_CHARS = 10_240
@@ -49,46 +54,6 @@ PREFIX_RE = re.compile(
 ROLE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+")
 _KMS_KEY_RE = re.compile(r"arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-z0-9-]+")
 _STORE = "repository_creation_templates"
-
-
-@dataclass
-class TemplateSettings:
-    """What a template sets; ``None`` means "not given" (default on create, unchanged on update)."""
-
-    applied_for: list[str] | None = None
-    description: str | None = None
-    encryption: dict[str, str] | None = None
-    resource_tags: dict[str, str] | None = None
-    tag_mutability: str | None = None
-    mutability_exclusions: list[dict[str, str]] | None = None
-    repository_policy: str | None = None
-    lifecycle_policy: str | None = None
-    custom_role_arn: str | None = None
-
-
-@dataclass
-class CreationTemplate:
-    """One stored repository creation template."""
-
-    prefix: str
-    applied_for: list[str]
-    created_at: datetime
-    updated_at: datetime
-    description: str | None = None
-    encryption: dict[str, str] = field(default_factory=lambda: {"encryptionType": "AES256"})
-    resource_tags: dict[str, str] = field(default_factory=dict)
-    tag_mutability: str = MUTABLE
-    mutability_exclusions: list[dict[str, str]] = field(default_factory=list)
-    repository_policy: str | None = None
-    lifecycle_policy: str | None = None
-    custom_role_arn: str | None = None
-
-    def covers(self, name: str) -> bool:
-        """Whether the template's namespace holds repository ``name`` (ROOT holds every name)."""
-        if self.prefix == ROOT:
-            return True
-        namespace = self.prefix.rstrip("/") + "/"
-        return name.startswith(namespace)
 
 
 def templates(reg: Registry) -> dict[str, CreationTemplate]:

@@ -14,7 +14,7 @@ from ecr_mock.services.backend import Backend
 from ecr_mock.store.clock import Clock
 
 if TYPE_CHECKING:
-    from ecr_mock.services.fault_rules import FaultCatalog
+    from ecr_mock.store.fault_rules import FaultCatalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ecr_mock.services.calls import Call, CallQueries
+from ecr_mock.store.calls import Call, CallQueries
 
 __all__ = [
     "ControlAPIError",
@@ -194,7 +194,7 @@ class RemoteFaults:
 
 class RemoteCalls(CallQueries):
     """The server's call record: ``of(...)``, ``operations()``, ``errors()``, ``[-1]``,
-    ``len()``, ``clear()``; the records are :class:`ecr_mock.services.calls.Call`."""
+    ``len()``, ``clear()``; the records are :class:`ecr_mock.store.calls.Call`."""
 
     def __init__(self, remote: RemoteEcrMock) -> None:
         self._remote = remote

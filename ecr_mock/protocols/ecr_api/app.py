@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import ClientDisconnected
 
 from ecr_mock.protocols.ecr_api.dispatch import JSON_CONTENT_TYPE, answer_call, error_body
-from ecr_mock.services import Store
+from ecr_mock.services.backend import Backend
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -35,7 +35,7 @@ _REASONS = {
 class EcrApiApp:
     """Serves ECR JSON 1.1 calls against one backend."""
 
-    def __init__(self, backend: Store) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -26,10 +26,10 @@ from ecr_mock.protocols.registry.errors import (
 from ecr_mock.protocols.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.protocols.registry.registry_faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
-from ecr_mock.services import Store
-from ecr_mock.services.calls import Call
-from ecr_mock.services.fault_rules import Fault, FaultRequest
+from ecr_mock.services.backend import Backend
 from ecr_mock.services.public import PUBLIC_REGION
+from ecr_mock.store.calls import Call
+from ecr_mock.store.fault_rules import Fault, FaultRequest
 from ecr_mock.wire import normalize_host
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class _Seen:
 class RegistryApp:
     """Serves ``/v2/...`` (and signed layer download URLs) against one backend."""
 
-    def __init__(self, backend: Store) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     def handles(self, path: str) -> bool:
@@ -239,7 +239,7 @@ def _with_utf8_query(environ: WSGIEnvironment) -> WSGIEnvironment:
 
 
 def basic_auth_headers(
-    backend: Store,
+    backend: Backend,
     account: str | None = None,
     region: str | None = None,
     principal: Principal | None = None,

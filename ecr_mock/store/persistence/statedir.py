@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ecr_mock.domain.blobs import Blob, UploadSession
 from ecr_mock.domain.errors import BlobUnknown
 from ecr_mock.domain.manifests import parse_manifest
-from ecr_mock.domain.models import Image, Principal, Registry, Repository
+from ecr_mock.domain.models import ACTIVATING, Image, Principal, Registry, Repository
 from ecr_mock.store.persistence.codec import (
     Unencodable,
     build,
@@ -221,17 +221,14 @@ class StateDir:
 
     @staticmethod
     def _resume_restores(backend: Store) -> None:
-        """Restores in progress at the last save complete on the clock as if never stopped."""
-        from ecr_mock.services.lifecycle import ACTIVATING
-
+        """Restores in progress at the last save complete on the clock as if never stopped (the
+        store's ticks complete ``pending_restores``)."""
         pending = backend.pending_restores
         for reg in backend.registries.values():
             for repo in reg.repositories.values():
                 for image in repo.images.values():
                     if image.status == ACTIVATING:
                         pending[(id(repo), image.digest)] = (repo, image)
-        if pending:
-            backend.lifecycle  # noqa: B018  (its ticks complete the restores)
 
     def _collect_garbage(self) -> None:
         """Remove half-written files and blob files no registry names (crash leftovers)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ecr_mock.protocols.ecr_api.dispatch import Handler
+    from ecr_mock.protocols.ecr_api.context import Handler
 
 MODULES: dict[str, tuple[str, ...]] = {
     "archive": ("UpdateImageStorageClass",),
