@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import ci_skips
 from tests.support.ci_skips import AllowListError, read_allow_list
 
 TESTS = """
@@ -68,3 +69,14 @@ def test_the_suites_allow_list_reads(request: pytest.FixtureRequest) -> None:
     text = (request.config.rootpath / "tests" / "ci_allowed_skips.txt").read_text()
     for pattern in read_allow_list(text):
         assert pattern.startswith("tests/"), pattern
+
+
+def test_the_suites_conftest_takes_the_hooks(request: pytest.FixtureRequest) -> None:
+    root_conftest = request.config.rootpath / "tests" / "conftest.py"
+    [plugin] = [
+        p
+        for p in request.config.pluginmanager.get_plugins()
+        if getattr(p, "__file__", None) == str(root_conftest)
+    ]
+    assert plugin.pytest_sessionfinish is ci_skips.pytest_sessionfinish
+    assert plugin.pytest_addoption is ci_skips.pytest_addoption

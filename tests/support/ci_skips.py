@@ -74,6 +74,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     unexpected = unexpected_skips(reporter.stats.get("skipped", []), patterns)
     if not unexpected:
         return
+    reporter.ensure_newline()
     reporter.write_sep("=", f"{len(unexpected)} skip(s) not in {path.name} (CI=true)", red=True)
     for line in unexpected:
         reporter.write_line(line)
