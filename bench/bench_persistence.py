@@ -172,7 +172,10 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=256)
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.big_mib, args.images, args.rounds = 1, 2, 1
     if shutil.which("skopeo") is None:
         sys.exit("skopeo is not installed")
     run(args.big_mib, args.images, args.rounds)

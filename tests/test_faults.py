@@ -378,10 +378,15 @@ def test_quotas_mode_counts_registry_pushes_as_put_image(ecr_mock: mock_ecr) -> 
     assert len(ecr.describe_images(repositoryName="app")["imageDetails"][0]["imageTags"]) == 10
 
 
-def test_quotas_are_off_by_default(ecr_client: Any) -> None:
-    ecr_client.create_repository(repositoryName="app")
-    for i in range(15):
-        push_image(ecr_client, "app", f"s{i}")
+def test_quotas_are_off_by_default(ecr_mock: mock_ecr, ecr_calls: Any) -> None:
+    ecr_mock.backend.quotas.time = FakeTime()  # every push in the same instant
+    ecr = client(attempts=1)  # no silent retry: a throttle would raise here
+    ecr.create_repository(repositoryName="app")
+    pushed = [push_image(ecr, "app", f"s{i}", tag=f"t{i}").digest for i in range(15)]
+    details = ecr.describe_images(repositoryName="app")["imageDetails"]
+    assert sorted(d["imageDigest"] for d in details) == sorted(pushed)
+    puts = ecr_calls.of(operation="PutImage")
+    assert [(c.status, c.error_code) for c in puts] == [(200, None)] * 15
 
 
 # ----- the call record ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from ecr_mock.cli import build_parser
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 RULE = {"operation": "ListImages", "error": "ThrottlingException"}
 OTHER_RULE = {"operation": "PutImage", "error": "ServerException"}

@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from tests.integration.conftest import require
 from tests.integration.oci_layout import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Layout
+from tests.support.live import require
 
 ROOT = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"at (http://[0-9.]+:[0-9]+) ")

@@ -7,7 +7,7 @@ import os
 import threading
 
 from ecr_mock.domain.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
-from tests.registry.conftest import Registry, error_code, sha256, sha512
+from tests.support.registry import Registry, error_code, sha256, sha512
 
 # ----- push: monolithic ----------------------------------------------------------------------
 

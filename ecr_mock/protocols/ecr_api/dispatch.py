@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ecr_mock.domain.errors import EcrError, InvalidParameter
 from ecr_mock.domain.models import Principal
@@ -27,6 +27,8 @@ from ecr_mock.services.backend import Backend
 from ecr_mock.store.calls import Call
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only, so 3.10 never imports it
+
     from ecr_mock.store.fault_rules import Fault
 
 _log = logging.getLogger("ecr_mock")
