@@ -273,7 +273,7 @@ def serve(args: argparse.Namespace) -> int:
     from ecr_mock.faults import FaultRuleError, attach
     from ecr_mock.mock import allow_missing_layers_default
     from ecr_mock.request_log import configure_logging
-    from ecr_mock.server import EcrMockServer
+    from ecr_mock.runtime.http import EcrMockServer
 
     try:
         allow_missing_layers = args.allow_missing_layers or allow_missing_layers_default()

@@ -18,7 +18,7 @@ point, so installing ecr-mock is enough. Fixtures:
     uploaded and manifest lists naming images never pushed, as moto does; without it the
     environment variable ``ECR_MOCK_ALLOW_MISSING_LAYERS`` decides (unset: off, as in ECR).
 ``ecr_server``
-    A live :class:`ecr_mock.server.EcrMockServer` serving the test's backend on an ephemeral
+    A live :class:`ecr_mock.runtime.http.EcrMockServer` serving the test's backend on an ephemeral
     port, for clients that need a socket (docker, skopeo, the AWS CLI). One server runs per
     session and is pointed at each test's backend, so using it costs nothing per test. While it
     serves the test, ``repositoryUri`` and ``proxyEndpoint`` name ``ecr_server.endpoint``.
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from ecr_mock import Backend, Clock
     from ecr_mock.faults import CallLog, FaultRules
     from ecr_mock.remote import RemoteEcrMock
-    from ecr_mock.server import EcrMockServer
+    from ecr_mock.runtime.http import EcrMockServer
 
 __all__ = ["EcrLogin"]
 
@@ -358,7 +358,7 @@ def ecr_backend_factory(
 @pytest.fixture(scope="session")
 def _ecr_session_server() -> Iterator[EcrMockServer]:
     """One server per session; between tests it serves an idle empty backend."""
-    from ecr_mock.server import EcrMockServer
+    from ecr_mock.runtime.http import EcrMockServer
 
     server = EcrMockServer()
     server.start()

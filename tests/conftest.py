@@ -14,7 +14,7 @@ import ecr_mock.ecr_api.dispatch
 import ecr_mock.intercept.botocore_hook
 from ecr_mock import Backend
 from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.ecr_api.model_check import check_error, check_output
 
 _ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call

@@ -16,7 +16,7 @@ import ecr_mock.core.blobs
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.clock import Clock
 from ecr_mock.core.models import Registry
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.h11_client import Connection
 
 ACCOUNT = "123456789012"

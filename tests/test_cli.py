@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from ecr_mock.cli import banner, build_parser, main
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"

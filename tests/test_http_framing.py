@@ -13,7 +13,7 @@ import pytest
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.manifests import OCI_MANIFEST
 from ecr_mock.core.services.download_urls import layer_download_url
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.h11_client import Answer, Connection
 
 pytest.importorskip("h11", reason="h11 parses the answers strictly (pip install h11)")
@@ -520,7 +520,7 @@ def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
 
     from werkzeug.wrappers import Request, Response
 
-    from ecr_mock.server import _HTTPServer
+    from ecr_mock.runtime.http.engine import HTTPServer as _HTTPServer
 
     def app(environ: Any, start_response: Any) -> Any:
         data = Request(environ).get_data()

@@ -16,7 +16,7 @@ from ecr_mock.core.backend import Backend
 from ecr_mock.core.manifests import OCI_MANIFEST
 from ecr_mock.core.models import Registry
 from ecr_mock.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

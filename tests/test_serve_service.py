@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from ecr_mock import Backend
 from ecr_mock.control import ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.remote import RemoteEcrMock
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.test_cli import clean_env, start_serve
 
 ACCOUNT = "123456789012"

@@ -15,10 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecr_mock.core.names import REGISTRY_HOST_RE
+from ecr_mock.protocols.wsgi import DISCONNECT_AFTER_BYTES
 
 BackendGetter = Callable[[], Any]
-DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
-"""WSGI environ key the registry sets when a fault rule cuts the answer."""
 _lock = threading.Lock()
 _state: dict[str, Any] = {"original": None, "getter": None, "finder": None}
 _APPS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()

@@ -17,6 +17,8 @@ from ecr_mock.core.services import Store
 from ecr_mock.core.services.calls import Call
 from ecr_mock.core.services.faults import Fault, FaultRequest
 from ecr_mock.core.services.public import PUBLIC_REGION
+from ecr_mock.protocols.wire import normalize_host
+from ecr_mock.protocols.wsgi import API_VERSION, API_VERSION_HEADER, DISCONNECT_AFTER_BYTES
 from ecr_mock.registry.auth import authenticate, challenges
 from ecr_mock.registry.errors import (
     ERROR_CONTENT_TYPE,
@@ -30,16 +32,9 @@ from ecr_mock.registry.errors import (
 from ecr_mock.registry.faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.registry.routes import Match, is_registry_path, match
-from ecr_mock.wire import normalize_host
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-API_VERSION_HEADER = "Docker-Distribution-Api-Version"
-API_VERSION = "registry/2.0"
-
-DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
-"""WSGI environ key: the server closes the connection after this many bytes of the body."""
 
 log = logging.getLogger(__name__)
 

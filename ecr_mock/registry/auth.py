@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request
 from ecr_mock.core.models import Registry
 from ecr_mock.core.services import Store, public, registry_auth
 from ecr_mock.core.services.registry_auth import Caller
-from ecr_mock.wire import normalize_host
+from ecr_mock.protocols.wire import normalize_host
 
 
 @dataclass

@@ -24,9 +24,9 @@ from ecr_mock.core.services import (
     uploads,
 )
 from ecr_mock.core.services.download_urls import check_download_signature, layer_blob
+from ecr_mock.protocols.wire import UNSATISFIABLE, byte_range
 from ecr_mock.registry.auth import RequestContext, basic_credentials
 from ecr_mock.registry.errors import RegistryError, translate
-from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100

@@ -14,7 +14,7 @@ import requests
 
 from ecr_mock.core.backend import Backend
 from ecr_mock.core.services.public import default_alias
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.integration.conftest import Live
 
 ACCOUNT = "123456789012"

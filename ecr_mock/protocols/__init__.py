@@ -1,0 +1,1 @@
+"""The protocol surfaces over the services: the shared call envelope, the ECR JSON API, the registry."""

@@ -1,0 +1,1 @@
+"""The runtime: what turns a Store into a running emulator (composition root, HTTP, intercept)."""
