@@ -313,7 +313,7 @@ def warm(client: Any, runs: int) -> dict[str, float]:
 
 def fill(backend: Any, repo_name: str, count: int) -> None:
     """Put ``count`` images into a repository through the core (fast set-up)."""
-    from ecr_mock.core.blobs import Blob
+    from ecr_mock.domain.blobs import Blob
 
     reg = backend.registry()
     repo = backend.create_repository(reg, repo_name)
@@ -330,7 +330,7 @@ def fill(backend: Any, repo_name: str, count: int) -> None:
 def scaling(runs: int) -> dict[str, float]:
     """PutImage at 100 vs 10,000 images; DescribeImages(maxResults=100) at 100 vs 100,000."""
     from ecr_mock import mock_ecr
-    from ecr_mock.core.blobs import Blob
+    from ecr_mock.domain.blobs import Blob
 
     results = {}
     config = Blob.from_bytes(b"{}").digest

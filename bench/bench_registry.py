@@ -135,7 +135,7 @@ def peak_rss_mib(pid: int) -> float:
 def certificate(work: Path) -> tuple[Path, Path]:
     """A certificate and key for localhost and 127.0.0.1, from ecr-mock's own local CA in
     ``work`` (the reference registry's, with ``--reference-tls``)."""
-    from ecr_mock.tls import CertificateAuthority
+    from ecr_mock.runtime.tls import CertificateAuthority
 
     cert_pem, key_pem = CertificateAuthority(work / "ca").issue("localhost")
     cert_file, key_file = work / "ref.crt", work / "ref.key"

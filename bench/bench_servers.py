@@ -30,7 +30,7 @@ from bench_blobs import curl
 SERVER = r"""
 import json, sys, threading
 from ecr_mock import Backend
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.runtime.http import EcrMockApp, EcrMockServer
 
 kind = sys.argv[1]

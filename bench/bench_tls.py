@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ecr_mock.tls import CertificateAuthority
+from ecr_mock.runtime.tls import CertificateAuthority
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ecr_mock.core.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.domain.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
 
 if TYPE_CHECKING:
-    from ecr_mock.tls import CertificateAuthority
+    from ecr_mock.runtime.tls import CertificateAuthority
 
 AWS_PORT = 443
 """The port ``--aws-hostnames`` binds unless told otherwise: the one AWS clients connect to."""
@@ -269,11 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
-    from ecr_mock.core.backend import Backend
-    from ecr_mock.faults import FaultRuleError, attach
-    from ecr_mock.mock import allow_missing_layers_default
-    from ecr_mock.request_log import configure_logging
     from ecr_mock.runtime.http import EcrMockServer
+    from ecr_mock.runtime.request_log import configure_logging
+    from ecr_mock.services.backend import Backend
+    from ecr_mock.testing.faults import FaultRuleError, attach
+    from ecr_mock.testing.mock import allow_missing_layers_default
 
     try:
         allow_missing_layers = args.allow_missing_layers or allow_missing_layers_default()
@@ -299,7 +299,7 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
-        from ecr_mock.core.persistence import StateDirError
+        from ecr_mock.store.persistence import StateDirError
 
         try:
             backend = Backend.open(args.state_dir, args.account_id, args.region)
@@ -337,7 +337,7 @@ def serve(args: argparse.Namespace) -> int:
         certificate_authority=ca,
     )
     if args.seed:
-        from ecr_mock.seeding import SeedError, seed_backend
+        from ecr_mock.testing.seeding import SeedError, seed_backend
 
         try:
             seed_backend(backend, args.seed)
@@ -421,7 +421,7 @@ def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, reg
 
 def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     """The CA in ``directory`` (made if needed), or None after printing why it cannot be."""
-    from ecr_mock.tls import CertificateAuthority, TlsSetupError
+    from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
         return CertificateAuthority(directory)
@@ -441,7 +441,7 @@ def print_ca(args: argparse.Namespace) -> int:
 
 def print_hosts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """``ecr-mock hosts``: print hosts-file lines for the registries given as account/region pairs."""
-    from ecr_mock.hostnames import hosts_file
+    from ecr_mock.runtime.hostnames import hosts_file
 
     accounts: list[str] = args.account or [DEFAULT_ACCOUNT]
     regions: list[str] = args.region or [DEFAULT_REGION]

@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(
-        f"ecr_mock.server.{name} moved: import it from {module}",
+        f"ecr_mock.server.{name} is deprecated: import from {module} instead",
         DeprecationWarning,
         stacklevel=2,
     )

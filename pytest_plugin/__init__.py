@@ -54,7 +54,7 @@ Quotas mode: ``@pytest.mark.ecr_mock(enforce_quotas=True)``.
 Against a running server: with ``--ecr-mock-url URL`` (or ``ECR_MOCK_URL``; a control token
 from ``--ecr-mock-control-token`` or ``ECR_MOCK_CONTROL_TOKEN``) the same fixtures use that
 server: the server is reset through its control API before each test, ``ecr_backend`` is an
-:class:`ecr_mock.remote.RemoteEcrMock` (``reset``, ``state``, ``seed``, ``issue_token``,
+:class:`ecr_mock.testing.remote.RemoteEcrMock` (``reset``, ``state``, ``seed``, ``issue_token``,
 ``clock``, ``apply_lifecycle_policies``, ``faults``, ``calls``, ``events``), ``ecr_clock`` its
 clock, ``ecr_faults``, ``ecr_calls`` and ``ecr_events`` the server's, fault markers apply to it, ``ecr_server`` gives the
 server's ``url`` and ``endpoint``, and ``AWS_ENDPOINT_URL_ECR`` points every boto3 ECR client at
@@ -73,9 +73,9 @@ import pytest
 
 if TYPE_CHECKING:
     from ecr_mock import Backend, Clock
-    from ecr_mock.faults import CallLog, FaultRules
-    from ecr_mock.remote import RemoteEcrMock
     from ecr_mock.runtime.http import EcrMockServer
+    from ecr_mock.testing.faults import CallLog, FaultRules
+    from ecr_mock.testing.remote import RemoteEcrMock
 
 __all__ = ["EcrLogin"]
 
@@ -154,7 +154,7 @@ def ecr_remote(pytestconfig: pytest.Config) -> RemoteEcrMock | None:
     url = _remote_url(pytestconfig)
     if url is None:
         return None
-    from ecr_mock.remote import RemoteEcrMock
+    from ecr_mock.testing.remote import RemoteEcrMock
 
     token = pytestconfig.getoption("ecr_mock_control_token", default=None)
     remote = RemoteEcrMock(url, token=token)
@@ -259,8 +259,8 @@ def _apply_seed_markers(request: pytest.FixtureRequest, backend: Any) -> None:
 
 
 def _seed(request: pytest.FixtureRequest, backend: Any, doc: Any) -> dict[str, Any]:
-    from ecr_mock.remote import RemoteEcrMock
-    from ecr_mock.seeding import seed_backend
+    from ecr_mock.testing.remote import RemoteEcrMock
+    from ecr_mock.testing.seeding import seed_backend
 
     if isinstance(doc, (str, os.PathLike)):
         path = Path(doc)
@@ -338,7 +338,7 @@ def ecr_backend_factory(
         account_id: str = _DEFAULT_ACCOUNT,
         region: str = _DEFAULT_REGION,
     ) -> Any:
-        from ecr_mock.seeding import attach, seed_backend
+        from ecr_mock.testing.seeding import attach, seed_backend
 
         if ecr_remote is not None:
             ecr_remote.reset()
@@ -372,7 +372,7 @@ def ecr_server(request: pytest.FixtureRequest, ecr_backend: Backend) -> Iterator
 
     Against a running server: that server's control client (it has ``url`` and ``endpoint``).
     """
-    from ecr_mock.remote import RemoteEcrMock
+    from ecr_mock.testing.remote import RemoteEcrMock
 
     if isinstance(ecr_backend, RemoteEcrMock):
         yield ecr_backend
@@ -412,7 +412,7 @@ def ecr_login(request: pytest.FixtureRequest, ecr_login_as: Callable[..., EcrLog
 @pytest.fixture
 def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
     """``set(repository, findings, digest=None)``: fix scan findings in the default registry."""
-    from ecr_mock.remote import RemoteEcrMock
+    from ecr_mock.testing.remote import RemoteEcrMock
 
     def set_findings(
         repository: str,
@@ -424,7 +424,7 @@ def ecr_scan_findings(ecr_backend: Backend) -> Callable[..., None]:
             listed = None if findings is None else [dict(f) for f in findings]
             ecr_backend.set_scan_findings(account, region, repository, listed, digest)
             return
-        from ecr_mock.core.services.scanning import set_scan_findings
+        from ecr_mock.services.scanning import set_scan_findings
 
         set_scan_findings(ecr_backend, repository, findings, digest=digest)
 

@@ -9,24 +9,24 @@ from typing import Any
 
 import pytest
 
-import ecr_mock.ecr_api.app
-import ecr_mock.ecr_api.dispatch
-import ecr_mock.intercept.botocore_hook
+import ecr_mock.protocols.ecr_api.app
+import ecr_mock.protocols.ecr_api.dispatch
+import ecr_mock.runtime.intercept.botocore_hook
 from ecr_mock import Backend
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.runtime.http import EcrMockServer
 from tests.ecr_api.model_check import check_error, check_output
 
-_ORIGINAL_ANSWER_CALL = ecr_mock.ecr_api.dispatch.answer_call
+_ORIGINAL_ANSWER_CALL = ecr_mock.protocols.ecr_api.dispatch.answer_call
 _PATCHED_MODULES = (
-    "ecr_mock.ecr_api.dispatch",
-    "ecr_mock.intercept.botocore_hook",
-    "ecr_mock.ecr_api.app",
+    "ecr_mock.protocols.ecr_api.dispatch",
+    "ecr_mock.runtime.intercept.botocore_hook",
+    "ecr_mock.protocols.ecr_api.app",
 )
 
 
 def _answer_problems(target: str, status: int, payload: bytes) -> list[str]:
-    dispatch = ecr_mock.ecr_api.dispatch
+    dispatch = ecr_mock.protocols.ecr_api.dispatch
     service, name = "ecr", ""
     for prefix, model in (
         (dispatch.TARGET_PREFIX, "ecr"),

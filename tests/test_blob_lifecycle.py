@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-import ecr_mock.core.blobs
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.clock import Clock
-from ecr_mock.core.models import Registry
+import ecr_mock.domain.blobs
+from ecr_mock.domain.models import Registry
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.services.backend import Backend
+from ecr_mock.store.clock import Clock
 from tests.h11_client import Connection
 
 ACCOUNT = "123456789012"
@@ -41,12 +41,12 @@ def registry(ecr_backend: Backend) -> Registry:
 @pytest.fixture
 def small_spill(monkeypatch: pytest.MonkeyPatch) -> int:
     """Blobs over 64 KiB spill to files, so file handling is seen with small blobs."""
-    monkeypatch.setattr(ecr_mock.core.blobs, "SPILL_BYTES", 64 * 1024)
+    monkeypatch.setattr(ecr_mock.domain.blobs, "SPILL_BYTES", 64 * 1024)
     return 64 * 1024
 
 
 def _spilled_files() -> set[str]:
-    directory = ecr_mock.core.blobs._spill_dir()
+    directory = ecr_mock.domain.blobs._spill_dir()
     return set(os.listdir(directory))
 
 

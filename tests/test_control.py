@@ -15,11 +15,11 @@ import requests
 from botocore.config import Config
 
 from ecr_mock import Backend, __version__
-from ecr_mock.control import ControlResponse, ControlRoute
-from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.core.services.access import StaticIdentities
-from ecr_mock.remote import ControlAPIError, RemoteEcrMock
+from ecr_mock.domain.iam_policy import MANAGED_POLICIES
+from ecr_mock.protocols.control import ControlResponse, ControlRoute
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.services.access import StaticIdentities
+from ecr_mock.testing.remote import ControlAPIError, RemoteEcrMock
 from tests.test_cli import start_serve, stop_serve
 
 ACCOUNT = "123456789012"

@@ -1,4 +1,4 @@
-"""The core knows no transport: ecr_mock/core imports no HTTP, AWS SDK or mocking library."""
+"""The core knows no transport: domain, store and services import no HTTP, AWS SDK or mocking library."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "ecr_mock" / "core"
+CORE_LAYERS = ("domain", "store", "services")
+CORE_DIRS = [ROOT / "ecr_mock" / layer for layer in CORE_LAYERS]
+CORE_PREFIXES = tuple(f"ecr_mock.{layer}" for layer in ("domain", "store", "services"))
 FORBIDDEN = ("werkzeug", "botocore", "boto3", "requests", "responses", "moto")
 
 
@@ -40,11 +42,11 @@ def _forbidden(module: str) -> bool:
     return module.split(".")[0] in FORBIDDEN
 
 
-CORE_FILES = sorted(CORE.rglob("*.py"))
+CORE_FILES = sorted(path for folder in CORE_DIRS for path in folder.rglob("*.py"))
 
 
 def test_core_has_source_files() -> None:
-    assert (CORE / "__init__.py") in CORE_FILES
+    assert all((folder / "__init__.py") in CORE_FILES for folder in CORE_DIRS)
     assert len(CORE_FILES) > 3
 
 
@@ -61,7 +63,7 @@ def test_core_source_imports_only_stdlib_and_core() -> None:
     for path in CORE_FILES:
         for module in _imported_modules(path):
             top = module.split(".")[0]
-            if top not in stdlib and not module.startswith("ecr_mock.core"):
+            if top not in stdlib and not module.startswith(CORE_PREFIXES):
                 outside.setdefault(str(path.relative_to(ROOT)), []).append(module)
     assert outside == {}
 
@@ -73,9 +75,10 @@ import importlib, json, pkgutil, sys, types
 parent = types.ModuleType("ecr_mock")
 parent.__path__ = [{str(ROOT / "ecr_mock")!r}]
 sys.modules["ecr_mock"] = parent
-import ecr_mock.core
-for info in pkgutil.walk_packages(ecr_mock.core.__path__, "ecr_mock.core."):
-    importlib.import_module(info.name)
+for layer in {CORE_LAYERS!r}:
+    package = importlib.import_module("ecr_mock." + layer)
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})))
 """
     result = subprocess.run(
@@ -88,7 +91,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!
 # ----- the layers: adapters, providers, hooks ----------------------------------------------------
 
 PACKAGE = ROOT / "ecr_mock"
-SERVICES = CORE / "services"
+SERVICES = PACKAGE / "services"
 
 
 def _files(folder: Path) -> list[Path]:
@@ -108,21 +111,25 @@ def _imports_under(folder: Path, prefix: str) -> dict[str, list[str]]:
 
 def test_services_never_import_the_public_face() -> None:
     """Services are functions over the Store; Backend wraps them, never the other way round."""
-    assert _imports_under(SERVICES, "ecr_mock.core.backend") == {}
+    found = _imports_under(SERVICES, "ecr_mock.services.backend")
+    found.pop("ecr_mock/services/backend.py", None)
+    assert found == {}
 
 
 @pytest.mark.parametrize(
     ("adapter", "forbidden"),
     [
-        ("ecr_api", "ecr_mock.registry"),
-        ("registry", "ecr_mock.ecr_api"),
-        ("ecr_api", "ecr_mock.intercept"),
-        ("registry", "ecr_mock.intercept"),
-        ("ecr_api", "ecr_mock.providers"),
-        ("registry", "ecr_mock.providers"),
-        ("core", "ecr_mock.providers"),
-        ("providers", "ecr_mock.ecr_api"),
-        ("providers", "ecr_mock.registry"),
+        ("protocols/ecr_api", "ecr_mock.protocols.registry"),
+        ("protocols/registry", "ecr_mock.protocols.ecr_api"),
+        ("protocols/ecr_api", "ecr_mock.runtime.intercept"),
+        ("protocols/registry", "ecr_mock.runtime.intercept"),
+        ("protocols/ecr_api", "ecr_mock.runtime.providers"),
+        ("protocols/registry", "ecr_mock.runtime.providers"),
+        ("domain", "ecr_mock.runtime.providers"),
+        ("store", "ecr_mock.runtime.providers"),
+        ("services", "ecr_mock.runtime.providers"),
+        ("runtime/providers", "ecr_mock.protocols.ecr_api"),
+        ("runtime/providers", "ecr_mock.protocols.registry"),
     ],
 )
 def test_layers_do_not_reach_across(adapter: str, forbidden: str) -> None:
@@ -142,15 +149,18 @@ def _module_level_calls(path: Path) -> list[str]:
 def test_nothing_registers_itself_at_import_time() -> None:
     modules = [path for path in _files(PACKAGE) if path.name != "__main__.py"]
     calls = [call for path in modules for call in _module_level_calls(path)]
-    assert calls == []
+    # The one exception: importing the package lets the paths modules had before the layers
+    # import (ecr_mock._moved), so that code written against them keeps working.
+    assert [call for call in calls if not call.startswith("ecr_mock/__init__.py:")] == []
+    assert len(calls) == 1
 
 
 def test_serving_the_api_installs_no_provider_by_importing() -> None:
     """Providers are installed by the faces; the adapters do not load them."""
     code = """
 import json, sys
-import ecr_mock.ecr_api.dispatch, ecr_mock.registry.app
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.providers"))))
+import ecr_mock.protocols.ecr_api.dispatch, ecr_mock.protocols.registry.app
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.runtime.providers"))))
 """
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
@@ -159,30 +169,34 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("ecr_mock.provide
     assert json.loads(result.stdout) == []
 
 
-def test_every_domain_error_lives_in_core_errors() -> None:
+def test_every_domain_error_lives_in_domain_errors() -> None:
     """One place lists every ECR error the core raises (the adapters' tables map them)."""
-    from ecr_mock.core import errors
+    from ecr_mock.domain import errors
 
     outside = []
     for path in _files(PACKAGE):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and path != CORE / "errors.py":
+            if isinstance(node, ast.ClassDef) and path != PACKAGE / "domain" / "errors.py":
                 bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
                 if bases & {name for name in vars(errors) if name[:1].isupper()}:
                     outside.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert outside == []
 
 
-ADAPTER_CORE_IMPORTS = ("ecr_mock.core.services", "ecr_mock.core.errors", "ecr_mock.core.models")
+ADAPTER_CORE_IMPORTS = ("ecr_mock.services", "ecr_mock.domain.errors", "ecr_mock.domain.models")
 """All an adapter may import from the core (submodules of services included)."""
 
 
-@pytest.mark.parametrize("adapter", ["ecr_api", "registry"])
+@pytest.mark.parametrize("adapter", ["protocols/ecr_api", "protocols/registry"])
 def test_adapters_import_only_services_errors_and_models_from_the_core(adapter: str) -> None:
     """Adapters call services; the core's internals (backend, names, manifests, ...) stay inside."""
     outside: dict[str, list[str]] = {}
-    for path, modules in _imports_under(PACKAGE / adapter, "ecr_mock.core").items():
+    found: dict[str, list[str]] = {}
+    for layer in CORE_LAYERS:
+        for path, modules in _imports_under(PACKAGE / adapter, "ecr_mock." + layer).items():
+            found.setdefault(path, []).extend(modules)
+    for path, modules in found.items():
         wrong = [
             m
             for m in modules

@@ -204,7 +204,7 @@ def test_replicate_and_cache_script_runs() -> None:
 
 def test_publish_survives_throttles_and_a_lost_answer(ecr_client: Any) -> None:
     module = example("retry_and_lost_answers")
-    from ecr_mock.intercept.botocore_hook import active_backend
+    from ecr_mock.runtime.intercept.botocore_hook import active_backend
 
     backend = active_backend()
     assert backend is not None

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from ecr_mock.core.services.public import default_alias
+from ecr_mock.services.public import default_alias
 from tests.test_examples import DIGEST, example, run_script
 
 

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.runtime.http import EcrMockServer
 
 

@@ -12,9 +12,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
-from ecr_mock.faults import FaultRuleError, FaultRules, attach
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.protocols.registry.app import basic_auth_headers
+from ecr_mock.testing.faults import FaultRuleError, FaultRules, attach
 from tests.ecr_api.helpers import push_image
 
 REGION = "us-east-1"

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ecr_mock.ecr_api.operations  # noqa: F401  (registers the handlers)
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.models import Registry
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+import ecr_mock.protocols.ecr_api.ecr  # noqa: F401  (registers the handlers)
+from ecr_mock.domain.models import Registry
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.services.backend import Backend
 
 EXAMPLES = int(os.environ.get("ECR_MOCK_FUZZ_EXAMPLES", "40"))
 """Examples per operation; raise it for a deeper run."""

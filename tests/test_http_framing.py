@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import OCI_MANIFEST
-from ecr_mock.core.services.download_urls import layer_download_url
+from ecr_mock.domain.manifests import OCI_MANIFEST
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.download_urls import layer_download_url
 from tests.h11_client import Answer, Connection
 
 pytest.importorskip("h11", reason="h11 parses the answers strictly (pip install h11)")

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import OCI_MANIFEST
-from ecr_mock.core.models import Registry
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.domain.manifests import OCI_MANIFEST
+from ecr_mock.domain.models import Registry
+from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.services.backend import Backend
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

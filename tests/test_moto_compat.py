@@ -22,7 +22,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
-from ecr_mock.mock import ALLOW_MISSING_LAYERS_ENV, allow_missing_layers_default
+from ecr_mock.testing.mock import ALLOW_MISSING_LAYERS_ENV, allow_missing_layers_default
 from tests.test_cli import URL_RE, clean_env
 
 ACCOUNT = "123456789012"

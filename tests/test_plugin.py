@@ -328,7 +328,7 @@ def test_the_build_includes_every_package_of_the_source_tree(
         if "__pycache__" not in path.parts
     }
     assert on_disk <= set(packages)
-    assert {"ecr_mock.core.services", "ecr_mock.providers"} <= set(packages)
+    assert {"ecr_mock.services", "ecr_mock.runtime.providers"} <= set(packages)
     assert PLUGIN_MODULE in packages
 
 
@@ -348,7 +348,7 @@ def test_scan_findings_and_events_fixtures(inner: pytest.Pytester, plugin_args: 
         import hashlib, json
 
         def push(client, backend):
-            from ecr_mock.core.blobs import Blob
+            from ecr_mock.domain.blobs import Blob
             reg = backend.registry()
             repo = backend.get_repository(reg, "scanned")
             config, layer = Blob.from_bytes(b'{"os":"linux"}'), Blob.from_bytes(b"layer")

@@ -45,8 +45,8 @@ def test_each_test_starts_empty(ecr_client, ecr_seed):
     assert [r["name"] for r in made["repositories"]] == ["late"]
 
 def test_bad_seed_names_the_field(ecr_seed):
-    from ecr_mock.core.services.seed import SeedError
-    from ecr_mock.remote import ControlAPIError
+    from ecr_mock.services.seed import SeedError
+    from ecr_mock.testing.remote import ControlAPIError
     with pytest.raises((SeedError, ControlAPIError)) as refused:
         ecr_seed({"repositories": [{"name": "x1", "imageTagMutability": "NOPE"}]})
     assert "repositories[0].imageTagMutability" in str(refused.value)
@@ -185,7 +185,7 @@ def test_ecr_mock_url_from_the_environment(
     inner.makepyfile(
         """
         import boto3
-        from ecr_mock.remote import RemoteEcrMock
+        from ecr_mock.testing.remote import RemoteEcrMock
 
         def test_plain_boto3_reaches_the_server(ecr_backend, ecr_server):
             assert isinstance(ecr_backend, RemoteEcrMock)

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.core.services.seed import SeedError
 from ecr_mock.runtime.http import EcrMockServer
-from ecr_mock.seeding import load_seed_file, seed_backend
+from ecr_mock.services.seed import SeedError
+from ecr_mock.testing.seeding import load_seed_file, seed_backend
 from tests.integration.conftest import require
 from tests.integration.oci_layout import Layout
 

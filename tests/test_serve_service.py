@@ -18,9 +18,9 @@ import requests
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.control import ControlRequest, ControlResponse, ControlRoute
-from ecr_mock.remote import RemoteEcrMock
+from ecr_mock.protocols.control import ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.testing.remote import RemoteEcrMock
 from tests.test_cli import clean_env, start_serve
 
 ACCOUNT = "123456789012"

@@ -424,7 +424,10 @@ def test_serve_backend_returns_a_running_server(backend: Backend) -> None:
 def test_the_old_server_module_still_serves_and_warns_naming_the_new_place() -> None:
     import ecr_mock.server as old
 
-    with pytest.warns(DeprecationWarning, match=r"import it from ecr_mock\.runtime\.http"):
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"ecr_mock\.server\.serve_backend is deprecated: import from ecr_mock\.runtime\.http ",
+    ):
         old_serve = old.serve_backend
     assert old_serve is serve_backend
     with pytest.raises(AttributeError):

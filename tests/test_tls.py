@@ -21,9 +21,9 @@ pytest.importorskip("cryptography", reason="the tls extra: pip install 'ecr-mock
 
 from ecr_mock import Backend
 from ecr_mock.cli import main
-from ecr_mock.core.names import REGISTRY_HOST_RE, region_of_registry_host
+from ecr_mock.domain.names import REGISTRY_HOST_RE, region_of_registry_host
 from ecr_mock.runtime.http import EcrMockServer
-from ecr_mock.tls import CertificateAuthority, TlsSetupError, is_issuable_name
+from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError, is_issuable_name
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -346,7 +346,7 @@ def test_processes_starting_at_once_share_one_ca(tmp_path: Path) -> None:
     ca_dir = tmp_path / "ca"
     code = (
         "import sys\n"
-        "from ecr_mock.tls import CertificateAuthority\n"
+        "from ecr_mock.runtime.tls import CertificateAuthority\n"
         "sys.stdout.write(CertificateAuthority(sys.argv[1]).cert_pem().decode())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

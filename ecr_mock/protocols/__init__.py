@@ -1,1 +1,4 @@
-"""The protocol surfaces over the services: the shared call envelope, the ECR JSON API, the registry."""
+"""The protocols: the ECR JSON API (ECR and ECR Public), the OCI registry and the control API.
+
+Each parses requests, calls services and writes answers; none imports another or a runtime.
+"""

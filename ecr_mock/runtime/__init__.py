@@ -1,1 +1,1 @@
-"""The runtime: what turns a Store into a running emulator (composition root, HTTP, intercept)."""
+"""The runtime: what runs the protocols in a process: interception, providers, TLS, host names, logs."""

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from ecr_mock.core.events import IMAGE_ACTION, IMAGE_SCAN, LIFECYCLE_ACTION, EventLog
-from ecr_mock.providers import moto_events
+from ecr_mock.runtime.providers import moto_events
+from ecr_mock.store.events import IMAGE_ACTION, IMAGE_SCAN, LIFECYCLE_ACTION, EventLog
 from tests.core.services.test_lifecycle import START, World, policy, rule
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -211,7 +211,7 @@ def test_forwarder_does_nothing_when_moto_is_not_active(world: World) -> None:
 
 def test_core_event_modules_import_no_moto_or_boto() -> None:
     code = (
-        "import sys, ecr_mock.core.events, ecr_mock.core.services.lifecycle;"
+        "import sys, ecr_mock.store.events, ecr_mock.services.lifecycle;"
         "print(sorted(m for m in ('moto', 'boto3', 'botocore', 'werkzeug') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.lifecycle import (
+from ecr_mock.domain.errors import InvalidParameter
+from ecr_mock.domain.lifecycle_rules import (
     LifecycleImage,
     LifecyclePolicyError,
     LifecycleRule,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecr_mock.core.errors import ManifestInvalid
-from ecr_mock.core.manifests import parse_manifest
+from ecr_mock.domain.errors import ManifestInvalid
+from ecr_mock.domain.manifests import parse_manifest
 
 SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.state import Store
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.services.backend import Backend
+from ecr_mock.store.state import Store
 
 
 @pytest.mark.parametrize("model", [Image, Repository, Registry])

@@ -16,11 +16,11 @@ import boto3
 import pytest
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.core.blobs import SPILL_BYTES, Blob
-from ecr_mock.core.models import Image, Principal, Registry, Repository
-from ecr_mock.core.persistence import SCHEMA_VERSION, StateDirError
-from ecr_mock.core.persistence.codec import Undecodable, Unencodable, decode, encode
-from ecr_mock.core.services.scanning import set_scan_findings
+from ecr_mock.domain.blobs import SPILL_BYTES, Blob
+from ecr_mock.domain.models import Image, Principal, Registry, Repository
+from ecr_mock.services.scanning import set_scan_findings
+from ecr_mock.store.persistence import SCHEMA_VERSION, StateDirError
+from ecr_mock.store.persistence.codec import Undecodable, Unencodable, decode, encode
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -552,7 +552,7 @@ def test_the_codec_refuses_what_it_cannot_store() -> None:
 
 def test_the_codec_refuses_classes_this_version_does_not_have() -> None:
     with pytest.raises(Undecodable, match="does not have"):
-        decode({"$dc": "ecr_mock.core.models:Vanished", "f": {}})
+        decode({"$dc": "ecr_mock.domain.models:Vanished", "f": {}})
 
 
 def test_large_uploads_spill_into_the_directory_and_become_durable_by_a_link(

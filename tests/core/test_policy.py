@@ -1,4 +1,4 @@
-"""Tests for ecr_mock.core.policy: parsing, validation and AWS-style evaluation."""
+"""Tests for ecr_mock.domain.iam_policy: parsing, validation and AWS-style evaluation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.core import policy as policy_module
-from ecr_mock.core.policy import (
+from ecr_mock.domain import iam_policy as policy_module
+from ecr_mock.domain.iam_policy import (
     MANAGED_POLICIES,
     AuthzRequest,
     Decision,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import ecr_mock.ecr_api.operations  # noqa: F401  (registers the handlers for call())
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+import ecr_mock.protocols.ecr_api.ecr  # noqa: F401  (registers the handlers for call())
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.services.backend import Backend
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

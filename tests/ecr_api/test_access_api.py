@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.ecr_api.access_table import ACCESS_TABLE
-from ecr_mock.providers.moto_iam import add_ecr_managed_policies
+from ecr_mock.protocols.ecr_api.access_table import ACCESS_TABLE
+from ecr_mock.runtime.providers.moto_iam import add_ecr_managed_policies
 from tests.ecr_api.helpers import push_image, sha256
 
 A = "123456789012"  # the default account: owns the repositories

@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.errors import TokenExpired, Unauthenticated
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.domain.errors import TokenExpired, Unauthenticated
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"

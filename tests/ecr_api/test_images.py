@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,

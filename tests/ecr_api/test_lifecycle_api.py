@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import Clock
-from ecr_mock.core.backend import Backend
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import call, error, push_image
 
 REPO = "team/app"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.models import Image, Repository
+from ecr_mock.domain.models import Image, Repository
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import call, config_blob, error, image_manifest, upload_layer
 
 REPO = "team/paged"

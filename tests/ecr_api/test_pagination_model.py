@@ -14,8 +14,8 @@ from typing import Any
 import botocore
 import pytest
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services import scanning
+from ecr_mock.services import scanning
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import call, config_blob, image_manifest, upload_layer
 from tests.ecr_api.model_check import service_model
 

@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ecr_mock import Backend
-from ecr_mock.core.services.access import StaticIdentities
-from ecr_mock.core.services.public import default_alias
+from ecr_mock.services.access import StaticIdentities
+from ecr_mock.services.public import default_alias
 from tests.ecr_api.helpers import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, error, sha256, upload_layer
 
 ACCOUNT = "123456789012"

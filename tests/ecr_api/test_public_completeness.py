@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.ecr_api.public import HANDLERS as SERVED
+from ecr_mock.protocols.ecr_api.ecr_public.operations import HANDLERS as SERVED
 from tests.ecr_api import test_completeness
 from tests.ecr_api.test_completeness import minimal
 

@@ -12,9 +12,9 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services import public as svc
-from ecr_mock.ecr_api.dispatch import PUBLIC_TARGET_PREFIX, handle
+from ecr_mock.protocols.ecr_api.dispatch import PUBLIC_TARGET_PREFIX, handle
+from ecr_mock.services import public as svc
+from ecr_mock.services.backend import Backend
 
 EXAMPLES = int(os.environ.get("ECR_MOCK_FUZZ_EXAMPLES", "25"))
 """Examples per operation; raise it for a deeper run."""

@@ -16,13 +16,13 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from ecr_mock import mock_ecr
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.models import Image, Principal, Registry
-from ecr_mock.core.services import pull_through
-from ecr_mock.core.services.pull_through import UnableToGetUpstreamImage, fill_from_upstream
-from ecr_mock.providers import upstream_http
-from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.models import Image, Principal, Registry
+from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.runtime.providers import upstream_http
+from ecr_mock.services import pull_through
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.pull_through import UnableToGetUpstreamImage, fill_from_upstream
 from tests.ecr_api.helpers import config_blob, error, image_manifest, sha256
 
 ACCOUNT = "123456789012"

@@ -10,9 +10,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
-from ecr_mock.core.models import Image
+from ecr_mock.domain.manifests import OCI_CONFIG, OCI_EMPTY, OCI_MANIFEST
+from ecr_mock.domain.models import Image
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import store_blob
 
 REGION = "us-east-1"

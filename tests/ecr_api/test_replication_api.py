@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import config_blob, error, image_manifest, upload_layer
 from tests.ecr_api.model_check import service_model
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services import replication_backfill
+from ecr_mock.services import replication_backfill
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import (
     DOCKER_MANIFEST,
     config_blob,

@@ -13,9 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.models import Repository
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.models import Repository
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
 from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"

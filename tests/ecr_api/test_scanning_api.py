@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.manifests import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
-from ecr_mock.core.models import Image
-from ecr_mock.core.services import scanning
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.manifests import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
+from ecr_mock.domain.models import Image
+from ecr_mock.services import scanning
+from ecr_mock.services.backend import Backend
 from tests.ecr_api.helpers import error
 
 REGION = "us-east-1"

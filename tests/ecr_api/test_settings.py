@@ -11,10 +11,10 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.manifests import OCI_CONFIG, OCI_MANIFEST
-from ecr_mock.core.models import Image
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.manifests import OCI_CONFIG, OCI_MANIFEST
+from ecr_mock.domain.models import Image
+from ecr_mock.services.backend import Backend
 
 REGION = "us-east-1"
 CI_ROLE = "arn:aws:iam::123456789012:role/ci-runner"

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.ecr_api.dispatch import TARGET_PREFIX, handle
+from ecr_mock.protocols.ecr_api.dispatch import TARGET_PREFIX, handle
 from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"

@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services.templates import create_on_push
-from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.templates import create_on_push
 from tests.ecr_api.helpers import error
 
 ACCOUNT = "123456789012"

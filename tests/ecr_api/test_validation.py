@@ -1,4 +1,4 @@
-"""Tests for ecr_mock.ecr_api.validation: ECR request bodies checked against botocore's model."""
+"""Tests for ecr_mock.protocols.ecr_api.validation: ECR request bodies checked against botocore's model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import botocore.model  # type: ignore[import-untyped]
 import botocore.serialize  # type: ignore[import-untyped]
 import pytest
 
-from ecr_mock.ecr_api.validation import ValidationError, validate_input
+from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
 
 MODEL: dict[str, Any] = botocore.loaders.Loader().load_service_model("ecr", "service-2")
 SHAPES: dict[str, Any] = MODEL["shapes"]
@@ -468,7 +468,7 @@ def test_repeated_calls_give_the_same_answer() -> None:
 
 def test_validation_works_in_a_fresh_process() -> None:
     script = (
-        "from ecr_mock.ecr_api.validation import validate_input, ValidationError\n"
+        "from ecr_mock.protocols.ecr_api.validation import validate_input, ValidationError\n"
         "validate_input('PutImage', {'repositoryName': 'app', 'imageManifest': '{}'})\n"
         "try:\n"
         "    validate_input('DescribeImages', {'repositoryName': 'app', 'maxResults': 0})\n"

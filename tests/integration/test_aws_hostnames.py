@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.hostnames import hosts_file
+from ecr_mock.runtime.hostnames import hosts_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"

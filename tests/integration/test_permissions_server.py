@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.core.services.access import StaticIdentities
+from ecr_mock.domain.iam_policy import MANAGED_POLICIES
+from ecr_mock.services.access import StaticIdentities
 from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
 from tests.integration.test_docker_cli import docker

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from ecr_mock.core.services.public import default_alias
+from ecr_mock.services.public import default_alias
 from tests.integration.conftest import Live, require
 from tests.test_cli import clean_env, run
 

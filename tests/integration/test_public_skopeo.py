@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ecr_mock.core.services.public import default_alias
+from ecr_mock.services.public import default_alias
 from tests.integration.conftest import Live
 from tests.integration.oci_layout import Layout
 from tests.integration.test_skopeo import skopeo

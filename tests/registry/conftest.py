@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import DOCKER_MANIFEST, OCI_MANIFEST
-from ecr_mock.core.models import Repository
-from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.domain.manifests import DOCKER_MANIFEST, OCI_MANIFEST
+from ecr_mock.domain.models import Repository
+from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.services.backend import Backend
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from ecr_mock.core.errors import AccessDenied
-from ecr_mock.core.services import Store
-from ecr_mock.core.services import registry_auth as auth
-from ecr_mock.core.services.registry_auth import Caller
+from ecr_mock.domain.errors import AccessDenied
+from ecr_mock.services import Store
+from ecr_mock.services import registry_auth as auth
+from ecr_mock.services.registry_auth import Caller
 from tests.registry.conftest import Registry, sha256
 
 ARN = "arn:aws:ecr:us-east-1:123456789012:repository/"

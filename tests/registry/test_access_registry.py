@@ -14,11 +14,11 @@ from moto import mock_aws
 from werkzeug.test import TestResponse
 
 from ecr_mock import mock_ecr
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.models import Principal
-from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.core.services.access import StaticIdentities
-from ecr_mock.providers.moto_iam import add_ecr_managed_policies
+from ecr_mock.domain.iam_policy import MANAGED_POLICIES
+from ecr_mock.domain.models import Principal
+from ecr_mock.runtime.providers.moto_iam import add_ecr_managed_policies
+from ecr_mock.services.access import StaticIdentities
+from ecr_mock.services.backend import Backend
 from tests.registry.conftest import ACCOUNT, REGION, Registry, sha256
 
 B = "210987654321"

@@ -6,9 +6,9 @@ import base64
 import json
 from datetime import timedelta
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.models import Principal
-from ecr_mock.registry.app import basic_auth_headers
+from ecr_mock.domain.models import Principal
+from ecr_mock.protocols.registry.app import basic_auth_headers
+from ecr_mock.services.backend import Backend
 from tests.registry.conftest import HOST, Registry, error_code
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from ecr_mock.core.services.download_urls import layer_download_url
+from ecr_mock.services.download_urls import layer_download_url
 from tests.registry.conftest import HOST, Registry, sha256
 
 
@@ -74,7 +74,7 @@ def test_download_url_expires_after_an_hour(registry: Registry) -> None:
 
 
 def test_download_urls_differ_between_backends(registry: Registry) -> None:
-    from ecr_mock.core.backend import Backend
+    from ecr_mock.services.backend import Backend
 
     repo = registry.create_repo("app")
     other = Backend()

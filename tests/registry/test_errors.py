@@ -10,11 +10,11 @@ import pytest
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-from ecr_mock.core.errors import EcrError
-from ecr_mock.core.manifests import OCI_INDEX, OCI_MANIFEST
-from ecr_mock.core.models import IMMUTABLE
-from ecr_mock.registry import handlers
-from ecr_mock.registry.errors import ERROR_TABLE, translate
+from ecr_mock.domain.errors import EcrError
+from ecr_mock.domain.manifests import OCI_INDEX, OCI_MANIFEST
+from ecr_mock.domain.models import IMMUTABLE
+from ecr_mock.protocols.registry import handlers
+from ecr_mock.protocols.registry.errors import ERROR_TABLE, translate
 from tests.registry.conftest import HOST, Registry, sha256
 
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
-from ecr_mock.core.models import IMMUTABLE, Registry
+from ecr_mock.domain.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from ecr_mock.domain.models import IMMUTABLE, Registry
+from ecr_mock.services.backend import Backend
 from tests.registry.conftest import ACCOUNT, HOST, REGION, sha256
 from tests.registry.conftest import Registry as RegistryClient
 

@@ -12,9 +12,9 @@ import boto3
 import pytest
 import requests
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services.public import default_alias
 from ecr_mock.runtime.http import EcrMockServer
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.public import default_alias
 from tests.integration.conftest import Live
 
 ACCOUNT = "123456789012"

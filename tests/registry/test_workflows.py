@@ -6,7 +6,7 @@ import json
 import os
 import threading
 
-from ecr_mock.core.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
+from ecr_mock.domain.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
 from tests.registry.conftest import Registry, error_code, sha256, sha512
 
 # ----- push: monolithic ----------------------------------------------------------------------

@@ -184,7 +184,7 @@ class _Handler(WSGIRequestHandler):
                 pass
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Requests are logged by ``ecr_mock.request_log`` (one line with what they did)."""
+        """Requests are logged by ``ecr_mock.runtime.request_log`` (one line with what they did)."""
 
     def log_error(self, format: str, *args: Any) -> None:
         if self._server.log_requests:

@@ -1,7 +1,7 @@
 """The front of the port: one WSGI application mounting each surface of one backend by path.
 
 ``/v2/``, ``/token``, layer download URLs and logos go to the registry; the rest of
-``/ecr-mock/`` is the control API (``ecr_mock.control``); everything else reaches the root
+``/ecr-mock/`` is the control API (``ecr_mock.protocols.control``); everything else reaches the root
 application: requests signed for another AWS service go to moto's server app (or are refused at
 once, 400 JSON naming the service, when moto does not emulate it), ``POST /`` is the ECR JSON 1.1
 API, and ``GET /`` a small status document. An answer that acknowledges a change goes out only
@@ -18,30 +18,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
-from ecr_mock import providers
-from ecr_mock.control import (
+from ecr_mock.protocols.control import (
     CONTROL_PREFIX,
     ControlResponse,
     ControlRouter,
     build_router,
 )
-from ecr_mock.control import (
+from ecr_mock.protocols.control import (
     MAX_BODY_BYTES as CONTROL_BODY_LIMIT,
 )
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.services.download_urls import LAYER_PATH_PREFIX
-from ecr_mock.core.services.public import LOGO_PATH_PREFIX
-from ecr_mock.hostnames import misdirected_signature
+from ecr_mock.protocols.registry.routes import TOKEN_PATH
 from ecr_mock.protocols.wsgi import BodyError, read_body
-from ecr_mock.providers.moto_iam import (
+from ecr_mock.runtime import providers
+from ecr_mock.runtime.hostnames import misdirected_signature
+from ecr_mock.runtime.http.persistence import saves_at_once
+from ecr_mock.runtime.providers.moto_iam import (
     moto_serves,
     moto_service,
     moto_wsgi,
     unknown_service_app,
 )
-from ecr_mock.registry.routes import TOKEN_PATH
-from ecr_mock.runtime.http.persistence import saves_at_once
-from ecr_mock.seeding import attach as attach_api
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.download_urls import LAYER_PATH_PREFIX
+from ecr_mock.services.public import LOGO_PATH_PREFIX
+from ecr_mock.testing.seeding import attach as attach_api
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -176,7 +176,7 @@ def _control(
     environ: WSGIEnvironment,
     start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """The control API (see ``ecr_mock.control``)."""
+    """The control API (see ``ecr_mock.protocols.control``)."""
     try:
         body = read_body(environ, CONTROL_BODY_LIMIT)
     except BodyError as exc:
@@ -221,7 +221,7 @@ _APPS_LOCK = threading.Lock()
 
 
 def _api_error(start_response: StartResponse, code: str, message: str) -> list[bytes]:
-    from ecr_mock.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
+    from ecr_mock.protocols.ecr_api.dispatch import JSON_CONTENT_TYPE, error_body
 
     body = error_body(code, message)
     start_response(
@@ -234,7 +234,7 @@ def _api_error(start_response: StartResponse, code: str, message: str) -> list[b
 def _api_app(backend: Backend) -> WSGIApplication:
     app = _API_APPS.get(backend)
     if app is None:
-        from ecr_mock.ecr_api.app import EcrApiApp
+        from ecr_mock.protocols.ecr_api.app import EcrApiApp
 
         with _APPS_LOCK:
             app = _API_APPS.setdefault(backend, cast("WSGIApplication", EcrApiApp(backend)))
@@ -244,7 +244,7 @@ def _api_app(backend: Backend) -> WSGIApplication:
 def _registry_app(backend: Backend) -> WSGIApplication:
     app = _REGISTRY_APPS.get(backend)
     if app is None:
-        from ecr_mock.registry.app import RegistryApp
+        from ecr_mock.protocols.registry.app import RegistryApp
 
         with _APPS_LOCK:
             app = _REGISTRY_APPS.setdefault(backend, cast("WSGIApplication", RegistryApp(backend)))

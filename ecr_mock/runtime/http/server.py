@@ -11,7 +11,7 @@ Usage::
 
 Routing: ``POST /`` carrying ``X-Amz-Target`` is the ECR JSON 1.1 API; ``/v2/...`` and
 ``/ecr-mock/layers/...`` (layer download URLs) go to the registry; the rest of ``/ecr-mock/`` is
-the control API (``ecr_mock.control``: health, reset, clock, state, seed, tokens...); requests
+the control API (``ecr_mock.protocols.control``: health, reset, clock, state, seed, tokens...); requests
 signed for another AWS service go to moto's server app, or are refused at once (400 JSON naming
 the service) when moto does not emulate it; ``GET /`` answers a small status document.
 
@@ -44,16 +44,16 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ecr_mock.control import ControlRouter, build_router, is_loopback
-from ecr_mock.core.backend import Backend
-from ecr_mock.faults import attach
+from ecr_mock.protocols.control import ControlRouter, build_router, is_loopback
 from ecr_mock.runtime.http.engine import HTTPServer
 from ecr_mock.runtime.http.front import EcrMockApp
+from ecr_mock.services.backend import Backend
+from ecr_mock.testing.faults import attach
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-    from ecr_mock.tls import CertificateAuthority
+    from ecr_mock.runtime.tls import CertificateAuthority
 
 __all__ = ["EcrMockServer", "serve_backend"]
 
@@ -149,7 +149,7 @@ class EcrMockServer:
                 return self
             app: WSGIApplication = self._app
             if self._log_requests:
-                from ecr_mock.request_log import RequestLog
+                from ecr_mock.runtime.request_log import RequestLog
 
                 app = RequestLog(self._app, lambda: self._app.backend)
             httpd = HTTPServer(

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services import images, repositories, uploads
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.services import images, repositories, uploads
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.errors import AccessDenied, Unauthenticated
-from ecr_mock.core.models import Principal, Registry, Repository
-from ecr_mock.core.policy import MANAGED_POLICIES
-from ecr_mock.core.services.access import (
+from ecr_mock.domain.errors import AccessDenied, Unauthenticated
+from ecr_mock.domain.iam_policy import MANAGED_POLICIES
+from ecr_mock.domain.models import Principal, Registry, Repository
+from ecr_mock.services.access import (
     AccessRequest,
     MissingAuthenticationToken,
     StaticIdentities,
@@ -20,6 +19,7 @@ from ecr_mock.core.services.access import (
     is_allowed,
     registry_policy_scope,
 )
+from ecr_mock.services.backend import Backend
 
 A = "111111111111"
 B = "222222222222"

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import admin, repositories, uploads
+from ecr_mock.domain.errors import InvalidParameter
+from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.services import admin, repositories, uploads
 from tests.core.services.conftest import Push
 
 OTHER = "210987654321"

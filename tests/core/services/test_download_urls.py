@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.models import Repository
-from ecr_mock.core.services import download_urls, uploads
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.models import Repository
+from ecr_mock.services import download_urls, uploads
 
 DIGEST = "sha256:" + "a" * 64
 

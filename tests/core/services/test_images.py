@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.errors import (
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import (
     DigestInvalid,
     DigestMalformed,
     ImageAlreadyExists,
@@ -26,9 +26,9 @@ from ecr_mock.core.errors import (
     SizeInvalid,
     TagInvalid,
 )
-from ecr_mock.core.manifests import digest_of
-from ecr_mock.core.models import ARCHIVED, Registry, Repository
-from ecr_mock.core.services import images, repositories
+from ecr_mock.domain.manifests import digest_of
+from ecr_mock.domain.models import ARCHIVED, Registry, Repository
+from ecr_mock.services import images, repositories
 from tests.core.services.conftest import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.clock import Clock
-from ecr_mock.core.errors import ImageArchived, InvalidParameter, LifecyclePolicyNotFound
-from ecr_mock.core.lifecycle import LifecyclePolicyError
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services.lifecycle import (
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import ImageArchived, InvalidParameter, LifecyclePolicyNotFound
+from ecr_mock.domain.lifecycle_rules import LifecyclePolicyError
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.lifecycle import (
     RESTORE_DURATION,
     ImageStorageClassUpdateNotSupported,
     LifecyclePolicyPreviewInProgress,
@@ -28,7 +28,7 @@ from ecr_mock.core.services.lifecycle import (
     preview_results,
     start_preview,
 )
-from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+from ecr_mock.store.clock import Clock
 
 START = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = "123456789012"

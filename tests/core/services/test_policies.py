@@ -8,17 +8,17 @@ from datetime import datetime, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     LifecyclePolicyNotFound,
     RegistryPolicyNotFound,
     RepositoryPolicyNotFound,
     ValidationFailed,
 )
-from ecr_mock.core.models import Principal, Registry, Repository
-from ecr_mock.core.policy import parse_policy
-from ecr_mock.core.services import policies, settings
-from ecr_mock.core.services.policies import policy_locks_out
+from ecr_mock.domain.iam_policy import parse_policy
+from ecr_mock.domain.models import Principal, Registry, Repository
+from ecr_mock.services import policies, settings
+from ecr_mock.services.policies import policy_locks_out
 
 ARN = "arn:aws:ecr:us-east-1:123456789012:repository/app"
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)

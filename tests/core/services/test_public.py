@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     RegistryNotFound,
     RepositoryNotEmpty,
     RepositoryNotFound,
 )
-from ecr_mock.core.services import public, uploads
+from ecr_mock.services import public, uploads
+from ecr_mock.services.backend import Backend
 from tests.core.services.conftest import Push
 
 A = "123456789012"

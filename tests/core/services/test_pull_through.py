@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     PullThroughCacheRuleAlreadyExists,
     PullThroughCacheRuleNotFound,
     UnableToGetUpstreamImage,
     UnsupportedUpstreamRegistry,
 )
-from ecr_mock.core.models import Registry
-from ecr_mock.core.services import pull_through, repositories
+from ecr_mock.domain.models import Registry
+from ecr_mock.services import pull_through, repositories
 from tests.core.services.conftest import Push
 
 UPSTREAM = "210987654321.dkr.ecr.us-east-1.amazonaws.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_mock.core.services.quotas import API_RATE_QUOTAS, REGISTRY_OPERATIONS, Quotas
+from ecr_mock.services.quotas import API_RATE_QUOTAS, REGISTRY_OPERATIONS, Quotas
 
 
 class FakeTime:

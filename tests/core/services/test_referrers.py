@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from ecr_mock import Backend
-from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import images, referrers, repositories
+from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.services import images, referrers, repositories
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

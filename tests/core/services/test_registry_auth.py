@@ -7,9 +7,9 @@ import base64
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.errors import AccessDenied, TokenExpired, Unauthenticated
-from ecr_mock.core.models import Principal
-from ecr_mock.core.services import public, registry_auth
+from ecr_mock.domain.errors import AccessDenied, TokenExpired, Unauthenticated
+from ecr_mock.domain.models import Principal
+from ecr_mock.services import public, registry_auth
 
 ACCOUNT = "123456789012"
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.errors import InvalidParameter
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services import replication
-from ecr_mock.core.services.templates import REPLICATION, TemplateSettings, create_template
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import InvalidParameter
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.services import replication
+from ecr_mock.services.backend import Backend
+from ecr_mock.services.templates import REPLICATION, TemplateSettings, create_template
 
 SOURCE = "111111111111"
 OTHER = "222222222222"
@@ -422,7 +422,7 @@ def test_an_immutable_tag_in_the_destination_fails_without_changing_it(
 def test_a_replica_is_pulled_through_v2_in_the_destination_region(
     ecr_backend: Backend, source: Registry
 ) -> None:
-    from ecr_mock.registry.app import RegistryApp, basic_auth_headers
+    from ecr_mock.protocols.registry.app import RegistryApp, basic_auth_headers
 
     configure(ecr_backend, source, {"destinations": [dest(WEST)]})
     image = push(ecr_backend, source, "team/app", "v1")

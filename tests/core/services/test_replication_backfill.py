@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     ReplicationBackfillInProgress,
     ReplicationBackfillInvalidStatus,
     ReplicationBackfillNotFound,
 )
-from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import replication, replication_backfill, repositories
-from ecr_mock.core.services.replication_backfill import COMPLETE, IN_PROGRESS, PREPARING, STOPPED
+from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.services import replication, replication_backfill, repositories
+from ecr_mock.services.replication_backfill import COMPLETE, IN_PROGRESS, PREPARING, STOPPED
 from tests.core.services.conftest import Push
 
 ACCOUNT = "123456789012"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     InvalidTagParameter,
     KmsError,
@@ -16,8 +16,8 @@ from ecr_mock.core.errors import (
     RepositoryNotFound,
     TooManyTags,
 )
-from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import repositories
+from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.services import repositories
 from tests.core.services.conftest import Push
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

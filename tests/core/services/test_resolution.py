@@ -8,15 +8,15 @@ import json
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     AccessDenied,
     ImageArchived,
     ImageNotFound,
     RepositoryNameInvalid,
     RepositoryNotFound,
 )
-from ecr_mock.core.models import Principal, Registry, Repository
-from ecr_mock.core.services import (
+from ecr_mock.domain.models import Principal, Registry, Repository
+from ecr_mock.services import (
     images,
     pull_through,
     repositories,
@@ -24,7 +24,7 @@ from ecr_mock.core.services import (
     settings,
     templates,
 )
-from ecr_mock.core.services.registry_auth import PULL_MANIFEST, PUT_IMAGE, Caller
+from ecr_mock.services.registry_auth import PULL_MANIFEST, PUT_IMAGE, Caller
 from tests.core.services.conftest import OCI_MANIFEST, Push
 
 ACCOUNT = "123456789012"

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.control import build_router
-from ecr_mock.core.backend import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.errors import InvalidParameter, LimitExceeded, ScanNotFound
-from ecr_mock.core.manifests import OCI_CONFIG, OCI_MANIFEST
-from ecr_mock.core.models import Image
-from ecr_mock.core.services import scanning
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import InvalidParameter, LimitExceeded, ScanNotFound
+from ecr_mock.domain.manifests import OCI_CONFIG, OCI_MANIFEST
+from ecr_mock.domain.models import Image
+from ecr_mock.protocols.control import build_router
+from ecr_mock.services import scanning
+from ecr_mock.services.backend import Backend
 
 
 def push(backend: Backend, repo_name: str, tag: str, seed: bytes = b"layer") -> Image:

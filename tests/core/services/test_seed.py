@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.models import Registry
-from ecr_mock.core.services import seed
+from ecr_mock.domain.models import Registry
+from ecr_mock.services import seed
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     ExclusionAlreadyExists,
     ExclusionNotFound,
     InvalidParameter,
     LimitExceeded,
 )
-from ecr_mock.core.models import Registry
-from ecr_mock.core.services import settings
+from ecr_mock.domain.models import Registry
+from ecr_mock.services import settings
 
 CI = "arn:aws:iam::123456789012:role/ci"
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.errors import InvalidParameter, SigningConfigurationNotFound
-from ecr_mock.core.models import Image, Registry, Repository
-from ecr_mock.core.services import images, signing, uploads
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import InvalidParameter, SigningConfigurationNotFound
+from ecr_mock.domain.models import Image, Registry, Repository
+from ecr_mock.services import images, signing, uploads
 from tests.core.services.conftest import OCI_MANIFEST, Push
 
 PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/release"

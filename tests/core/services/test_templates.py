@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.errors import (
+from ecr_mock.domain.errors import (
     InvalidParameter,
     TemplateAlreadyExists,
     TemplateNotFound,
 )
-from ecr_mock.core.models import Registry
-from ecr_mock.core.services import templates
-from ecr_mock.core.services.templates import (
+from ecr_mock.domain.models import Registry
+from ecr_mock.services import templates
+from ecr_mock.services.templates import (
     CREATE_ON_PUSH,
     PULL_THROUGH_CACHE,
     REPLICATION,

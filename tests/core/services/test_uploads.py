@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from ecr_mock import Backend, Clock
-from ecr_mock.core.blobs import Blob
-from ecr_mock.core.errors import (
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.domain.errors import (
     BlobUnknown,
     DigestInvalid,
     EmptyUpload,
@@ -26,8 +26,8 @@ from ecr_mock.core.errors import (
     SizeInvalid,
     UploadNotFound,
 )
-from ecr_mock.core.models import Registry, Repository
-from ecr_mock.core.services import repositories, uploads
+from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.services import repositories, uploads
 from tests.core.services.conftest import Push
 
 DATA = b"layer bytes " * 100

@@ -1,0 +1,1 @@
+"""The ECR JSON 1.1 API: dispatch, validation, access table; ``ecr/`` and ``ecr_public/`` operations."""

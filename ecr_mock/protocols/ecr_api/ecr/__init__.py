@@ -1,0 +1,110 @@
+"""One module per group of ECR operations, imported on the first call of one of its operations.
+
+Each module declares its own ``HANDLERS`` table (operation name -> handler); :data:`MODULES`
+says which module serves which operation, so a call imports only the module it needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecr_mock.protocols.ecr_api.dispatch import Handler
+
+MODULES: dict[str, tuple[str, ...]] = {
+    "archive": ("UpdateImageStorageClass",),
+    "auth": ("GetAuthorizationToken",),
+    "images": ("BatchDeleteImage", "BatchGetImage", "DescribeImages", "ListImages", "PutImage"),
+    "layers": (
+        "BatchCheckLayerAvailability",
+        "CompleteLayerUpload",
+        "GetDownloadUrlForLayer",
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+    ),
+    "lifecycle": ("GetLifecyclePolicyPreview", "StartLifecyclePolicyPreview"),
+    "policies": (
+        "DeleteLifecyclePolicy",
+        "DeleteRegistryPolicy",
+        "DeleteRepositoryPolicy",
+        "DescribeRegistry",
+        "GetLifecyclePolicy",
+        "GetRegistryPolicy",
+        "GetRepositoryPolicy",
+        "PutLifecyclePolicy",
+        "PutRegistryPolicy",
+        "SetRepositoryPolicy",
+    ),
+    "pull_through": (
+        "CreatePullThroughCacheRule",
+        "DeletePullThroughCacheRule",
+        "DescribePullThroughCacheRules",
+        "UpdatePullThroughCacheRule",
+        "ValidatePullThroughCacheRule",
+    ),
+    "referrers": ("ListImageReferrers",),
+    "replication": (
+        "DescribeImageReplicationStatus",
+        "DescribeReplicationBackfillResults",
+        "ListReplicationBackfills",
+        "PutReplicationConfiguration",
+        "StartReplicationBackfill",
+        "StopReplicationBackfill",
+    ),
+    "repositories": (
+        "CreateRepository",
+        "DeleteRepository",
+        "DescribeRepositories",
+        "PutImageScanningConfiguration",
+        "PutImageTagMutability",
+    ),
+    "scanning": (
+        "BatchGetRepositoryScanningConfiguration",
+        "DescribeImageScanFindings",
+        "GetRegistryScanningConfiguration",
+        "PutRegistryScanningConfiguration",
+        "StartImageScan",
+    ),
+    "settings": (
+        "DeregisterPullTimeUpdateExclusion",
+        "GetAccountSetting",
+        "ListPullTimeUpdateExclusions",
+        "PutAccountSetting",
+        "RegisterPullTimeUpdateExclusion",
+    ),
+    "signing": (
+        "DeleteSigningConfiguration",
+        "DescribeImageSigningStatus",
+        "GetSigningConfiguration",
+        "PutSigningConfiguration",
+    ),
+    "tagging": ("ListTagsForResource", "TagResource", "UntagResource"),
+    "templates": (
+        "CreateRepositoryCreationTemplate",
+        "DeleteRepositoryCreationTemplate",
+        "DescribeRepositoryCreationTemplates",
+        "UpdateRepositoryCreationTemplate",
+    ),
+}
+"""Module name -> the operations it serves (a test checks this against the modules' tables)."""
+
+MODULE_OF: dict[str, str] = {op: module for module, ops in MODULES.items() for op in ops}
+
+
+def handlers(module: str) -> Mapping[str, Handler]:
+    """The ``HANDLERS`` table of operation module ``module`` (imported on first use)."""
+    table: Mapping[str, Handler] = importlib.import_module(f"{__name__}.{module}").HANDLERS
+    return table
+
+
+def handler_of(operation: str) -> Handler | None:
+    """The handler of ``operation``, importing only its module; None when no module serves it."""
+    module = MODULE_OF.get(operation)
+    return handlers(module).get(operation) if module is not None else None
+
+
+def all_handlers() -> dict[str, Handler]:
+    """Every ECR operation's handler, by name (imports every operation module)."""
+    return {name: handler for module in MODULES for name, handler in handlers(module).items()}

@@ -1,0 +1,1 @@
+"""In-process interception: the botocore hook and the requests hook."""

@@ -1,0 +1,1 @@
+"""Testing faces: ``mock_ecr``, the remote client, seeding, the faults facade."""

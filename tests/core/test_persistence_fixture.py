@@ -1,0 +1,50 @@
+"""A state directory written by an earlier version opens, and holds exactly what it held then."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecr_mock import Backend
+from ecr_mock.store.persistence.codec import decode, encode
+from tests.core.test_persistence import full_state
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "statedir-v1"
+
+
+@pytest.fixture
+def reopened(tmp_path: Path) -> Iterator[Backend]:
+    path = tmp_path / "state"
+    shutil.copytree(FIXTURE / "state", path)
+    backend = Backend.open(path, read_only=False)
+    yield backend
+    backend.close()
+
+
+def test_a_state_directory_of_the_first_layout_holds_what_it_was_written_with(
+    reopened: Backend,
+) -> None:
+    expected = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+    # Decoding the expected document resolves the class names that version wrote, too.
+    assert full_state(reopened) == encode(decode(expected))
+
+
+def test_the_reopened_state_serves_its_images(reopened: Backend) -> None:
+    repo = reopened.registries[("123456789012", "us-east-1")].repositories["team/app"]
+    assert {"v1", "v2", "latest", "multi", "replicated"} <= set(repo.tags)
+    image = repo.images[repo.tags["v1"]]
+    body = reopened.registries[("123456789012", "us-east-1")].blobs[image.parsed.layers[0].digest]
+    assert body.size == len(b"layer one" * 100)
+    assert repo.lifecycle_policy_text is not None
+    assert repo.policy_text is not None
+
+
+def test_the_fixture_names_classes_by_their_first_module_paths() -> None:
+    """The fixture keeps the names the first layout wrote (what the codec's aliases cover)."""
+    text = (FIXTURE / "expected.json").read_text(encoding="utf-8")
+    assert '"ecr_mock.core.models:Principal"' in text
+    assert '"ecr_mock.core.models:Image"' in text
