@@ -18,6 +18,7 @@ from ecr_mock.domain.errors import EcrError, InvalidParameter
 from ecr_mock.domain.models import Principal, Registry, Repository
 from ecr_mock.protocols.ecr_api import ecr as operations
 from ecr_mock.protocols.ecr_api.access_table import check_operation
+from ecr_mock.protocols.ecr_api.spec import PUBLIC_TARGET_PREFIX, TARGET_PREFIX
 from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
 from ecr_mock.services import Store, repositories
 from ecr_mock.services.calls import Call
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 _log = logging.getLogger("ecr_mock")
 
 
-TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
-PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
-"""ECR Public's target prefix (``ecr-public`` in botocore)."""
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL_RE = re.compile(
     r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"

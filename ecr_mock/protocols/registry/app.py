@@ -24,8 +24,9 @@ from ecr_mock.protocols.registry.errors import (
     unsupported,
 )
 from ecr_mock.protocols.registry.handlers import HANDLERS, PUBLIC_HANDLERS
-from ecr_mock.protocols.registry.registry_faults import RETRY_AFTER_SECONDS, route_name
+from ecr_mock.protocols.registry.registry_faults import RETRY_AFTER_SECONDS
 from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
+from ecr_mock.protocols.registry.spec import route_spec
 from ecr_mock.protocols.wire import normalize_host
 from ecr_mock.protocols.wsgi import API_VERSION, API_VERSION_HEADER, DISCONNECT_AFTER_BYTES
 from ecr_mock.services import Store
@@ -42,10 +43,20 @@ log = logging.getLogger("ecr_mock.registry.app")
 class _Seen:
     """What a request turned out to be, for its record."""
 
-    __slots__ = ("account", "error_code", "fault", "operation", "principal", "region", "repository")
+    __slots__ = (
+        "account",
+        "error_code",
+        "fault",
+        "operation",
+        "principal",
+        "quota",
+        "region",
+        "repository",
+    )
 
     def __init__(self) -> None:
         self.operation: str | None = None
+        self.quota: str | None = None
         self.repository: str | None = None
         self.account: str | None = None
         self.region: str | None = None
@@ -123,7 +134,9 @@ class RegistryApp:
         method = request.method.upper()
         found = match(request.path, method)
         if isinstance(found, Match):
-            seen.operation = route_name(found.route.name, method)
+            spec = route_spec(found.route.name, method)
+            if spec is not None:
+                seen.operation, seen.quota = spec.fault_name, spec.quota
             seen.repository = found.params.get("name")
         if isinstance(found, Match) and not found.route.authenticated:
             seen.account = found.params.get("account")
@@ -169,9 +182,7 @@ class RegistryApp:
                 time.sleep(fault.delay_ms / 1000)
             if fault.error is not None and not fault.after_commit:
                 raise _fault_error(fault)
-        if not self.backend.within_route_quota(
-            seen.account or "", seen.region or "", seen.operation
-        ):
+        if not self.backend.within_quota(seen.account or "", seen.region or "", seen.quota):
             raise RegistryError(
                 "TOOMANYREQUESTS",
                 429,

@@ -1,51 +1,47 @@
-"""Which answers wait for a save: a request that may change saved state is answered after it."""
+"""Which answers wait for a save, from the operation and route specs: a change is saved first."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from ecr_mock.protocols.ecr_api.spec import operation, target_operation
+from ecr_mock.protocols.registry.routes import Match, match
+from ecr_mock.protocols.registry.spec import route_spec
+from ecr_mock.protocols.wsgi import TARGET_ENVIRON
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = ["saves_at_once"]
 
-_READ_ONLY_API = frozenset(
-    {
-        "BatchCheckLayerAvailability",
-        "BatchGetImage",
-        "BatchGetRepositoryScanningConfiguration",
-        "CompleteLayerUpload",
-        "InitiateLayerUpload",
-        "UploadLayerPart",
-        "ValidatePullThroughCacheRule",
-    }
-)
-"""ECR operations whose changes (pull times, uploads) need not be saved before answering."""
+_READS = frozenset({"GET", "HEAD", "OPTIONS", "PATCH"})
+"""Methods whose requests never wait for a save (PATCH: an upload chunk, saved with its blob)."""
 
 
 def saves_at_once(environ: WSGIEnvironment) -> bool | str:
     """Whether a request may change saved state, so its answer waits for the save.
 
-    False for reads, upload starts, chunks and completions (blobs become durable in the
-    background, and at the latest with the manifest that names them) and for pulls (pull
-    times are saved within a second); a repository name for manifest pushes and deletions
-    (only that repository's images need looking at); True for everything else.
+    The spec of the ECR operation or registry route decides: False for those that only read
+    or whose changes are saved in the background (uploads, blobs, pull times); a repository
+    name for manifest pushes and deletions (only that repository's images need looking at);
+    True for the rest, and for every other request that is not a read (the control API).
     """
     method = environ.get("REQUEST_METHOD", "GET")
-    if method in ("GET", "HEAD", "OPTIONS", "PATCH"):
+    if method in _READS:
         return False
     path = environ.get("PATH_INFO") or "/"
-    if path.startswith("/v2/"):
-        name, found, _ = path[len("/v2/") :].rpartition("/manifests/")
-        if found:
-            return name
-        return "/blobs/uploads/" not in path
     if path == "/" and method == "POST":
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        operation = target.rsplit(".", 1)[-1]
-        if operation in _READ_ONLY_API:
+        service, name = target_operation(str(environ.get(TARGET_ENVIRON, "")))
+        if service is None:
+            return True  # not ECR's: moto's services, or a refusal
+        spec = operation(service, name)
+        return spec is not None and spec.saves
+    if path.startswith("/v2/") or path == "/token":
+        found = match(path, method)
+        if not isinstance(found, Match):
+            return False  # refused: nothing changed
+        route = route_spec(found.route.name, method)
+        if route is None or not route.saves:
             return False
-        if operation.startswith(("Describe", "List")):
-            return False
-        return not (operation.startswith("Get") and operation != "GetAuthorizationToken")
+        return found.params["name"] if route.save_scope == "repository" else True
     return True
