@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +17,10 @@ from ecr_mock.domain.errors import EcrError, InvalidParameter
 from ecr_mock.domain.models import Principal, Registry, Repository
 from ecr_mock.protocols.ecr_api import ecr as operations
 from ecr_mock.protocols.ecr_api.access_table import check_operation
-from ecr_mock.protocols.ecr_api.spec import PUBLIC_TARGET_PREFIX, TARGET_PREFIX
+from ecr_mock.protocols.ecr_api.spec import PUBLIC_TARGET_PREFIX, TARGET_PREFIX, operation
 from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
+from ecr_mock.protocols.envelope import CallFacts, guarded, record
 from ecr_mock.services import Store, repositories
-from ecr_mock.services.calls import Call
 
 if TYPE_CHECKING:
     from ecr_mock.services.fault_rules import Fault
@@ -174,18 +173,6 @@ class Answer:
     fault: Fault | None = None
 
 
-@dataclass
-class _Seen:
-    """What a call turned out to be, for its record."""
-
-    operation: str | None
-    params: Params | None = None
-    principal: str | None = None
-    account: str | None = None
-    region: str | None = None
-    fault: Fault | None = None
-
-
 def answer_call(
     backend: Store,
     target: str,
@@ -196,32 +183,22 @@ def answer_call(
     validate: bool = True,
 ) -> Answer:
     """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
-    wall, started = time.time(), time.perf_counter()
+    facts = CallFacts("api")
     found = service_for(target)
-    seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
+    facts.operation = sys.intern(found[1]) if found is not None and found[1] else None
     request = _Request(target, body, headers, source_ip, secure, validate)
-    status, payload, code = _serve(backend, found, request, seen)
-    params = seen.params or {}
-    repository = params.get("repositoryName")
-    backend.calls.record(
-        Call(
-            surface="api",
-            operation=seen.operation,
-            repository=repository if isinstance(repository, str) else None,
-            account_id=seen.account,
-            region=seen.region or _scope_region(headers),
-            principal=seen.principal,
-            status=status,
-            error_code=code,
-            request_bytes=len(body),
-            response_bytes=len(payload),
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            time=wall,
-            parameters=_elided(seen.params) if seen.params is not None else None,
-            fault=seen.fault.to_dict() if seen.fault is not None else None,
-        )
+    params: list[Params] = []
+    status, payload, code = _serve(backend, found, request, facts, params)
+    record(
+        backend,
+        facts,
+        status,
+        code,
+        len(body),
+        len(payload),
+        parameters=_elided(params[0]) if params else None,
     )
-    return Answer(status, payload, seen.fault)
+    return Answer(status, payload, facts.fault)
 
 
 @dataclass(frozen=True)
@@ -245,12 +222,17 @@ def _refuse(status: int, code: str, message: str, extra: Mapping[str, Any] | Non
 
 
 def _serve(
-    backend: Store, found: tuple[ApiService, str] | None, request: _Request, seen: _Seen
+    backend: Store,
+    found: tuple[ApiService, str] | None,
+    request: _Request,
+    facts: CallFacts,
+    seen_params: list[Params],
 ) -> Served:
+    """Name resolution and the wire errors of JSON 1.1; the envelope does the rest."""
     target, body, headers = request.target, request.body, request.headers
-    source_ip, secure, validate = request.source_ip, request.secure, request.validate
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
+    facts.region = _scope_region(headers)
     if handler is None:
         return _refuse(400, "UnknownOperationException", f"Unknown operation {target!r}")
     try:
@@ -259,69 +241,49 @@ def _serve(
         return _refuse(400, "SerializationException", "Request body is not valid JSON")
     if not isinstance(params, dict):
         return _refuse(400, "SerializationException", "Start of list found where not expected.")
-    seen.params = params
-    fault: Fault | None = None
+    seen_params.append(params)
     try:
-        if validate:
+        if request.validate:
             validate_input(name, params, service.model)
         backend.tick()
         principal, region, access_key = caller_from_headers(backend, headers)
         registry_id = params.get("registryId")
         account = registry_id if isinstance(registry_id, str) else principal.account_id
-        seen.principal, seen.account, seen.region = principal.arn, account, region
-        fault = _fault_for(backend, service.model, name, params, account, region)
-        seen.fault = fault
-        if fault is not None and fault.error is not None and not fault.after_commit:
-            return _fault_answer(fault)
-        if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
-            return _refuse(400, "ThrottlingException", "Rate exceeded")
-        ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
-        service.check(ctx, params)
-        result = handler(ctx, params)
+        repository = params.get("repositoryName")
+        facts.principal, facts.account, facts.region = principal.arn, account, region
+        facts.repository = repository if isinstance(repository, str) else None
+        facts.service = service.model
+        spec = operation(service.model, name)
+        facts.quota = spec.quota if spec is not None else None
+        facts.quota_account = principal.account_id
+
+        def run() -> Served:
+            ctx = service.context(
+                backend, name, principal, region, access_key, request.source_ip, request.secure
+            )
+            service.check(ctx, params)
+            result = handler(ctx, params)
+            return 200, json.dumps(result, default=_encode).encode(), None
+
+        return guarded(
+            backend,
+            facts,
+            run,
+            refuse=_fault_answer,
+            throttle=lambda: _refuse(400, "ThrottlingException", "Rate exceeded"),
+            errors=(EcrError,),
+        )
     except ValidationError as exc:
         return _refuse(400, exc.code, exc.message)
     except EcrError as exc:
-        return _after_commit(fault) or _refuse(exc.status, exc.code, exc.message, exc.extra)
+        return _refuse(exc.status, exc.code, exc.message, exc.extra)
     except Exception as exc:  # a bug must still answer like the service, not drop the call
         _log.exception("ecr-mock: %s failed unexpectedly", name)
         return _refuse(500, "ServerException", f"Internal error: {type(exc).__name__}: {exc}")
-    return _after_commit(fault) or (200, json.dumps(result, default=_encode).encode(), None)
-
-
-def _fault_for(
-    backend: Store, model: str, operation: str, params: Params, account: str, region: str
-) -> Fault | None:
-    """The fault rules' verdict on this call; sleeps the delay they ask for."""
-    rules = backend.fault_rules_if_any()
-    if rules is None:
-        return None
-    from ecr_mock.services.fault_rules import FaultRequest
-
-    repository = params.get("repositoryName")
-    fault = rules.evaluate(
-        FaultRequest(
-            "api",
-            operation,
-            repository if isinstance(repository, str) else None,
-            account,
-            region,
-            service=model,
-        )
-    )
-    if fault is not None and fault.delay_ms:
-        time.sleep(fault.delay_ms / 1000)
-    return fault
 
 
 def _fault_answer(fault: Fault) -> Served:
     return _refuse(fault.status or 500, fault.error or "ServerException", fault.message or "")
-
-
-def _after_commit(fault: Fault | None) -> Served | None:
-    """The error of an ``after_commit`` fault (the call was carried out), else None."""
-    if fault is not None and fault.error is not None and fault.after_commit:
-        return _fault_answer(fault)
-    return None
 
 
 _ELIDED_MEMBERS = frozenset({"layerPartBlob"})

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-from ecr_mock.services.quotas import API_RATE_QUOTAS
-
 if TYPE_CHECKING:
     from ecr_mock.protocols.ecr_api.dispatch import Handler
 
@@ -79,7 +77,9 @@ class Operation:
     scope: Scope | Literal["public"]
     change: Change = READS
     quota: str | None = None
-    """The ``API_RATE_QUOTAS`` bucket a call draws from (None: not rate limited)."""
+    """The quota bucket a call draws from: its own name for ECR's operations (the rates in
+    ``Quotas.rates``, AWS's ``API_RATE_QUOTAS`` by default, say which are limited); None for
+    ECR Public, which has no such quotas."""
 
     @property
     def action(self) -> str:
@@ -109,7 +109,7 @@ class Operation:
 
 
 def _ecr(name: str, module: str, scope: Scope, change: Change = READS) -> Operation:
-    return Operation(name, "ecr", module, scope, change, name if name in API_RATE_QUOTAS else None)
+    return Operation(name, "ecr", module, scope, change, name)
 
 
 def _public(name: str, change: Change = READS) -> Operation:
