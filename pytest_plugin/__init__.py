@@ -338,7 +338,8 @@ def ecr_backend_factory(
         account_id: str = _DEFAULT_ACCOUNT,
         region: str = _DEFAULT_REGION,
     ) -> Any:
-        from ecr_mock.testing.seeding import attach, seed_backend
+        from ecr_mock.runtime.emulator import assemble
+        from ecr_mock.testing.seeding import seed_backend
 
         if ecr_remote is not None:
             ecr_remote.reset()
@@ -347,7 +348,7 @@ def ecr_backend_factory(
             return ecr_remote
         from ecr_mock import Backend
 
-        backend = attach(Backend(account_id, region))
+        backend = assemble(Backend(account_id, region), providers=False)
         if seed is not None:
             seed_backend(backend, seed)
         return backend

@@ -201,6 +201,30 @@ def answer_call(
     return Answer(status, payload, facts.fault)
 
 
+def call_operation(
+    backend: Store, operation: str, params: dict[str, Any], account: str, region: str
+) -> tuple[int, dict[str, Any]]:
+    """One ECR API call as the root of ``account`` in ``region`` (seeding), through this
+    dispatcher: model check, access check, handler and JSON encoding as over the wire; fault
+    rules and quotas do not apply and the call is not recorded.
+
+    Answers ``(status, document)`` as the API would (``__type`` and ``message`` on errors).
+    """
+    body = json.dumps(params, default=str).encode()
+    request = _Request(
+        TARGET_PREFIX + operation,
+        body,
+        {},
+        "127.0.0.1",
+        False,
+        True,
+        (Principal.root(account), region),
+    )
+    status, payload, _ = _serve(backend, service_for(request.target), request, CallFacts("api"), [])
+    answer: dict[str, Any] = json.loads(payload)
+    return status, answer
+
+
 @dataclass(frozen=True)
 class _Request:
     """One JSON 1.1 request as it arrived."""
@@ -211,6 +235,8 @@ class _Request:
     source_ip: str
     secure: bool
     validate: bool
+    caller: tuple[Principal, str] | None = None
+    """An in-process call's caller and region (then no fault rules or quotas apply)."""
 
 
 Served = tuple[int, bytes, str | None]
@@ -246,7 +272,10 @@ def _serve(
         if request.validate:
             validate_input(name, params, service.model)
         backend.tick()
-        principal, region, access_key = caller_from_headers(backend, headers)
+        if request.caller is not None:
+            (principal, region), access_key = request.caller, None
+        else:
+            principal, region, access_key = caller_from_headers(backend, headers)
         registry_id = params.get("registryId")
         account = registry_id if isinstance(registry_id, str) else principal.account_id
         repository = params.get("repositoryName")
@@ -265,6 +294,8 @@ def _serve(
             result = handler(ctx, params)
             return 200, json.dumps(result, default=_encode).encode(), None
 
+        if request.caller is not None:
+            return run()
         return guarded(
             backend,
             facts,

@@ -29,7 +29,7 @@ from ecr_mock.protocols.control import (
 )
 from ecr_mock.protocols.registry.routes import TOKEN_PATH
 from ecr_mock.protocols.wsgi import BodyError, read_body
-from ecr_mock.runtime import providers
+from ecr_mock.runtime.emulator import assemble
 from ecr_mock.runtime.hostnames import misdirected_signature
 from ecr_mock.runtime.http.persistence import saves_at_once
 from ecr_mock.runtime.providers.moto_iam import (
@@ -41,7 +41,6 @@ from ecr_mock.runtime.providers.moto_iam import (
 from ecr_mock.services.backend import Backend
 from ecr_mock.services.download_urls import LAYER_PATH_PREFIX
 from ecr_mock.services.public import LOGO_PATH_PREFIX
-from ecr_mock.testing.seeding import attach as attach_api
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -101,20 +100,18 @@ class EcrMockApp:
     """
 
     def __init__(self, backend: Backend, control: ControlRouter | None = None) -> None:
-        self._backend = attach_api(backend)
-        providers.install(backend)
+        self._backend = assemble(backend)
         self.control = control or build_router()
         """The ``/ecr-mock/`` control API; ``control.add(route)`` adds routes."""
 
     @property
     def backend(self) -> Backend:
-        """The backend served (providers are installed into each one assigned)."""
+        """The backend served (each one assigned is assembled: ``runtime.emulator.assemble``)."""
         return self._backend
 
     @backend.setter
     def backend(self, backend: Backend) -> None:
-        providers.install(backend)
-        self._backend = attach_api(backend)
+        self._backend = assemble(backend)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         backend = self.backend

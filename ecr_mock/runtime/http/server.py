@@ -48,7 +48,6 @@ from ecr_mock.protocols.control import ControlRouter, build_router, is_loopback
 from ecr_mock.runtime.http.engine import HTTPServer
 from ecr_mock.runtime.http.front import EcrMockApp
 from ecr_mock.services.backend import Backend
-from ecr_mock.testing.faults import attach
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -84,7 +83,7 @@ class EcrMockServer:
         certificate_authority: CertificateAuthority | None = None,
     ) -> None:
         self._app = EcrMockApp(
-            attach(backend or Backend()),
+            backend or Backend(),
             build_router(token=control_token, loopback=is_loopback(host)),
         )
         self._ca = certificate_authority
@@ -118,7 +117,7 @@ class EcrMockServer:
             running = self._httpd is not None
             if running:
                 self._detach()
-            self._app.backend = attach(backend)
+            self._app.backend = backend
             if running:
                 self._attach()
 
