@@ -1,5 +1,5 @@
-"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ca``
-and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
+"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ls``
+lists what one holds, ``ca`` and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
 
 from __future__ import annotations
 
@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local, offline emulator of Amazon ECR: the ECR API and /v2/ on one port.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from ecr_mock.cli_env import EnvArgumentParser, add_variables
+
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=EnvArgumentParser
+    )
     serve = commands.add_parser(
         "serve",
         help="serve the ECR API and the registry until Ctrl-C",
@@ -135,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--control-token",
         metavar="TOKEN",
-        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        default=None,
         help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
-        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+        "use it when bound to a non-loopback address)",
     )
     serve.add_argument(
         "--log-format",
@@ -191,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how many requests /ecr-mock/calls remembers (default 10000)",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (e.g. http://localhost:8080, or *) read /v2/ with CORS "
+        "(repeatable)",
+    )
+    add_variables(serve, skip=frozenset({"ca_dir"}))  # the CA's own ECR_MOCK_CA_DIR applies
+    from ecr_mock import listing
+
+    listing.add_parser(commands)
     ca = commands.add_parser(
         "ca",
         help="print the path of the local CA certificate (made if needed)",
@@ -258,7 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.control_token == "":
+            args.control_token = None
         return serve(args)
+    if args.command == "ls":
+        from ecr_mock import listing
+
+        return listing.run(args)
     if args.command == "ca":
         return print_ca(args)
     if args.command == "hosts":
@@ -336,6 +358,7 @@ def serve(args: argparse.Namespace) -> int:
         apply_lifecycle=True,
         control_token=args.control_token,
         certificate_authority=ca,
+        cors_origins=args.cors_origin,
     )
     if args.seed:
         from ecr_mock.testing.seeding import SeedError, seed_backend
@@ -389,7 +412,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def banner(url: str, endpoint: str, account: str, region: str) -> str:
-    """What ``serve`` prints: the endpoint, the environment line and a ready login command."""
+    """What ``serve`` prints: the endpoint, the environment line, a ready login command and the
+    web console's address."""
     return "\n".join(
         [
             f"ecr-mock: serving the ECR API and /v2/ at {url} "
@@ -397,7 +421,21 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"export AWS_ENDPOINT_URL_ECR={url}",
             f"aws ecr get-login-password --endpoint-url {url} --region {region} "
             f"| docker login --username AWS --password-stdin {endpoint}",
+            f"web console: {url}/ecr-mock/ui/",
+            other_services_line(),
         ]
+    )
+
+
+def other_services_line() -> str:
+    """Whether IAM, STS and moto's other services are served too (with ``ecr-mock[aws]``)."""
+    from ecr_mock.runtime.providers.moto_iam import AWS_EXTRA, moto_server_installed
+
+    if moto_server_installed():
+        return "ecr-mock: IAM, STS, EventBridge and moto's other AWS services are served too (moto)"
+    return (
+        "ecr-mock: serving ECR, ECR Public and /v2/ only; other AWS services (IAM, STS, ...) "
+        f"answer 400 until moto is installed: pip install '{AWS_EXTRA}'"
     )
 
 
@@ -417,6 +455,7 @@ def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, reg
         f"aws ecr get-login-password --region {region} "
         f"| docker login --username AWS --password-stdin {registry}"
     )
+    lines.append(other_services_line())
     return "\n".join(lines)
 
 

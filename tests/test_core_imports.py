@@ -184,8 +184,15 @@ def test_every_domain_error_lives_in_domain_errors() -> None:
     assert outside == []
 
 
-ADAPTER_CORE_IMPORTS = ("ecr_mock.services", "ecr_mock.domain.errors", "ecr_mock.domain.models")
-"""All an adapter may import from the core (submodules of services included)."""
+ADAPTER_CORE_IMPORTS = (
+    "ecr_mock.services",
+    "ecr_mock.domain.errors",
+    "ecr_mock.domain.models",
+    "ecr_mock.store.calls",
+    "ecr_mock.store.fault_rules",
+)
+"""All an adapter may import from the core: services (submodules included), errors, models, and
+the call record and fault rules they fill and consult."""
 
 
 @pytest.mark.parametrize("adapter", ["protocols/ecr_api", "protocols/registry"])
@@ -256,3 +263,131 @@ def test_importing_a_module_fills_no_other_modules_table(order: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# ----- the layers, bottom to top, and no cycle ---------------------------------------------------
+
+LAYERS = ("domain", "store", "services", "protocols", "runtime", "testing", "cli")
+"""Each layer imports only from its own and lower ones."""
+
+_LAYER_OF_TOP_MODULES = {
+    "ecr_mock.server": "runtime",
+    "ecr_mock.cli": "cli",
+    "ecr_mock.cli_env": "cli",  # ECR_MOCK_* variables for the command's options
+    "ecr_mock.listing": "cli",  # ecr-mock ls
+    "ecr_mock.__main__": "cli",
+}
+_FACADES = {"ecr_mock", "ecr_mock._moved"}
+"""The package's public face and the old paths: they name every layer, nothing imports them."""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(path): path for path in _files(PACKAGE)}
+
+
+def _resolve(name: str) -> str | None:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _layer(module: str) -> str | None:
+    if module in _FACADES:
+        return None
+    if module in _LAYER_OF_TOP_MODULES:
+        return _LAYER_OF_TOP_MODULES[module]
+    layer = module.split(".")[1]
+    assert layer in LAYERS, f"{module} is in no layer"
+    return layer
+
+
+def _own_imports(path: Path, *, module_level: bool) -> set[str]:
+    """The ecr_mock modules ``path`` imports: at module level (TYPE_CHECKING blocks included),
+    or anywhere (functions included). ``from package import module`` names the module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nodes: list[ast.AST] = []
+    if module_level:
+        stack: list[ast.AST] = list(tree.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.If | ast.Try):
+                stack.extend(ast.iter_child_nodes(node))
+            else:
+                nodes.append(node)
+    else:
+        nodes = list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            target = _resolve(name) if name.startswith("ecr_mock") else None
+            if target is not None and target != _module_name(path):
+                found.add(target)
+    return found
+
+
+def test_every_module_is_in_a_layer() -> None:
+    assert {_layer(module) for module in MODULES} - {None} == set(LAYERS)
+
+
+def test_there_is_no_import_cycle() -> None:
+    """Counting module-level and TYPE_CHECKING imports (a cycle of either breaks the layers)."""
+    graph = {module: _own_imports(path, module_level=True) for module, path in MODULES.items()}
+    cycles = []
+    done: set[str] = set()
+    for start in sorted(graph):
+        # depth-first search for a path back to ``start`` through modules not yet done
+        stack = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            node, trail = stack.pop()
+            for target in sorted(graph[node]):
+                if target == start:
+                    cycles.append(" -> ".join([*trail, start]))
+                elif target not in seen and target not in done:
+                    seen.add(target)
+                    stack.append((target, [*trail, target]))
+        done.add(start)
+    assert cycles == []
+
+
+_ERRORS_PROBE = """
+import importlib, inspect, json, pkgutil
+import ecr_mock
+found = []
+for info in pkgutil.walk_packages(ecr_mock.__path__, "ecr_mock."):
+    if info.name.endswith("__main__"):
+        continue
+    module = importlib.import_module(info.name)
+    for name, value in vars(module).items():
+        if inspect.isclass(value) and issubclass(value, BaseException):
+            if value.__module__ == info.name:
+                found.append([info.name, name])
+print(json.dumps(found))
+"""
+
+
+def test_every_exception_class_lives_in_an_errors_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _ERRORS_PROBE], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    defined = json.loads(result.stdout)
+    assert len(defined) > 10
+    # wire.py's FramingError moves with the HTTP rules into the runtime's http package.
+    outside = [
+        f"{module}.{name}"
+        for module, name in defined
+        if not module.rpartition(".")[2].endswith("errors") and module != "ecr_mock.wire"
+    ]
+    assert outside == []

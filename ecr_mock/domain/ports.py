@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ecr_mock.domain.input_errors import UpstreamError
 from ecr_mock.domain.models import Principal
 
 __all__ = [
@@ -58,16 +59,6 @@ class Credentials:
     password: str
 
 
-class UpstreamError(Exception):
-    """Raised by an :class:`UpstreamClient`: ``kind`` is ``unreachable``, ``unauthorized``,
-    ``not_found`` or ``bad_response``."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
 class UpstreamClient(Protocol):
     """An OCI registry to read from; raises :class:`UpstreamError`."""
 
@@ -87,6 +78,10 @@ UpstreamConnector = Callable[[str, "Credentials | None", float], UpstreamClient]
 
 SecretReader = Callable[[str], "str | None"]
 """``secret ARN or name -> secret string`` (None when the reader does not hold it)."""
+
+OperationCaller = Callable[[Any, str, dict[str, Any], str, str], tuple[int, dict[str, Any]]]
+"""``call(backend, operation, params, account, region) -> (status, answer)``: one ECR API call
+made as the root of ``account`` in ``region``, answered like the API (``__type`` on errors)."""
 
 EventListener = Callable[[str, dict[str, Any]], None]
 """``(kind, detail)``: told about every core event (image pushed, deleted, scanned, ...)."""

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from ecr_mock.services import Store
-from ecr_mock.services.calls import Call
-from ecr_mock.services.fault_rules import Fault, FaultRequest
+from ecr_mock.store.calls import Call
+from ecr_mock.store.fault_rules import Fault, FaultRequest
+from ecr_mock.store.state import Store
 
 __all__ = ["CallFacts", "guarded", "record"]
 

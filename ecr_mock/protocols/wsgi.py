@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Final
 
+from ecr_mock.protocols.errors import BodyError
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
@@ -37,18 +39,6 @@ API_VERSION: Final = "registry/2.0"
 """Its value."""
 
 _READ_CHUNK = 1024 * 1024
-
-
-class BodyError(ValueError):
-    """A request body that cannot be had; each application answers it in its own wire shape.
-
-    ``too_large`` tells a body over the limit from a malformed or cut one.
-    """
-
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.too_large = too_large
 
 
 def read_body(environ: WSGIEnvironment, limit: int) -> bytes:

@@ -9,10 +9,10 @@ loads when first used, so a mock that never uses one does not pay for importing 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
-    from ecr_mock.services.fault_rules import FaultCatalog
+    from ecr_mock.store.fault_rules import FaultCatalog
     from ecr_mock.store.state import Store
 
 __all__ = ["assemble", "call_operation", "fault_catalog"]
@@ -43,7 +43,7 @@ def fault_catalog() -> FaultCatalog:
     botocore's models) and the registry's route names and OCI error codes."""
     from ecr_mock.protocols.ecr_api.api_faults import api_errors, api_operations
     from ecr_mock.protocols.registry.registry_faults import OCI_ERRORS, registry_routes
-    from ecr_mock.services.fault_rules import FaultCatalog
+    from ecr_mock.store.fault_rules import FaultCatalog
 
     return FaultCatalog(
         api_operations=api_operations(),
@@ -58,5 +58,7 @@ def call_operation(
 ) -> tuple[int, dict[str, Any]]:
     """One ECR API call as the root of ``account`` in ``region``, through the API's dispatcher."""
     from ecr_mock.protocols.ecr_api.dispatch import call_operation as call
+    from ecr_mock.services.backend import Backend
 
-    return call(store, operation, params, account, region)
+    # Every Store the faces build is a Backend (the Store with its services as methods).
+    return call(cast(Backend, store), operation, params, account, region)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
 from ecr_mock.services import images, policies, repositories, settings, uploads
-from ecr_mock.store.state import Store
+from ecr_mock.store.clock import Clock
+from ecr_mock.store.state import LIFECYCLE_PERIOD, Store
 
 if TYPE_CHECKING:
     from ecr_mock.domain.lifecycle_rules import LifecycleAction
+    from ecr_mock.domain.ports import EventListener
+    from ecr_mock.services.lifecycle import LifecycleScheduler
+    from ecr_mock.store.persistence.statedir import StateDir
     from ecr_mock.store.tokens import Token
 
 
@@ -24,6 +29,80 @@ class Backend(Store):
     :meth:`close`), the control operations, and each service function bound as a method
     (``backend.put_image(...)`` is ``images.put_image(backend, ...)``).
     """
+
+    state_dir: StateDir | None = None
+    """Where this state is kept across restarts (None: memory only; see :meth:`open`)."""
+
+    def __init__(
+        self,
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        clock: Clock | None = None,
+        *,
+        allow_missing_layers: bool = False,
+    ) -> None:
+        super().__init__(account_id, region, clock, allow_missing_layers=allow_missing_layers)
+        self._lifecycle: LifecycleScheduler | None = None
+        self._scan_on_push: EventListener | None = None
+        self.listeners.append(self._on_core_event)
+
+    # ----- what the clock makes due, and who calls ------------------------------------------
+
+    @property
+    def lifecycle(self) -> LifecycleScheduler:
+        """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
+        if self._lifecycle is None:
+            from ecr_mock.services.lifecycle import LifecycleScheduler
+
+            with self.lock:
+                if self._lifecycle is None:
+                    scheduler = LifecycleScheduler(self, period=LIFECYCLE_PERIOD)
+                    scheduler.last_run = self.lifecycle_epoch
+                    self._lifecycle = scheduler
+        return self._lifecycle
+
+    def _on_core_event(self, kind: str, detail: dict[str, Any]) -> None:
+        """Record every core event as an ECR event, and scan new images that scan on push."""
+        self.events.on_backend_event(kind, detail)
+        if kind == "image-pushed" and detail.get("new"):
+            if self._scan_on_push is None:
+                from ecr_mock.services.scanning import ScanOnPush
+
+                self._scan_on_push = ScanOnPush(self)
+            self._scan_on_push(kind, detail)
+
+    def principal_for_key(self, access_key: str | None) -> Principal:
+        """The principal behind an access key: registered, known to an identity provider, else
+        the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
+        from ecr_mock.services.access import resolve_principal
+
+        return resolve_principal(self, access_key)
+
+    def tick(self) -> list[LifecycleAction]:
+        """Run what the clock says is due (cheap; meant for the start of every request).
+
+        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
+        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
+        The lifecycle scheduler is made on the first tick that has something to do.
+        """
+        from ecr_mock.services.uploads import expire_uploads_if_due
+
+        expire_uploads_if_due(self)
+        if self._lifecycle is None and not self.pending_restores:
+            now = self.clock.now()
+            if self.lifecycle_epoch <= now < self.lifecycle_epoch + LIFECYCLE_PERIOD:
+                return []
+        return self.lifecycle.tick()
+
+    def lifecycle_last_run(self) -> datetime:
+        """When lifecycle policies were last applied (on the backend clock)."""
+        return self._lifecycle.last_run if self._lifecycle is not None else self.lifecycle_epoch
+
+    def set_lifecycle_last_run(self, when: datetime) -> None:
+        """Set when lifecycle policies were last applied (a restart takes it back)."""
+        self.lifecycle_epoch = when
+        if self._lifecycle is not None:
+            self._lifecycle.last_run = when
 
     # ----- a state directory: the same state after a restart --------------------------------
 

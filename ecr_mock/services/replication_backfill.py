@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ecr_mock.domain.errors import (
     InvalidParameter,
@@ -46,20 +45,27 @@ from ecr_mock.domain.errors import (
     ReplicationBackfillInvalidStatus,
     ReplicationBackfillNotFound,
 )
-from ecr_mock.domain.models import ACTIVE, ARCHIVE, Registry
+from ecr_mock.domain.models import (
+    ACTIVE,
+    ARCHIVE,
+    COMPLETE,
+    FAILED,
+    IN_PROGRESS,
+    PREPARING,
+    STOPPED,
+    STOPPING,
+    Backfill,
+    BackfillResult,
+    Destination,
+    Planned,
+    Registry,
+)
 from ecr_mock.services.images import images_referenced_by_indexes
-from ecr_mock.services.replication import Destination, copy_image, destinations_for
+from ecr_mock.services.replication import copy_image, destinations_for
 
 if TYPE_CHECKING:
     from ecr_mock.store.state import Store
 
-PREPARING = "PREPARING"
-IN_PROGRESS = "IN_PROGRESS"
-COMPLETE = "COMPLETE"
-FAILED = "FAILED"
-STOPPING = "STOPPING"
-STOPPED = "STOPPED"
-UNFINISHED = (PREPARING, IN_PROGRESS, STOPPING)
 STOPPABLE = (PREPARING, IN_PROGRESS)
 MAX_UNFINISHED = 10
 """Backfills a registry may have unfinished at once."""
@@ -70,110 +76,14 @@ THRESHOLD_FAILURE = "REPLICATION_FAILURE_THRESHOLD_EXCEEDED"
 IMAGE_GONE = "ImageNotFoundException"
 
 
-@dataclass(frozen=True)
-class Planned:
-    """One replication a backfill will perform: an image of a repository, with a tag or none."""
-
-    repository_name: str
-    digest: str
-    tag: str | None
-
-
-@dataclass
-class BackfillResult:
-    """The outcome of one planned replication."""
-
-    planned: Planned
-    status: str
-    failure_code: str | None = None
-    sub_image_failure_codes: list[str] | None = None
-    """Set (possibly empty) only when the image is a manifest list or index."""
-
-    def to_api(self) -> dict[str, Any]:
-        """The ``ReplicationBackfillResult`` shape."""
-        image_id: dict[str, str] = {"imageDigest": self.planned.digest}
-        if self.planned.tag is not None:
-            image_id["imageTag"] = self.planned.tag
-        out: dict[str, Any] = {
-            "repositoryName": self.planned.repository_name,
-            "imageId": image_id,
-            "status": self.status,
-        }
-        if self.failure_code is not None:
-            out["failureCode"] = self.failure_code
-        if self.sub_image_failure_codes is not None:
-            out["subImageFailureCodes"] = list(self.sub_image_failure_codes)
-        return out
-
-
-@dataclass
-class Backfill:
-    """One replication backfill of a registry to one destination."""
-
-    backfill_id: str
-    registry_id: str
-    destination: Destination
-    started_at: datetime
-    status: str = PREPARING
-    plan: list[Planned] | None = None
-    """None until prepared (progress is null until then)."""
-    results: list[BackfillResult] = field(default_factory=list)
-    ended_at: datetime | None = None
-    failure_code: str | None = None
-
-    @property
-    def ended(self) -> bool:
-        """Whether the backfill reached a terminal status."""
-        return self.status not in UNFINISHED
-
-    def progress(self) -> dict[str, Any] | None:
-        """The ``ReplicationBackfillProgress`` shape; None until the plan exists."""
-        if self.plan is None:
-            return None
-        failed = [r for r in self.results if r.status == FAILED]
-        codes = dict.fromkeys(r.failure_code for r in failed if r.failure_code is not None)
-        return {
-            "totalReplicationCount": len(self.plan),
-            "completedReplicationCount": len(self.results) - len(failed),
-            "failedReplicationCount": len(failed),
-            "failureCodes": list(codes),
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """The fields shared by every backfill answer (the ``ReplicationBackfillSummary``)."""
-        out: dict[str, Any] = {
-            "replicationBackfillId": self.backfill_id,
-            "destination": {
-                "region": self.destination.region,
-                "registryId": self.destination.registry_id,
-            },
-            "status": self.status,
-            "startedAt": self.started_at,
-        }
-        if self.failure_code is not None:
-            out["failureCode"] = self.failure_code
-        progress = self.progress()
-        if progress is not None:
-            out["progress"] = progress
-        if self.ended_at is not None:
-            out["endedAt"] = self.ended_at
-        return out
-
-    def visible_results(self, status_filter: str | None = None) -> list[BackfillResult]:
-        """Per-image results (only once ended), optionally of one status."""
-        if not self.ended:
-            return []
-        return [r for r in self.results if status_filter in (None, r.status)]
-
-
 def _table(reg: Registry) -> dict[str, Backfill]:
     return reg.replication_backfills
 
 
-def _expire(backend: Store, reg: Registry) -> dict[str, Backfill]:
+def _expire(store: Store, reg: Registry) -> dict[str, Backfill]:
     """The registry's backfills, without those that ended more than 90 days ago."""
     table = _table(reg)
-    cutoff = backend.now() - RETENTION
+    cutoff = store.now() - RETENTION
     for key in [k for k, b in table.items() if b.ended_at is not None and b.ended_at < cutoff]:
         del table[key]
     return table
@@ -187,17 +97,17 @@ def _configured(reg: Registry, dest: Destination) -> bool:
     )
 
 
-def start(backend: Store, reg: Registry, region: str, registry_id: str) -> Backfill:
+def start(store: Store, reg: Registry, region: str, registry_id: str) -> Backfill:
     """StartReplicationBackfill: record a PREPARING backfill of ``reg`` to the destination."""
     dest = Destination(registry_id, region)
-    with backend.lock:
+    with store.lock:
         if not _configured(reg, dest):
             raise InvalidParameter(
                 "Invalid parameter at 'destination' failed to satisfy constraint: 'The "
                 f"destination (region '{region}', registry id '{registry_id}') is not in the "
                 "registry's replication configuration'"
             )
-        table = _expire(backend, reg)
+        table = _expire(store, reg)
         unfinished = [b for b in table.values() if not b.ended]
         for other in unfinished:
             if other.destination.region == region:
@@ -207,69 +117,69 @@ def start(backend: Store, reg: Registry, region: str, registry_id: str) -> Backf
                 f"The registry with id '{reg.account}' already has {MAX_UNFINISHED} replication "
                 "backfills in progress, the most allowed at once"
             )
-        backfill = Backfill(str(uuid.uuid4()), reg.account, dest, backend.now())
+        backfill = Backfill(str(uuid.uuid4()), reg.account, dest, store.now())
         table[backfill.backfill_id] = backfill
     return backfill
 
 
-def get(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
+def get(store: Store, reg: Registry, backfill_id: str) -> Backfill:
     """The backfill with ``backfill_id``; ReplicationBackfillNotFoundException otherwise."""
-    with backend.lock:
-        found = _expire(backend, reg).get(backfill_id.lower())
+    with store.lock:
+        found = _expire(store, reg).get(backfill_id.lower())
     if found is None:
         raise ReplicationBackfillNotFound(backfill_id, reg.account)
     return found
 
 
-def backfills(backend: Store, reg: Registry) -> list[Backfill]:
+def backfills(store: Store, reg: Registry) -> list[Backfill]:
     """The registry's backfills, oldest first (ended ones for 90 days)."""
-    with backend.lock:
-        return list(_expire(backend, reg).values())
+    with store.lock:
+        return list(_expire(store, reg).values())
 
 
-def observe(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
+def observe(store: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Move ``backfill`` one step, as an observation does (see the module notes).
 
     The step holds the backend lock throughout, so concurrent observers never run it twice.
     """
-    with backend.lock:
+    with store.lock:
         if backfill.status == PREPARING:
-            backfill.plan = plan(backend, reg, backfill.destination)
+            backfill.plan = plan(store, reg, backfill.destination)
             backfill.status = IN_PROGRESS
         elif backfill.status == IN_PROGRESS:
-            _run(backend, reg, backfill)
+            _run(store, reg, backfill)
         elif backfill.status == STOPPING:
             backfill.status = STOPPED
-            backfill.ended_at = backend.now()
+            backfill.ended_at = store.now()
     return backfill
 
 
-def run_to_end(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
+def run_to_end(store: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Prepare and run ``backfill`` now, until it reaches a terminal status."""
     while not backfill.ended:
-        observe(backend, reg, backfill)
+        observe(store, reg, backfill)
     return backfill
 
 
-def stop(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
+def stop(store: Store, reg: Registry, backfill_id: str) -> Backfill:
     """StopReplicationBackfill: a PREPARING or IN_PROGRESS backfill becomes STOPPED."""
-    backfill = get(backend, reg, backfill_id)
-    with backend.lock:
+    backfill = get(store, reg, backfill_id)
+    with store.lock:
         if backfill.status not in STOPPABLE:
             raise ReplicationBackfillInvalidStatus(backfill.backfill_id, backfill.status)
         backfill.status = STOPPED
-        backfill.ended_at = backend.now()
+        backfill.ended_at = store.now()
     return backfill
 
 
-def plan(backend: Store, reg: Registry, dest: Destination) -> list[Planned]:
+def plan(store: Store, reg: Registry, dest: Destination) -> list[Planned]:
     """The replications a backfill of ``reg`` to ``dest`` performs, per the rules in force."""
     planned: list[Planned] = []
     for name in sorted(reg.repositories):
         if dest not in destinations_for(reg, name):
             continue
         repo = reg.repositories[name]
-        carried = images_referenced_by_indexes(backend, repo)
+        carried = images_referenced_by_indexes(store, repo)
         images = sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.digest))
         for image in images:
             if image.replicated_from is not None or image.status != ACTIVE:
@@ -286,7 +196,7 @@ def _code(failure: str) -> str:
     return failure.split(":", 1)[0].strip() or failure
 
 
-def _run(backend: Store, reg: Registry, backfill: Backfill) -> None:
+def _run(store: Store, reg: Registry, backfill: Backfill) -> None:
     """Perform every planned replication; the backfill ends COMPLETE or FAILED."""
     for item in backfill.plan or []:
         repo = reg.repositories.get(item.repository_name)
@@ -294,22 +204,22 @@ def _run(backend: Store, reg: Registry, backfill: Backfill) -> None:
         if repo is None or image is None or (item.tag is not None and item.tag not in image.tags):
             result = BackfillResult(item, FAILED, IMAGE_GONE)
         else:
-            failure = copy_image(backend, repo, image, item.tag, backfill.destination)
+            failure = copy_image(store, repo, image, item.tag, backfill.destination)
             code = _code(failure) if failure is not None else None
             result = BackfillResult(item, COMPLETE if code is None else FAILED, code)
             if image.parsed.is_index:
                 carried = code == "LayersNotFoundException"
                 result.sub_image_failure_codes = [code] if code is not None and carried else []
-        with backend.lock:
+        with store.lock:
             backfill.results.append(result)
         failed = sum(1 for r in backfill.results if r.status == FAILED)
         ran = len(backfill.results)
         if ran >= FAILURE_THRESHOLD_MINIMUM and failed * 2 >= ran:
-            with backend.lock:
+            with store.lock:
                 backfill.status = FAILED
                 backfill.failure_code = THRESHOLD_FAILURE
-                backfill.ended_at = backend.now()
+                backfill.ended_at = store.now()
             return
-    with backend.lock:
+    with store.lock:
         backfill.status = COMPLETE
-        backfill.ended_at = backend.now()
+        backfill.ended_at = store.now()

@@ -7,13 +7,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ecr_mock.domain.lifecycle_rules import LifecycleAction
 from ecr_mock.domain.models import Image, Repository
+from ecr_mock.domain.ports import EventListener
+from ecr_mock.store.clock import Clock
 
-if TYPE_CHECKING:
-    from ecr_mock.store.state import Store
+
+class EventSource(Protocol):
+    """What an :class:`EventLog` listens to: a store's event bus and clock."""
+
+    listeners: list[EventListener]
+    clock: Clock
+
 
 __all__ = [
     "IMAGE_ACTION",
@@ -183,7 +190,7 @@ class EventLog:
     EventBridge forwarder) receive each recorded event; a failing subscriber is skipped.
     """
 
-    def __init__(self, max_events: int = MAX_EVENTS, backend: Store | None = None) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, backend: EventSource | None = None) -> None:
         self.max_events = max_events
         self._events: list[Event | _ImageAction] = []
         """Image actions (most events) are kept compact and built on read; the rest as built."""
@@ -191,10 +198,10 @@ class EventLog:
         self._count = 0
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
-        self._backend: Store | None = backend
+        self._backend: EventSource | None = backend
         """Whose clock times the events (set by :meth:`install` too)."""
 
-    def install(self, backend: Store) -> EventLog:
+    def install(self, backend: EventSource) -> EventLog:
         """Listen to ``backend`` (harmless when already listening); returns self."""
         self._backend = backend
         if self.on_backend_event not in backend.listeners:

@@ -10,19 +10,21 @@ from typing import TYPE_CHECKING, Any
 from ecr_mock.domain.blobs import UPLOAD_IDLE_TIMEOUT
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, registry_host
-from ecr_mock.domain.ports import EventListener, IdentityProvider, SecretReader, UpstreamConnector
+from ecr_mock.domain.ports import (
+    EventListener,
+    IdentityProvider,
+    OperationCaller,
+    SecretReader,
+    UpstreamConnector,
+)
 from ecr_mock.store.clock import Clock
 from ecr_mock.store.tokens import TokenStore
 
 if TYPE_CHECKING:
-    from ecr_mock.domain.lifecycle_rules import LifecycleAction
-    from ecr_mock.services.calls import CallLog
-    from ecr_mock.services.fault_rules import FaultCatalog, FaultRules
-    from ecr_mock.services.lifecycle import LifecycleScheduler
-    from ecr_mock.services.quotas import Quotas
-    from ecr_mock.services.seed import OperationCaller
+    from ecr_mock.store.calls import CallLog
     from ecr_mock.store.events import EventLog
-    from ecr_mock.store.persistence.statedir import StateDir
+    from ecr_mock.store.fault_rules import FaultCatalog, FaultRules
+    from ecr_mock.store.quotas import Quotas
 
 __all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
 
@@ -107,29 +109,23 @@ class Store:
         self.installed: dict[str, Callable[[], None]] = {}
         """Providers installed into this store, by name, with the function that removes each
         (installing twice is harmless)."""
-        self._lifecycle: LifecycleScheduler | None = None
-        self._lifecycle_epoch = self.clock.now()
-        self._scan_on_push: EventListener | None = None
-        self.listeners.append(self._on_core_event)
+        self.lifecycle_epoch = self.clock.now()
+        """When lifecycle policies were last applied, until a scheduler keeps that time."""
         self.fault_catalog: Callable[[], FaultCatalog] | None = None
         """Valid operation, route and error names for fault rules (set by mock_ecr and servers)."""
         self._faults: FaultRules | None = None
         self._calls: CallLog | None = None
         self._quotas: Quotas | None = None
-        self.state_dir: StateDir | None = None
-        """Where this state is kept across restarts (None: memory only; see ``Backend.open``)."""
         self.operation_caller: OperationCaller | None = None
         """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
 
     def lifecycle_last_run(self) -> datetime:
         """When lifecycle policies were last applied (on the backend clock)."""
-        return self._lifecycle.last_run if self._lifecycle is not None else self._lifecycle_epoch
+        return self.lifecycle_epoch
 
     def set_lifecycle_last_run(self, when: datetime) -> None:
         """Set when lifecycle policies were last applied (a restart takes it back)."""
-        self._lifecycle_epoch = when
-        if self._lifecycle is not None:
-            self._lifecycle.last_run = when
+        self.lifecycle_epoch = when
 
     # ----- parts made on first use (a fresh process pays only for what it uses) --------------
 
@@ -148,7 +144,7 @@ class Store:
     def faults(self) -> FaultRules:
         """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
         if self._faults is None:
-            from ecr_mock.services.fault_rules import FaultRules
+            from ecr_mock.store.fault_rules import FaultRules
 
             with self.lock:
                 if self._faults is None:
@@ -170,7 +166,7 @@ class Store:
     def calls(self) -> CallLog:
         """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
         if self._calls is None:
-            from ecr_mock.services.calls import CallLog
+            from ecr_mock.store.calls import CallLog
 
             with self.lock:
                 if self._calls is None:
@@ -181,59 +177,12 @@ class Store:
     def quotas(self) -> Quotas:
         """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
         if self._quotas is None:
-            from ecr_mock.services.quotas import Quotas
+            from ecr_mock.store.quotas import Quotas
 
             with self.lock:
                 if self._quotas is None:
                     self._quotas = Quotas()
         return self._quotas
-
-    @property
-    def lifecycle(self) -> LifecycleScheduler:
-        """Applies lifecycle policies as time passes; ``tick()`` runs it, a server ``start()``s it."""
-        if self._lifecycle is None:
-            from ecr_mock.services.lifecycle import LifecycleScheduler
-
-            with self.lock:
-                if self._lifecycle is None:
-                    scheduler = LifecycleScheduler(self, period=LIFECYCLE_PERIOD)
-                    scheduler.last_run = self._lifecycle_epoch
-                    self._lifecycle = scheduler
-        return self._lifecycle
-
-    def _on_core_event(self, kind: str, detail: dict[str, Any]) -> None:
-        """Record every core event as an ECR event, and scan new images that scan on push."""
-        self.events.on_backend_event(kind, detail)
-        if kind == "image-pushed" and detail.get("new"):
-            if self._scan_on_push is None:
-                from ecr_mock.services.scanning import ScanOnPush
-
-                self._scan_on_push = ScanOnPush(self)
-            self._scan_on_push(kind, detail)
-
-    # ----- identities ----------------------------------------------------------------------------
-
-    def principal_for_key(self, access_key: str | None) -> Principal:
-        """The principal behind an access key: registered, known to an identity provider, else
-        the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
-        from ecr_mock.services.access import resolve_principal
-
-        return resolve_principal(self, access_key)
-
-    def tick(self) -> list[LifecycleAction]:
-        """Run what the clock says is due (cheap; meant for the start of every request).
-
-        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
-        last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
-        """
-        from ecr_mock.services.uploads import expire_uploads_if_due
-
-        expire_uploads_if_due(self)
-        if self._lifecycle is None:
-            now = self.clock.now()
-            if self._lifecycle_epoch <= now < self._lifecycle_epoch + LIFECYCLE_PERIOD:
-                return []
-        return self.lifecycle.tick()
 
     def registry(self, account: str | None = None, region: str | None = None) -> Registry:
         """The registry of (account, region), created on first use."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ecr_mock.runtime.emulator import assemble, fault_catalog
 from ecr_mock.services.backend import Backend
-from ecr_mock.services.calls import Call, CallLog
-from ecr_mock.services.fault_rules import Fault, FaultCatalog, FaultRule, FaultRuleError, FaultRules
-from ecr_mock.services.quotas import API_RATE_QUOTAS, Quotas
+from ecr_mock.store.calls import Call, CallLog
+from ecr_mock.store.fault_rules import Fault, FaultCatalog, FaultRule, FaultRuleError, FaultRules
+from ecr_mock.store.quotas import API_RATE_QUOTAS, Quotas
 
 __all__ = [
     "API_RATE_QUOTAS",

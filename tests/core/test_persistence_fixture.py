@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ecr_mock import Backend
-from ecr_mock.store.persistence.codec import decode, encode
+from ecr_mock.store.persistence.codec import (
+    ALIASES,
+    PERSISTED_TYPES,
+    decode,
+    encode,
+    resolve_class,
+    type_name,
+)
 from tests.core.test_persistence import full_state
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "statedir-v1"
@@ -48,3 +56,36 @@ def test_the_fixture_names_classes_by_their_first_module_paths() -> None:
     text = (FIXTURE / "expected.json").read_text(encoding="utf-8")
     assert '"ecr_mock.core.models:Principal"' in text
     assert '"ecr_mock.core.models:Image"' in text
+
+
+def _type_names(data: object) -> set[str]:
+    if isinstance(data, list):
+        return {name for item in data for name in _type_names(item)}
+    if isinstance(data, dict):
+        own = {data["$dc"]} if isinstance(data.get("$dc"), str) else set()
+        return own | {name for value in data.values() for name in _type_names(value)}
+    return set()
+
+
+def test_the_state_is_written_under_stable_type_names(reopened: Backend) -> None:
+    """Saved again, every class is stored under its stable name, never its module path."""
+    reopened.save()
+    names = _type_names(full_state(reopened))
+    with sqlite3.connect(reopened.state_dir.path / "state.db") as db:  # type: ignore[union-attr]
+        for (doc,) in db.execute("SELECT doc FROM rows"):
+            names |= _type_names(json.loads(doc))
+    assert names, "the state holds dataclasses"
+    assert names <= set(PERSISTED_TYPES), names - set(PERSISTED_TYPES)
+
+
+def test_every_earlier_type_name_resolves_to_a_persisted_class() -> None:
+    for old, stable in ALIASES.items():
+        assert resolve_class(old) is PERSISTED_TYPES[stable]
+        assert old.rpartition(":")[2] == PERSISTED_TYPES[stable].__qualname__
+
+
+@pytest.mark.parametrize("name", sorted(PERSISTED_TYPES))
+def test_a_persisted_class_round_trips_under_its_stable_name(name: str) -> None:
+    cls = PERSISTED_TYPES[name]
+    assert type_name(cls) == name
+    assert resolve_class(name) is cls

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecr_mock.protocols.control.errors import ControlError
+
 if TYPE_CHECKING:
     from ecr_mock.services.backend import Backend
 
@@ -42,6 +44,7 @@ _REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    303: "See Other",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -53,39 +56,24 @@ _REASONS = {
 }
 
 
-class ControlError(Exception):
-    """A refusal of the control API: HTTP status, a short code, a message, the bad field."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-    @classmethod
-    def bad_field(cls, name: str, message: str) -> ControlError:
-        """400 naming the body field ``name``."""
-        return cls(400, "BadRequest", message, field=name)
-
-    def document(self) -> dict[str, Any]:
-        """The JSON body of this error."""
-        doc: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            doc["field"] = self.field
-        return doc
-
-
 @dataclass
 class ControlResponse:
-    """What a handler answers: a status and a JSON document (None: no body, as for 204)."""
+    """What a handler answers: a status and a JSON document (None: no body, as for 204).
+
+    ``content`` (with its ``content_type``) answers other bytes than JSON, as the web console's
+    pages do.
+    """
 
     status: int = 200
     document: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    content_type: str = "application/json"
 
     def body(self) -> bytes:
         """The encoded body."""
+        if self.content is not None:
+            return self.content
         return b"" if self.document is None else json.dumps(self.document).encode()
 
     @property
@@ -245,10 +233,13 @@ def is_loopback(host: str) -> bool:
 
 
 def build_router(*, token: str | None = None, loopback: bool = True) -> ControlRouter:
-    """A router with every built-in route (health, reset, clock, state, seed, ...)."""
+    """A router with every built-in route (health, reset, clock, state, seed, ...) and the
+    web console."""
     from ecr_mock.protocols.control import routes
+    from ecr_mock.protocols.control.console import console_route
 
     router = ControlRouter(token=token, loopback=loopback)
     for route in routes.builtin_routes():
         router.add(route)
+    router.add(console_route(router))  # the web console, /ecr-mock/ui/
     return router

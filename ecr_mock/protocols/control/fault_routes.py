@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecr_mock.protocols.control import ControlError, ControlRequest, ControlResponse, ControlRoute
-from ecr_mock.services.fault_rules import FaultRule, FaultRuleError
+from ecr_mock.store.fault_rules import FaultRule, FaultRuleError
 
 _CALL_FILTERS = ("operation", "repository", "surface", "status", "error_code")
 _BAD_BODY = "The body must be a JSON object (a fault rule) or a list of them"

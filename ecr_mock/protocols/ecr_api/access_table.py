@@ -13,7 +13,7 @@ from ecr_mock.services.access import AccessRequest, check_access
 from ecr_mock.services.repositories import parse_repository_arn, repository_arn
 
 if TYPE_CHECKING:
-    from ecr_mock.protocols.ecr_api.dispatch import Context
+    from ecr_mock.protocols.ecr_api.context import Context
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ecr_mock.protocols.wsgi import (
     BodyError,
     read_body,
 )
-from ecr_mock.services import Store
+from ecr_mock.services.backend import Backend
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -37,7 +37,7 @@ _REASONS = {
 class EcrApiApp:
     """Serves ECR JSON 1.1 calls against one backend."""
 
-    def __init__(self, backend: Store) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

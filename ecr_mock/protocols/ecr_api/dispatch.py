@@ -14,16 +14,20 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from ecr_mock.domain.errors import EcrError, InvalidParameter
-from ecr_mock.domain.models import Principal, Registry, Repository
+from ecr_mock.domain.models import Principal
 from ecr_mock.protocols.ecr_api import ecr as operations
 from ecr_mock.protocols.ecr_api.access_table import check_operation
+from ecr_mock.protocols.ecr_api.context import Context as Context
+from ecr_mock.protocols.ecr_api.context import Handler as Handler
+from ecr_mock.protocols.ecr_api.context import Params as Params
+from ecr_mock.protocols.ecr_api.context import Result as Result
 from ecr_mock.protocols.ecr_api.spec import PUBLIC_TARGET_PREFIX, TARGET_PREFIX, operation
 from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
 from ecr_mock.protocols.envelope import CallFacts, guarded, record
-from ecr_mock.services import Store, repositories
+from ecr_mock.services.backend import Backend
 
 if TYPE_CHECKING:
-    from ecr_mock.services.fault_rules import Fault
+    from ecr_mock.store.fault_rules import Fault
 
 _log = logging.getLogger("ecr_mock")
 
@@ -33,40 +37,9 @@ _CREDENTIAL_RE = re.compile(
     r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
 )
 
-Params = dict[str, Any]
-Result = dict[str, Any]
-Handler = Callable[["Context", Params], Result]
 T = TypeVar("T")
 MAX_OFFSET = 2**31 - 1
 """The largest position a ``nextToken`` may hold (a forged larger one is an invalid token)."""
-
-
-@dataclass
-class Context:
-    """One API call: the backend, who is calling, and from which region."""
-
-    backend: Store
-    operation: str
-    principal: Principal
-    region: str
-    access_key: str | None = None
-    source_ip: str = "127.0.0.1"
-    secure_transport: bool = False
-
-    @property
-    def account(self) -> str:
-        """The caller's account id."""
-        return self.principal.account_id
-
-    def registry(self, params: Params) -> Registry:
-        """The registry named by ``registryId`` (default: the caller's) in the call's region."""
-        registry_id = params.get("registryId") or self.account
-        return self.backend.registry(registry_id, self.region)
-
-    def repository(self, params: Params, reg: Registry | None = None) -> Repository:
-        """The repository named by ``repositoryName``; RepositoryNotFoundException otherwise."""
-        reg = reg or self.registry(params)
-        return repositories.get_repository(self.backend, reg, params["repositoryName"])
 
 
 def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) -> bytes:
@@ -78,7 +51,7 @@ def error_body(code: str, message: str, extra: Mapping[str, Any] | None = None) 
 
 
 def caller_from_headers(
-    backend: Store, headers: Mapping[str, str]
+    backend: Backend, headers: Mapping[str, str]
 ) -> tuple[Principal, str, str | None]:
     """(principal, region, access key) from the SigV4 ``Authorization`` header."""
     auth = headers.get("Authorization") or headers.get("authorization") or ""
@@ -150,7 +123,7 @@ class CallOptions(TypedDict, total=False):
 
 
 def handle(
-    backend: Store,
+    backend: Backend,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -174,7 +147,7 @@ class Answer:
 
 
 def answer_call(
-    backend: Store,
+    backend: Backend,
     target: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -202,7 +175,7 @@ def answer_call(
 
 
 def call_operation(
-    backend: Store, operation: str, params: dict[str, Any], account: str, region: str
+    backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
 ) -> tuple[int, dict[str, Any]]:
     """One ECR API call as the root of ``account`` in ``region`` (seeding), through this
     dispatcher: model check, access check, handler and JSON encoding as over the wire; fault
@@ -248,7 +221,7 @@ def _refuse(status: int, code: str, message: str, extra: Mapping[str, Any] | Non
 
 
 def _serve(
-    backend: Store,
+    backend: Backend,
     found: tuple[ApiService, str] | None,
     request: _Request,
     facts: CallFacts,

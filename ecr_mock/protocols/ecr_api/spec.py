@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
-    from ecr_mock.protocols.ecr_api.dispatch import Handler
+    from ecr_mock.protocols.ecr_api.context import Handler
 
 __all__ = [
     "ECR",
@@ -148,7 +148,7 @@ ECR: Mapping[str, Operation] = {
         _ecr("GetAuthorizationToken", "auth", "identity", SAVED),
         _ecr("GetDownloadUrlForLayer", "layers", "repository", DEFERRED),
         _ecr("GetLifecyclePolicy", "policies", "repository"),
-        _ecr("GetLifecyclePolicyPreview", "lifecycle", "repository", DEFERRED),
+        _ecr("GetLifecyclePolicyPreview", "lifecycle_previews", "repository", DEFERRED),
         _ecr("GetRegistryPolicy", "policies", "registry"),
         _ecr("GetRegistryScanningConfiguration", "scanning", "registry"),
         _ecr("GetRepositoryPolicy", "policies", "repository"),
@@ -171,7 +171,7 @@ ECR: Mapping[str, Operation] = {
         _ecr("RegisterPullTimeUpdateExclusion", "settings", "registry", SAVED),
         _ecr("SetRepositoryPolicy", "policies", "repository", SAVED),
         _ecr("StartImageScan", "scanning", "repository", SAVED),
-        _ecr("StartLifecyclePolicyPreview", "lifecycle", "repository", SAVED),
+        _ecr("StartLifecyclePolicyPreview", "lifecycle_previews", "repository", SAVED),
         _ecr("StartReplicationBackfill", "replication", "registry", SAVED),
         _ecr("StopReplicationBackfill", "replication", "registry", SAVED),
         _ecr("TagResource", "tagging", "resource_arn", SAVED),

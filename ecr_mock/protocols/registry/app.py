@@ -29,9 +29,9 @@ from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
 from ecr_mock.protocols.registry.spec import route_spec
 from ecr_mock.protocols.wire import normalize_host
 from ecr_mock.protocols.wsgi import API_VERSION, API_VERSION_HEADER, DISCONNECT_AFTER_BYTES
-from ecr_mock.services import Store
-from ecr_mock.services.fault_rules import Fault
+from ecr_mock.services.backend import Backend
 from ecr_mock.services.public import PUBLIC_REGION
+from ecr_mock.store.fault_rules import Fault
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -42,7 +42,7 @@ log = logging.getLogger("ecr_mock.registry.app")
 class RegistryApp:
     """Serves ``/v2/...`` (and signed layer download URLs) against one backend."""
 
-    def __init__(self, backend: Store) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     def handles(self, path: str) -> bool:
@@ -189,7 +189,7 @@ def _with_utf8_query(environ: WSGIEnvironment) -> WSGIEnvironment:
 
 
 def basic_auth_headers(
-    backend: Store,
+    backend: Backend,
     account: str | None = None,
     region: str | None = None,
     principal: Principal | None = None,

@@ -204,7 +204,7 @@ def _control(
             query,
         )
     payload = answer.body()
-    headers_out = [("Content-Type", "application/json")]
+    headers_out = [("Content-Type", answer.content_type)]
     if answer.status != 204:  # a 204 has no body and no Content-Length (RFC 9110 8.6)
         headers_out.append(("Content-Length", str(len(payload))))
     headers_out.extend(answer.headers.items())

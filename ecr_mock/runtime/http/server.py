@@ -42,6 +42,7 @@ application (``wsgi.input_terminated``). Request bodies are never buffered by th
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ecr_mock.protocols.control import ControlRouter, build_router, is_loopback
@@ -81,7 +82,9 @@ class EcrMockServer:
         apply_lifecycle: bool = False,
         control_token: str | None = None,
         certificate_authority: CertificateAuthority | None = None,
+        cors_origins: Sequence[str] = (),
     ) -> None:
+        self._cors_origins = tuple(cors_origins)
         self._app = EcrMockApp(
             backend or Backend(),
             build_router(token=control_token, loopback=is_loopback(host)),
@@ -147,10 +150,14 @@ class EcrMockServer:
             if self._httpd is not None:
                 return self
             app: WSGIApplication = self._app
+            if self._cors_origins:  # serve --cors-origin: web registry browsers read /v2/
+                from ecr_mock.protocols.cors import Cors
+
+                app = Cors(app, self._cors_origins)
             if self._log_requests:
                 from ecr_mock.runtime.request_log import RequestLog
 
-                app = RequestLog(self._app, lambda: self._app.backend)
+                app = RequestLog(app, lambda: self._app.backend)
             httpd = HTTPServer(
                 self._host,
                 self._requested_port,

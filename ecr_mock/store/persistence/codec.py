@@ -1,25 +1,95 @@
-"""A generic JSON codec for the state: dataclasses field by field, containers, times, bytes."""
+"""A generic JSON codec for the state: dataclasses field by field (each under a stable type name),
+containers, times, bytes."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import importlib
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
+
+from ecr_mock.domain.manifests import Descriptor, Manifest
+from ecr_mock.domain.models import (
+    Backfill,
+    BackfillResult,
+    CreationTemplate,
+    Destination,
+    Image,
+    LifecyclePreview,
+    Planned,
+    PreviewResult,
+    Principal,
+    PublicRegistryInfo,
+    PullThroughRule,
+    Registry,
+    Repository,
+    RepositoryCatalog,
+    TemplateSettings,
+)
+from ecr_mock.store.errors import Undecodable, Unencodable
+from ecr_mock.store.tokens import Token
 
 JsonValue = Any
 
 _TAGS = ("$b", "$dt", "$td", "$t", "$set", "$fset", "$map", "$dc")
 
+PERSISTED_TYPES: Mapping[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Backfill,
+        BackfillResult,
+        CreationTemplate,
+        Descriptor,
+        Destination,
+        Image,
+        LifecyclePreview,
+        Manifest,
+        Planned,
+        PreviewResult,
+        Principal,
+        PublicRegistryInfo,
+        PullThroughRule,
+        Registry,
+        Repository,
+        RepositoryCatalog,
+        TemplateSettings,
+        Token,
+    )
+}
+"""Every class the state holds, by the stable name documents store it under. The name stays when
+the class moves to another module; a renamed class keeps its old name here (and in ALIASES)."""
 
-class Unencodable(TypeError):
-    """A value of the state has a type the codec cannot write (a lock, a function, a socket)."""
+_STABLE_NAMES = {cls: name for name, cls in PERSISTED_TYPES.items()}
 
-
-class Undecodable(ValueError):
-    """A stored document names a class that does not exist here or cannot be rebuilt."""
+_FIRST_HOMES = {
+    "ecr_mock.core.manifests": ("Descriptor", "Manifest"),
+    "ecr_mock.core.models": (
+        "Image",
+        "Principal",
+        "PublicRegistryInfo",
+        "Registry",
+        "Repository",
+        "RepositoryCatalog",
+    ),
+    "ecr_mock.core.tokens": ("Token",),
+    "ecr_mock.core.services.lifecycle": ("LifecyclePreview", "PreviewResult"),
+    "ecr_mock.core.lifecycle_runner": ("LifecyclePreview", "PreviewResult"),
+    "ecr_mock.core.services.pull_through": ("PullThroughRule",),
+    "ecr_mock.core.pull_through": ("PullThroughRule",),
+    "ecr_mock.core.services.templates": ("CreationTemplate", "TemplateSettings"),
+    "ecr_mock.core.templates": ("CreationTemplate", "TemplateSettings"),
+    "ecr_mock.core.services.replication": ("Destination",),
+    "ecr_mock.core.replication": ("Destination",),
+    "ecr_mock.core.services.replication_backfill": ("Backfill", "BackfillResult", "Planned"),
+    "ecr_mock.core.replication_backfill": ("Backfill", "BackfillResult", "Planned"),
+}
+ALIASES: Mapping[str, str] = {
+    f"{module}:{name}": name for module, names in _FIRST_HOMES.items() for name in names
+}
+"""``module:QualName`` strings earlier versions wrote, to the stable name of the same class."""
 
 
 def encode(value: Any, skip: frozenset[type] = frozenset()) -> JsonValue:
@@ -54,7 +124,7 @@ def encode(value: Any, skip: frozenset[type] = frozenset()) -> JsonValue:
             return {k: encode(v, skip) for k, v in value.items()}
         return {"$map": [[encode(k, skip), encode(v, skip)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"$dc": class_name(type(value)), "f": encode_fields(value, skip)}
+        return {"$dc": type_name(type(value)), "f": encode_fields(value, skip)}
     raise Unencodable(f"cannot store a value of type {type(value).__qualname__}")
 
 
@@ -69,9 +139,10 @@ def encode_fields(
     }
 
 
-def class_name(cls: type) -> str:
-    """``module:QualName`` of a class."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+def type_name(cls: type) -> str:
+    """The name documents store ``cls`` under: its stable name when it is a persisted type
+    (:data:`PERSISTED_TYPES`), else ``module:QualName``."""
+    return _STABLE_NAMES.get(cls) or f"{cls.__module__}:{cls.__qualname__}"
 
 
 def decode(data: JsonValue) -> Any:
@@ -108,7 +179,14 @@ def _hashable(key: Any) -> Any:
 
 
 def resolve_class(name: str) -> type:
-    """The ecr_mock dataclass ``module:QualName`` names; Undecodable otherwise."""
+    """The dataclass a stored type name names: a stable name, an earlier version's
+    ``module:QualName`` (:data:`ALIASES`) or an ecr_mock ``module:QualName``; Undecodable
+    otherwise."""
+    found_type = PERSISTED_TYPES.get(ALIASES.get(name, name))
+    if found_type is not None:
+        return found_type
+    if ":" not in name:
+        raise Undecodable(f"the state names {name}, which this version of ecr_mock does not have")
     module_name, _, qualname = name.partition(":")
     if not (module_name == "ecr_mock" or module_name.startswith("ecr_mock.")):
         raise Undecodable(f"the state names a class outside ecr_mock: {name}")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ecr_mock.services.calls import DEFAULT_MAX_CALLS, Call, CallLog
+from ecr_mock.store.calls import DEFAULT_MAX_CALLS, Call, CallLog
 
 
 def call(

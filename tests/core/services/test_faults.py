@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecr_mock.services.fault_rules import (
+from ecr_mock.store.fault_rules import (
     FaultCatalog,
     FaultRequest,
     FaultRuleError,

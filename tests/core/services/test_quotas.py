@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecr_mock.protocols.registry.spec import ROUTE_SPECS
-from ecr_mock.services.quotas import API_RATE_QUOTAS, Quotas
+from ecr_mock.store.quotas import API_RATE_QUOTAS, Quotas
 
 
 class FakeTime:

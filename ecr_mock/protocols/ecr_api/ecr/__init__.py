@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ecr_mock.protocols.ecr_api.spec import ECR
 
 if TYPE_CHECKING:
-    from ecr_mock.protocols.ecr_api.dispatch import Handler
+    from ecr_mock.protocols.ecr_api.context import Handler
 
 
 def _modules() -> dict[str, tuple[str, ...]]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ecr_mock.domain.models import Registry
+from ecr_mock.domain.models import PullThroughRule, Registry
 from ecr_mock.protocols.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 from ecr_mock.protocols.ecr_api.validation import output_members, shape_members
 from ecr_mock.services import pull_through
-from ecr_mock.services.pull_through import PullThroughRule
 
 
 def _rule_json(rule: PullThroughRule, registry_id: str, keys: Iterable[str]) -> dict[str, Any]:

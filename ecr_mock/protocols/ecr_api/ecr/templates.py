@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ecr_mock.domain.models import CreationTemplate, TemplateSettings
 from ecr_mock.protocols.ecr_api.dispatch import Context, Handler, Params, Result, paginate
 from ecr_mock.services import templates
-from ecr_mock.services.templates import CreationTemplate, TemplateSettings
 
 
 def template_json(template: CreationTemplate) -> dict[str, Any]:
