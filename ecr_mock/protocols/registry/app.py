@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from ecr_mock.domain.errors import EcrError
+from ecr_mock.domain.errors import EcrError, UnverifiableToken
 from ecr_mock.domain.models import Principal
 from ecr_mock.protocols.envelope import CallFacts, guarded, record
 from ecr_mock.protocols.registry.auth import authenticate, challenges
@@ -27,6 +27,7 @@ from ecr_mock.protocols.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.protocols.registry.registry_faults import RETRY_AFTER_SECONDS
 from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
 from ecr_mock.protocols.registry.spec import route_spec
+from ecr_mock.protocols.registry.stale_tokens import OncePerClient
 from ecr_mock.protocols.wire import normalize_host
 from ecr_mock.protocols.wsgi import API_VERSION, API_VERSION_HEADER, DISCONNECT_AFTER_BYTES
 from ecr_mock.services.backend import Backend
@@ -44,6 +45,7 @@ class RegistryApp:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self._warned = OncePerClient(log)
 
     def handles(self, path: str) -> bool:
         """True for paths this app answers (for a server dispatching by path)."""
@@ -65,6 +67,8 @@ class RegistryApp:
             response = self._error(request, exc)
             error_code = exc.code
         except EcrError as exc:
+            if isinstance(exc, UnverifiableToken):
+                self._warned.warn_once(environ.get("REMOTE_ADDR"), exc.message)
             error = translate(exc)
             response = self._error(request, error)
             error_code = error.code

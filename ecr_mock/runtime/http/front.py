@@ -31,7 +31,8 @@ from ecr_mock.protocols.registry.routes import TOKEN_PATH
 from ecr_mock.protocols.wsgi import BodyError, read_body
 from ecr_mock.runtime.emulator import assemble
 from ecr_mock.runtime.hostnames import misdirected_signature
-from ecr_mock.runtime.http.persistence import saves_at_once
+from ecr_mock.runtime.http.persistence import changes_an_upload, saves_at_once
+from ecr_mock.runtime.providers.iam_state import save_identities
 from ecr_mock.runtime.providers.moto_iam import (
     moto_serves,
     moto_service,
@@ -121,7 +122,11 @@ class EcrMockApp:
         result = self._route(backend, environ, start_response)
         # The answer goes out only after what it acknowledges is saved (headers are sent on
         # the first write, after this returns).
+        if moto_service(environ) == "iam" and environ.get("REQUEST_METHOD") == "POST":
+            save_identities(state.path)  # users, roles, policies, access keys
         scope = saves_at_once(environ)
+        if scope is not False or changes_an_upload(environ):
+            state.uploads.sync(backend)  # a client may resume an upload after a restart
         if scope is False:
             state.touch()
         else:

@@ -12,7 +12,7 @@ from ecr_mock.protocols.wsgi import TARGET_ENVIRON
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-__all__ = ["saves_at_once"]
+__all__ = ["changes_an_upload", "saves_at_once"]
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS", "PATCH"})
 """Methods whose requests never wait for a save (PATCH: an upload chunk, saved with its blob)."""
@@ -45,3 +45,21 @@ def saves_at_once(environ: WSGIEnvironment) -> bool | str:
             return False
         return found.params["name"] if route.save_scope == "repository" else True
     return True
+
+
+def changes_an_upload(environ: WSGIEnvironment) -> bool:
+    """Whether a request may start, extend or end an upload session (saved at once, so a
+    client may resume its upload after a restart)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    path = environ.get("PATH_INFO") or "/"
+    if "/blobs/uploads" in path:
+        return True
+    if path != "/":
+        return False
+    _, name = target_operation(str(environ.get(TARGET_ENVIRON, "")))
+    return name in _UPLOAD_API
+
+
+_UPLOAD_API = frozenset({"InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"})
