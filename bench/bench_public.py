@@ -21,7 +21,7 @@ import boto3
 import requests
 
 from ecr_mock import mock_ecr
-from ecr_mock.server import serve_backend
+from ecr_mock.runtime.http import serve_backend
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 

@@ -33,7 +33,7 @@ SERVER = r"""
 import json, sys, threading
 from ecr_mock import Backend
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockApp, EcrMockServer
+from ecr_mock.runtime.http import EcrMockApp, EcrMockServer
 
 kind = sys.argv[1]
 backend = Backend()

@@ -343,10 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
+    from ecr_mock.runtime.emulator import assemble
+    from ecr_mock.runtime.http import EcrMockServer
     from ecr_mock.runtime.request_log import configure_logging
-    from ecr_mock.server import EcrMockServer
     from ecr_mock.services.backend import Backend
-    from ecr_mock.testing.faults import FaultRuleError, attach
+    from ecr_mock.testing.faults import FaultRuleError
     from ecr_mock.testing.mock import allow_missing_layers_default
 
     try:
@@ -400,7 +401,7 @@ def serve(args: argparse.Namespace) -> int:
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
-    attach(backend)
+    assemble(backend)
     for rule in args.fault:
         try:
             backend.faults.add_rule(rule)

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from ecr_mock.cli import banner, build_parser, main
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.support.serve import clean_env, run, start_serve, stop_serve
 
 ACCOUNT = "123456789012"

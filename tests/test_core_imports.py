@@ -271,7 +271,6 @@ LAYERS = ("domain", "store", "services", "protocols", "runtime", "testing", "cli
 """Each layer imports only from its own and lower ones."""
 
 _LAYER_OF_TOP_MODULES = {
-    "ecr_mock.wire": "protocols",  # HTTP/1.1 rules without I/O, which the registry applies
     "ecr_mock.server": "runtime",
     "ecr_mock.cli": "cli",
     "ecr_mock.cli_env": "cli",  # ECR_MOCK_* variables for the command's options

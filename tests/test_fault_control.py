@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 
 def client(server: EcrMockServer, attempts: int = 3) -> Any:

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.seed import SeedError
 from ecr_mock.testing.seeding import load_seed_file, seed_backend
 from tests.integration.oci_layout import Layout

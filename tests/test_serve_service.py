@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
 from ecr_mock.protocols.control import ControlRequest, ControlResponse, ControlRoute
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.testing.remote import RemoteEcrMock
 from tests.support.serve import clean_env, start_serve
 

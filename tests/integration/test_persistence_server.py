@@ -400,7 +400,7 @@ def test_skopeo_push_then_restart_then_pull_gives_the_same_image(
 def test_which_requests_wait_for_a_save(
     method: str, path: str, target: str, expected: bool | str
 ) -> None:
-    from ecr_mock.server import saves_at_once
+    from ecr_mock.runtime.http.persistence import saves_at_once
 
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_X_AMZ_TARGET": target}
     assert saves_at_once(environ) == expected  # type: ignore[arg-type]

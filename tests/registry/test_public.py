@@ -12,7 +12,7 @@ import boto3
 import pytest
 import requests
 
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.backend import Backend
 from ecr_mock.services.public import default_alias
 from tests.support.live import Live

@@ -16,6 +16,7 @@ from ecr_mock.domain.errors import EcrError, RangeInvalid, SizeInvalid
 from ecr_mock.domain.models import Repository
 from ecr_mock.protocols.registry.auth import RequestContext, basic_credentials
 from ecr_mock.protocols.registry.errors import RegistryError, translate
+from ecr_mock.protocols.wire import UNSATISFIABLE, byte_range
 from ecr_mock.services import (
     Store,
     images,
@@ -26,7 +27,6 @@ from ecr_mock.services import (
     uploads,
 )
 from ecr_mock.services.download_urls import check_download_signature, layer_blob
-from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
