@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -66,6 +67,15 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         ["http://ui.test:8080", "https://b.test"],
         ["--cors-origin", "*"],
         ["*"],
+    ),
+    ("ECR_MOCK_EPHEMERAL_TOKENS", "1", True, ["--ephemeral-tokens"], True),
+    ("ECR_MOCK_SEED_MODE", "merge", "merge", ["--seed-mode", "replace"], "replace"),
+    (
+        "ECR_MOCK_LAYER_GRACE",
+        "90m",
+        timedelta(minutes=90),
+        ["--layer-grace", "2d"],
+        timedelta(days=2),
     ),
 ]
 
