@@ -406,6 +406,31 @@ def test_calls_record_parameters_principal_and_elide_layer_bytes(
     assert json.loads(json.dumps(ecr_calls[-1].to_dict()))["operation"] == "PutImage"
 
 
+def test_calls_record_of_put_image_shows_the_manifest_as_sent(
+    ecr_mock: mock_ecr, ecr_calls: Any
+) -> None:
+    ecr = client()
+    ecr.create_repository(repositoryName="app")
+    tagged = push_image(ecr, "app", "one", tag="v1")
+    untagged = push_image(ecr, "app", "two")
+    with pytest.raises(ClientError):
+        ecr.put_image(repositoryName="app", imageManifest=tagged.manifest, imageTag="v1")
+    records = ecr_calls.of(operation="PutImage")
+    sent = [tagged.manifest, untagged.manifest, tagged.manifest]
+    assert [r.parameters["imageManifest"] for r in records] == sent
+    assert [r.to_dict()["parameters"]["imageManifest"] for r in records] == sent
+    assert [r.status for r in records] == [200, 200, 400]
+    assert records[0].parameters == {
+        "repositoryName": "app",
+        "imageManifest": tagged.manifest,
+        "imageTag": "v1",
+    }
+    ecr.batch_delete_image(repositoryName="app", imageIds=[{"imageTag": "v1"}])
+    assert records[0].parameters["imageManifest"] == tagged.manifest
+    with pytest.raises(AttributeError):
+        records[0].status = 500  # type: ignore[misc]
+
+
 def test_calls_ring_keeps_the_newest_and_reset_clears_it() -> None:
     mock = mock_ecr(max_calls=3)
     with mock as backend:
