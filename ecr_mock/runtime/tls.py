@@ -24,6 +24,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecr_mock.runtime.errors import TlsSetupError
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.x509 import Certificate, KeyUsage
@@ -57,10 +59,6 @@ _INSTALL_HINT = (
     "ecr-mock serve --aws-hostnames needs the cryptography library: "
     "pip install 'ecr-mock[tls]' (or pip install cryptography)"
 )
-
-
-class TlsSetupError(Exception):
-    """The CA cannot be used: the library is missing or its directory cannot be written."""
 
 
 def default_ca_dir() -> Path:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecr_mock.store.errors import FaultRuleError
+
 __all__ = [
     "Fault",
     "FaultCatalog",
@@ -31,10 +33,6 @@ RULE_FIELDS = ("id", *MATCH_FIELDS, *EFFECT_FIELDS, *WHEN_FIELDS)
 _ACCOUNT_RE = re.compile(r"[0-9]{12}")
 _MAX_DELAY_MS = 600_000
 _THROTTLING = frozenset({"ThrottlingException", "TOOMANYREQUESTS"})
-
-
-class FaultRuleError(ValueError):
-    """A fault rule that cannot be used: an unknown field, operation, route or error code."""
 
 
 @dataclass(frozen=True)

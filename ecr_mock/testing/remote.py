@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ecr_mock.store.calls import Call, CallQueries
+from ecr_mock.testing.errors import ControlAPIError
 
 __all__ = [
     "ControlAPIError",
@@ -41,17 +42,6 @@ __all__ = [
     "RemoteFaults",
     "RemoteToken",
 ]
-
-
-class ControlAPIError(Exception):
-    """The control API refused a call: HTTP ``status``, ``code``, ``message``, the bad ``field``."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}" + (f" (field {field})" if field else ""))
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 class RemoteToken:
