@@ -84,7 +84,8 @@ class Call:
     response_bytes: int
     duration_ms: float
     time: float
-    _parameters: dict[str, Any] | None
+    _parameters: dict[str, Any] | tuple[Any, ...] | None
+    """The parameters as given, or, once shared, keys and values alternating in a tuple."""
     method: str | None
     path: str | None
     fault: dict[str, Any] | None
@@ -130,18 +131,22 @@ class Call:
     def parameters(self) -> dict[str, Any] | None:
         """The API call's parameters (large blobs elided), as the caller sent them."""
         kept = self._parameters
-        if kept is None or not any(type(value) is bytes for value in kept.values()):
+        if not isinstance(kept, tuple):
             return kept
+        pairs = zip(kept[::2], kept[1::2], strict=True)
         return {
-            key: value.decode("utf-8") if type(value) is bytes else value
-            for key, value in kept.items()
+            key: value.decode("utf-8") if type(value) is bytes else value for key, value in pairs
         }
 
     def _share(self, key: str, stored: bytes) -> None:
-        """Keep ``stored`` (the store's bytes of the same text) instead of parameter ``key``."""
-        kept = dict(self._parameters or {})
+        """Keep ``stored`` (the store's bytes of the same text) instead of parameter ``key``,
+        and the parameters as a tuple (a third of a small dict's size)."""
+        given = self._parameters
+        if not isinstance(given, dict):
+            return
+        kept = dict(given)
         kept[key] = stored
-        object.__setattr__(self, "_parameters", kept)
+        object.__setattr__(self, "_parameters", tuple(v for pair in kept.items() for v in pair))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign to field {name!r}: a call record is read-only")
@@ -286,12 +291,12 @@ class CallLog(CallQueries):
 def _share_manifest(call: Call, registries: Mapping[tuple[str, str], Registry]) -> None:
     """Make a PutImage record keep the stored manifest's bytes instead of its own text."""
     kept = call._parameters
-    text = kept.get("imageManifest") if kept is not None else None
+    text = kept.get("imageManifest") if isinstance(kept, dict) else None
     if not isinstance(text, str) or call.account_id is None or call.region is None:
         return
     reg = registries.get((call.account_id, call.region))
     repo = reg.repositories.get(call.repository) if reg is not None and call.repository else None
-    if repo is None or kept is None:
+    if repo is None or not isinstance(kept, dict):
         return
     encoded = text.encode("utf-8", "surrogatepass")
     digest = kept.get("imageDigest")
