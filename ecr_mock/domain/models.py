@@ -11,6 +11,7 @@ from typing import Any
 from ecr_mock.domain.blobs import Blob, UploadSession
 from ecr_mock.domain.manifests import Manifest
 from ecr_mock.domain.names import repository_arn
+from ecr_mock.domain.repository_index import RepositoryIndex
 
 MUTABLE = "MUTABLE"
 IMMUTABLE = "IMMUTABLE"
@@ -222,7 +223,8 @@ class Registry:
 
     account: str
     region: str
-    repositories: dict[str, Repository] = field(default_factory=dict)
+    repositories: dict[str, Repository] = field(default_factory=RepositoryIndex)
+    """By name; a :class:`RepositoryIndex`, which keeps the names sorted for paging."""
     blobs: dict[str, Blob] = field(default_factory=dict)
     uploads: dict[str, UploadSession] = field(default_factory=dict)
     policy_text: str | None = None
@@ -246,6 +248,10 @@ class Registry:
     """Repository creation templates by prefix."""
     replication_backfills: dict[str, Backfill] = field(default_factory=dict)
     """Replication backfills by id, in start order."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.repositories, RepositoryIndex):
+            self.repositories = RepositoryIndex(self.repositories)
 
 
 # ----- what a registry keeps besides repositories and images ------------------------------

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from ecr_mock.domain.errors import EcrError, RangeInvalid, SizeInvalid
 from ecr_mock.domain.models import Repository
+from ecr_mock.domain.repository_index import sorted_names
 from ecr_mock.protocols.registry.auth import RequestContext, basic_credentials
 from ecr_mock.protocols.registry.errors import RegistryError, translate
 from ecr_mock.services import (
@@ -272,8 +273,7 @@ def base(ctx: RequestContext, params: dict[str, str]) -> Response:
 def catalog(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/_catalog``: the repositories of the token's registry, sorted and paginated."""
     _authorize(ctx, registry_auth.DESCRIBE_REPOSITORIES, "*")
-    names = sorted(ctx.registry.repositories)
-    page, link = _page(names, ctx.request, "/v2/_catalog")
+    page, link = _page(sorted_names(ctx.registry.repositories), ctx.request, "/v2/_catalog")
     return _listing(200, {"repositories": page}, link)
 
 
