@@ -11,7 +11,7 @@ from typing import Any
 from ecr_mock.domain.blobs import Blob, UploadSession
 from ecr_mock.domain.manifests import Manifest
 from ecr_mock.domain.names import repository_arn
-from ecr_mock.domain.repository_index import RepositoryIndex
+from ecr_mock.domain.repository_index import NameIndex, sorted_names
 
 MUTABLE = "MUTABLE"
 IMMUTABLE = "IMMUTABLE"
@@ -127,7 +127,8 @@ class Repository:
     scan_on_push: bool = False
     encryption: dict[str, str] = field(default_factory=lambda: {"encryptionType": "AES256"})
     images: dict[str, Image] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=NameIndex)
+    """Tag -> digest; a :class:`NameIndex`, which keeps the tags sorted for paging."""
     blobs: set[str] = field(default_factory=set)
     referrers: dict[str, set[str]] = field(default_factory=dict)
     blob_refs: dict[str, int] = field(default_factory=dict)
@@ -144,6 +145,14 @@ class Repository:
     """ECR Public catalog data (None for private repositories)."""
     lifecycle_preview: LifecyclePreview | None = None
     """The last StartLifecyclePolicyPreview of the repository."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tags, NameIndex):
+            self.tags = NameIndex(self.tags)
+
+    def sorted_tags(self) -> list[str]:
+        """The tags in sorted order, kept as tags come and go (do not change the list)."""
+        return sorted_names(self.tags)
 
     @property
     def is_public(self) -> bool:
@@ -223,8 +232,8 @@ class Registry:
 
     account: str
     region: str
-    repositories: dict[str, Repository] = field(default_factory=RepositoryIndex)
-    """By name; a :class:`RepositoryIndex`, which keeps the names sorted for paging."""
+    repositories: dict[str, Repository] = field(default_factory=NameIndex)
+    """By name; a :class:`NameIndex`, which keeps the names sorted for paging."""
     blobs: dict[str, Blob] = field(default_factory=dict)
     uploads: dict[str, UploadSession] = field(default_factory=dict)
     policy_text: str | None = None
@@ -250,8 +259,12 @@ class Registry:
     """Replication backfills by id, in start order."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.repositories, RepositoryIndex):
-            self.repositories = RepositoryIndex(self.repositories)
+        if not isinstance(self.repositories, NameIndex):
+            self.repositories = NameIndex(self.repositories)
+
+    def sorted_repository_names(self) -> list[str]:
+        """The repository names in sorted order, kept on create and delete (do not change it)."""
+        return sorted_names(self.repositories)
 
 
 # ----- what a registry keeps besides repositories and images ------------------------------

@@ -1,29 +1,27 @@
-"""The repositories of a registry by name, with their names kept sorted for paging."""
+"""Dicts keyed by name that keep their names sorted for paging: repositories, tags."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from ecr_mock.domain.models import Repository
-
-__all__ = ["RepositoryIndex", "sorted_names"]
+__all__ = ["NameIndex", "RepositoryIndex", "sorted_names"]
 
 _V = TypeVar("_V")
 
 
-class RepositoryIndex(dict[str, "Repository"]):
-    """A dict of repositories by name that also keeps the names sorted.
+class NameIndex(dict[str, _V]):
+    """A dict by name that also keeps the names sorted.
 
-    A page of ``/v2/_catalog`` then costs a bisection and a slice, not a sort of every name.
-    Every way a dict changes keeps the order (set, delete, pop, setdefault, update, clear).
+    A page of ``/v2/_catalog`` or ``tags/list`` then costs a bisection and a slice, not a sort
+    of every name. Every way a dict changes keeps the order (set, delete, pop, setdefault,
+    update, clear).
     """
 
     __slots__ = ("_names",)
 
-    def __init__(self, items: Mapping[str, Repository] | Iterable[Any] = (), **kw: Any) -> None:
+    def __init__(self, items: Mapping[str, _V] | Iterable[Any] = (), **kw: Any) -> None:
         super().__init__(items, **kw)
         self._names: list[str] = sorted(self)
 
@@ -32,7 +30,7 @@ class RepositoryIndex(dict[str, "Repository"]):
         """The names in sorted order (the index itself: do not change it)."""
         return self._names
 
-    def __setitem__(self, key: str, value: Repository) -> None:
+    def __setitem__(self, key: str, value: _V) -> None:
         if key not in self:
             insort(self._names, key)
         super().__setitem__(key, value)
@@ -53,12 +51,12 @@ class RepositoryIndex(dict[str, "Repository"]):
             self._forget(key)
         return value
 
-    def popitem(self) -> tuple[str, Repository]:
+    def popitem(self) -> tuple[str, _V]:
         key, value = super().popitem()
         self._forget(key)
         return key, value
 
-    def setdefault(self, key: str, default: Repository) -> Repository:
+    def setdefault(self, key: str, default: _V) -> _V:
         if key not in self:
             self[key] = default
         return self[key]
@@ -71,16 +69,20 @@ class RepositoryIndex(dict[str, "Repository"]):
         super().clear()
         self._names.clear()
 
-    def __ior__(self, other: Any) -> RepositoryIndex:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> NameIndex[_V]:  # type: ignore[override,misc]
         self.update(other)
         return self
 
     def __reduce__(self) -> Any:
-        return (RepositoryIndex, (dict(self),))
+        return (type(self), (dict(self),))
+
+
+RepositoryIndex = NameIndex
+"""A registry's repositories by name."""
 
 
 def sorted_names(repositories: Mapping[str, _V]) -> list[str]:
     """The names of ``repositories`` sorted: the kept index, or a sort of a plain mapping."""
-    if isinstance(repositories, RepositoryIndex):
+    if isinstance(repositories, NameIndex):
         return repositories.names
     return sorted(repositories)

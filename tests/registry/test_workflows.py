@@ -365,6 +365,25 @@ def test_tags_list_sorted_and_paginated_with_link(registry: Registry) -> None:
     assert "Link" not in last.headers
 
 
+def test_tags_list_follows_tags_moved_and_deleted(registry: Registry) -> None:
+    registry.create_repo("app")
+    one = registry.image_manifest("app", [b"one"])
+    two = registry.image_manifest("app", [b"two"])
+    for tag in ["v3", "latest", "v1", "v2"]:
+        registry.put_manifest("app", tag, one)
+    registry.put_manifest("app", "latest", two)  # the tag moves: listed once
+    second_digest = registry.put_manifest("app", "v0", two).headers["Docker-Content-Digest"]
+    listed = json.loads(registry.request("GET", "/v2/app/tags/list").get_data())["tags"]
+    assert listed == ["latest", "v0", "v1", "v2", "v3"]
+    deleted = registry.request("DELETE", f"/v2/app/manifests/{second_digest}")
+    assert deleted.status_code == 202
+    pages = [
+        json.loads(registry.request("GET", "/v2/app/tags/list", query_string=q).get_data())["tags"]
+        for q in ({"n": 2}, {"n": 2, "last": "v2"})
+    ]
+    assert pages == [["v1", "v2"], ["v3"]]
+
+
 def test_tags_list_without_n_pages_by_100_as_ecr(registry: Registry) -> None:
     registry.create_repo("app")
     manifest = registry.image_manifest("app", [b"l"])
