@@ -1,5 +1,5 @@
-"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ca``
-and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
+"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ls``
+lists what one holds, ``ca`` and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ecr_mock.domain.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_problem, region_problem
 
 if TYPE_CHECKING:
     from ecr_mock.runtime.tls import CertificateAuthority
@@ -26,8 +26,8 @@ AWS_PORT = 443
 
 
 def _account(value: str) -> str:
-    if not ACCOUNT_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {value!r}")
+    if problem := account_problem(value, "the account id"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -36,14 +36,14 @@ class _DefaultPort(int):
 
 
 def _region(value: str) -> str:
-    if not REGION_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
+    if problem := region_problem(value, "the region"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
 def _access_key(value: str) -> tuple[str, str]:
     key, sep, account = value.partition("=")
-    if not sep or not key or not ACCOUNT_RE.fullmatch(account):
+    if not sep or not key or account_problem(account):
         raise argparse.ArgumentTypeError(f"expected ACCESS_KEY=ACCOUNT_ID, got {value!r}")
     return key, account
 
@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local, offline emulator of Amazon ECR: the ECR API and /v2/ on one port.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from ecr_mock.cli_env import EnvArgumentParser, add_variables
+
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=EnvArgumentParser
+    )
     serve = commands.add_parser(
         "serve",
         help="serve the ECR API and the registry until Ctrl-C",
@@ -97,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--region",
+        type=_region,
         default=DEFAULT_REGION,
         help=f"region of unsigned calls and of the printed commands (default {DEFAULT_REGION})",
     )
@@ -133,11 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
     )
     serve.add_argument(
+        "--seed-mode",
+        choices=("once", "replace", "merge"),
+        default="once",
+        help="with --state-dir, what a seed does to kept state: once (default; applied to a "
+        "new directory only, a changed seed is refused), replace (a changed seed empties the "
+        "state and is applied), merge (a changed seed adds what does not exist yet)",
+    )
+    serve.add_argument(
         "--control-token",
         metavar="TOKEN",
-        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        default=None,
         help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
-        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+        "use it when bound to a non-loopback address)",
     )
     serve.add_argument(
         "--log-format",
@@ -171,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
         "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
     )
     serve.add_argument(
+        "--layer-grace",
+        type=_grace,
+        default=None,
+        metavar="DURATION",
+        help="reclaim layers no image references once unreferenced this long on the backend "
+        "clock: seconds, or 90m, 24h, 2d (default 24h)",
+    )
+    serve.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -191,6 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how many requests /ecr-mock/calls remembers (default 10000)",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (e.g. http://localhost:8080, or *) read /v2/ with CORS "
+        "(repeatable)",
+    )
+    add_variables(serve, skip=frozenset({"ca_dir"}))  # the CA's own ECR_MOCK_CA_DIR applies
+    from ecr_mock import listing
+
+    listing.add_parser(commands)
     ca = commands.add_parser(
         "ca",
         help="print the path of the local CA certificate (made if needed)",
@@ -243,6 +276,15 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _grace(text: str) -> timedelta:
+    from ecr_mock.services.reclaim import parse_grace
+
+    try:
+        return parse_grace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-dir",
@@ -258,7 +300,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.control_token == "":
+            args.control_token = None
         return serve(args)
+    if args.command == "ls":
+        from ecr_mock import listing
+
+        return listing.run(args)
     if args.command == "ca":
         return print_ca(args)
     if args.command == "hosts":
@@ -314,6 +362,8 @@ def serve(args: argparse.Namespace) -> int:
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
+    if args.layer_grace is not None:
+        backend.layer_grace = args.layer_grace
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
@@ -335,14 +385,25 @@ def serve(args: argparse.Namespace) -> int:
         apply_lifecycle=True,
         control_token=args.control_token,
         certificate_authority=ca,
+        cors_origins=args.cors_origin,
     )
     if args.seed:
+        from ecr_mock.testing.seed_modes import SeedModeError, seed_kept_state
         from ecr_mock.testing.seeding import SeedError, seed_backend
 
         try:
-            seed_backend(backend, args.seed)
+            if args.state_dir:
+                done = seed_kept_state(backend, args.seed, args.seed_mode)
+                print(f"ecr-mock: seed {args.seed}: {done}", file=sys.stderr)
+            else:
+                seed_backend(backend, args.seed)
+        except SeedModeError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
+            return 2
         except SeedError as exc:
             print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
             return 2
     try:
         server.start()
@@ -398,7 +459,20 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"aws ecr get-login-password --endpoint-url {url} --region {region} "
             f"| docker login --username AWS --password-stdin {endpoint}",
             f"web console: {url}/ecr-mock/ui/",
+            other_services_line(),
         ]
+    )
+
+
+def other_services_line() -> str:
+    """Whether IAM, STS and moto's other services are served too (with ``ecr-mock[aws]``)."""
+    from ecr_mock.runtime.providers.moto_iam import AWS_EXTRA, moto_server_installed
+
+    if moto_server_installed():
+        return "ecr-mock: IAM, STS, EventBridge and moto's other AWS services are served too (moto)"
+    return (
+        "ecr-mock: serving ECR, ECR Public and /v2/ only; other AWS services (IAM, STS, ...) "
+        f"answer 400 until moto is installed: pip install '{AWS_EXTRA}'"
     )
 
 
@@ -418,6 +492,7 @@ def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, reg
         f"aws ecr get-login-password --region {region} "
         f"| docker login --username AWS --password-stdin {registry}"
     )
+    lines.append(other_services_line())
     return "\n".join(lines)
 
 
@@ -426,10 +501,14 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
-        return CertificateAuthority(directory)
+        ca = CertificateAuthority(directory)
     except TlsSetupError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return None
+    warning = ca.unconstrained_warning()
+    if warning is not None:
+        print(f"ecr-mock: warning: {warning}", file=sys.stderr)
+    return ca
 
 
 def print_ca(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
@@ -897,7 +897,9 @@ class EcrMockServer:
         apply_lifecycle: bool = False,
         control_token: str | None = None,
         certificate_authority: CertificateAuthority | None = None,
+        cors_origins: Sequence[str] = (),
     ) -> None:
+        self._cors_origins = tuple(cors_origins)
         self._app = EcrMockApp(
             attach(backend or Backend()),
             build_router(token=control_token, loopback=is_loopback(host)),
@@ -963,10 +965,14 @@ class EcrMockServer:
             if self._httpd is not None:
                 return self
             app: WSGIApplication = self._app
+            if self._cors_origins:  # serve --cors-origin: web registry browsers read /v2/
+                from ecr_mock.protocols.cors import Cors
+
+                app = Cors(app, self._cors_origins)
             if self._log_requests:
                 from ecr_mock.runtime.request_log import RequestLog
 
-                app = RequestLog(self._app, lambda: self._app.backend)
+                app = RequestLog(app, lambda: self._app.backend)
             httpd = _HTTPServer(
                 self._host,
                 self._requested_port,

@@ -170,12 +170,17 @@ def test_login_command_of_the_banner_logs_docker_in(
 # ----- ecr-mock serve as a process ---------------------------------------------------------
 
 
-def start_serve(tmp_path: Path, *args: str, command: list[str] | None = None) -> Any:
+def start_serve(
+    tmp_path: Path,
+    *args: str,
+    command: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Any:
     """Start ``ecr-mock serve`` and wait until it answers; returns (process, url, banner)."""
     argv = (command or [sys.executable, "-m", "ecr_mock"]) + ["serve", *args]
     process = subprocess.Popen(
         argv,
-        env=clean_env(tmp_path),
+        env=clean_env(tmp_path, **(extra_env or {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -361,6 +366,8 @@ def test_banner_lines() -> None:
         "aws ecr get-login-password --endpoint-url http://127.0.0.1:5000 --region us-east-1 "
         "| docker login --username AWS --password-stdin 127.0.0.1:5000",
         "web console: http://127.0.0.1:5000/ecr-mock/ui/",
+        # the test extra installs moto (ecr-mock[aws]); tests/test_light_install.py has the other
+        "ecr-mock: IAM, STS, EventBridge and moto's other AWS services are served too (moto)",
     ]
 
 

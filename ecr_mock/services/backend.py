@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.services import images, policies, repositories, settings, uploads
+from ecr_mock.services import images, policies, reclaim, repositories, settings, uploads
 from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import LIFECYCLE_PERIOD, Store
 
@@ -81,13 +81,16 @@ class Backend(Store):
     def tick(self) -> list[LifecycleAction]:
         """Run what the clock says is due (cheap; meant for the start of every request).
 
-        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
+        Completes restores whose 20 minutes have passed, reclaims layers past their grace
+        period (looked for every few minutes of clock) and, once the clock is 24 h past the
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         The lifecycle scheduler is made on the first tick that has something to do.
         """
+        from ecr_mock.services.reclaim import reclaim_if_due
         from ecr_mock.services.uploads import expire_uploads_if_due
 
         expire_uploads_if_due(self)
+        reclaim_if_due(self)
         if self._lifecycle is None and not self.pending_restores:
             now = self.clock.now()
             if self.lifecycle_epoch <= now < self.lifecycle_epoch + LIFECYCLE_PERIOD:
@@ -135,6 +138,12 @@ class Backend(Store):
         if not read_only:
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
+
+            # reclaimed layers lose their rows, then their files, before a pass returns
+            def save_reclaimed(account: str, region: str, digests: list[str]) -> None:
+                state.save(backend)
+
+            backend.blob_deleters.append(save_reclaimed)
             state.start_flusher(backend)
         return backend
 
@@ -168,6 +177,7 @@ class Backend(Store):
         admin.reset(self, account_id)
         if account_id is None:
             self.lifecycle.last_run = self.clock.now()
+            self.applied_seed = None  # an emptied state is seeded again on the next start
         if self.state_dir is not None and not self.state_dir.read_only:
             self.state_dir.save(self)  # the state directory empties too (its blob files go)
 
@@ -260,6 +270,8 @@ class Backend(Store):
     mount_blob = uploads.mount_blob
     expire_uploads = uploads.expire_uploads
     release_unreferenced_blobs = uploads.release_unreferenced_blobs
+    reclaim_layers = reclaim.reclaim
+    """Reclaim now the layers no image references whose grace period (``layer_grace``) passed."""
 
     check_pullable = staticmethod(images.check_pullable)
     delete_blob = uploads.delete_blob

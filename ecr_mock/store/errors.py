@@ -17,3 +17,8 @@ class StateDirError(Exception):
 
 class FaultRuleError(ValueError):
     """A fault rule that cannot be used: an unknown field, operation, route or error code."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        """The rule field at fault, when one is."""

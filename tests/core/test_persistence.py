@@ -18,6 +18,7 @@ import pytest
 from ecr_mock import Backend, mock_ecr
 from ecr_mock.domain.blobs import SPILL_BYTES, Blob
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
+from ecr_mock.services.reclaim import reclaim
 from ecr_mock.services.scanning import set_scan_findings
 from ecr_mock.store.persistence import SCHEMA_VERSION, StateDirError
 from ecr_mock.store.persistence.codec import Undecodable, Unencodable, decode, encode
@@ -260,6 +261,10 @@ def build_rich_state(backend: Backend) -> None:
         public.put_registry_catalog_data(displayName="Example tools")
         other = client("eu-central-1")
         other.create_repository(repositoryName="elsewhere")
+        gone = push(other, "elsewhere", "gone", b"a layer reclaimed later" * 10)
+        other.batch_delete_image(repositoryName="elsewhere", imageIds=[{"imageDigest": gone}])
+        backend.clock.advance(hours=25)  # past the layer grace period: the layers are reclaimed
+        reclaim(backend, [backend.registry(ACCOUNT, "eu-central-1")])
         backend.clock.advance(hours=5)
 
 

@@ -41,7 +41,7 @@ _MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
 _REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
 _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
-_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+_STORE_SLOTS_KEPT = ("download_url_secret", "secrets", "applied_seed")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
 
 
@@ -416,11 +416,16 @@ class StateDir:
         temporary = self.path / "tmp" / uuid.uuid4().hex
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            blob.copy_to(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+            try:
+                blob.copy_to(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:  # released meanwhile (reclaimed): leave no half-written file
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return durable, target.parent
 
     def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
