@@ -173,7 +173,7 @@ def _client_loop(args: tuple[str, int, float, Any]) -> int:
     while time.time() < start_at:
         time.sleep(0.01)
     done = 0
-    deadline = start_at + seconds
+    deadline = max(start_at, time.time()) + seconds  # a late starter still runs its full time
     while time.time() < deadline:
         client.describe_repositories(repositoryNames=[repo])
         done += 1
@@ -200,7 +200,7 @@ def clients_round(counts: list[int], seconds: float) -> dict[str, float]:
             ecr_login(endpoint, [f"load{i}" for i in range(max(counts))])
             for count in counts:
                 with multiprocessing.get_context("spawn").Pool(count) as pool:
-                    start_at = time.time() + 3.0 + 0.3 * count  # every client is up and warm
+                    start_at = time.time() + 5.0 + 1.0 * count  # every client is up and warm
                     jobs = [(endpoint, i, seconds, start_at) for i in range(count)]
                     done = sum(pool.map(_client_loop, jobs))
                 results[f"{server}@{count}"] = done / seconds
