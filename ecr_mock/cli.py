@@ -1,5 +1,6 @@
 """The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ls``
-lists what one holds, ``ca`` and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
+lists what one holds, ``ca`` and ``hosts`` prepare a machine for ``serve --aws-hostnames``,
+``check`` verifies a state directory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -20,6 +22,7 @@ from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_probl
 
 if TYPE_CHECKING:
     from ecr_mock.runtime.tls import CertificateAuthority
+    from ecr_mock.services.backend import Backend
 
 AWS_PORT = 443
 """The port ``--aws-hostnames`` binds unless told otherwise: the one AWS clients connect to."""
@@ -123,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep everything (metadata in DIR/state.db, blobs under DIR/blobs) across restarts; "
         "without it the state lives in memory and ends with the process",
+    )
+    serve.add_argument(
+        "--ephemeral-tokens",
+        action="store_true",
+        help="sign registry tokens with a key made for this run only, so logins end with the "
+        "process; by default the key is kept (in the state directory, else the CA directory "
+        "with --aws-hostnames, else $XDG_CACHE_HOME/ecr-mock) and logins survive a restart",
     )
     serve.add_argument(
         "--aws-hostnames",
@@ -231,6 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
         "signs with, creating the CA on first use. Trust this file in clients.",
     )
     _ca_dir_option(ca)
+    check = commands.add_parser(
+        "check",
+        help="verify a state directory (digests, links, schema); --repair fixes what it can",
+        description="Verify every blob and manifest digest, every tag-to-manifest and "
+        "manifest-to-blob link and the schema version of a state directory, say what is wrong "
+        "and what --repair would do. Exit status 0 only when the directory is sound.",
+    )
+    check.add_argument("--state-dir", required=True, metavar="DIR", type=Path)
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="move damaged blobs to DIR/quarantine/ and remove what cannot be served (the "
+        "server must be stopped)",
+    )
     hosts = commands.add_parser(
         "hosts",
         help="print /etc/hosts lines for ECR registries and API endpoints",
@@ -309,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return listing.run(args)
     if args.command == "ca":
         return print_ca(args)
+    if args.command == "check":
+        return check_state(args.state_dir, repair=args.repair)
     if args.command == "hosts":
         return print_hosts(parser, args)
     parser.print_help()
@@ -347,6 +373,7 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
+        from ecr_mock.store.errors import StateDirDamaged
         from ecr_mock.store.persistence import StateDirError
 
         try:
@@ -355,10 +382,16 @@ def serve(args: argparse.Namespace) -> int:
             print(f"ecr-mock: {exc}", file=sys.stderr)
             if ca is not None:
                 ca.close()
-            return 1
+            return 2 if isinstance(exc, StateDirDamaged) else 1
         backend.allow_missing_layers = allow_missing_layers
+        _restore_identities(Path(args.state_dir))
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
+    if not _use_token_key(backend, args, ca):
+        backend.close()
+        if ca is not None:
+            ca.close()
+        return 1
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
@@ -448,6 +481,54 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore_identities(directory: Path) -> None:
+    """Bring back what the server's IAM held (users, roles, policies, access keys)."""
+    try:
+        from ecr_mock.runtime.providers.iam_state import restore_identities
+    except ImportError:  # pragma: no cover - moto is a dependency of the server
+        return
+    restored = restore_identities(directory)
+    if restored:
+        logging.getLogger("ecr_mock.state").info(
+            "restored the IAM identities of %d account(s) from %s", restored, directory
+        )
+    logging.getLogger("ecr_mock.state").info(
+        "kept across restarts in %s: the ECR state, uploads in progress and IAM identities; "
+        "not kept: STS temporary credentials (AssumeRole, GetSessionToken)",
+        directory,
+    )
+
+
+def _use_token_key(
+    backend: Backend, args: argparse.Namespace, ca: CertificateAuthority | None
+) -> bool:
+    """Sign tokens with the kept key (see ``--ephemeral-tokens``); False after saying why not."""
+    from ecr_mock.store.token_keys import (
+        TokenKeyDamaged,
+        TokenKeyError,
+        cache_directory,
+        load_or_create_key,
+    )
+
+    if args.ephemeral_tokens:
+        backend.tokens.use_key(secrets.token_bytes(32))
+        return True
+    if args.state_dir:
+        return True  # Backend.open took the state directory's key
+    directory = ca.directory if ca is not None else cache_directory()
+    try:
+        backend.tokens.use_key(load_or_create_key(directory))
+    except TokenKeyDamaged as exc:
+        print(f"ecr-mock: {exc} (or pass --ephemeral-tokens)", file=sys.stderr)
+        return False
+    except TokenKeyError as exc:  # nowhere to keep it (no home, a read-only file system)
+        logging.getLogger("ecr_mock.state").warning(
+            "%s: registry logins end with this process", exc
+        )
+        backend.tokens.use_key(secrets.token_bytes(32))
+    return True
+
+
 def banner(url: str, endpoint: str, account: str, region: str) -> str:
     """What ``serve`` prints: the endpoint, the environment line, a ready login command and the
     web console's address."""
@@ -509,6 +590,50 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     if warning is not None:
         print(f"ecr-mock: warning: {warning}", file=sys.stderr)
     return ca
+
+
+def check_state(directory: Path, *, repair: bool) -> int:
+    """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
+    from ecr_mock.store.errors import StateDirDamaged
+    from ecr_mock.store.persistence import StateDirError
+    from ecr_mock.store.persistence.check import inspect
+    from ecr_mock.store.persistence.check import repair as carry_out
+
+    if not (directory / "state.db").is_file():
+        print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
+        return 2
+    try:
+        report = inspect(directory)
+    except StateDirDamaged as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    if report.sound:
+        print(f"ecr-mock check: {directory} is sound ({counts})")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem.what}")
+        print(f"  repair: {problem.repair or 'none possible: restore the directory from a copy'}")
+    if not repair:
+        print(f"ecr-mock check: {len(report.problems)} problems in {directory} ({counts}); "
+              f"ecr-mock check --repair does what each 'repair:' line says")  # fmt: skip
+        return 1
+    if not report.repairable:
+        print("ecr-mock check: not repaired: some problems have no repair", file=sys.stderr)
+        return 1
+    try:
+        done = carry_out(directory, report)
+    except StateDirError as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 1
+    for line in done:
+        print(f"repaired: {line}")
+    again = inspect(directory)
+    if not again.sound:
+        print(f"ecr-mock check: {len(again.problems)} problems remain", file=sys.stderr)
+        return 1
+    print(f"ecr-mock check: {directory} is sound now")
+    return 0
 
 
 def print_ca(args: argparse.Namespace) -> int:

@@ -47,10 +47,15 @@ def summary(store: Store) -> dict[str, Any]:
     """What the backend holds, without blob bytes: registries, repositories, images."""
     with store.lock:
         registries = sorted(store.registries.values(), key=lambda r: (r.account, r.region))
-        return {
+        found: dict[str, Any] = {
             "now": iso(store.clock.now()),
             "registries": [_registry_summary(store, reg) for reg in registries],
         }
+    state_dir = getattr(store, "state_dir", None)  # a Backend's (the Store has none)
+    verifier = state_dir.verifier if state_dir is not None else None
+    if verifier is not None and verifier.damaged:
+        found["damaged"] = {"blobs": dict(verifier.damaged), "images": verifier.damaged_images()}
+    return found
 
 
 def _registry_summary(store: Store, reg: Registry) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
     from ecr_mock.services.lifecycle import LifecycleScheduler
     from ecr_mock.store.persistence.statedir import StateDir
     from ecr_mock.store.tokens import Token
+
+
+LOAD_ERRORS = (ValueError, KeyError, TypeError, sqlite3.DatabaseError)
+"""What reading a damaged state database raises (JSON, codec and SQLite errors)."""
 
 
 class Backend(Store):
@@ -121,21 +127,43 @@ class Backend(Store):
         """A backend holding what the state directory ``path`` holds (created when new).
 
         Changes are saved by :meth:`save` and :meth:`close` (a server also saves after every
-        request that changes something). ``read_only`` opens a directory another process
+        request that changes something). Registry tokens are signed with the key the directory
+        keeps (``token.key``), so tokens issued before a restart stay valid. ``read_only`` opens a directory another process
         (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
         never writes. StateDirError when the directory is in use or of an unknown schema.
         """
-        from ecr_mock.store.persistence.statedir import StateDir
+        from ecr_mock.store.errors import TokenKeyError
+        from ecr_mock.store.persistence.statedir import StateDir, StateDirError
+        from ecr_mock.store.persistence.verify import Verifier
+        from ecr_mock.store.token_keys import load_or_create_key, read_key
 
         backend = cls(account_id, region)
         state = StateDir(path, read_only=read_only)
         try:
+            key = read_key(state.path) if read_only else load_or_create_key(state.path)
+            if key is not None:
+                backend.tokens.use_key(key)
+            state.verifier = Verifier(
+                state.path, backend, quarantine=not read_only, touch=state.touch
+            )
             state.load(backend)
+        except LOAD_ERRORS as exc:
+            state.close()
+            from ecr_mock.store.errors import StateDirDamaged
+
+            raise StateDirDamaged(state.path / "state.db", f"{exc}") from None
+        except TokenKeyError as exc:
+            state.close()
+            raise StateDirError(str(exc)) from None
         except BaseException:
             state.close()
             raise
         backend.state_dir = state
         if not read_only:
+            if state.migrated:
+                state.save(backend)
+            state.verifier.start()
+            state.uploads.restore(backend, Path(state.spill_dir))
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
 

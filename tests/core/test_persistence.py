@@ -284,7 +284,6 @@ def full_state(backend: Backend) -> Any:
         {
             "registries": registries,
             "clock": (round(offset.total_seconds()), frozen),
-            "tokens": backend.tokens.issued(),
             "access_keys": backend.access_keys,
             "lifecycle": backend.lifecycle_last_run(),
             "secrets": backend.secrets,
@@ -309,11 +308,17 @@ def test_everything_comes_back_after_reopening(rich: tuple[Backend, Path]) -> No
     backend, path = rich
     assert backend.download_url_secret is not None
     assert backend.secrets
+    backend.issue_token(f"arn:aws:iam::{ACCOUNT}:user/ci")  # the built state's are past 12 h
+    backend.save()
     before = full_state(backend)
+    tokens = backend.tokens.issued()
+    assert tokens
     backend.close()
     again = Backend.open(path)
     try:
         assert full_state(again) == before
+        for token in tokens:  # signed with the directory's key: no password is stored
+            assert again.tokens.check(token.password) == token
     finally:
         again.close()
 

@@ -39,6 +39,7 @@ def test_a_state_directory_of_the_first_layout_holds_what_it_was_written_with(
     reopened: Backend,
 ) -> None:
     expected = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+    tokens = decode(expected.pop("tokens"))
     # Decoding the expected document resolves the class names that version wrote, too.
     got = full_state(reopened)
     # Registry fields added since come back as their defaults (and are compared as such).
@@ -58,6 +59,27 @@ def test_a_state_directory_of_the_first_layout_holds_what_it_was_written_with(
         for name in set(fields) - set(written):
             assert fields.pop(name) == defaults[name], name
     assert got == encode(decode(expected))
+    assert tokens
+    for token in tokens:  # that version stored passwords; they verify against salted hashes
+        found = reopened.tokens.find(token.password)
+        assert found is not None
+        assert (found.principal, found.account, found.region, found.expires_at) == (
+            token.principal,
+            token.account,
+            token.region,
+            token.expires_at,
+        )
+
+
+def test_the_passwords_that_version_stored_are_gone_once_it_is_reopened(
+    reopened: Backend,
+) -> None:
+    expected = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+    passwords = [token.password for token in decode(expected["tokens"])]
+    assert reopened.state_dir is not None
+    reopened.close()
+    stored = b"".join(p.read_bytes() for p in reopened.state_dir.path.rglob("*") if p.is_file())
+    assert not [p for p in passwords if p.encode() in stored]
 
 
 def test_the_reopened_state_serves_its_images(reopened: Backend) -> None:
