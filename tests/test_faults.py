@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import boto3
@@ -429,6 +430,8 @@ def test_calls_record_of_put_image_shows_the_manifest_as_sent(
     assert records[0].parameters["imageManifest"] == tagged.manifest
     with pytest.raises(AttributeError):
         records[0].status = 500  # type: ignore[misc]
+    copied = pickle.loads(pickle.dumps(records[0]))
+    assert copied == records[0] and copied.parameters["imageManifest"] == tagged.manifest
 
 
 def test_calls_ring_keeps_the_newest_and_reset_clears_it() -> None:

@@ -169,6 +169,9 @@ class Call:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
         return f"Call({shown})"
 
+    def __reduce__(self) -> tuple[type[Call], tuple[Any, ...]]:
+        return (Call, self._values())  # copy and pickle build a record as the constructor does
+
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict."""
         doc = {name: getattr(self, name) for name in _FIELDS}
