@@ -183,7 +183,7 @@ class Store:
 
             with self.lock:
                 if self._calls is None:
-                    self._calls = CallLog()
+                    self._calls = CallLog(registries=self.registries)
         return self._calls
 
     @property

@@ -272,8 +272,7 @@ def base(ctx: RequestContext, params: dict[str, str]) -> Response:
 def catalog(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/_catalog``: the repositories of the token's registry, sorted and paginated."""
     _authorize(ctx, registry_auth.DESCRIBE_REPOSITORIES, "*")
-    names = sorted(ctx.registry.repositories)
-    page, link = _page(names, ctx.request, "/v2/_catalog")
+    page, link = _page(ctx.registry.sorted_repository_names(), ctx.request, "/v2/_catalog")
     return _listing(200, {"repositories": page}, link)
 
 
@@ -281,7 +280,7 @@ def tags_list(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/<name>/tags/list``: tags sorted, ``n`` (at most 1000) and ``last``."""
     name = params["name"]
     repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.LIST_IMAGES)
-    page, link = _page(sorted(repo.tags), ctx.request, f"/v2/{name}/tags/list")
+    page, link = _page(repo.sorted_tags(), ctx.request, f"/v2/{name}/tags/list")
     return _listing(200, {"name": name, "tags": page}, link)
 
 
