@@ -19,11 +19,10 @@ if TYPE_CHECKING:
     from ecr_mock.server import EcrMockServer, serve_backend
     from ecr_mock.services.access import StaticIdentities
     from ecr_mock.services.backend import Backend
+    from ecr_mock.services.errors import SeedError
     from ecr_mock.services.scanning import set_scan_findings
-    from ecr_mock.services.seed import SeedError
     from ecr_mock.store.clock import Clock
-    from ecr_mock.store.fault_rules import FaultRuleError
-    from ecr_mock.store.persistence.statedir import StateDirError
+    from ecr_mock.store.errors import FaultRuleError, StateDirError
     from ecr_mock.testing.mock import mock_ecr
     from ecr_mock.testing.remote import RemoteEcrMock
 
@@ -50,11 +49,11 @@ _HOMES = {
     "Clock": "ecr_mock.store.clock",
     "EcrError": "ecr_mock.domain.errors",
     "EcrMockServer": "ecr_mock.server",
-    "FaultRuleError": "ecr_mock.store.fault_rules",
+    "FaultRuleError": "ecr_mock.store.errors",
     "Principal": "ecr_mock.domain.models",
     "RemoteEcrMock": "ecr_mock.testing.remote",
-    "SeedError": "ecr_mock.services.seed",
-    "StateDirError": "ecr_mock.store.persistence.statedir",
+    "SeedError": "ecr_mock.services.errors",
+    "StateDirError": "ecr_mock.store.errors",
     "StaticIdentities": "ecr_mock.services.access",
     "add_ecr_managed_policies": "ecr_mock.runtime.providers.moto_iam",
     "mock_ecr": "ecr_mock.testing.mock",

@@ -85,7 +85,7 @@ MOVED: dict[str, str] = {
     "ecr_mock.ecr_api.operations.auth": "ecr_mock.protocols.ecr_api.ecr.auth",
     "ecr_mock.ecr_api.operations.images": "ecr_mock.protocols.ecr_api.ecr.images",
     "ecr_mock.ecr_api.operations.layers": "ecr_mock.protocols.ecr_api.ecr.layers",
-    "ecr_mock.ecr_api.operations.lifecycle": "ecr_mock.protocols.ecr_api.ecr.lifecycle",
+    "ecr_mock.ecr_api.operations.lifecycle": "ecr_mock.protocols.ecr_api.ecr.lifecycle_previews",
     "ecr_mock.ecr_api.operations.policies": "ecr_mock.protocols.ecr_api.ecr.policies",
     "ecr_mock.ecr_api.operations.pull_through": "ecr_mock.protocols.ecr_api.ecr.pull_through",
     "ecr_mock.ecr_api.operations.referrers": "ecr_mock.protocols.ecr_api.ecr.referrers",

@@ -73,6 +73,7 @@ from ecr_mock.protocols.control import (
 from ecr_mock.protocols.registry.routes import is_registry_path
 from ecr_mock.runtime import providers
 from ecr_mock.runtime.hostnames import misdirected_signature
+from ecr_mock.runtime.providers.iam_state import save_identities
 from ecr_mock.runtime.providers.moto_iam import (
     moto_serves,
     moto_service,
@@ -132,7 +133,11 @@ class EcrMockApp:
         result = self._route(backend, environ, start_response)
         # The answer goes out only after what it acknowledges is saved (headers are sent on
         # the first write, after this returns).
+        if moto_service(environ) == "iam" and environ.get("REQUEST_METHOD") == "POST":
+            save_identities(state.path)  # users, roles, policies, access keys
         scope = saves_at_once(environ)
+        if scope is not False or _changes_an_upload(environ):
+            state.uploads.sync(backend)  # a client may resume an upload after a restart
         if scope is False:
             state.touch()
         else:
@@ -182,6 +187,20 @@ _READ_ONLY_API = frozenset(
     }
 )
 """ECR operations whose changes (pull times, uploads) need not be saved before answering."""
+
+
+_UPLOAD_API = ("InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload")
+
+
+def _changes_an_upload(environ: WSGIEnvironment) -> bool:
+    """Whether a request may start, extend or end an upload session."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    path = environ.get("PATH_INFO") or "/"
+    if "/blobs/uploads" in path:
+        return True
+    return path == "/" and str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(_UPLOAD_API)
 
 
 def saves_at_once(environ: WSGIEnvironment) -> bool | str:

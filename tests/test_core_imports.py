@@ -360,3 +360,35 @@ def test_there_is_no_import_cycle() -> None:
                     stack.append((target, [*trail, target]))
         done.add(start)
     assert cycles == []
+
+
+_ERRORS_PROBE = """
+import importlib, inspect, json, pkgutil
+import ecr_mock
+found = []
+for info in pkgutil.walk_packages(ecr_mock.__path__, "ecr_mock."):
+    if info.name.endswith("__main__"):
+        continue
+    module = importlib.import_module(info.name)
+    for name, value in vars(module).items():
+        if inspect.isclass(value) and issubclass(value, BaseException):
+            if value.__module__ == info.name:
+                found.append([info.name, name])
+print(json.dumps(found))
+"""
+
+
+def test_every_exception_class_lives_in_an_errors_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _ERRORS_PROBE], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    defined = json.loads(result.stdout)
+    assert len(defined) > 10
+    # wire.py's FramingError moves with the HTTP rules into the runtime's http package.
+    outside = [
+        f"{module}.{name}"
+        for module, name in defined
+        if not module.rpartition(".")[2].endswith("errors") and module != "ecr_mock.wire"
+    ]
+    assert outside == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ecr_mock.domain.input_errors import PolicyParseError
 from ecr_mock.domain.wildcards import wildcard_source
 
 __all__ = [
@@ -21,9 +22,9 @@ __all__ = [
     "Condition",
     "Decision",
     "DecisionReason",
+    "IamPrincipal",
     "Policy",
     "PolicyParseError",
-    "Principal",
     "PrincipalKind",
     "Statement",
     "evaluate",
@@ -39,14 +40,6 @@ DecisionReason = Literal[
 ]
 PolicyKind = Literal["identity", "resource"]
 Qualifier = Literal["ForAnyValue", "ForAllValues"]
-
-
-class PolicyParseError(Exception):
-    """Raised when a policy document is malformed or breaks a validation rule."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --------------------------------------------------------------------------- model
@@ -94,7 +87,7 @@ class Policy:
 
 
 @dataclass(frozen=True)
-class Principal:
+class IamPrincipal:
     """The caller of a request.
 
     ``arn`` is the caller's ARN; for a service principal it is the service
@@ -109,11 +102,11 @@ class Principal:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def for_root(cls, account_id: str, partition: str = "aws") -> Principal:
+    def for_root(cls, account_id: str, partition: str = "aws") -> IamPrincipal:
         return cls(f"arn:{partition}:iam::{account_id}:root", account_id, "root")
 
     @classmethod
-    def for_service(cls, service: str) -> Principal:
+    def for_service(cls, service: str) -> IamPrincipal:
         return cls(service, "", "service")
 
     @classmethod
@@ -123,7 +116,7 @@ class Principal:
         *,
         role_arn: str | None = None,
         tags: Mapping[str, str] | None = None,
-    ) -> Principal:
+    ) -> IamPrincipal:
         """Build a principal from an IAM/STS ARN, an account id or a service name."""
         tags = dict(tags or {})
         if _ACCOUNT_RE.fullmatch(arn):
@@ -162,7 +155,7 @@ class AuthzRequest:
 
     action: str
     resource: str
-    principal: Principal
+    principal: IamPrincipal
     resource_account: str = ""
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
@@ -295,7 +288,7 @@ class _Vars:
         return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def _principal_type(principal: Principal) -> str:
+def _principal_type(principal: IamPrincipal) -> str:
     return {
         "root": "Account",
         "user": "User",
@@ -763,7 +756,7 @@ def validate_registry_policy(text: str) -> Policy:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _session_of_role(role_arn: str, principal: Principal) -> bool:
+def _session_of_role(role_arn: str, principal: IamPrincipal) -> bool:
     """Whether ``principal`` is an assumed-role session of ``role_arn``."""
     if principal.kind != "assumed-role":
         return False
@@ -781,7 +774,7 @@ def _session_of_role(role_arn: str, principal: Principal) -> bool:
     )
 
 
-def _principal_matches(kind: str, ident: str, principal: Principal) -> bool:
+def _principal_matches(kind: str, ident: str, principal: IamPrincipal) -> bool:
     if kind == "*" or (kind == "AWS" and ident == "*"):
         return True
     if kind == "Service":

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ecr_mock.domain.input_errors import UpstreamError
 from ecr_mock.domain.models import Principal
 
 __all__ = [
@@ -56,16 +57,6 @@ class Credentials:
 
     username: str
     password: str
-
-
-class UpstreamError(Exception):
-    """Raised by an :class:`UpstreamClient`: ``kind`` is ``unreachable``, ``unauthorized``,
-    ``not_found`` or ``bad_response``."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
 
 
 class UpstreamClient(Protocol):

@@ -20,8 +20,7 @@ from ecr_mock.domain.ports import Identity, IdentityProvider
 from ecr_mock.services.settings import REGISTRY_POLICY_SCOPE, registry_policy_scope
 
 if TYPE_CHECKING:
-    from ecr_mock.domain.iam_policy import AuthzRequest, Decision, Policy
-    from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+    from ecr_mock.domain.iam_policy import AuthzRequest, Decision, IamPrincipal, Policy
     from ecr_mock.store.state import Store
 
 __all__ = [
@@ -86,7 +85,7 @@ class StaticIdentities:
         tags: Mapping[str, str] | None = None,
     ) -> Principal:
         """Make ``access_key`` speak for ``arn`` (a user, role session or root ARN)."""
-        from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+        from ecr_mock.domain.iam_policy import IamPrincipal
 
         parsed = IamPrincipal.from_arn(arn)
         principal = Principal(
@@ -124,7 +123,7 @@ def _providers(store: Store) -> list[IdentityProvider]:
     return found + list(store.identity_providers)
 
 
-def resolve_principal(backend: Store, access_key: str | None) -> Principal:
+def resolve_principal(store: Store, access_key: str | None) -> Principal:
     """The principal behind an access key.
 
     Keys registered on the backend come first, then the backend's identity provider, then the
@@ -133,21 +132,21 @@ def resolve_principal(backend: Store, access_key: str | None) -> Principal:
     missing key raises MissingAuthenticationToken and an unknown one Unauthenticated
     (``UnrecognizedClientException``), as AWS does.
     """
-    strict = backend.strict_credentials
+    strict = store.strict_credentials
     if not access_key:
         if strict:
             raise MissingAuthenticationToken()
-        return Principal.root(backend.default_account)
-    registered = backend.access_keys.get(access_key)
+        return Principal.root(store.default_account)
+    registered = store.access_keys.get(access_key)
     if registered is not None:
         return registered
-    for provider in _providers(backend):
+    for provider in _providers(store):
         found = provider.principal_for_key(access_key)
         if found is not None:
             return found
     if strict:
         raise Unauthenticated()
-    return Principal.root(backend.default_account)
+    return Principal.root(store.default_account)
 
 
 ADMINISTRATOR_POLICY = (
@@ -156,7 +155,7 @@ ADMINISTRATOR_POLICY = (
 """The identity policy of principals registered with ``Backend.add_access_key``."""
 
 
-def identity_of(backend: Store, principal: Principal) -> Identity:
+def identity_of(store: Store, principal: Principal) -> Identity:
     """The current identity of ``principal``.
 
     The first identity provider that knows it answers. A principal registered with
@@ -166,11 +165,11 @@ def identity_of(backend: Store, principal: Principal) -> Identity:
     """
     if principal.kind == "root":
         return Identity(principal, (), dict(principal.tags))
-    for provider in _providers(backend):
+    for provider in _providers(store):
         found = provider.identity(principal)
         if found is not None:
             return found
-    if any(known == principal for known in list(backend.access_keys.values())):
+    if any(known == principal for known in list(store.access_keys.values())):
         return Identity(principal, (ADMINISTRATOR_POLICY,), dict(principal.tags))
     return Identity(principal, (), dict(principal.tags))
 
@@ -219,7 +218,7 @@ def _policies(texts: Iterable[str | None]) -> list[Policy]:
 
 
 def _iam_principal(identity: Identity) -> IamPrincipal:
-    from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+    from ecr_mock.domain.iam_policy import IamPrincipal
 
     principal = identity.principal
     tags = dict(identity.tags)
@@ -229,8 +228,8 @@ def _iam_principal(identity: Identity) -> IamPrincipal:
         return IamPrincipal(principal.arn, principal.account_id, "root", tags=tags)
 
 
-def _context(backend: Store, request: AccessRequest) -> dict[str, str | list[str]]:
-    now = backend.clock.now().astimezone(timezone.utc)
+def _context(store: Store, request: AccessRequest) -> dict[str, str | list[str]]:
+    now = store.clock.now().astimezone(timezone.utc)
     context: dict[str, str | list[str]] = {
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.timestamp())),
@@ -257,12 +256,12 @@ def _context(backend: Store, request: AccessRequest) -> dict[str, str | list[str
 
 
 def decide(
-    backend: Store, principal: Principal, request: AccessRequest
+    store: Store, principal: Principal, request: AccessRequest
 ) -> tuple[Decision, AuthzRequest]:
     """Evaluate ``request`` for ``principal`` against the policies in force right now."""
     from ecr_mock.domain.iam_policy import AuthzRequest, evaluate
 
-    identity = identity_of(backend, principal)
+    identity = identity_of(store, principal)
     resource_policies: Sequence[Policy] = ()
     registry = request.registry
     owner = registry.account if registry is not None else principal.account_id
@@ -285,22 +284,22 @@ def decide(
         resource=request.resource,
         principal=_iam_principal(identity),
         resource_account=owner,
-        context=_context(backend, request),
+        context=_context(store, request),
     )
     decision = evaluate(authz, _policies(identity.policies), resource_policies)
     return decision, authz
 
 
-def is_allowed(backend: Store, principal: Principal, request: AccessRequest) -> bool:
+def is_allowed(store: Store, principal: Principal, request: AccessRequest) -> bool:
     """Whether ``principal`` may perform ``request`` now."""
-    return decide(backend, principal, request)[0].allowed
+    return decide(store, principal, request)[0].allowed
 
 
-def check_access(backend: Store, principal: Principal, request: AccessRequest) -> None:
+def check_access(store: Store, principal: Principal, request: AccessRequest) -> None:
     """Raise AccessDenied, worded as ECR words it, unless ``principal`` may perform ``request``."""
     if _root_without_resource_policies(principal, request):
         return
-    decision, authz = decide(backend, principal, request)
+    decision, authz = decide(store, principal, request)
     if decision.allowed:
         return
     full = decision.denial_message(authz)

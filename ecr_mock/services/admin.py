@@ -7,34 +7,34 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.errors import InvalidParameter
 from ecr_mock.domain.models import Principal, Registry
-from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.names import account_problem, region_problem
 
 if TYPE_CHECKING:
-    from ecr_mock.store.state import Store as Backend
+    from ecr_mock.store.state import Store
     from ecr_mock.store.tokens import Token
 
 
-def reset(backend: Backend, account_id: str | None = None) -> None:
+def reset(store: Store, account_id: str | None = None) -> None:
     """Empty every registry (or only those of ``account_id``), with their tokens and events.
 
     Configuration stays: access keys, identity providers, strictness, the served endpoint.
     A full reset also puts the clock back on real time, forgets pending restores, and removes
     every fault rule and call record.
     """
-    if account_id is not None and not ACCOUNT_RE.fullmatch(account_id):
-        raise InvalidParameter(f"account_id must be a 12-digit account id, got {account_id!r}")
-    with backend.lock:
-        dropped = [key for key in backend.registries if account_id is None or key[0] == account_id]
+    if account_id is not None and (problem := account_problem(account_id, "account_id")):
+        raise InvalidParameter(problem)
+    with store.lock:
+        dropped = [key for key in store.registries if account_id is None or key[0] == account_id]
         for key in dropped:
-            _discard_uploads(backend.registries.pop(key))
-        backend.tokens.clear(account_id)
+            _discard_uploads(store.registries.pop(key))
+        store.tokens.clear(account_id)
         if account_id is None:
-            if backend.event_log is not None:
-                backend.event_log.clear()
-            backend.clock.reset()
-            backend.pending_restores.clear()
-            backend.faults.clear()
-            backend.calls.clear()
+            if store.event_log is not None:
+                store.event_log.clear()
+            store.clock.reset()
+            store.pending_restores.clear()
+            store.faults.clear()
+            store.calls.clear()
 
 
 def _discard_uploads(reg: Registry) -> None:
@@ -43,17 +43,22 @@ def _discard_uploads(reg: Registry) -> None:
     reg.uploads.clear()
 
 
-def summary(backend: Backend) -> dict[str, Any]:
+def summary(store: Store) -> dict[str, Any]:
     """What the backend holds, without blob bytes: registries, repositories, images."""
-    with backend.lock:
-        registries = sorted(backend.registries.values(), key=lambda r: (r.account, r.region))
-        return {
-            "now": iso(backend.clock.now()),
-            "registries": [_registry_summary(backend, reg) for reg in registries],
+    with store.lock:
+        registries = sorted(store.registries.values(), key=lambda r: (r.account, r.region))
+        found: dict[str, Any] = {
+            "now": iso(store.clock.now()),
+            "registries": [_registry_summary(store, reg) for reg in registries],
         }
+    state_dir = getattr(store, "state_dir", None)  # a Backend's (the Store has none)
+    verifier = state_dir.verifier if state_dir is not None else None
+    if verifier is not None and verifier.damaged:
+        found["damaged"] = {"blobs": dict(verifier.damaged), "images": verifier.damaged_images()}
+    return found
 
 
-def _registry_summary(backend: Backend, reg: Registry) -> dict[str, Any]:
+def _registry_summary(store: Store, reg: Registry) -> dict[str, Any]:
     repositories = []
     for repo in sorted(reg.repositories.values(), key=lambda r: r.name):
         images = [
@@ -71,7 +76,7 @@ def _registry_summary(backend: Backend, reg: Registry) -> dict[str, Any]:
         repositories.append(
             {
                 "name": repo.name,
-                "uri": backend.repository_uri(repo),
+                "uri": store.repository_uri(repo),
                 "createdAt": iso(repo.created_at),
                 "imageTagMutability": repo.tag_mutability,
                 "scanOnPush": repo.scan_on_push,
@@ -80,10 +85,13 @@ def _registry_summary(backend: Backend, reg: Registry) -> dict[str, Any]:
                 "images": images,
             }
         )
+    from ecr_mock.services.reclaim import layer_summary
+
     return {
         "account": reg.account,
         "region": reg.region,
         "blobs": len(reg.blobs),
+        **layer_summary(store, reg),
         "repositories": repositories,
     }
 
@@ -102,22 +110,22 @@ def parse_time(text: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
-def advance_clock(backend: Backend, seconds: float) -> datetime:
+def advance_clock(store: Store, seconds: float) -> datetime:
     """Move the backend clock forward (never back) by ``seconds``; returns the new time."""
     if seconds < 0:
         raise InvalidParameter("advance_seconds must not be negative: the clock only moves forward")
-    return backend.clock.advance(timedelta(seconds=seconds))
+    return store.clock.advance(timedelta(seconds=seconds))
 
 
-def set_clock(backend: Backend, when: datetime) -> datetime:
+def set_clock(store: Store, when: datetime) -> datetime:
     """Jump the backend clock to ``when`` (it keeps running from there); returns the new time."""
-    backend.clock.set(when)
-    return backend.clock.now()
+    store.clock.set(when)
+    return store.clock.now()
 
 
 def principal_from_arn(arn: str) -> Principal:
     """The principal an IAM ARN (root, user, role, assumed-role session) or account id names."""
-    from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+    from ecr_mock.domain.iam_policy import IamPrincipal
 
     try:
         parsed = IamPrincipal.from_arn(arn)
@@ -132,7 +140,7 @@ def principal_from_arn(arn: str) -> Principal:
 
 
 def issue_token(
-    backend: Backend,
+    store: Store,
     principal_arn: str | None = None,
     account_id: str | None = None,
     region: str | None = None,
@@ -142,12 +150,14 @@ def issue_token(
     The registry decides what the token may do from its principal's policies, as for a
     GetAuthorizationToken token; the account defaults to the principal's.
     """
-    if account_id is not None and not ACCOUNT_RE.fullmatch(account_id):
-        raise InvalidParameter(f"account_id must be a 12-digit account id, got {account_id!r}")
+    if account_id is not None and (problem := account_problem(account_id, "account_id")):
+        raise InvalidParameter(problem)
+    if region is not None and (problem := region_problem(region, "region")):
+        raise InvalidParameter(problem)
     if principal_arn is None:
-        principal = Principal.root(account_id or backend.default_account)
+        principal = Principal.root(account_id or store.default_account)
     else:
         principal = principal_from_arn(principal_arn)
-    return backend.tokens.issue(
-        principal, account_id or principal.account_id, region or backend.default_region
+    return store.tokens.issue(
+        principal, account_id or principal.account_id, region or store.default_region
     )

@@ -17,21 +17,21 @@ LAYER_PATH_PREFIX = "/ecr-mock/layers"
 """Download URLs: ``<proxyEndpoint>/ecr-mock/layers/<account>/<region>/<name>/<digest>?...``."""
 
 
-def _secret(backend: Store) -> bytes:
-    found = backend.download_url_secret
+def _secret(store: Store) -> bytes:
+    found = store.download_url_secret
     if found is None:
-        with backend.lock:
-            if backend.download_url_secret is None:
-                backend.download_url_secret = secrets.token_bytes(32)
-            found = backend.download_url_secret
+        with store.lock:
+            if store.download_url_secret is None:
+                store.download_url_secret = secrets.token_bytes(32)
+            found = store.download_url_secret
     return found
 
 
 def _signature(
-    backend: Store, account: str, region: str, name: str, digest: str, expires: int
+    store: Store, account: str, region: str, name: str, digest: str, expires: int
 ) -> str:
     message = f"{account}\n{region}\n{name}\n{digest}\n{expires}".encode()
-    return hmac.new(_secret(backend), message, hashlib.sha256).hexdigest()
+    return hmac.new(_secret(store), message, hashlib.sha256).hexdigest()
 
 
 def layer_download_path(account: str, region: str, name: str, digest: str) -> str:
@@ -39,17 +39,17 @@ def layer_download_path(account: str, region: str, name: str, digest: str) -> st
     return f"{LAYER_PATH_PREFIX}/{account}/{region}/{quote(name)}/{quote(digest)}"
 
 
-def layer_download_url(backend: Store, repo: Repository, digest: str) -> str:
+def layer_download_url(store: Store, repo: Repository, digest: str) -> str:
     """A URL serving the layer's bytes without credentials, signed and valid for one hour."""
-    expires = int((backend.now() + DOWNLOAD_URL_TTL).timestamp())
-    signature = _signature(backend, repo.account, repo.region, repo.name, digest, expires)
+    expires = int((store.now() + DOWNLOAD_URL_TTL).timestamp())
+    signature = _signature(store, repo.account, repo.region, repo.name, digest, expires)
     path = layer_download_path(repo.account, repo.region, repo.name, digest)
     query = urlencode({"X-Ecr-Mock-Expires": expires, "X-Ecr-Mock-Signature": signature})
-    return f"{backend.proxy_endpoint(repo.account, repo.region)}{path}?{query}"
+    return f"{store.proxy_endpoint(repo.account, repo.region)}{path}?{query}"
 
 
 def check_download_signature(
-    backend: Store,
+    store: Store,
     account: str,
     region: str,
     name: str,
@@ -60,10 +60,10 @@ def check_download_signature(
     """None when the signature is right and unexpired, else the reason it is refused."""
     if not (expires.isascii() and expires.isdigit()) or len(expires) > 20:
         return "Request is missing a valid expiry"
-    expected = _signature(backend, account, region, name, digest, int(expires))
+    expected = _signature(store, account, region, name, digest, int(expires))
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         return "The request signature we calculated does not match the signature you provided"
-    if backend.now().timestamp() >= int(expires):
+    if store.now().timestamp() >= int(expires):
         return "Request has expired"
     return None
 

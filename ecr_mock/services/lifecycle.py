@@ -98,11 +98,11 @@ def lifecycle_images(repo: Repository) -> list[LifecycleImage]:
 
 
 def _repositories(
-    backend: Store, registry: Registry | None, repository: Repository | None
+    store: Store, registry: Registry | None, repository: Repository | None
 ) -> list[Repository]:
     if repository is not None:
         return [repository]
-    regs: Iterable[Registry] = [registry] if registry is not None else backend.registries.values()
+    regs: Iterable[Registry] = [registry] if registry is not None else store.registries.values()
     return [repo for reg in list(regs) for repo in list(reg.repositories.values())]
 
 
@@ -110,7 +110,7 @@ def _repositories(
 
 
 def apply_lifecycle(
-    backend: Store, registry: Registry | None = None, repository: Repository | None = None
+    store: Store, registry: Registry | None = None, repository: Repository | None = None
 ) -> list[LifecycleAction]:
     """Apply the stored lifecycle policies now (``backend.clock.now()``); returns what was done.
 
@@ -121,9 +121,9 @@ def apply_lifecycle(
     ``lastArchivedAt`` set. Each applied action emits ``lifecycle-action`` with detail
     ``{repository, image, action}``. Repositories whose stored text no longer parses are skipped.
     """
-    now = backend.clock.now()
+    now = store.clock.now()
     done: list[LifecycleAction] = []
-    for repo in _repositories(backend, registry, repository):
+    for repo in _repositories(store, registry, repository):
         text = repo.lifecycle_policy_text
         if not text:
             continue
@@ -131,7 +131,7 @@ def apply_lifecycle(
             rules = parse_lifecycle_policy(text)
         except LifecyclePolicyError:
             continue
-        with backend.lock:
+        with store.lock:
             actions = evaluate(rules, lifecycle_images(repo), now)
         for action in actions:
             image = repo.images.get(action.digest)
@@ -139,20 +139,20 @@ def apply_lifecycle(
                 continue
             if action.action == "expire":
                 try:
-                    delete_image(backend, repo, digest=action.digest)
+                    delete_image(store, repo, digest=action.digest)
                 except ImageDeleteFailure:
                     continue
-                _delete_referrers(backend, repo, action.digest)
+                _delete_referrers(store, repo, action.digest)
             else:
                 if image.storage_class == ARCHIVE:
                     continue
-                archive_image(backend, repo, image, emit=False)
+                archive_image(store, repo, image, emit=False)
             done.append(action)
-            backend.emit("lifecycle-action", {"repository": repo, "image": image, "action": action})
+            store.emit("lifecycle-action", {"repository": repo, "image": image, "action": action})
     return done
 
 
-def _delete_referrers(backend: Store, repo: Repository, subject: str) -> None:
+def _delete_referrers(store: Store, repo: Repository, subject: str) -> None:
     """Delete the artifacts that refer to an expired image (signatures, SBOMs...), as ECR does.
 
     Referrers of referrers go too; an artifact a manifest list still references stays.
@@ -163,7 +163,7 @@ def _delete_referrers(backend: Store, repo: Repository, subject: str) -> None:
             if digest not in repo.images:
                 continue
             try:
-                delete_image(backend, repo, digest=digest)
+                delete_image(store, repo, digest=digest)
             except ImageDeleteFailure:
                 continue
             pending.append(digest)
@@ -176,44 +176,44 @@ def _describe(image: Image, tag: str | None) -> str:
     return f"{{imageDigest:'{image.digest}', imageTag:'{tag or 'null'}'}}"
 
 
-def archive_image(backend: Store, repo: Repository, image: Image, *, emit: bool = True) -> Image:
+def archive_image(store: Store, repo: Repository, image: Image, *, emit: bool = True) -> Image:
     """Move an image to the archive: storage class ARCHIVE, status ARCHIVED, ``lastArchivedAt``."""
-    with backend.lock:
+    with store.lock:
         image.storage_class = ARCHIVE
         image.status = ARCHIVED
-        image.last_archived_at = backend.clock.now()
+        image.last_archived_at = store.clock.now()
         image.restore_due = None
     if emit:
-        backend.emit("image-archived", {"repository": repo, "image": image})
+        store.emit("image-archived", {"repository": repo, "image": image})
     return image
 
 
-def restore_image(backend: Store, repo: Repository, image: Image) -> Image:
+def restore_image(store: Store, repo: Repository, image: Image) -> Image:
     """Start restoring an archived image: ACTIVATING for :data:`RESTORE_DURATION` of clock time.
 
     The image stays in the ARCHIVE storage class (and cannot be pulled) until
     :func:`complete_restores` runs at or after the due time, which
     ``Backend.tick()`` does.
     """
-    with backend.lock:
+    with store.lock:
         image.status = ACTIVATING
-        image.restore_due = backend.clock.now() + RESTORE_DURATION
-        _pending(backend)[(id(repo), image.digest)] = (repo, image)
-    backend.emit("image-restore-started", {"repository": repo, "image": image})
+        image.restore_due = store.clock.now() + RESTORE_DURATION
+        _pending(store)[(id(repo), image.digest)] = (repo, image)
+    store.emit("image-restore-started", {"repository": repo, "image": image})
     return image
 
 
-def _pending(backend: Store) -> dict[tuple[int, str], tuple[Repository, Image]]:
+def _pending(store: Store) -> dict[tuple[int, str], tuple[Repository, Image]]:
     """Restores in progress, keyed by (repository identity, digest): no scan of all images."""
-    return backend.pending_restores
+    return store.pending_restores
 
 
-def complete_restores(backend: Store, now: datetime | None = None) -> list[Image]:
+def complete_restores(store: Store, now: datetime | None = None) -> list[Image]:
     """Finish every restore due by ``now``: STANDARD / ACTIVE, ``lastActivatedAt`` = due time."""
-    when = now or backend.clock.now()
+    when = now or store.clock.now()
     finished: list[tuple[Repository, Image]] = []
-    with backend.lock:
-        pending = _pending(backend)
+    with store.lock:
+        pending = _pending(store)
         for key, (repo, image) in list(pending.items()):
             due = image.restore_due
             if image.status != ACTIVATING or due is None:
@@ -230,17 +230,17 @@ def complete_restores(backend: Store, now: datetime | None = None) -> list[Image
             image.last_activated_at = due
             finished.append((repo, image))
     for repo, image in finished:
-        backend.emit("image-restored", {"repository": repo, "image": image})
+        store.emit("image-restored", {"repository": repo, "image": image})
     return [image for _, image in finished]
 
 
-def _next_restore_due(backend: Store) -> datetime | None:
-    dues = [image.restore_due for _, image in list(_pending(backend).values())]
+def _next_restore_due(store: Store) -> datetime | None:
+    dues = [image.restore_due for _, image in list(_pending(store).values())]
     return min((due for due in dues if due is not None), default=None)
 
 
 def update_storage_class(
-    backend: Store, repo: Repository, image: Image, target: str, tag: str | None = None
+    store: Store, repo: Repository, image: Image, target: str, tag: str | None = None
 ) -> Image:
     """UpdateImageStorageClass: ``ARCHIVE`` archives an ACTIVE image, ``STANDARD`` restores one.
 
@@ -254,7 +254,7 @@ def update_storage_class(
             "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: "
             "'Member must satisfy enum value set: [STANDARD, ARCHIVE]'"
         )
-    complete_restores(backend)
+    complete_restores(store)
     if image.status == ACTIVATING:
         raise ImageStorageClassUpdateNotSupported(
             f"The image with imageId {_describe(image, tag)} is being restored; its storage "
@@ -267,14 +267,14 @@ def update_storage_class(
             f"registry with id '{repo.account}'"
         )
     if target == ARCHIVE:
-        return archive_image(backend, repo, image)
-    return restore_image(backend, repo, image)
+        return archive_image(store, repo, image)
+    return restore_image(store, repo, image)
 
 
 # --------------------------------------------------------------------------- previews
 
 
-def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> LifecyclePreview:
+def start_preview(store: Store, repo: Repository, policy_text: str | None) -> LifecyclePreview:
     """StartLifecyclePolicyPreview: evaluate ``policy_text`` (or the stored policy), change nothing.
 
     Raises LifecyclePolicyNotFoundException when neither exists, the policy's validation error
@@ -286,8 +286,8 @@ def start_preview(backend: Store, repo: Repository, policy_text: str | None) -> 
     if not text:
         raise LifecyclePolicyNotFound(repo.name, repo.account)
     rules = parse_lifecycle_policy(text)
-    now = backend.clock.now()
-    with backend.lock:
+    now = store.clock.now()
+    with store.lock:
         current = repo.lifecycle_preview
         if current is not None and current.status == "IN_PROGRESS":
             raise LifecyclePolicyPreviewInProgress()
@@ -377,19 +377,20 @@ class LifecycleScheduler:
       ``clock.advance(days=2)`` and then ticks sees the policies applied.
     - :meth:`start` runs a daemon thread that also applies every ``interval`` real seconds,
       so an idle server keeps acting; :meth:`stop` ends it. Both are idempotent.
-    - :meth:`run_now` applies immediately and restarts the period.
+    - :meth:`run_now` applies immediately and restarts the period, then runs a layer
+      reclamation pass (``ecr_mock.services.reclaim``).
     """
 
     def __init__(
         self,
-        backend: Store,
+        store: Store,
         interval: float = DEFAULT_INTERVAL_SECONDS,
         period: timedelta = DEFAULT_PERIOD,
     ) -> None:
-        self.backend = backend
+        self.backend = store
         self.interval = interval
         self.period = period
-        self.last_run: datetime = backend.clock.now()
+        self.last_run: datetime = store.clock.now()
         self._run_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -405,7 +406,11 @@ class LifecycleScheduler:
             now = self.backend.clock.now()
             complete_restores(self.backend, now)
             self.last_run = now
-            return apply_lifecycle(self.backend)
+            actions = apply_lifecycle(self.backend)
+        from ecr_mock.services.reclaim import reclaim
+
+        reclaim(self.backend)
+        return actions
 
     def tick(self) -> list[LifecycleAction]:
         """Do whatever the clock says is due; returns the lifecycle actions applied (if any)."""

@@ -107,8 +107,7 @@ def policy_locks_out(policy: Policy, principal: Principal, resource_arn: str, ac
     SetRepositoryPolicy without ``force`` refuses such a policy: the caller could not
     replace it afterwards.
     """
-    from ecr_mock.domain.iam_policy import AuthzRequest, evaluate
-    from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+    from ecr_mock.domain.iam_policy import AuthzRequest, IamPrincipal, evaluate
 
     try:
         caller = IamPrincipal.from_arn(principal.arn, tags=dict(principal.tags))

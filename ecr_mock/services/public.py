@@ -52,38 +52,38 @@ def default_alias(account: str) -> str:
     return letter + digest[2:9]
 
 
-def public_registry(backend: Store, account: str) -> Registry:
+def public_registry(store: Store, account: str) -> Registry:
     """The public registry of ``account``, created (with its default alias) on first use."""
-    reg = backend.registry(account, PUBLIC_REGION)
+    reg = store.registry(account, PUBLIC_REGION)
     if reg.public is None:
-        with backend.lock:
+        with store.lock:
             if reg.public is None:
                 reg.public = PublicRegistryInfo(alias=default_alias(account))
     return reg
 
 
-def existing_registries(backend: Store) -> list[Registry]:
+def existing_registries(store: Store) -> list[Registry]:
     """Every public registry created so far."""
     return [
         reg
-        for (_, region), reg in list(backend.registries.items())
+        for (_, region), reg in list(store.registries.items())
         if region == PUBLIC_REGION and reg.public is not None
     ]
 
 
-def find_by_alias(backend: Store, alias: str) -> Registry | None:
+def find_by_alias(store: Store, alias: str) -> Registry | None:
     """The public registry whose alias is ``alias``, if any."""
-    for reg in existing_registries(backend):
+    for reg in existing_registries(store):
         if reg.public is not None and reg.public.alias == alias:
             return reg
     return None
 
 
-def registry_by_id_or_alias(backend: Store, value: str) -> Registry:
+def registry_by_id_or_alias(store: Store, value: str) -> Registry:
     """The public registry an account id or alias names; RegistryNotFound for an unknown alias."""
     if ACCOUNT_RE.fullmatch(value):
-        return public_registry(backend, value)
-    found = find_by_alias(backend, value)
+        return public_registry(store, value)
+    found = find_by_alias(store, value)
     if found is None:
         raise RegistryNotFound(value)
     return found
@@ -100,7 +100,7 @@ def repository_key(reg: Registry, name: str) -> str:
     return f"{alias_of(reg)}/{name}"
 
 
-def get_repository(backend: Store, reg: Registry, name: str) -> Repository:
+def get_repository(store: Store, reg: Registry, name: str) -> Repository:
     """Public repository ``name`` (no alias); RepositoryNotFound otherwise."""
     repo = reg.repositories.get(repository_key(reg, name))
     if repo is None:
@@ -113,14 +113,14 @@ def repositories(reg: Registry) -> list[Repository]:
     return list(reg.repositories.values())
 
 
-def tagged_images(backend: Store, repo: Repository) -> list[tuple[str, Image]]:
+def tagged_images(store: Store, repo: Repository) -> list[tuple[str, Image]]:
     """DescribeImageTags: each tag of ``repo`` with the image it points at, in tagging order."""
-    with backend.lock:
+    with store.lock:
         return [(tag, repo.images[digest]) for tag, digest in repo.tags.items()]
 
 
 def create_repository(
-    backend: Store,
+    store: Store,
     reg: Registry,
     name: str,
     catalog: Mapping[str, Any] | None = None,
@@ -128,28 +128,28 @@ def create_repository(
 ) -> Repository:
     """Create public repository ``name`` with its catalog data and resource tags."""
     new_catalog = catalog_from_input(catalog or {})
-    with backend.lock:
+    with store.lock:
         key = repository_key(reg, name)
         if key in reg.repositories:
             raise RepositoryAlreadyExists(name, reg.account)
         repository_service.check_resource_tags(dict(tags or {}))
-        repo = repository_service.create_repository(backend, reg, key, tags=dict(tags or {}))
+        repo = repository_service.create_repository(store, reg, key, tags=dict(tags or {}))
         repo.name = name
         repo.catalog = new_catalog
     return repo
 
 
-def delete_repository(backend: Store, reg: Registry, name: str, force: bool) -> Repository:
+def delete_repository(store: Store, reg: Registry, name: str, force: bool) -> Repository:
     """Delete public repository ``name``; RepositoryNotEmpty unless empty or ``force``."""
-    with backend.lock:
-        repo = get_repository(backend, reg, name)
+    with store.lock:
+        repo = get_repository(store, reg, name)
         if repo.images and not force:
             raise RepositoryNotEmpty(name, reg.account)
         del reg.repositories[repository_key(reg, name)]
-        uploads.end_uploads_of(backend, reg, repo.name)
-        uploads.release_unreferenced_blobs(backend, reg, repo.blobs)
+        uploads.end_uploads_of(store, reg, repo.name)
+        uploads.release_unreferenced_blobs(store, reg, repo.blobs)
     for image in list(repo.images.values()):
-        backend.emit("image-deleted", {"repository": repo, "image": image})
+        store.emit("image-deleted", {"repository": repo, "image": image})
     return repo
 
 
@@ -173,17 +173,17 @@ def catalog_from_input(data: Mapping[str, Any]) -> RepositoryCatalog:
     )
 
 
-def put_catalog(backend: Store, repo: Repository, data: Mapping[str, Any]) -> RepositoryCatalog:
+def put_catalog(store: Store, repo: Repository, data: Mapping[str, Any]) -> RepositoryCatalog:
     """Replace the repository's catalog data (members not given are cleared, as on AWS)."""
     catalog = catalog_from_input(data)
-    with backend.lock:
+    with store.lock:
         repo.catalog = catalog
     return catalog
 
 
-def set_display_name(backend: Store, reg: Registry, name: str) -> str:
+def set_display_name(store: Store, reg: Registry, name: str) -> str:
     """Set the registry's display name (the gallery's name for the registry)."""
-    with backend.lock:
+    with store.lock:
         if reg.public is None:
             reg.public = PublicRegistryInfo(alias=default_alias(reg.account))
         reg.public.display_name = name
@@ -211,7 +211,7 @@ def parse_repository_arn(arn: str) -> tuple[str, str] | None:
 _LOOPBACK_RE = re.compile(r"127(?:\.[0-9]{1,3}){3}")
 
 
-def host(backend: Store) -> str:
+def host(store: Store) -> str:
     """The public registry host: ``public.ecr.aws``, or for a live server a second name of its
     own address, as ``public.ecr.aws`` is a host of its own beside ECR's registry hosts.
 
@@ -220,7 +220,7 @@ def host(backend: Store) -> str:
     answers ECR Public's Bearer challenge. A server on any other address is its own public
     host: public repositories are told apart by their ``<alias>/`` path there.
     """
-    endpoint = backend.public_endpoint
+    endpoint = store.public_endpoint
     if not endpoint:
         return PUBLIC_HOST
     name, sep, port = endpoint.rpartition(":")
@@ -233,40 +233,40 @@ def host(backend: Store) -> str:
     return endpoint
 
 
-def is_public_host(backend: Store, value: str) -> bool:
+def is_public_host(store: Store, value: str) -> bool:
     """True when ``value`` (a ``Host`` header) names the public registry host only."""
     lowered = value.lower()
     if lowered.split(":", 1)[0] == PUBLIC_HOST:
         return True
-    own = host(backend)
-    return own != backend.public_endpoint and lowered == own
+    own = host(store)
+    return own != store.public_endpoint and lowered == own
 
 
-def registry_uri(backend: Store, reg: Registry) -> str:
+def registry_uri(store: Store, reg: Registry) -> str:
     """``public.ecr.aws/<alias>`` (the live server's address in its place when serving)."""
-    return f"{host(backend)}/{alias_of(reg)}"
+    return f"{host(store)}/{alias_of(reg)}"
 
 
-def repository_uri(backend: Store, reg: Registry, repo: Repository) -> str:
+def repository_uri(store: Store, reg: Registry, repo: Repository) -> str:
     """``public.ecr.aws/<alias>/<name>``."""
-    return f"{registry_uri(backend, reg)}/{repo.name}"
+    return f"{registry_uri(store, reg)}/{repo.name}"
 
 
-def logo_url(backend: Store, reg: Registry, repo: Repository) -> str | None:
+def logo_url(store: Store, reg: Registry, repo: Repository) -> str | None:
     """Where the repository's logo is served, when it has one."""
     if repo.catalog is None or repo.catalog.logo is None:
         return None
-    scheme = backend.proxy_endpoint(reg.account, API_REGION).partition("://")[0]
-    return f"{scheme}://{host(backend)}{LOGO_PATH_PREFIX}/{reg.account}/{repo.name}"
+    scheme = store.proxy_endpoint(reg.account, API_REGION).partition("://")[0]
+    return f"{scheme}://{host(store)}{LOGO_PATH_PREFIX}/{reg.account}/{repo.name}"
 
 
 LOGO_PATH_PREFIX = "/ecr-mock/public-logos"
 """Path under which repository logos are served."""
 
 
-def logo(backend: Store, account: str, name: str) -> bytes | None:
+def logo(store: Store, account: str, name: str) -> bytes | None:
     """The logo of public repository ``name`` of ``account``, if it has one."""
-    reg = backend.registries.get((account, PUBLIC_REGION))
+    reg = store.registries.get((account, PUBLIC_REGION))
     if reg is None or reg.public is None:
         return None
     repo = reg.repositories.get(repository_key(reg, name))
@@ -275,10 +275,10 @@ def logo(backend: Store, account: str, name: str) -> bytes | None:
     return repo.catalog.logo
 
 
-def issue_token(backend: Store, principal: Principal) -> Token:
+def issue_token(store: Store, principal: Principal) -> Token:
     """A 12-hour ECR Public token (``docker login public.ecr.aws``) for ``principal``."""
-    public_registry(backend, principal.account_id)
-    return backend.tokens.issue(principal, principal.account_id, PUBLIC_REGION)
+    public_registry(store, principal.account_id)
+    return store.tokens.issue(principal, principal.account_id, PUBLIC_REGION)
 
 
 def is_public(reg: Registry) -> bool:
@@ -286,9 +286,9 @@ def is_public(reg: Registry) -> bool:
     return reg.region == PUBLIC_REGION
 
 
-def addressed_repository(backend: Store, path_name: str) -> Registry | None:
+def addressed_repository(store: Store, path_name: str) -> Registry | None:
     """The public registry a ``/v2/<alias>/<name>`` path name addresses, if any."""
     alias, sep, rest = path_name.partition("/")
     if not sep or not rest:
         return None
-    return find_by_alias(backend, alias)
+    return find_by_alias(store, alias)

@@ -186,30 +186,30 @@ def _check_url(url: str, upstream_registry: str | None) -> str | None:
     return upstream_registry
 
 
-def _check_credential_arn(backend: Store, arn: str) -> None:
+def _check_credential_arn(store: Store, arn: str) -> None:
     if not 50 <= len(arn) <= 612 or CREDENTIAL_ARN_RE.fullmatch(arn) is None:
         raise _invalid(
             "credentialArn",
             "The credential ARN must name a Secrets Manager secret whose name starts with "
             "'ecr-pullthroughcache/'",
         )
-    if read_secret(backend, arn) is None:
+    if read_secret(store, arn) is None:
         raise SecretNotFound(arn)
 
 
 # ----- credentials -----------------------------------------------------------------------------
 
 
-def read_secret(backend: Store, arn: str) -> str | None:
+def read_secret(store: Store, arn: str) -> str | None:
     """The secret string of ``arn``: ``backend.secrets`` first (by ARN or name), then the
     installed reader (moto's Secrets Manager when it is in use); None when neither has it."""
-    stored = backend.secrets
+    stored = store.secrets
     if arn in stored:
         return stored[arn]
     match = _SECRET_ARN_RE.fullmatch(arn)
     if match is not None and match["name"] in stored:
         return stored[match["name"]]
-    reader = backend.secret_reader
+    reader = store.secret_reader
     if reader is not None:
         value = reader(arn)
         if isinstance(value, str):
@@ -217,11 +217,11 @@ def read_secret(backend: Store, arn: str) -> str | None:
     return None
 
 
-def credentials_for(backend: Store, rule: PullThroughRule) -> Credentials | None:
+def credentials_for(store: Store, rule: PullThroughRule) -> Credentials | None:
     """The rule's credentials; SecretNotFound / UnableToDecryptSecretValue when unusable."""
     if not rule.credential_arn:
         return None
-    text = read_secret(backend, rule.credential_arn)
+    text = read_secret(store, rule.credential_arn)
     if text is None:
         raise SecretNotFound(rule.credential_arn)
     try:
@@ -244,7 +244,7 @@ def credentials_for(backend: Store, rule: PullThroughRule) -> Credentials | None
 
 
 def create_rule(
-    backend: Store,
+    store: Store,
     reg: Registry,
     prefix: str,
     upstream_url: str,
@@ -268,28 +268,28 @@ def create_rule(
             "credentialArn", "An Amazon ECR upstream authenticates with IAM, not a secret"
         )
     if credential_arn:
-        _check_credential_arn(backend, credential_arn)
+        _check_credential_arn(store, credential_arn)
     if custom_role_arn:
         check_role_arn(custom_role_arn)
     rule = PullThroughRule(
         prefix=prefix,
         upstream_url=upstream_url,
-        created_at=backend.now(),
+        created_at=store.now(),
         upstream_registry=kind,
         credential_arn=credential_arn,
         custom_role_arn=custom_role_arn,
         upstream_prefix=upstream_prefix,
     )
-    with backend.lock:
-        store = rules(reg)
-        if prefix in store or prefix.rstrip("/") in {p.rstrip("/") for p in store}:
+    with store.lock:
+        existing = rules(reg)
+        if prefix in existing or prefix.rstrip("/") in {p.rstrip("/") for p in existing}:
             raise PullThroughCacheRuleAlreadyExists(prefix, reg.account)
-        if len(store) >= MAX_RULES:
+        if len(existing) >= MAX_RULES:
             raise LimitExceeded(
                 f"The maximum number of pull through cache rules ({MAX_RULES}) in the registry "
                 f"with id '{reg.account}' has been reached"
             )
-        store[prefix] = rule
+        existing[prefix] = rule
     return rule
 
 
@@ -311,7 +311,7 @@ def describe_rules(reg: Registry, prefixes: Iterable[str] | None = None) -> list
 
 
 def update_rule(
-    backend: Store,
+    store: Store,
     reg: Registry,
     prefix: str,
     *,
@@ -321,41 +321,41 @@ def update_rule(
     """UpdatePullThroughCacheRule: a new secret and/or role."""
     rule = get_rule(reg, prefix)
     if credential_arn:
-        _check_credential_arn(backend, credential_arn)
+        _check_credential_arn(store, credential_arn)
     if custom_role_arn:
         check_role_arn(custom_role_arn)
-    with backend.lock:
+    with store.lock:
         if credential_arn is not None:
             rule.credential_arn = credential_arn or None
         if custom_role_arn is not None:
             rule.custom_role_arn = custom_role_arn or None
-        rule.updated_at = backend.now()
+        rule.updated_at = store.now()
     return rule
 
 
-def delete_rule(backend: Store, reg: Registry, prefix: str) -> PullThroughRule:
+def delete_rule(store: Store, reg: Registry, prefix: str) -> PullThroughRule:
     """DeletePullThroughCacheRule (cached repositories stay)."""
-    with backend.lock:
+    with store.lock:
         rule = get_rule(reg, prefix)
         del rules(reg)[prefix]
     return rule
 
 
-def validate_rule(backend: Store, reg: Registry, prefix: str) -> str | None:
+def validate_rule(store: Store, reg: Registry, prefix: str) -> str | None:
     """ValidatePullThroughCacheRule: None when the upstream is reachable with the credentials,
     otherwise why not."""
     rule = get_rule(reg, prefix)
     try:
-        credentials = credentials_for(backend, rule)
+        credentials = credentials_for(store, rule)
     except EcrError as exc:
         return f"{exc.code}: {exc.message}"
     if rule.upstream_registry == "ecr" and not _is_local_url(rule.upstream_url):
         return None
-    connector = backend.upstream_connector
+    connector = store.upstream_connector
     if connector is None:
         return "No HTTP client is configured to reach the upstream registry"
     try:
-        connector(rule.upstream_url, credentials, _timeout(backend)).check()
+        connector(rule.upstream_url, credentials, _timeout(store)).check()
     except UpstreamError as exc:
         return f"Unable to reach or authenticate to the upstream registry: {exc.message}"
     return None
@@ -378,13 +378,13 @@ def find_rule(reg: Registry, repository_name: str) -> PullThroughRule | None:
     return best or root
 
 
-def _timeout(backend: Store) -> float:
-    return float(backend.upstream_timeout)
+def _timeout(store: Store) -> float:
+    return float(store.upstream_timeout)
 
 
-def _lock_for(backend: Store, reg: Registry, name: str) -> threading.Lock:
-    with backend.lock:
-        return backend.pull_through_locks.setdefault(
+def _lock_for(store: Store, reg: Registry, name: str) -> threading.Lock:
+    with store.lock:
+        return store.pull_through_locks.setdefault(
             (reg.account, reg.region, name), threading.Lock()
         )
 
@@ -407,8 +407,8 @@ class _Source(Protocol):
 class _LocalEcr:
     """The ``ecr`` upstream: another registry of the same backend."""
 
-    def __init__(self, backend: Store, reg: Registry) -> None:
-        self.backend = backend
+    def __init__(self, store: Store, reg: Registry) -> None:
+        self.backend = store
         self.reg = reg
 
     def _repo(self, name: str) -> Repository:
@@ -436,7 +436,7 @@ class _LocalEcr:
             write(chunk)
 
 
-def _source_for(backend: Store, rule: PullThroughRule) -> _Source:
+def _source_for(store: Store, rule: PullThroughRule) -> _Source:
     host = upstream_host(rule.upstream_url)
     match = REGISTRY_HOST_RE.fullmatch(host)
     if (
@@ -444,17 +444,15 @@ def _source_for(backend: Store, rule: PullThroughRule) -> _Source:
         and match is not None
         and not _is_local_url(rule.upstream_url)
     ):
-        return _LocalEcr(
-            backend, backend.registry(match["account"], region_of_registry_host(match))
-        )
-    credentials = credentials_for(backend, rule)
-    connector = backend.upstream_connector
+        return _LocalEcr(store, store.registry(match["account"], region_of_registry_host(match)))
+    credentials = credentials_for(store, rule)
+    connector = store.upstream_connector
     if connector is None:
         raise UnableToGetUpstreamImage(
             "No HTTP client is configured to reach the upstream registry "
             f"'{rule.upstream_url}' (see ecr_mock.runtime.providers.upstream_http.install)"
         )
-    client: UpstreamClient = connector(rule.upstream_url, credentials, _timeout(backend))
+    client: UpstreamClient = connector(rule.upstream_url, credentials, _timeout(store))
     return client
 
 
@@ -500,15 +498,15 @@ def _fetch(source: _Source, name: str, reference: str, now: datetime, depth: int
 
 
 def _store(
-    backend: Store, reg: Registry, repo: Repository, fetched: _Fetched, tag: str | None
+    store: Store, reg: Registry, repo: Repository, fetched: _Fetched, tag: str | None
 ) -> Image:
     for child in fetched.children:
-        _store(backend, reg, repo, child, None)
+        _store(store, reg, repo, child, None)
     for blob in fetched.blobs:
-        store_blob(backend, reg, repo, blob)
+        store_blob(store, reg, repo, blob)
     with suppressed():
         return put_image(
-            backend,
+            store,
             reg,
             repo,
             fetched.manifest,
@@ -519,7 +517,7 @@ def _store(
 
 
 def fill_from_upstream(
-    backend: Store, reg: Registry, repository_name: str, reference: str
+    store: Store, reg: Registry, repository_name: str, reference: str
 ) -> Image | None:
     """Serve a pull miss under a pull-through cache rule from the upstream.
 
@@ -533,22 +531,22 @@ def fill_from_upstream(
         return None
     if not (is_digest(reference) or is_valid_tag(reference)):
         return None
-    with _lock_for(backend, reg, repository_name):
+    with _lock_for(store, reg, repository_name):
         existing = reg.repositories.get(repository_name)
         if existing is not None:
             try:
-                return resolve_reference(backend, existing, reference)
+                return resolve_reference(store, existing, reference)
             except ImageNotFound:
                 pass
         upstream_name = rule.upstream_name(repository_name)
-        source = _source_for(backend, rule)
+        source = _source_for(store, rule)
         try:
-            fetched = _fetch(source, upstream_name, reference, backend.now())
+            fetched = _fetch(source, upstream_name, reference, store.now())
         except UpstreamError as exc:
             raise UnableToGetUpstreamImage(
                 f"Unable to get the image '{upstream_name}:{reference}' from the upstream "
                 f"registry '{rule.upstream_url}' ({exc.kind}): {exc.message}"
             ) from None
-        repo = existing or create_from_template(backend, reg, repository_name, PULL_THROUGH_CACHE)
+        repo = existing or create_from_template(store, reg, repository_name, PULL_THROUGH_CACHE)
         tag = None if is_digest(reference) else reference
-        return _store(backend, reg, repo, fetched, tag)
+        return _store(store, reg, repo, fetched, tag)

@@ -9,8 +9,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.errors import EcrError, InvalidParameter, LayersNotFound
-from ecr_mock.domain.iam_policy import AuthzRequest, PolicyParseError, evaluate, parse_policy
-from ecr_mock.domain.iam_policy import Principal as IamPrincipal
+from ecr_mock.domain.iam_policy import (
+    AuthzRequest,
+    IamPrincipal,
+    PolicyParseError,
+    evaluate,
+    parse_policy,
+)
 from ecr_mock.domain.models import Destination, Image, Registry, Repository
 from ecr_mock.domain.names import repository_arn
 from ecr_mock.services.images import delete_manifest, put_image, untag
@@ -94,12 +99,12 @@ def check_rules(reg: Registry, rules: Iterable[Mapping[str, Any]]) -> list[dict[
 
 
 def put_replication_configuration(
-    backend: Store, reg: Registry, rules: Iterable[Mapping[str, Any]]
+    store: Store, reg: Registry, rules: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """PutReplicationConfiguration: validate and replace the registry's rules."""
     kept = check_rules(reg, rules)
-    install(backend)
-    with backend.lock:
+    install(store)
+    with store.lock:
         reg.replication_rules = kept
     return [dict(rule) for rule in kept]
 
@@ -137,18 +142,18 @@ def suppressed() -> Iterator[None]:
         _local.active = previous
 
 
-def install(backend: Store) -> None:
+def install(store: Store) -> None:
     """Make pushes into ``backend`` replicate (idempotent)."""
-    with backend.lock:
-        if backend.replication_listening:
+    with store.lock:
+        if store.replication_listening:
             return
-        backend.replication_listening = True
+        store.replication_listening = True
 
         def on_event(kind: str, detail: dict[str, Any]) -> None:
             if getattr(_local, "active", False):
                 return
             if kind in ("image-deleted", "tag-removed"):
-                replicate_deletion(backend, detail)
+                replicate_deletion(store, detail)
                 return
             if kind != "image-pushed":
                 return
@@ -156,9 +161,9 @@ def install(backend: Store) -> None:
             image = detail.get("image")
             wanted = detail.get("new") or detail.get("tag") is not None
             if isinstance(repo, Repository) and isinstance(image, Image) and wanted:
-                replicate(backend, repo, image, detail.get("tag"))
+                replicate(store, repo, image, detail.get("tag"))
 
-        backend.listeners.append(on_event)
+        store.listeners.append(on_event)
 
 
 def deletion_destinations(reg: Registry, repository_name: str) -> list[Destination]:
@@ -175,7 +180,7 @@ def deletion_destinations(reg: Registry, repository_name: str) -> list[Destinati
     return list(found)
 
 
-def replicate_deletion(backend: Store, detail: Mapping[str, Any]) -> None:
+def replicate_deletion(store: Store, detail: Mapping[str, Any]) -> None:
     """Carry an image deletion or a tag removal to destinations whose rule asks for it.
 
     Only images this registry pushed itself are followed (a replica's deletion is its own
@@ -184,46 +189,46 @@ def replicate_deletion(backend: Store, detail: Mapping[str, Any]) -> None:
     repo, image, tag = detail.get("repository"), detail.get("image"), detail.get("tag")
     if not isinstance(repo, Repository) or not isinstance(image, Image):
         return
-    source = backend.registry(repo.account, repo.region)
+    source = store.registry(repo.account, repo.region)
     for dest in deletion_destinations(source, repo.name):
-        target_reg = backend.registry(dest.registry_id, dest.region)
+        target_reg = store.registry(dest.registry_id, dest.region)
         target = target_reg.repositories.get(repo.name)
         if target is None or image.digest not in target.images:
             continue
         with suppressed():
             if tag is not None:
                 if target.tags.get(tag) == image.digest:
-                    untag(backend, target, tag)
+                    untag(store, target, tag)
             else:
-                delete_manifest(backend, target, image.digest)
+                delete_manifest(store, target, image.digest)
 
 
 def replicate(
-    backend: Store, repo: Repository, image: Image, tag: str | None = None
+    store: Store, repo: Repository, image: Image, tag: str | None = None
 ) -> list[dict[str, str]]:
     """Copy ``image`` (with ``tag``) of ``repo`` into every destination its registry names.
 
     A replica is never replicated again, so rule loops (A to B to A) stop after one copy.
     Returns the statuses, also kept on the image for DescribeImageReplicationStatus.
     """
-    source = backend.registry(repo.account, repo.region)
-    with backend.lock:
+    source = store.registry(repo.account, repo.region)
+    with store.lock:
         if image.replication_statuses is None:
             image.replication_statuses = {}
         statuses = image.replication_statuses
     for dest in destinations_for(source, repo.name):
         key = (dest.registry_id, dest.region)
-        with backend.lock:
+        with store.lock:
             statuses[key] = {
                 "region": dest.region,
                 "registryId": dest.registry_id,
                 "status": IN_PROGRESS,
             }
-        failure = _copy_to(backend, source, repo, image, tag, dest)
+        failure = _copy_to(store, source, repo, image, tag, dest)
         entry = {"region": dest.region, "registryId": dest.registry_id, "status": COMPLETE}
         if failure is not None:
             entry.update(status=FAILED, failureCode=failure)
-        with backend.lock:
+        with store.lock:
             statuses[key] = entry
     return [dict(entry) for entry in statuses.values()]
 
@@ -234,7 +239,7 @@ def replication_statuses(image: Image) -> list[dict[str, str]]:
     return [dict(entry) for entry in statuses.values()]
 
 
-def _denied(backend: Store, source_account: str, dest: Registry, name: str) -> str | None:
+def _denied(store: Store, source_account: str, dest: Registry, name: str) -> str | None:
     """Why the destination's registry policy refuses the source account, or None."""
     if source_account == dest.account:
         return None
@@ -279,7 +284,7 @@ def _closure(repo: Repository, image: Image) -> list[Image]:
 
 
 def _copy_to(
-    backend: Store,
+    store: Store,
     source: Registry,
     repo: Repository,
     image: Image,
@@ -287,13 +292,13 @@ def _copy_to(
     dest: Destination,
 ) -> str | None:
     """Copy into one destination; the failure code, or None on success. All or nothing."""
-    target = backend.registry(dest.registry_id, dest.region)
-    denied = _denied(backend, repo.account, target, repo.name)
+    target = store.registry(dest.registry_id, dest.region)
+    denied = _denied(store, repo.account, target, repo.name)
     if denied is not None:
         return denied
     try:
         drepo = target.repositories.get(repo.name) or create_from_template(
-            backend, target, repo.name, REPLICATION
+            store, target, repo.name, REPLICATION
         )
     except EcrError as exc:
         return f"{exc.code}: {exc.message}"
@@ -309,17 +314,17 @@ def _copy_to(
         for item in _closure(repo, image):
             for digest in item.parsed.stored_blob_digests():
                 blob = source.blobs.get(digest)
-                if blob is None and backend.allow_missing_layers:
+                if blob is None and store.allow_missing_layers:
                     continue  # never uploaded: it stays missing in the destination too
                 if blob is None:
                     raise LayersNotFound([digest], repo.name, repo.account)
                 if digest not in drepo.blobs:
                     added_blobs.append(digest)
-                store_blob(backend, target, drepo, blob)
+                store_blob(store, target, drepo, blob)
             existed = item.digest in drepo.images
             with suppressed():
                 copied = put_image(
-                    backend,
+                    store,
                     target,
                     drepo,
                     item.manifest,
@@ -335,28 +340,28 @@ def _copy_to(
                     "repositoryName": repo.name,
                 }
     except EcrError as exc:
-        _undo(backend, drepo, added_images, added_blobs)
+        _undo(store, drepo, added_images, added_blobs)
         return f"{exc.code}: {exc.message}"
     return None
 
 
-def _undo(backend: Store, repo: Repository, images: list[Image], blobs: list[str]) -> None:
+def _undo(store: Store, repo: Repository, images: list[Image], blobs: list[str]) -> None:
     """Remove what a failed copy added, so no partial image stays in the destination."""
     for item in reversed(images):
         try:
-            delete_manifest(backend, repo, item.digest)
+            delete_manifest(store, repo, item.digest)
         except EcrError:
             continue
-    with backend.lock:
+    with store.lock:
         referenced = repo.referenced_blobs()
         for digest in blobs:
             if digest not in referenced:
                 repo.blobs.discard(digest)
-        release_unreferenced_blobs(backend, backend.registry(repo.account, repo.region), blobs)
+        release_unreferenced_blobs(store, store.registry(repo.account, repo.region), blobs)
 
 
 def copy_image(
-    backend: Store, repo: Repository, image: Image, tag: str | None, dest: Destination
+    store: Store, repo: Repository, image: Image, tag: str | None, dest: Destination
 ) -> str | None:
     """Copy ``image`` (with ``tag``) of ``repo`` into ``dest`` now, recording its status there.
 
@@ -364,12 +369,12 @@ def copy_image(
     or nothing, checks the destination's registry policy across accounts and creates a missing
     repository from a REPLICATION creation template, as a push-triggered replication does.
     """
-    source = backend.registry(repo.account, repo.region)
-    failure = _copy_to(backend, source, repo, image, tag, dest)
+    source = store.registry(repo.account, repo.region)
+    failure = _copy_to(store, source, repo, image, tag, dest)
     entry = {"region": dest.region, "registryId": dest.registry_id, "status": COMPLETE}
     if failure is not None:
         entry.update(status=FAILED, failureCode=failure)
-    with backend.lock:
+    with store.lock:
         if image.replication_statuses is None:
             image.replication_statuses = {}
         image.replication_statuses[(dest.registry_id, dest.region)] = entry

@@ -80,10 +80,10 @@ def _table(reg: Registry) -> dict[str, Backfill]:
     return reg.replication_backfills
 
 
-def _expire(backend: Store, reg: Registry) -> dict[str, Backfill]:
+def _expire(store: Store, reg: Registry) -> dict[str, Backfill]:
     """The registry's backfills, without those that ended more than 90 days ago."""
     table = _table(reg)
-    cutoff = backend.now() - RETENTION
+    cutoff = store.now() - RETENTION
     for key in [k for k, b in table.items() if b.ended_at is not None and b.ended_at < cutoff]:
         del table[key]
     return table
@@ -97,17 +97,17 @@ def _configured(reg: Registry, dest: Destination) -> bool:
     )
 
 
-def start(backend: Store, reg: Registry, region: str, registry_id: str) -> Backfill:
+def start(store: Store, reg: Registry, region: str, registry_id: str) -> Backfill:
     """StartReplicationBackfill: record a PREPARING backfill of ``reg`` to the destination."""
     dest = Destination(registry_id, region)
-    with backend.lock:
+    with store.lock:
         if not _configured(reg, dest):
             raise InvalidParameter(
                 "Invalid parameter at 'destination' failed to satisfy constraint: 'The "
                 f"destination (region '{region}', registry id '{registry_id}') is not in the "
                 "registry's replication configuration'"
             )
-        table = _expire(backend, reg)
+        table = _expire(store, reg)
         unfinished = [b for b in table.values() if not b.ended]
         for other in unfinished:
             if other.destination.region == region:
@@ -117,69 +117,69 @@ def start(backend: Store, reg: Registry, region: str, registry_id: str) -> Backf
                 f"The registry with id '{reg.account}' already has {MAX_UNFINISHED} replication "
                 "backfills in progress, the most allowed at once"
             )
-        backfill = Backfill(str(uuid.uuid4()), reg.account, dest, backend.now())
+        backfill = Backfill(str(uuid.uuid4()), reg.account, dest, store.now())
         table[backfill.backfill_id] = backfill
     return backfill
 
 
-def get(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
+def get(store: Store, reg: Registry, backfill_id: str) -> Backfill:
     """The backfill with ``backfill_id``; ReplicationBackfillNotFoundException otherwise."""
-    with backend.lock:
-        found = _expire(backend, reg).get(backfill_id.lower())
+    with store.lock:
+        found = _expire(store, reg).get(backfill_id.lower())
     if found is None:
         raise ReplicationBackfillNotFound(backfill_id, reg.account)
     return found
 
 
-def backfills(backend: Store, reg: Registry) -> list[Backfill]:
+def backfills(store: Store, reg: Registry) -> list[Backfill]:
     """The registry's backfills, oldest first (ended ones for 90 days)."""
-    with backend.lock:
-        return list(_expire(backend, reg).values())
+    with store.lock:
+        return list(_expire(store, reg).values())
 
 
-def observe(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
+def observe(store: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Move ``backfill`` one step, as an observation does (see the module notes).
 
     The step holds the backend lock throughout, so concurrent observers never run it twice.
     """
-    with backend.lock:
+    with store.lock:
         if backfill.status == PREPARING:
-            backfill.plan = plan(backend, reg, backfill.destination)
+            backfill.plan = plan(store, reg, backfill.destination)
             backfill.status = IN_PROGRESS
         elif backfill.status == IN_PROGRESS:
-            _run(backend, reg, backfill)
+            _run(store, reg, backfill)
         elif backfill.status == STOPPING:
             backfill.status = STOPPED
-            backfill.ended_at = backend.now()
+            backfill.ended_at = store.now()
     return backfill
 
 
-def run_to_end(backend: Store, reg: Registry, backfill: Backfill) -> Backfill:
+def run_to_end(store: Store, reg: Registry, backfill: Backfill) -> Backfill:
     """Prepare and run ``backfill`` now, until it reaches a terminal status."""
     while not backfill.ended:
-        observe(backend, reg, backfill)
+        observe(store, reg, backfill)
     return backfill
 
 
-def stop(backend: Store, reg: Registry, backfill_id: str) -> Backfill:
+def stop(store: Store, reg: Registry, backfill_id: str) -> Backfill:
     """StopReplicationBackfill: a PREPARING or IN_PROGRESS backfill becomes STOPPED."""
-    backfill = get(backend, reg, backfill_id)
-    with backend.lock:
+    backfill = get(store, reg, backfill_id)
+    with store.lock:
         if backfill.status not in STOPPABLE:
             raise ReplicationBackfillInvalidStatus(backfill.backfill_id, backfill.status)
         backfill.status = STOPPED
-        backfill.ended_at = backend.now()
+        backfill.ended_at = store.now()
     return backfill
 
 
-def plan(backend: Store, reg: Registry, dest: Destination) -> list[Planned]:
+def plan(store: Store, reg: Registry, dest: Destination) -> list[Planned]:
     """The replications a backfill of ``reg`` to ``dest`` performs, per the rules in force."""
     planned: list[Planned] = []
     for name in sorted(reg.repositories):
         if dest not in destinations_for(reg, name):
             continue
         repo = reg.repositories[name]
-        carried = images_referenced_by_indexes(backend, repo)
+        carried = images_referenced_by_indexes(store, repo)
         images = sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.digest))
         for image in images:
             if image.replicated_from is not None or image.status != ACTIVE:
@@ -196,7 +196,7 @@ def _code(failure: str) -> str:
     return failure.split(":", 1)[0].strip() or failure
 
 
-def _run(backend: Store, reg: Registry, backfill: Backfill) -> None:
+def _run(store: Store, reg: Registry, backfill: Backfill) -> None:
     """Perform every planned replication; the backfill ends COMPLETE or FAILED."""
     for item in backfill.plan or []:
         repo = reg.repositories.get(item.repository_name)
@@ -204,22 +204,22 @@ def _run(backend: Store, reg: Registry, backfill: Backfill) -> None:
         if repo is None or image is None or (item.tag is not None and item.tag not in image.tags):
             result = BackfillResult(item, FAILED, IMAGE_GONE)
         else:
-            failure = copy_image(backend, repo, image, item.tag, backfill.destination)
+            failure = copy_image(store, repo, image, item.tag, backfill.destination)
             code = _code(failure) if failure is not None else None
             result = BackfillResult(item, COMPLETE if code is None else FAILED, code)
             if image.parsed.is_index:
                 carried = code == "LayersNotFoundException"
                 result.sub_image_failure_codes = [code] if code is not None and carried else []
-        with backend.lock:
+        with store.lock:
             backfill.results.append(result)
         failed = sum(1 for r in backfill.results if r.status == FAILED)
         ran = len(backfill.results)
         if ran >= FAILURE_THRESHOLD_MINIMUM and failed * 2 >= ran:
-            with backend.lock:
+            with store.lock:
                 backfill.status = FAILED
                 backfill.failure_code = THRESHOLD_FAILURE
-                backfill.ended_at = backend.now()
+                backfill.ended_at = store.now()
             return
-    with backend.lock:
+    with store.lock:
         backfill.status = COMPLETE
-        backfill.ended_at = backend.now()
+        backfill.ended_at = store.now()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,9 @@ from ecr_mock.domain.errors import (
     LimitExceeded,
     ScanNotFound,
     UnsupportedImageType,
+)
+from ecr_mock.domain.findings import (
+    built_in_findings,
 )
 from ecr_mock.domain.manifests import DOCKER_CONFIG, OCI_CONFIG
 from ecr_mock.domain.models import Image, Registry, Repository
@@ -52,216 +54,6 @@ _FILTER_RE = re.compile(r"^[a-z0-9*]+(?:[._\-/][a-z0-9*]+)*$")
 _SCANNABLE_CONFIGS = frozenset({DOCKER_CONFIG, OCI_CONFIG})
 
 # ----- the built-in catalogue of findings ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Known:
-    name: str
-    severity: str
-    package: str
-    version: str
-    fixed: str
-    score: float
-    vector: str
-    description: str
-
-
-_CATALOGUE: tuple[_Known, ...] = (
-    _Known(
-        "CVE-2021-3711",
-        "CRITICAL",
-        "openssl",
-        "1.1.1k-1",
-        "1.1.1l-1",
-        7.5,
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-        "In order to decrypt SM2 encrypted data an application is expected to call "
-        "EVP_PKEY_decrypt() twice; a malicious attacker able to present SM2 content for "
-        "decryption can overflow a heap buffer by up to 62 bytes.",
-    ),
-    _Known(
-        "CVE-2021-33574",
-        "CRITICAL",
-        "glibc",
-        "2.31-13",
-        "2.31-13+deb11u3",
-        7.5,
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-        "The mq_notify function in the GNU C Library may use the notification thread "
-        "attributes object after it has been freed, leading to a use-after-free.",
-    ),
-    _Known(
-        "CVE-2022-23218",
-        "HIGH",
-        "glibc",
-        "2.31-13",
-        "2.31-13+deb11u3",
-        7.5,
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-        "The deprecated compatibility function svcunix_create in the sunrpc module of the GNU C "
-        "Library copies its path argument on the stack without validating its length.",
-    ),
-    _Known(
-        "CVE-2022-0778",
-        "HIGH",
-        "openssl",
-        "1.1.1k-1",
-        "1.1.1n-0+deb11u1",
-        5.0,
-        "AV:N/AC:L/Au:N/C:N/I:N/A:P",
-        "The BN_mod_sqrt() function, which computes a modular square root, contains a bug that "
-        "can cause it to loop forever for non-prime moduli.",
-    ),
-    _Known(
-        "CVE-2019-12900",
-        "HIGH",
-        "bzip2",
-        "1.0.6-9.2",
-        "1.0.6-9.2~deb10u1",
-        7.5,
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-        "BZ2_decompress in decompress.c in bzip2 through 1.0.6 has an out-of-bounds write when "
-        "there are many selectors.",
-    ),
-    _Known(
-        "CVE-2022-37434",
-        "HIGH",
-        "zlib",
-        "1:1.2.11.dfsg-2",
-        "1:1.2.11.dfsg-2+deb11u2",
-        7.5,
-        "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-        "zlib through 1.2.12 has a heap-based buffer over-read or buffer overflow in inflate "
-        "via a large gzip header extra field.",
-    ),
-    _Known(
-        "CVE-2021-3449",
-        "MEDIUM",
-        "openssl",
-        "1.1.1k-1",
-        "1.1.1k-1+deb11u1",
-        4.3,
-        "AV:N/AC:M/Au:N/C:N/I:N/A:P",
-        "An OpenSSL TLS server may crash if sent a maliciously crafted renegotiation "
-        "ClientHello message from a client.",
-    ),
-    _Known(
-        "CVE-2021-22945",
-        "MEDIUM",
-        "curl",
-        "7.74.0-1.3",
-        "7.74.0-1.3+deb11u1",
-        5.8,
-        "AV:N/AC:M/Au:N/C:P/I:N/A:P",
-        "When sending data to an MQTT server, libcurl could in some circumstances erroneously "
-        "keep a pointer to an already freed memory area and both use that again and free it.",
-    ),
-    _Known(
-        "CVE-2021-39537",
-        "MEDIUM",
-        "ncurses",
-        "6.2+20201114-2",
-        "6.2+20201114-2+deb11u1",
-        6.8,
-        "AV:N/AC:M/Au:N/C:P/I:P/A:P",
-        "An issue was discovered in ncurses through v6.2-1. _nc_captoinfo in captoinfo.c has a "
-        "heap-based buffer overflow.",
-    ),
-    _Known(
-        "CVE-2022-29458",
-        "LOW",
-        "ncurses",
-        "6.2+20201114-2",
-        "6.2+20201114-2+deb11u1",
-        5.8,
-        "AV:N/AC:M/Au:N/C:P/I:N/A:P",
-        "ncurses 6.3 before patch 20220416 has an out-of-bounds read and segmentation violation "
-        "in convert_strings in tinfo/read_entry.c in the terminfo library.",
-    ),
-    _Known(
-        "CVE-2016-2781",
-        "LOW",
-        "coreutils",
-        "8.32-4",
-        "none",
-        2.1,
-        "AV:L/AC:L/Au:N/C:N/I:P/A:N",
-        "chroot in GNU coreutils, when used with --userspec, allows local users to escape to "
-        "the parent session via a crafted TIOCSTI ioctl call.",
-    ),
-    _Known(
-        "CVE-2019-19882",
-        "LOW",
-        "shadow",
-        "1:4.8.1-1",
-        "none",
-        6.9,
-        "AV:L/AC:M/Au:N/C:C/I:C/A:C",
-        "shadow 4.8, in certain circumstances affecting at least Gentoo, Arch Linux, and Void "
-        "Linux, allows local users to obtain root access because setuid programs are "
-        "misconfigured.",
-    ),
-    _Known(
-        "CVE-2017-11164",
-        "INFORMATIONAL",
-        "pcre3",
-        "2:8.39-13",
-        "none",
-        7.8,
-        "AV:N/AC:L/Au:N/C:N/I:N/A:C",
-        "In PCRE 8.41, the OP_KETRMAX feature in the match function in pcre_exec.c allows "
-        "stack exhaustion (uncontrolled recursion) when processing a crafted regular "
-        "expression.",
-    ),
-    _Known(
-        "CVE-2010-4756",
-        "INFORMATIONAL",
-        "glibc",
-        "2.31-13",
-        "none",
-        4.0,
-        "AV:N/AC:L/Au:S/C:N/I:N/A:P",
-        "The glob implementation in the GNU C Library allows remote authenticated users to "
-        "cause a denial of service (CPU and memory consumption) via crafted glob expressions.",
-    ),
-    _Known(
-        "CVE-2013-4392",
-        "UNDEFINED",
-        "systemd",
-        "247.3-7",
-        "none",
-        3.3,
-        "AV:L/AC:M/Au:N/C:P/I:P/A:N",
-        "systemd, when updating file permissions, allows local users to change the permissions "
-        "and SELinux security contexts for arbitrary files via a symlink attack.",
-    ),
-)
-_MAX_BUILT_IN = 8
-
-
-def _known_finding(known: _Known) -> dict[str, Any]:
-    return {
-        "name": known.name,
-        "description": known.description,
-        "uri": f"https://security-tracker.debian.org/tracker/{known.name}",
-        "severity": known.severity,
-        "attributes": [
-            {"key": "package_version", "value": known.version},
-            {"key": "package_name", "value": known.package},
-            {"key": "CVSS2_VECTOR", "value": known.vector},
-            {"key": "CVSS2_SCORE", "value": str(known.score)},
-        ],
-    }
-
-
-def built_in_findings(digest: str) -> list[dict[str, Any]]:
-    """The findings a scan of ``digest`` reports unless a test set others: a choice of 0-8
-    catalogue entries seeded by the digest, so the same image always gets the same findings."""
-    seed = int.from_bytes(hashlib.sha256(digest.encode()).digest()[:8], "big")
-    rng = random.Random(seed)
-    count = rng.randint(0, _MAX_BUILT_IN)
-    chosen = sorted(rng.sample(range(len(_CATALOGUE)), count))
-    return [_known_finding(_CATALOGUE[i]) for i in chosen]
 
 
 # ----- findings set by tests ------------------------------------------------------------------
@@ -324,7 +116,7 @@ def _attributes(raw: Any, index: int) -> list[dict[str, str]]:
 
 
 def set_scan_findings(
-    backend: Store,
+    store: Store,
     repository_name: str,
     findings: Iterable[Mapping[str, Any]] | None,
     digest: str | None = None,
@@ -338,8 +130,8 @@ def set_scan_findings(
     The repository need not exist yet.
     """
     normalized = None if findings is None else normalize_findings(findings)
-    reg = backend.registry(account, region)
-    with backend.lock:
+    reg = store.registry(account, region)
+    with store.lock:
         per_repo = reg.scan_findings.setdefault(repository_name, {})
         if normalized is None:
             per_repo.pop(digest, None)
@@ -452,11 +244,11 @@ def check_scanning_configuration(
 
 
 def put_registry_scanning_configuration(
-    backend: Store, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
+    store: Store, reg: Registry, scan_type: str | None, rules: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
     """Validate and store the registry's scanning configuration; returns what was stored."""
     config = check_scanning_configuration(scan_type, rules)
-    with backend.lock:
+    with store.lock:
         reg.scanning_configuration = config
     return _copy_configuration(config)
 
@@ -536,9 +328,7 @@ def _image_label(image: Image, tag: str | None) -> str:
     return f"{{imageDigest:'{image.digest}', imageTag:'{tag or 'null'}'}}"
 
 
-def start_image_scan(
-    backend: Store, reg: Registry, repo: Repository, image: Image
-) -> dict[str, str]:
+def start_image_scan(store: Store, reg: Registry, repo: Repository, image: Image) -> dict[str, str]:
     """StartImageScan: scan ``image`` now; returns the ``imageScanStatus`` the call answers.
 
     The scan completes at once (the call reports IN_PROGRESS; the next read reports COMPLETE).
@@ -555,17 +345,17 @@ def start_image_scan(
         )
     if not is_scannable(image):
         raise UnsupportedImageType(UNSUPPORTED_DESCRIPTION)
-    with backend.lock:
+    with store.lock:
         state = image.scan
-        now = backend.now()
+        now = store.now()
         if state is not None and now - state["startedAt"] < SCAN_INTERVAL:
             raise LimitExceeded(LIMIT_MESSAGE)
-        run_scan(backend, reg, repo, image, BASIC, MANUAL)
+        run_scan(store, reg, repo, image, BASIC, MANUAL)
     return {"status": "IN_PROGRESS"}
 
 
 def run_scan(
-    backend: Store,
+    store: Store,
     reg: Registry,
     repo: Repository,
     image: Image,
@@ -573,7 +363,7 @@ def run_scan(
     frequency: str,
 ) -> dict[str, Any]:
     """Scan ``image`` now and record the result on the image; emits "scan-completed"."""
-    now = backend.now()
+    now = store.now()
     state: dict[str, Any] = {
         "scanType": scan_type,
         "frequency": frequency,
@@ -584,7 +374,7 @@ def run_scan(
     if not is_scannable(image):
         state["status"] = "UNSUPPORTED_IMAGE"
         state["findings"] = []
-        with backend.lock:
+        with store.lock:
             image.scan = state
             image.scan_status = {
                 "status": "UNSUPPORTED_IMAGE",
@@ -596,14 +386,14 @@ def run_scan(
     state["status"] = "ACTIVE" if continuous else "COMPLETE"
     state["findings"] = findings_for(reg, repo, image)
     summary = _summary(state)
-    with backend.lock:
+    with store.lock:
         image.scan = state
         image.scan_status = {
             "status": state["status"],
             "description": CONTINUOUS_DESCRIPTION if continuous else COMPLETE_DESCRIPTION,
         }
         image.scan_summary = summary
-    backend.emit(
+    store.emit(
         "scan-completed",
         {"repository": repo, "image": image, "findings_summary": dict(summary)},
     )
@@ -764,8 +554,8 @@ def enhanced_finding(
 class ScanOnPush:
     """Store listener: scans each newly pushed image whose repository scans on push."""
 
-    def __init__(self, backend: Store) -> None:
-        self.backend = backend
+    def __init__(self, store: Store) -> None:
+        self.backend = store
 
     def __call__(self, kind: str, detail: dict[str, Any]) -> None:
         """React to "image-pushed" events of new images."""

@@ -37,40 +37,35 @@ A refusal is a :class:`SeedError` naming the bad field, such as
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import json
 import math
 import os
-import random
 import re
-import tarfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any
 
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.models import Image, Registry, Repository
-from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.domain.ports import OperationCaller
-from ecr_mock.services import images, repositories, uploads
+from ecr_mock.services import images, repositories, seed_blobs, uploads
+from ecr_mock.services.errors import SeedError as SeedError
+from ecr_mock.services.errors import _Refused
+from ecr_mock.services.seed_images import (
+    _DirectoryFiles,
+    _join,
+    _kind,
+    _known,
+    _list,
+    _string,
+    read_docker_archive,
+    read_oci_layout,
+    synthetic_image,
+)
 from ecr_mock.store.state import Store
-
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-_INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-_FOREIGN_MARK = "foreign"
-REF_ANNOTATION = "org.opencontainers.image.ref.name"
-
-MAX_SYNTHETIC_LAYERS = 128
-MAX_SYNTHETIC_LAYER_BYTES = 256 * 1024 * 1024
 
 _REGISTRY_KEYS = (
     "repositories",
@@ -99,16 +94,6 @@ _REPOSITORY_KEYS = (
 )
 _IMAGE_SOURCES = ("synthetic", "ociLayout", "dockerArchive")
 _IMAGE_KEYS = (*_IMAGE_SOURCES, "ref", "tags", "tag", "pushedAt", "pushedDaysAgo")
-_SYNTHETIC_KEYS = ("layers", "layerSize", "layerSizes", "seed", "os", "architecture")
-
-
-class SeedError(ValueError):
-    """A seed document refused as a whole: ``path`` names the bad field, ``message`` why."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
-        self.path = path
-        self.message = message
 
 
 # --------------------------------------------------------------------------- the plan
@@ -120,7 +105,8 @@ class ImagePlan:
 
     path: str
     manifests: list[tuple[bytes, str]]
-    blobs: dict[str, bytes]
+    blobs: dict[str, Blob]
+    """Held for the seed (``seed_blobs.hold``); large ones in files."""
     tags: list[str]
     pushed_at: datetime | None
 
@@ -154,53 +140,10 @@ class RegistryPlan:
     repositories: list[RepositoryPlan] = field(default_factory=list)
 
 
-def _join(prefix: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{prefix}[{key}]"
-    return f"{prefix}.{key}" if prefix else key
-
-
 def _mapping(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise SeedError(path, f"expected an object, got {_kind(value)}")
     return dict(value)
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise SeedError(path, f"expected a list, got {_kind(value)}")
-    return value
-
-
-def _string(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise SeedError(path, f"expected a non-empty string, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string" if value else "an empty string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _known(doc: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
-    names = tuple(allowed)
-    for key in doc:
-        if key not in names:
-            raise SeedError(
-                _join(path, str(key)), f"unknown field; the fields here are: {', '.join(names)}"
-            )
 
 
 def _policy_text(value: Any, path: str) -> str:
@@ -228,11 +171,11 @@ def build_plan(
         entry = _mapping(entry, path)
         _known(entry, ("account", "region", *_REGISTRY_KEYS), path)
         account = str(entry.get("account") or default_account)
-        if not ACCOUNT_RE.fullmatch(account):
-            raise SeedError(_join(path, "account"), "expected a 12-digit account id")
+        if problem := account_problem(account, "account"):
+            raise SeedError(_join(path, "account"), problem)
         region = _string(entry.get("region") or default_region, _join(path, "region"))
-        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]+", region):
-            raise SeedError(_join(path, "region"), f"not an AWS region name: {region!r}")
+        if problem := region_problem(region, "region"):
+            raise SeedError(_join(path, "region"), problem)
         plans.append(_registry_plan(entry, path, account, region, now, base_dir))
     return plans
 
@@ -323,7 +266,10 @@ def _image_plan(
     where = _join(path, source)
     if source == "synthetic":
         spec = _mapping(doc["synthetic"] or {}, where) if doc["synthetic"] is not None else {}
-        manifests, blobs = synthetic_image(spec, where, f"{repository}#{index}", pushed_at or now)
+        manifests, generated = synthetic_image(
+            spec, where, f"{repository}#{index}", pushed_at or now
+        )
+        blobs = {d: seed_blobs.hold(Blob.from_bytes(b, d)) for d, b in generated.items()}
     else:
         file_path = _string(doc[source], where)
         full = os.path.join(base_dir, os.path.expanduser(file_path))
@@ -382,362 +328,46 @@ def _pushed_at(doc: Mapping[str, Any], path: str, now: datetime) -> datetime | N
     return when
 
 
-# --------------------------------------------------------------------------- image sources
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _descriptor(media_type: str, data: bytes) -> dict[str, Any]:
-    return {"mediaType": media_type, "digest": _digest(data), "size": len(data)}
-
-
-def _count(spec: Mapping[str, Any], key: str, path: str, default: int, top: int) -> int:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-        raise SeedError(_join(path, key), f"expected a whole number from 0 to {top}")
-    return value
-
-
-def synthetic_image(
-    spec: Mapping[str, Any], path: str, default_seed: str, created: datetime
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
-    """A generated, pullable image: gzip tar layers of pseudo-random bytes, same seed same digest.
-
-    ``layers`` (default 1) of ``layerSize`` bytes of content each (default 1024), or
-    ``layerSizes`` one per layer; ``seed`` (default: repository and position), ``os``,
-    ``architecture`` (default linux/amd64).
-    """
-    _known(spec, _SYNTHETIC_KEYS, path)
-    if "layerSizes" in spec:
-        if "layers" in spec or "layerSize" in spec:
-            raise SeedError(_join(path, "layerSizes"), "give 'layerSizes' or 'layers'/'layerSize'")
-        sizes = _list(spec["layerSizes"], _join(path, "layerSizes"))
-        if len(sizes) > MAX_SYNTHETIC_LAYERS:
-            raise SeedError(_join(path, "layerSizes"), f"at most {MAX_SYNTHETIC_LAYERS} layers")
-        for number, size in enumerate(sizes):
-            if (
-                isinstance(size, bool)
-                or not isinstance(size, int)
-                or not 0 <= size <= MAX_SYNTHETIC_LAYER_BYTES
-            ):
-                raise SeedError(
-                    _join(_join(path, "layerSizes"), number),
-                    f"expected a size from 0 to {MAX_SYNTHETIC_LAYER_BYTES} bytes",
-                )
-    else:
-        count = _count(spec, "layers", path, 1, MAX_SYNTHETIC_LAYERS)
-        size = _count(spec, "layerSize", path, 1024, MAX_SYNTHETIC_LAYER_BYTES)
-        sizes = [size] * count
-    seed = spec.get("seed", default_seed)
-    if not isinstance(seed, (str, int)) or isinstance(seed, bool):
-        raise SeedError(_join(path, "seed"), "expected a string or a number")
-    system = _string(spec.get("os", "linux"), _join(path, "os"))
-    architecture = _string(spec.get("architecture", "amd64"), _join(path, "architecture"))
-    blobs: dict[str, bytes] = {}
-    layers: list[dict[str, Any]] = []
-    diff_ids: list[str] = []
-    for number, size in enumerate(sizes):
-        content = random.Random(f"{seed}/{number}").randbytes(size)
-        raw = _tar_of({f"seed/layer-{number}.bin": content})
-        layer = gzip.compress(raw, mtime=0)
-        diff_ids.append(_digest(raw))
-        blobs[_digest(layer)] = layer
-        layers.append(_descriptor(OCI_LAYER_GZIP, layer))
-    config = json.dumps(
-        {
-            "architecture": architecture,
-            "os": system,
-            "created": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "config": {"Labels": {"org.ecr-mock.seed": str(seed)}},
-            "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        },
-        sort_keys=True,
-    ).encode()
-    blobs[_digest(config)] = config
-    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
-
-
-def _oci_manifest(config: bytes, layers: list[dict[str, Any]]) -> bytes:
-    """An OCI image manifest naming ``config`` and the layer descriptors ``layers``."""
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": _descriptor(OCI_CONFIG, config),
-            "layers": layers,
-        }
-    ).encode()
-
-
-def _tar_of(files: Mapping[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
-class _Files(Protocol):
-    """Read access to the files of a layout (a directory or a tar archive)."""
-
-    def read(self, name: str) -> bytes | None:
-        """The bytes of file ``name`` (slash-separated), None when absent."""
-
-    def where(self, name: str) -> str:
-        """How to name file ``name`` in a message."""
-
-
-class _DirectoryFiles:
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def read(self, name: str) -> bytes | None:
-        full = os.path.join(self.root, *name.split("/"))
-        if not os.path.isfile(full):
-            return None
-        with open(full, "rb") as handle:
-            return handle.read()
-
-    def where(self, name: str) -> str:
-        return os.path.join(self.root, name)
-
-
-class _TarFiles:
-    def __init__(self, tar: tarfile.TarFile, label: str) -> None:
-        self.tar = tar
-        self.label = label
-        self.names = {_member_name(member.name): member for member in tar.getmembers()}
-
-    def where(self, name: str) -> str:
-        return f"{self.label}:{name}"
-
-    def read(self, name: str) -> bytes | None:
-        member = self.names.get(name)
-        if member is None or not member.isfile():
-            return None
-        handle = self.tar.extractfile(member)
-        return handle.read() if handle is not None else None
-
-
-def _member_name(name: str) -> str:
-    while name.startswith("./"):
-        name = name[2:]
-    return name
-
-
-def _load_json(files: _Files, name: str, path: str) -> Any:
-    data = files.read(name)
-    if data is None:
-        raise SeedError(path, f"{files.where(name)} is missing")
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise SeedError(path, f"{files.where(name)} is not JSON") from None
-
-
-def read_oci_layout(
-    files: _Files, ref: str | None, path: str, ref_path: str | None = None
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
-    """The manifests (children first) and blobs of one image of an OCI image layout.
-
-    ``ref`` picks the manifest whose ``org.opencontainers.image.ref.name`` (or containerd's
-    image name) is ``ref``; without it the layout must hold one image.
-    """
-    index = _load_json(files, "index.json", path)
-    entries = index.get("manifests") if isinstance(index, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise SeedError(path, f"{files.where('index.json')} lists no manifests")
-    chosen = _choose(entries, ref, path, ref_path or _join(path, "ref"))
-    manifests: list[tuple[bytes, str]] = []
-    blobs: dict[str, bytes] = {}
-    _collect(files, chosen, path, manifests, blobs, depth=0)
-    return manifests, blobs
-
-
-def _names_of(entry: Mapping[str, Any]) -> set[str]:
-    annotations = entry.get("annotations") or {}
-    names = set()
-    for key in (REF_ANNOTATION, "io.containerd.image.name"):
-        value = annotations.get(key)
-        if isinstance(value, str):
-            names.add(value)
-            names.add(value.rsplit(":", 1)[-1] if "/" not in value.rsplit(":", 1)[-1] else value)
-    return names
-
-
-def _choose(entries: list[Any], ref: str | None, path: str, ref_path: str) -> dict[str, Any]:
-    if ref is None:
-        if len(entries) > 1:
-            known = sorted({n for e in entries if isinstance(e, dict) for n in _names_of(e)})
-            raise SeedError(
-                ref_path,
-                f"the source holds {len(entries)} images; pick one with 'ref' "
-                f"(known: {', '.join(known) or 'none named'})",
-            )
-        entry = entries[0]
-    else:
-        found = [e for e in entries if isinstance(e, dict) and ref in _names_of(e)]
-        if not found:
-            raise SeedError(ref_path, f"no image named {ref!r} in the source")
-        entry = found[0]
-    if not isinstance(entry, dict):
-        raise SeedError(path, "the source's index holds a malformed descriptor")
-    return entry
-
-
-def _blob_name(digest: str) -> str:
-    algorithm, _, hexpart = digest.partition(":")
-    return f"blobs/{algorithm}/{hexpart}"
-
-
-def _read_blob(files: _Files, descriptor: Mapping[str, Any], path: str) -> bytes | None:
-    digest = descriptor.get("digest")
-    if not isinstance(digest, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
-        raise SeedError(path, f"a descriptor has an unusable digest: {digest!r}")
-    data = files.read(_blob_name(digest))
-    if data is not None and _digest(data) != digest:
-        raise SeedError(path, f"{files.where(_blob_name(digest))} does not match its digest")
-    return data
-
-
-def _collect(
-    files: _Files,
-    descriptor: Mapping[str, Any],
-    path: str,
-    manifests: list[tuple[bytes, str]],
-    blobs: dict[str, bytes],
-    depth: int,
-) -> None:
-    if depth > 4:
-        raise SeedError(path, "indexes nest too deeply")
-    data = _read_blob(files, descriptor, path)
-    if data is None:
-        raise SeedError(path, f"manifest {descriptor.get('digest')} is missing from the source")
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        raise SeedError(path, f"manifest {descriptor.get('digest')} is not JSON") from None
-    media_type = str(doc.get("mediaType") or descriptor.get("mediaType") or OCI_MANIFEST)
-    if media_type in _INDEX_TYPES or "manifests" in doc:
-        for child in doc.get("manifests") or []:
-            _collect(files, child, path, manifests, blobs, depth + 1)
-    else:
-        needed = [doc.get("config") or {}, *(doc.get("layers") or [])]
-        for item in needed:
-            blob = _read_blob(files, item, path)
-            if blob is None:
-                if _FOREIGN_MARK in str(item.get("mediaType", "")) or item.get("urls"):
-                    continue
-                raise SeedError(path, f"blob {item.get('digest')} is missing from the source")
-            blobs[_digest(blob)] = blob
-    manifests.append((data, media_type))
-
-
-def read_docker_archive(
-    file_path: str, ref: str | None, path: str, ref_path: str | None = None
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
-    """One image of a ``docker save`` tarball (the OCI layout of docker 25+, or the older form)."""
-    try:
-        with tarfile.open(file_path, mode="r:*") as tar:
-            files = _TarFiles(tar, file_path)
-            if files.read("oci-layout") is not None and files.read("index.json") is not None:
-                try:
-                    return read_oci_layout(files, ref, path, ref_path)
-                except SeedError:
-                    if files.read("manifest.json") is None:
-                        raise
-            return _legacy_archive(files, ref, path, ref_path or _join(path, "ref"))
-    except (OSError, tarfile.TarError) as exc:
-        raise SeedError(path, f"cannot read {file_path} as a tar archive: {exc}") from None
-
-
-def _legacy_archive(
-    files: _Files, ref: str | None, path: str, ref_path: str
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
-    entries = _load_json(files, "manifest.json", path)
-    if not isinstance(entries, list) or not entries:
-        raise SeedError(path, "the archive's manifest.json lists no images")
-    if ref is None:
-        if len(entries) > 1:
-            raise SeedError(ref_path, "the archive holds several images; pick one")
-        entry = entries[0]
-    else:
-        found = [
-            e
-            for e in entries
-            if isinstance(e, dict)
-            and any(ref in (t, t.rsplit(":", 1)[-1]) for t in e.get("RepoTags") or [])
-        ]
-        if not found:
-            raise SeedError(ref_path, f"no image tagged {ref!r} in the archive")
-        entry = found[0]
-    if not isinstance(entry, dict):
-        raise SeedError(path, "the archive's manifest.json is malformed")
-    config = files.read(str(entry.get("Config", "")))
-    if config is None:
-        raise SeedError(path, f"the archive lacks the image config {entry.get('Config')!r}")
-    blobs = {_digest(config): config}
-    layers = []
-    for name in entry.get("Layers") or []:
-        data = files.read(str(name))
-        if data is None:
-            raise SeedError(path, f"the archive lacks the layer {name!r}")
-        blobs[_digest(data)] = data
-        kind = OCI_LAYER_GZIP if data[:2] == b"\x1f\x8b" else OCI_LAYER_TAR
-        layers.append(_descriptor(kind, data))
-    return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
-
-
 # --------------------------------------------------------------------------- applying
-
-
-class _Refused(Exception):
-    def __init__(self, path: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.path, self.code, self.message = path, code, message
 
 
 def _call(
     call: OperationCaller,
-    backend: Store,
+    store: Store,
     plan: RegistryPlan,
     path: str,
     operation: str,
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    status, answer = call(backend, operation, params, plan.account, plan.region)
+    status, answer = call(store, operation, params, plan.account, plan.region)
     if status != 200:
         raise _Refused(path, str(answer.get("__type", "Error")), str(answer.get("message", "")))
     return answer
 
 
 def _apply(
-    backend: Store, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
+    store: Store, plans: list[RegistryPlan], call: OperationCaller, created: dict[str, Any]
 ) -> None:
     for plan in plans:
         for path, params in plan.settings:
-            _call(call, backend, plan, path, "PutAccountSetting", params)
+            _call(call, store, plan, path, "PutAccountSetting", params)
         if plan.scanning is not None:
             path, params = plan.scanning
-            _call(call, backend, plan, path, "PutRegistryScanningConfiguration", params)
+            _call(call, store, plan, path, "PutRegistryScanningConfiguration", params)
         if plan.policy is not None:
             path, text = plan.policy
-            _call(call, backend, plan, path, "PutRegistryPolicy", {"policyText": text})
+            _call(call, store, plan, path, "PutRegistryPolicy", {"policyText": text})
         for path, params in plan.templates:
-            _call(call, backend, plan, path, "CreateRepositoryCreationTemplate", params)
+            _call(call, store, plan, path, "CreateRepositoryCreationTemplate", params)
         for path, params in plan.pull_through:
-            _call(call, backend, plan, path, "CreatePullThroughCacheRule", params)
+            _call(call, store, plan, path, "CreatePullThroughCacheRule", params)
         for repo in plan.repositories:
-            _apply_repository(backend, plan, repo, call, created)
+            _apply_repository(store, plan, repo, call, created)
         if plan.replication is not None:
             path, params = plan.replication
             _call(
                 call,
-                backend,
+                store,
                 plan,
                 path,
                 "PutReplicationConfiguration",
@@ -747,7 +377,7 @@ def _apply(
 
 
 def _apply_repository(
-    backend: Store,
+    store: Store,
     plan: RegistryPlan,
     repo_plan: RepositoryPlan,
     call: OperationCaller,
@@ -755,7 +385,7 @@ def _apply_repository(
 ) -> None:
     path = repo_plan.path
     try:
-        answer = _call(call, backend, plan, path, "CreateRepository", repo_plan.params)
+        answer = _call(call, store, plan, path, "CreateRepository", repo_plan.params)
     except _Refused as exc:
         raise _Refused(
             _refine(path, exc.message, repo_plan.params), exc.code, exc.message
@@ -772,7 +402,7 @@ def _apply_repository(
     if repo_plan.policy is not None:
         _call(
             call,
-            backend,
+            store,
             plan,
             _join(path, "repositoryPolicy"),
             "SetRepositoryPolicy",
@@ -783,7 +413,7 @@ def _apply_repository(
         try:
             _call(
                 call,
-                backend,
+                store,
                 plan,
                 where,
                 "PutLifecyclePolicy",
@@ -792,11 +422,11 @@ def _apply_repository(
         except _Refused as exc:
             inner = lifecycle_field_path(repo_plan.lifecycle_doc, repo_plan.lifecycle)
             raise _Refused(where + inner, exc.code, exc.message) from None
-    reg = backend.registry(plan.account, plan.region)
-    repo = repositories.get_repository(backend, reg, repo_plan.name)
+    reg = store.registry(plan.account, plan.region)
+    repo = repositories.get_repository(store, reg, repo_plan.name)
     for image_plan in repo_plan.images:
         try:
-            image = _push(backend, reg, repo, image_plan)
+            image = _push(store, reg, repo, image_plan)
         except EcrError as exc:
             raise _Refused(image_plan.path, exc.code, exc.message) from None
         created["images"].append(
@@ -811,20 +441,20 @@ def _apply_repository(
         )
 
 
-def _push(backend: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
-    for data in plan.blobs.values():
-        uploads.store_blob(backend, reg, repo, Blob.from_bytes(data))
+def _push(store: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
+    for blob in plan.blobs.values():
+        uploads.store_blob(store, reg, repo, blob)
     pushed: list[Image] = []
     last = len(plan.manifests) - 1
     for number, (manifest, media_type) in enumerate(plan.manifests):
         tags: list[str | None] = list(plan.tags) if number == last and plan.tags else [None]
         for tag in tags:
             image = images.put_image(
-                backend, reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
+                store, reg, repo, manifest, tag=tag, media_type=media_type, idempotent=True
             )
         pushed.append(image)
     if plan.pushed_at is not None:
-        with backend.lock:
+        with store.lock:
             for image in pushed:
                 image.pushed_at = plan.pushed_at
     return pushed[-1]
@@ -888,7 +518,7 @@ def lifecycle_field_path(doc: Any, text: str) -> str:
 
 
 def apply_seed(
-    backend: Store,
+    store: Store,
     doc: Any,
     *,
     call: OperationCaller | None = None,
@@ -900,38 +530,50 @@ def apply_seed(
     the server and the pytest fixtures set); relative image paths are read from ``base_dir``
     (default: the working directory). SeedError names the first bad field.
     """
-    from ecr_mock.store.clock import Clock
 
-    caller = call or backend.operation_caller
+    caller = call or store.operation_caller
     if caller is None:
         raise SeedError(
             "",
             "this backend has no ECR API attached; use ecr_mock.testing.seeding.seed_backend(backend, doc)"
             " or a backend of mock_ecr, a server or the pytest fixtures",
         )
-    now = backend.clock.now()
-    plans = build_plan(
-        doc, backend.default_account, backend.default_region, now, base_dir or os.getcwd()
-    )
-    scratch = type(backend)(backend.default_account, backend.default_region, clock=Clock(start=now))
+    now = store.clock.now()
+    with seed_blobs.reading(store.upload_spill_dir):  # the blobs are held until the end
+        plans = build_plan(
+            doc, store.default_account, store.default_region, now, base_dir or os.getcwd()
+        )
+        return _apply_plans(store, plans, caller, now)
+
+
+def _apply_plans(
+    store: Store, plans: list[RegistryPlan], caller: OperationCaller, now: datetime
+) -> dict[str, Any]:
+    from ecr_mock.store.clock import Clock
+
+    scratch = type(store)(store.default_account, store.default_region, clock=Clock(start=now))
     try:
         _apply(scratch, plans, caller, {"registries": [], "repositories": [], "images": []})
     except _Refused as exc:
         raise SeedError(exc.path, f"{exc.code}: {exc.message}") from None
-    with backend.lock:
-        _check_conflicts(backend, plans, caller)
+    finally:
+        for reg in scratch.registries.values():  # the plan's holds keep the bytes
+            for blob in reg.blobs.values():
+                blob.release()
+    with store.lock:
+        _check_conflicts(store, plans, caller)
         created: dict[str, Any] = {"registries": [], "repositories": [], "images": []}
         try:
-            _apply(backend, plans, caller, created)
+            _apply(store, plans, caller, created)
         except _Refused as exc:
-            _undo(backend, created)
+            _undo(store, created)
             raise SeedError(exc.path, f"{exc.code}: {exc.message}") from None
     return created
 
 
-def _check_conflicts(backend: Store, plans: list[RegistryPlan], call: OperationCaller) -> None:
+def _check_conflicts(store: Store, plans: list[RegistryPlan], call: OperationCaller) -> None:
     for plan in plans:
-        reg = backend.registries.get((plan.account, plan.region))
+        reg = store.registries.get((plan.account, plan.region))
         if reg is None:
             continue
         for repo in plan.repositories:
@@ -963,14 +605,14 @@ def _check_conflicts(backend: Store, plans: list[RegistryPlan], call: OperationC
             for path, params in items:
                 value = params.get(key)
                 status, answer = call(
-                    backend, operation, {filter_name: [value]}, plan.account, plan.region
+                    store, operation, {filter_name: [value]}, plan.account, plan.region
                 )
                 if status == 200 and answer.get(listed):
                     raise SeedError(_join(path, key), message.format(value))
 
 
-def _undo(backend: Store, created: Mapping[str, Any]) -> None:
+def _undo(store: Store, created: Mapping[str, Any]) -> None:
     for item in created["repositories"]:
-        reg = backend.registry(item["account"], item["region"])
+        reg = store.registry(item["account"], item["region"])
         if item["name"] in reg.repositories:
-            repositories.delete_repository(backend, reg, item["name"], force=True)
+            repositories.delete_repository(store, reg, item["name"], force=True)

@@ -94,10 +94,10 @@ def check_signing_configuration(config: Any) -> dict[str, Any]:
     return {"rules": normalized}
 
 
-def put_signing_configuration(backend: Store, reg: Registry, config: Any) -> dict[str, Any]:
+def put_signing_configuration(store: Store, reg: Registry, config: Any) -> dict[str, Any]:
     """Validate and store the registry's signing configuration; returns what was stored."""
     checked = check_signing_configuration(config)
-    with backend.lock:
+    with store.lock:
         reg.signing_configuration = checked
     return _copy(checked)
 
@@ -109,9 +109,9 @@ def get_signing_configuration(reg: Registry) -> dict[str, Any]:
     return _copy(reg.signing_configuration)
 
 
-def delete_signing_configuration(backend: Store, reg: Registry) -> dict[str, Any]:
+def delete_signing_configuration(store: Store, reg: Registry) -> dict[str, Any]:
     """Remove the signing configuration and return it; SigningConfigurationNotFound if none."""
-    with backend.lock:
+    with store.lock:
         found = get_signing_configuration(reg)
         reg.signing_configuration = None
     return found

@@ -82,7 +82,7 @@ def check_role_arn(arn: str, where: str = "customRoleArn") -> None:
         raise _invalid(where, "Invalid role ARN")
 
 
-def _check_settings(backend: Store, settings: TemplateSettings) -> None:
+def _check_settings(store: Store, settings: TemplateSettings) -> None:
     if settings.applied_for is not None:
         if not settings.applied_for:
             raise _invalid("appliedFor", "Member must have length greater than or equal to 1")
@@ -139,14 +139,14 @@ def _check_settings(backend: Store, settings: TemplateSettings) -> None:
 
 
 def create_template(
-    backend: Store, reg: Registry, prefix: str, settings: TemplateSettings
+    store: Store, reg: Registry, prefix: str, settings: TemplateSettings
 ) -> CreationTemplate:
     """CreateRepositoryCreationTemplate: validate, then store under ``prefix``."""
     check_prefix(prefix)
     if settings.applied_for is None:
         raise _invalid("appliedFor", "Member must not be null")
-    _check_settings(backend, settings)
-    now = backend.now()
+    _check_settings(store, settings)
+    now = store.now()
     template = CreationTemplate(
         prefix=prefix,
         applied_for=list(dict.fromkeys(settings.applied_for)),
@@ -161,16 +161,16 @@ def create_template(
         lifecycle_policy=settings.lifecycle_policy or None,
         custom_role_arn=settings.custom_role_arn or None,
     )
-    with backend.lock:
-        store = templates(reg)
-        if prefix in store:
+    with store.lock:
+        existing = templates(reg)
+        if prefix in existing:
             raise TemplateAlreadyExists(prefix, reg.account)
-        if len(store) >= MAX_TEMPLATES:
+        if len(existing) >= MAX_TEMPLATES:
             raise LimitExceeded(
                 f"The maximum number of repository creation templates ({MAX_TEMPLATES}) in the "
                 f"registry with id '{reg.account}' has been reached"
             )
-        store[prefix] = template
+        existing[prefix] = template
     return template
 
 
@@ -183,20 +183,20 @@ def get_template(reg: Registry, prefix: str) -> CreationTemplate:
 
 
 def update_template(
-    backend: Store, reg: Registry, prefix: str, settings: TemplateSettings
+    store: Store, reg: Registry, prefix: str, settings: TemplateSettings
 ) -> CreationTemplate:
     """UpdateRepositoryCreationTemplate: the given settings replace the stored ones."""
     check_prefix(prefix)
-    with backend.lock:
+    with store.lock:
         current = get_template(reg, prefix)
     mutability = settings.tag_mutability or current.tag_mutability
     exclusions = settings.mutability_exclusions
     if settings.tag_mutability is None and exclusions is None:
         exclusions = current.mutability_exclusions or None
     _check_settings(
-        backend, replace(settings, tag_mutability=mutability, mutability_exclusions=exclusions)
+        store, replace(settings, tag_mutability=mutability, mutability_exclusions=exclusions)
     )
-    with backend.lock:
+    with store.lock:
         template = get_template(reg, prefix)
         if settings.applied_for is not None:
             template.applied_for = list(dict.fromkeys(settings.applied_for))
@@ -215,13 +215,13 @@ def update_template(
             template.lifecycle_policy = settings.lifecycle_policy or None
         if settings.custom_role_arn is not None:
             template.custom_role_arn = settings.custom_role_arn or None
-        template.updated_at = backend.now()
+        template.updated_at = store.now()
     return template
 
 
-def delete_template(backend: Store, reg: Registry, prefix: str) -> CreationTemplate:
+def delete_template(store: Store, reg: Registry, prefix: str) -> CreationTemplate:
     """DeleteRepositoryCreationTemplate: remove and return the template."""
-    with backend.lock:
+    with store.lock:
         template = get_template(reg, prefix)
         del templates(reg)[prefix]
     return template
@@ -231,11 +231,11 @@ def describe_templates(
     reg: Registry, prefixes: Iterable[str] | None = None
 ) -> list[CreationTemplate]:
     """The named templates that exist (all of them when ``prefixes`` is empty), by prefix."""
-    store = templates(reg)
+    existing = templates(reg)
     wanted = list(prefixes or [])
     if wanted:
-        return [store[p] for p in dict.fromkeys(wanted) if p in store]
-    return [store[p] for p in sorted(store)]
+        return [existing[p] for p in dict.fromkeys(wanted) if p in existing]
+    return [existing[p] for p in sorted(existing)]
 
 
 # ----- applying --------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def find_template(reg: Registry, name: str, applied_for: str) -> CreationTemplat
 
 
 def create_from_template(
-    backend: Store,
+    store: Store,
     reg: Registry,
     name: str,
     applied_for: str,
@@ -274,29 +274,29 @@ def create_from_template(
     template = template or find_template(reg, name, applied_for)
     try:
         if template is None:
-            repo = create_repository(backend, reg, name)
+            repo = create_repository(store, reg, name)
         else:
             repo = create_repository(
-                backend,
+                store,
                 reg,
                 name,
                 tag_mutability=template.tag_mutability,
                 mutability_exclusions=template.mutability_exclusions,
-                encryption=resolve_encryption(backend, reg, template.encryption),
+                encryption=resolve_encryption(store, reg, template.encryption),
                 tags=template.resource_tags,
             )
     except RepositoryAlreadyExists:
-        return get_repository(backend, reg, name)
-    with backend.lock:
+        return get_repository(store, reg, name)
+    with store.lock:
         if template is not None:
             repo.policy_text = template.repository_policy
             if template.lifecycle_policy:
                 repo.lifecycle_policy_text = template.lifecycle_policy
-                repo.lifecycle_updated_at = backend.now()
+                repo.lifecycle_updated_at = store.now()
     return repo
 
 
-def create_on_push(backend: Store, reg: Registry, name: str) -> Repository | None:
+def create_on_push(store: Store, reg: Registry, name: str) -> Repository | None:
     """The repository a ``/v2/`` push to missing ``name`` creates, when a CREATE_ON_PUSH
     template covers the name; None otherwise (the push then fails with NAME_UNKNOWN)."""
     existing = reg.repositories.get(name)
@@ -305,4 +305,4 @@ def create_on_push(backend: Store, reg: Registry, name: str) -> Repository | Non
     template = find_template(reg, name, CREATE_ON_PUSH)
     if template is None:
         return None
-    return create_from_template(backend, reg, name, CREATE_ON_PUSH, template)
+    return create_from_template(store, reg, name, CREATE_ON_PUSH, template)

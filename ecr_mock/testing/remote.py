@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ecr_mock.store.calls import Call, CallQueries
+from ecr_mock.testing.errors import ControlAPIError
 
 __all__ = [
     "ControlAPIError",
@@ -41,17 +42,6 @@ __all__ = [
     "RemoteFaults",
     "RemoteToken",
 ]
-
-
-class ControlAPIError(Exception):
-    """The control API refused a call: HTTP ``status``, ``code``, ``message``, the bad ``field``."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(f"{status} {code}: {message}" + (f" (field {field})" if field else ""))
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 class RemoteToken:
@@ -373,6 +363,12 @@ class RemoteEcrMock:
         }
         actions: list[dict[str, Any]] = self.call("POST", "lifecycle/run", body)["actions"]
         return actions
+
+    def reclaim_layers(self) -> dict[str, int]:
+        """Reclaim now the layers no image references whose grace period passed:
+        ``{"reclaimedLayers", "reclaimedBytes"}``."""
+        done: dict[str, int] = self.call("POST", "reclaim", {})
+        return done
 
     def issue_token(
         self,

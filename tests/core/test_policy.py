@@ -13,9 +13,9 @@ from ecr_mock.domain.iam_policy import (
     MANAGED_POLICIES,
     AuthzRequest,
     Decision,
+    IamPrincipal,
     Policy,
     PolicyParseError,
-    Principal,
     evaluate,
     parse_policy,
     validate_registry_policy,
@@ -41,17 +41,17 @@ def deny(**elements: Any) -> dict[str, Any]:
     return allow(Effect="Deny", **elements)
 
 
-def user(name: str = "alice", account: str = ACCOUNT, **kwargs: Any) -> Principal:
-    return Principal.from_arn(f"arn:aws:iam::{account}:user/{name}", **kwargs)
+def user(name: str = "alice", account: str = ACCOUNT, **kwargs: Any) -> IamPrincipal:
+    return IamPrincipal.from_arn(f"arn:aws:iam::{account}:user/{name}", **kwargs)
 
 
-def session(role: str = "builder", name: str = "s1", account: str = ACCOUNT) -> Principal:
-    return Principal.from_arn(f"arn:aws:sts::{account}:assumed-role/{role}/{name}")
+def session(role: str = "builder", name: str = "s1", account: str = ACCOUNT) -> IamPrincipal:
+    return IamPrincipal.from_arn(f"arn:aws:sts::{account}:assumed-role/{role}/{name}")
 
 
 def request(
     action: str = "ecr:BatchGetImage",
-    principal: Principal | None = None,
+    principal: IamPrincipal | None = None,
     resource: str = REPO,
     context: Mapping[str, str | list[str]] | None = None,
 ) -> AuthzRequest:
@@ -715,7 +715,7 @@ def repository_policy(principal: Any, **elements: Any) -> Policy:
         ),
         pytest.param(
             {"AWS": f"arn:aws:iam::{OTHER}:root"},
-            Principal.for_root(OTHER),
+            IamPrincipal.for_root(OTHER),
             True,
             id="root-arn-root",
         ),
@@ -745,7 +745,7 @@ def repository_policy(principal: Any, **elements: Any) -> Policy:
         ),
         pytest.param(
             {"AWS": f"arn:aws:iam::{OTHER}:role/team/builder"},
-            Principal.from_arn(
+            IamPrincipal.from_arn(
                 f"arn:aws:sts::{OTHER}:assumed-role/builder/s1",
                 role_arn=f"arn:aws:iam::{OTHER}:role/team/builder",
             ),
@@ -766,29 +766,29 @@ def repository_policy(principal: Any, **elements: Any) -> Policy:
         ),
         pytest.param(
             {"Service": "replication.ecr.amazonaws.com"},
-            Principal.for_service("replication.ecr.amazonaws.com"),
+            IamPrincipal.for_service("replication.ecr.amazonaws.com"),
             True,
             id="service",
         ),
         pytest.param(
             {"Service": "replication.ecr.amazonaws.com"},
-            Principal.for_service("codebuild.amazonaws.com"),
+            IamPrincipal.for_service("codebuild.amazonaws.com"),
             False,
             id="service-other",
         ),
         pytest.param(
             {"AWS": OTHER},
-            Principal.for_service("codebuild.amazonaws.com"),
+            IamPrincipal.for_service("codebuild.amazonaws.com"),
             False,
             id="account-not-service",
         ),
         pytest.param(
-            "*", Principal.for_service("codebuild.amazonaws.com"), True, id="star-service"
+            "*", IamPrincipal.for_service("codebuild.amazonaws.com"), True, id="star-service"
         ),
     ],
 )
 def test_resource_policy_principal_matching(
-    principal: Any, caller: Principal, expected: bool
+    principal: Any, caller: IamPrincipal, expected: bool
 ) -> None:
     # Cross-account callers with a full identity allow: the resource policy decides.
     identity = [parse_policy(MANAGED_POLICIES["AmazonEC2ContainerRegistryFullAccess"])]
@@ -906,7 +906,7 @@ def test_allowed_decision_has_no_denial_message() -> None:
 
 
 def test_same_account_root_is_allowed_without_policies_and_ignores_identity_denies() -> None:
-    root = request(principal=Principal.for_root(ACCOUNT))
+    root = request(principal=IamPrincipal.for_root(ACCOUNT))
     assert evaluate(root, [], []) == Decision(True, "allowed")
     assert evaluate(root, [parse_policy(document(deny()))], []) == Decision(True, "allowed")
 
@@ -915,20 +915,20 @@ def test_same_account_root_is_denied_by_a_resource_policy_deny() -> None:
     resource = validate_repository_policy(
         document(repo_statement(Effect="Deny", Principal="*", Action="ecr:BatchGetImage"))
     )
-    root = request(principal=Principal.for_root(ACCOUNT))
+    root = request(principal=IamPrincipal.for_root(ACCOUNT))
     assert evaluate(root, [], [resource]) == Decision(
         False, "explicit_deny", "resource", "AllowPull"
     )
 
 
 def test_cross_account_root_needs_only_the_resource_policy() -> None:
-    root = request(principal=Principal.for_root(OTHER))
+    root = request(principal=IamPrincipal.for_root(OTHER))
     assert evaluate(root, [], [repository_policy({"AWS": OTHER})]) == Decision(True, "allowed")
     assert evaluate(root, [], []) == Decision(False, "no_resource_policy_cross_account")
 
 
 def test_service_principal_needs_a_resource_policy_allow() -> None:
-    service = request(principal=Principal.for_service("replication.ecr.amazonaws.com"))
+    service = request(principal=IamPrincipal.for_service("replication.ecr.amazonaws.com"))
     allowing = repository_policy({"Service": "replication.ecr.amazonaws.com"})
     assert evaluate(service, [FULL], []).allowed is False
     assert evaluate(service, [], [allowing]) == Decision(True, "allowed")
@@ -969,13 +969,13 @@ def test_conditions_apply_in_resource_policies() -> None:
 def test_principal_from_arn_derives_kind_account_and_role(
     arn: str, kind: str, account: str, role_arn: str | None
 ) -> None:
-    principal = Principal.from_arn(arn)
+    principal = IamPrincipal.from_arn(arn)
     assert (principal.kind, principal.account_id, principal.role_arn) == (kind, account, role_arn)
 
 
 def test_principal_from_arn_rejects_non_principal_arns() -> None:
     with pytest.raises(ValueError):
-        Principal.from_arn(REPO)
+        IamPrincipal.from_arn(REPO)
 
 
 # --------------------------------------------------------------------------- managed policies
@@ -1028,7 +1028,7 @@ def test_public_names_are_exactly_the_documented_api() -> None:
         "DecisionReason",
         "Policy",
         "PolicyParseError",
-        "Principal",
+        "IamPrincipal",
         "PrincipalKind",
         "Statement",
         "evaluate",

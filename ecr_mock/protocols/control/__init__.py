@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecr_mock.protocols.control.errors import ControlError
+
 if TYPE_CHECKING:
     from ecr_mock.services.backend import Backend
 
@@ -52,29 +54,6 @@ _REASONS = {
     413: "Content Too Large",
     500: "Internal Server Error",
 }
-
-
-class ControlError(Exception):
-    """A refusal of the control API: HTTP status, a short code, a message, the bad field."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-    @classmethod
-    def bad_field(cls, name: str, message: str) -> ControlError:
-        """400 naming the body field ``name``."""
-        return cls(400, "BadRequest", message, field=name)
-
-    def document(self) -> dict[str, Any]:
-        """The JSON body of this error."""
-        doc: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            doc["field"] = self.field
-        return doc
 
 
 @dataclass

@@ -54,16 +54,15 @@
 
 from __future__ import annotations
 
-import gzip
-import importlib.util
-import json
 import math
-import os
 import re
 import threading
 from collections.abc import Callable, Sized
 from datetime import datetime
 from typing import Any
+
+from ecr_mock.protocols.ecr_api.errors import ValidationError, _Mismatch
+from ecr_mock.protocols.ecr_api.service_models import load_model
 
 __all__ = ["ValidationError", "validate_input"]
 
@@ -93,27 +92,6 @@ _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-class ValidationError(Exception):
-    """A request body the service rejects before running the operation.
-
-    ``code`` is the wire error code (``__type``): ``ValidationException``,
-    ``InvalidParameterException``, ``SerializationException``,
-    ``InvalidTagParameterException`` or ``UnknownOperationException``.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"ValidationError(code={self.code!r}, message={self.message!r})"
-
-
-class _Mismatch(Exception):
-    """A JSON value of the wrong type, found while walking a body."""
-
-
 # A violation: member path, offending value (None when missing), constraint message.
 _Violation = tuple[str, Any, str]
 # A scalar check returns the constraint messages the value breaks; raises _Mismatch.
@@ -140,37 +118,6 @@ def validate_input(operation: str, params: Any, service: str = ECR) -> None:
 
 
 # --------------------------------------------------------------------------- the model
-
-
-def _load_model(service: str) -> dict[str, Any]:
-    path = _model_file(service)
-    if path is not None:
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as handle:
-            loaded: dict[str, Any] = json.loads(handle.read())
-        return loaded
-    import botocore.loaders
-
-    fallback: dict[str, Any] = botocore.loaders.Loader().load_service_model(service, "service-2")
-    return fallback
-
-
-def _model_file(service: str) -> str | None:
-    spec = importlib.util.find_spec("botocore")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for root in spec.submodule_search_locations:
-        service_dir = os.path.join(root, "data", service)
-        try:
-            versions = sorted(os.listdir(service_dir), reverse=True)
-        except OSError:
-            continue
-        for version in versions:
-            for name in ("service-2.json.gz", "service-2.json"):
-                candidate = os.path.join(service_dir, version, name)
-                if os.path.isfile(candidate):
-                    return candidate
-    return None
 
 
 _COMPILERS: dict[str, _Compiler] = {}
@@ -222,7 +169,7 @@ def _compiler(service: str = ECR) -> _Compiler:
         with _COMPILER_LOCK:
             found = _COMPILERS.get(service)
             if found is None:
-                found = _COMPILERS[service] = _Compiler(_load_model(service), service)
+                found = _COMPILERS[service] = _Compiler(load_model(service), service)
     return found
 
 

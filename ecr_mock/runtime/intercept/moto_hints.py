@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import warnings
 
+from ecr_mock.runtime.errors import MissingLayersWarning as MissingLayersWarning
 from ecr_mock.services.backend import Backend
 
 _PUT_IMAGE_TARGETS = frozenset(
@@ -16,10 +17,6 @@ _PUT_IMAGE_TARGETS = frozenset(
 )
 _lock = threading.Lock()
 _warned: list[bool] = []
-
-
-class MissingLayersWarning(UserWarning):
-    """PutImage named layers never uploaded; ``allow_missing_layers=True`` accepts them."""
 
 
 MESSAGE = (

@@ -4,7 +4,6 @@ by the /v2/ app through a ``responses`` mock, with answers streamed from the app
 from __future__ import annotations
 
 import contextlib
-import http.client
 import importlib.abc
 import importlib.machinery
 import io
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecr_mock.domain.names import REGISTRY_HOST_RE
+from ecr_mock.runtime.errors import DroppedAnswer
 
 BackendGetter = Callable[[], Any]
 DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
@@ -200,7 +200,7 @@ class _IterableRaw(io.RawIOBase):
         if self._cut is not None:
             if self._sent >= self._cut:
                 total = self._expected if self._expected is not None else self._sent + 1
-                raise _Dropped(self._sent, max(total - self._sent, 1))
+                raise DroppedAnswer(self._sent, max(total - self._sent, 1))
             size = min(size, self._cut - self._sent)
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -211,19 +211,6 @@ class _IterableRaw(io.RawIOBase):
         if not self.closed and self._close is not None:
             self._close()
         super().close()
-
-
-class _Dropped(http.client.IncompleteRead):
-    """The connection dropped after ``sent`` bytes (a fault rule), as ``http.client`` says it."""
-
-    def __init__(self, sent: int, more: int) -> None:
-        super().__init__(b"", more)
-        self.sent = sent
-
-    def __repr__(self) -> str:
-        return f"IncompleteRead({self.sent} bytes read, {self.expected} more expected)"
-
-    __str__ = __repr__
 
 
 class _NoCalls:

@@ -29,6 +29,7 @@ from ecr_mock.domain.models import (
     RepositoryCatalog,
     TemplateSettings,
 )
+from ecr_mock.store.errors import Undecodable, Unencodable
 from ecr_mock.store.tokens import Token
 
 JsonValue = Any
@@ -89,14 +90,6 @@ ALIASES: Mapping[str, str] = {
     f"{module}:{name}": name for module, names in _FIRST_HOMES.items() for name in names
 }
 """``module:QualName`` strings earlier versions wrote, to the stable name of the same class."""
-
-
-class Unencodable(TypeError):
-    """A value of the state has a type the codec cannot write (a lock, a function, a socket)."""
-
-
-class Undecodable(ValueError):
-    """A stored document names a class that does not exist here or cannot be rebuilt."""
 
 
 def encode(value: Any, skip: frozenset[type] = frozenset()) -> JsonValue:

@@ -19,16 +19,23 @@ from ecr_mock.domain.blobs import Blob, UploadSession
 from ecr_mock.domain.errors import BlobUnknown
 from ecr_mock.domain.manifests import parse_manifest
 from ecr_mock.domain.models import ACTIVATING, Image, Principal, Registry, Repository
+from ecr_mock.store.errors import StateDirError, Unencodable
 from ecr_mock.store.persistence.codec import (
-    Unencodable,
     build,
     decode,
     encode,
     encode_fields,
 )
-from ecr_mock.store.tokens import Token
+from ecr_mock.store.persistence.kept_uploads import UploadKeeper
+from ecr_mock.store.persistence.private import (
+    create_private_file,
+    make_private,
+    make_private_directory,
+)
 
 if TYPE_CHECKING:
+    from ecr_mock.store.persistence.snapshot import Snapshot
+    from ecr_mock.store.persistence.verify import Verifier
     from ecr_mock.store.state import Store
 
 SCHEMA_VERSION = 1
@@ -41,12 +48,8 @@ _MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
 _REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
 _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
-_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+_STORE_SLOTS_KEPT = ("download_url_secret", "secrets", "applied_seed")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
-
-
-class StateDirError(Exception):
-    """A state directory cannot be used: locked by another server, unknown schema, unreadable."""
 
 
 class StateDir:
@@ -69,15 +72,30 @@ class StateDir:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.closed = False
+        self.verifier: Verifier | None = None
+        """Checks loaded blob files against their digests (set by ``Backend.open``)."""
+        self.uploads = UploadKeeper(self.path)
+        """Uploads in progress, kept in ``DIR/uploads/`` (see ``kept_uploads``)."""
+        self.migrated = False
+        """Whether loading found an older form that the next save writes anew."""
+        self._view: Snapshot | None = None
         if read_only:
             if not (self.path / "state.db").is_file():
                 raise StateDirError(f"{self.path} is not an ecr-mock state directory")
-            uri = (self.path / "state.db").as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            from ecr_mock.store.persistence.integrity import open_snapshot
+
+            self._view = open_snapshot(self.path)  # changes nothing in the directory
+            self._db = self._view.db
         else:
+            if (self.path / "state.db").is_file():
+                from ecr_mock.store.persistence.integrity import check_database
+
+                check_database(self.path)  # a damaged database is refused untouched
             try:
-                (self.path / "tmp").mkdir(parents=True, exist_ok=True)
-                (self.path / "blobs").mkdir(exist_ok=True)
+                make_private_directory(self.path / "tmp")
+                make_private_directory(self.path / "blobs")
+                make_private(self.path)
+                create_private_file(self.path / "state.db")  # its -wal and -shm take its mode
             except OSError as exc:
                 raise StateDirError(f"cannot use {self.path} as a state directory: {exc}") from None
             self._take_lock()
@@ -86,16 +104,18 @@ class StateDir:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # replaced rows leave no old bytes
         try:
             self._check_schema()
         except BaseException:
-            self._db.close()
+            self._close_db()
             self._release_lock()
             raise
 
     # ----- opening ----------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
+        create_private_file(self.path / "lock")
         handle = open(self.path / "lock", "a+")  # noqa: SIM115  (held until close)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -153,30 +173,33 @@ class StateDir:
 
     # ----- loading ----------------------------------------------------------------------------
 
-    def load(self, backend: Store) -> None:
+    def load(self, store: Store) -> None:
         """Put everything the directory holds into ``backend`` (which should be empty)."""
         rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
+        make_blob = self.verifier.make_blob if self.verifier is not None else Blob.from_path
         by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
         for key, doc, data in rows:
             by_kind.setdefault(key.split("/", 1)[0], []).append((key, json.loads(doc), data))
-        with backend.lock:
-            self._load_backend(backend, by_kind.get("backend", []))
+        with store.lock:
+            self._load_backend(store, by_kind.get("backend", []))
             for _, doc, _ in by_kind.get("registry", []):
                 reg = build(Registry, doc, repositories={}, blobs={}, uploads={})
-                backend.registries[(reg.account, reg.region)] = reg
+                store.registries[(reg.account, reg.region)] = reg
             for key, doc, _ in by_kind.get("blob", []):
-                reg, digest = self._registry_of(backend, key)
+                reg, digest = self._registry_of(store, key)
                 path = self.blob_path(digest)
                 size = int(doc["size"])
                 if path.is_file() and path.stat().st_size == size:
-                    blob = Blob.from_path(digest, size, str(path))
+                    blob = make_blob(digest, size, str(path))
                     blob.retain()
                     reg.blobs[digest] = blob
+                elif self.verifier is not None:
+                    self.verifier.note_missing(digest, path, size)
             for key, doc, _ in by_kind.get("repository", []):
-                reg, name = self._registry_of(backend, key)
+                reg, name = self._registry_of(store, key)
                 reg.repositories[name] = build(Repository, doc, images={})
             for key, doc, data in by_kind.get("image", []):
-                reg, rest = self._registry_of(backend, key)
+                reg, rest = self._registry_of(store, key)
                 name, _, digest = rest.rpartition("@")
                 repo = reg.repositories.get(name)
                 if repo is None or data is None:
@@ -185,7 +208,7 @@ class StateDir:
                 repo.images[digest] = build(
                     Image, doc, manifest=data, parsed=parse_manifest(data, media_type)
                 )
-            self._resume_restores(backend)
+            self._resume_restores(store)
         self._written = {}
         self._written_images = {}
         for key, doc, _ in rows:
@@ -198,33 +221,35 @@ class StateDir:
             self._collect_garbage()
 
     @staticmethod
-    def _registry_of(backend: Store, key: str) -> tuple[Registry, str]:
+    def _registry_of(store: Store, key: str) -> tuple[Registry, str]:
         _, account, region, rest = key.split("/", 3)
-        return backend.registry(account, region), rest
+        return store.registry(account, region), rest
 
-    def _load_backend(self, backend: Store, rows: list[tuple[str, Any, bytes | None]]) -> None:
+    def _load_backend(self, store: Store, rows: list[tuple[str, Any, bytes | None]]) -> None:
         for key, doc, _ in rows:
             name = key.split("/", 1)[1]
             if name == "clock":
-                backend.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
+                store.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
             elif name == "tokens":
-                backend.tokens.restore([t for t in decode(doc) if isinstance(t, Token)])
+                stored = decode(doc) if isinstance(doc, list) else doc
+                if store.tokens.restore_persisted(stored):
+                    self.migrated = True  # passwords stored in the clear: written again hashed
             elif name == "access_keys":
                 keys = decode(doc)
-                backend.access_keys.update(
+                store.access_keys.update(
                     {k: v for k, v in keys.items() if isinstance(v, Principal)}
                 )
             elif name == "lifecycle":
-                backend.set_lifecycle_last_run(decode(doc["last_run"]))
+                store.set_lifecycle_last_run(decode(doc["last_run"]))
             elif name.startswith("slot/") and name[len("slot/") :] in _STORE_SLOTS_KEPT:
-                setattr(backend, name[len("slot/") :], decode(doc))
+                setattr(store, name[len("slot/") :], decode(doc))
 
     @staticmethod
-    def _resume_restores(backend: Store) -> None:
+    def _resume_restores(store: Store) -> None:
         """Restores in progress at the last save complete on the clock as if never stopped (the
         store's ticks complete ``pending_restores``)."""
-        pending = backend.pending_restores
-        for reg in backend.registries.values():
+        pending = store.pending_restores
+        for reg in store.registries.values():
             for repo in reg.repositories.values():
                 for image in repo.images.values():
                     if image.status == ACTIVATING:
@@ -251,7 +276,7 @@ class StateDir:
         self._dirty.set()
         self._kick.set()
 
-    def save(self, backend: Store, names: Collection[str] | None = None) -> int:
+    def save(self, store: Store, names: Collection[str] | None = None) -> int:
         """Write what changed since the last save; returns how many rows were written.
 
         With ``names``, only the images of repositories so named (in any registry) are looked
@@ -266,8 +291,8 @@ class StateDir:
                 return 0
             if names is None:
                 self._dirty.clear()
-            with backend.lock:
-                rows, images, manifests, new_blobs = self._snapshot(backend, names)
+            with store.lock:
+                rows, images, manifests, new_blobs = self._snapshot(store, names)
             durable = self._make_all_durable(new_blobs)
             changed = {k: doc for k, doc in rows.items() if self._written.get(k) != doc}
             removed = [k for k in self._written if k not in rows]
@@ -284,29 +309,29 @@ class StateDir:
                 self._write(changed, removed, manifests)
             self._written = rows
             self._written_images = images
-            _swap_in(backend, durable)
-            self._remove_blob_files(backend, rows, removed)
+            _swap_in(store, durable)
+            self._remove_blob_files(store, rows, removed)
             return len(changed) + len(removed)
 
-    def _remove_blob_files(self, backend: Store, rows: dict[str, str], removed: list[str]) -> None:
+    def _remove_blob_files(self, store: Store, rows: dict[str, str], removed: list[str]) -> None:
         """Remove the files of blobs no row names any more (released by every registry)."""
         gone = {key.rsplit("/", 1)[1] for key in removed if key.startswith("blob/")}
         if not gone:
             return
         gone -= {key.rsplit("/", 1)[1] for key in rows if key.startswith("blob/")}
-        with backend.lock:
+        with store.lock:
             for digest in gone:
-                if any(digest in reg.blobs for reg in backend.registries.values()):
+                if any(digest in reg.blobs for reg in store.registries.values()):
                     continue  # stored again since the snapshot: its next save names it
                 with contextlib.suppress(OSError):
                     self.blob_path(digest).unlink()
 
-    def make_blobs_durable(self, backend: Store) -> int:
+    def make_blobs_durable(self, store: Store) -> int:
         """Write, fsync and rename every blob not yet in its file; returns how many."""
-        with backend.lock:
+        with store.lock:
             pending = [
                 (reg, digest, blob)
-                for reg in list(backend.registries.values())
+                for reg in list(store.registries.values())
                 for digest, blob in reg.blobs.items()
                 if blob.path is None
             ]
@@ -316,11 +341,11 @@ class StateDir:
             if self.closed:
                 return 0
             durable = self._make_all_durable(pending)
-            _swap_in(backend, durable)
+            _swap_in(store, durable)
         return len(durable)
 
     def _snapshot(
-        self, backend: Store, names: Collection[str] | None
+        self, store: Store, names: Collection[str] | None
     ) -> tuple[
         dict[str, str],
         dict[str, dict[str, str]],
@@ -337,14 +362,14 @@ class StateDir:
         manifests: dict[str, bytes] = {}
         new_blobs: list[tuple[Registry, str, Blob]] = []
         dump = json.dumps
-        offset, frozen = backend.clock.state()
+        offset, frozen = store.clock.state()
         rows["backend/clock"] = dump({"offset": encode(offset), "frozen": encode(frozen)})
-        rows["backend/tokens"] = dump(encode(backend.tokens.issued()))
-        rows["backend/access_keys"] = dump(encode(dict(backend.access_keys)))
-        rows["backend/lifecycle"] = dump({"last_run": encode(backend.lifecycle_last_run())})
+        rows["backend/tokens"] = dump(store.tokens.persisted())
+        rows["backend/access_keys"] = dump(encode(dict(store.access_keys)))
+        rows["backend/lifecycle"] = dump({"last_run": encode(store.lifecycle_last_run())})
         for name in _STORE_SLOTS_KEPT:
-            rows[f"backend/slot/{name}"] = dump(encode(getattr(backend, name), _MODEL_TYPES))
-        for (account, region), reg in list(backend.registries.items()):
+            rows[f"backend/slot/{name}"] = dump(encode(getattr(store, name), _MODEL_TYPES))
+        for (account, region), reg in list(store.registries.items()):
             prefix = f"{account}/{region}"
             rows[f"registry/{prefix}"] = dump(encode_fields(reg, _MODEL_TYPES, _REGISTRY_OWN))
             for digest, blob in reg.blobs.items():
@@ -403,7 +428,7 @@ class StateDir:
         durable = Blob.from_path(blob.digest, blob.size, str(target))
         if target.is_file() and target.stat().st_size == blob.size:
             return durable, None
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(target.parent)
         if spilled is not None and Path(spilled).parent == self.path / "tmp":
             # The spilled file stays the blob's until it is released (downloads may read it).
             blob.sync()
@@ -418,13 +443,18 @@ class StateDir:
             else:
                 return durable, target.parent
         temporary = self.path / "tmp" / uuid.uuid4().hex
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            blob.copy_to(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+            try:
+                blob.copy_to(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:  # released meanwhile (reclaimed): leave no half-written file
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return durable, target.parent
 
     def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
@@ -445,7 +475,7 @@ class StateDir:
 
     # ----- background saves, closing ----------------------------------------------------------
 
-    def start_flusher(self, backend: Store) -> None:
+    def start_flusher(self, store: Store) -> None:
         """Save in the background whenever :meth:`touch` was called (harmless when started)."""
         if self._flusher is not None or self.read_only:
             return
@@ -458,10 +488,10 @@ class StateDir:
                     return
                 self._kick.clear()
                 try:
-                    self.make_blobs_durable(backend)
+                    self.make_blobs_durable(store)
                     due = time.monotonic() - last_save >= FLUSH_INTERVAL
                     if due and self._dirty.is_set():
-                        self.save(backend)
+                        self.save(store)
                         last_save = time.monotonic()
                 except Exception as exc:  # the next save tries again; the server keeps serving
                     print(f"ecr-mock: saving the state failed: {exc!r}", file=sys.stderr)
@@ -469,15 +499,18 @@ class StateDir:
         self._flusher = threading.Thread(target=loop, name="ecr-mock-state-flusher", daemon=True)
         self._flusher.start()
 
-    def close(self, backend: Store | None = None) -> None:
+    def close(self, store: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
+        if self.verifier is not None:
+            self.verifier.stop()
         self._stop.set()
         self._kick.set()
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.join()
-        if backend is not None and not self.read_only and not self.closed:
-            self.save(backend)
+        if store is not None and not self.read_only and not self.closed:
+            self.uploads.sync(store)
+            self.save(store)
         with self._save_lock:
             if self.closed:
                 return
@@ -485,15 +518,21 @@ class StateDir:
             if not self.read_only:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
+            self._close_db()
             self._release_lock()
 
+    def _close_db(self) -> None:
+        if self._view is not None:
+            self._view.close()  # removes its copy, if it made one
+        else:
+            self._db.close()
 
-def _swap_in(backend: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
+
+def _swap_in(store: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:
     """Registries hold the durable blobs instead of the ones they replace (released)."""
     if not durable:
         return
-    with backend.lock:
+    with store.lock:
         for reg, digest, old_blob, new_blob in durable:
             if reg.blobs.get(digest) is old_blob:
                 new_blob.retain()

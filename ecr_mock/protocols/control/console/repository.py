@@ -24,6 +24,7 @@ from ecr_mock.protocols.control.console.layout import (
     table,
     when,
 )
+from ecr_mock.protocols.control.errors import NotFound
 from ecr_mock.services.lifecycle import lifecycle_images
 from ecr_mock.services.referrers import artifact_type, referrers
 from ecr_mock.services.scanning import (
@@ -49,10 +50,6 @@ IMAGES_SHOWN = 100
 """How many images one page of a repository lists (``?page=2`` the next, older ones)."""
 CONFIG_SHOWN = 1024 * 1024
 """Config blobs larger than this are not shown whole."""
-
-
-class NotFound(Exception):
-    """The page names a registry, repository or image that does not exist."""
 
 
 def find_repository(

@@ -24,7 +24,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "InitiateLayerUpload",
         "UploadLayerPart",
     ),
-    "lifecycle": ("GetLifecyclePolicyPreview", "StartLifecyclePolicyPreview"),
+    "lifecycle_previews": ("GetLifecyclePolicyPreview", "StartLifecyclePolicyPreview"),
     "policies": (
         "DeleteLifecyclePolicy",
         "DeleteRegistryPolicy",
