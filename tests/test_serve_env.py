@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -59,6 +60,15 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         [OTHER_RULE],
     ),
     ("ECR_MOCK_ENFORCE_QUOTAS", "1", True, ["--enforce-quotas"], True),
+    ("ECR_MOCK_EPHEMERAL_TOKENS", "true", True, ["--ephemeral-tokens"], True),
+    ("ECR_MOCK_SEED_MODE", "merge", "merge", ["--seed-mode", "replace"], "replace"),
+    (
+        "ECR_MOCK_LAYER_GRACE",
+        "90m",
+        timedelta(minutes=90),
+        ["--layer-grace", "2d"],
+        timedelta(days=2),
+    ),
     ("ECR_MOCK_MAX_CALLS", "50", 50, ["--max-calls", "7"], 7),
     (
         "ECR_MOCK_CORS_ORIGIN",
