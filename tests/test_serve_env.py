@@ -60,15 +60,7 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         [OTHER_RULE],
     ),
     ("ECR_MOCK_ENFORCE_QUOTAS", "1", True, ["--enforce-quotas"], True),
-    ("ECR_MOCK_MAX_CALLS", "50", 50, ["--max-calls", "7"], 7),
-    (
-        "ECR_MOCK_CORS_ORIGIN",
-        "http://ui.test:8080 https://b.test",
-        ["http://ui.test:8080", "https://b.test"],
-        ["--cors-origin", "*"],
-        ["*"],
-    ),
-    ("ECR_MOCK_EPHEMERAL_TOKENS", "1", True, ["--ephemeral-tokens"], True),
+    ("ECR_MOCK_EPHEMERAL_TOKENS", "true", True, ["--ephemeral-tokens"], True),
     ("ECR_MOCK_SEED_MODE", "merge", "merge", ["--seed-mode", "replace"], "replace"),
     (
         "ECR_MOCK_LAYER_GRACE",
@@ -76,6 +68,14 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         timedelta(minutes=90),
         ["--layer-grace", "2d"],
         timedelta(days=2),
+    ),
+    ("ECR_MOCK_MAX_CALLS", "50", 50, ["--max-calls", "7"], 7),
+    (
+        "ECR_MOCK_CORS_ORIGIN",
+        "http://ui.test:8080 https://b.test",
+        ["http://ui.test:8080", "https://b.test"],
+        ["--cors-origin", "*"],
+        ["*"],
     ),
 ]
 
