@@ -1,6 +1,7 @@
 """Benchmark of the in-process ECR API against moto 5: start-up, warm latency, memory, scaling.
 
-Run by hand: ``python bench/bench_api.py`` (``--no-scaling`` skips the long scaling part).
+Run by hand: ``python bench/bench_api.py`` (``--no-scaling`` skips the long scaling part;
+``--smoke`` runs every part but scaling once at tiny sizes, in seconds, to prove it works).
 Prints a markdown table of medians and ratios.
 """
 
@@ -393,17 +394,18 @@ def main() -> None:
 
     from ecr_mock import mock_ecr
 
-    runs = 300
-    starts = startups(15)
+    smoke = "--smoke" in sys.argv
+    runs = 3 if smoke else 300
+    starts = startups(1 if smoke else 15)
     ours_start, moto_start = starts["ecr_mock"], starts["moto"]
     with mock_ecr():
         ours = warm(boto3.client("ecr", region_name=REGION), runs)
     with mock_aws():
         theirs = warm(boto3.client("ecr", region_name=REGION), runs)
-    put = warm_put_interleaved(rounds=10, per_round=60)
+    put = warm_put_interleaved(rounds=1, per_round=3) if smoke else warm_put_interleaved(10, 60)
     floor_put, endpoint_put = put["stubber"], put["endpoint"]
     variants = ("ecr_mock", "ecr_mock-small-record", "moto")
-    memory = {variant: memory_per_image(variant) for variant in variants}
+    memory = {variant: memory_per_image(variant, 20 if smoke else 10_000) for variant in variants}
 
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -453,7 +455,7 @@ def main() -> None:
         f"| {memory['ecr_mock-small-record']:.0f} | "
         f"| {memory['ecr_mock-small-record'] / memory['moto']:.2f} |"
     )
-    if "--no-scaling" in sys.argv:
+    if "--no-scaling" in sys.argv or smoke:
         return
     scale = scaling(200)
     moto_scale = moto_scaling(100)

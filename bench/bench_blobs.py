@@ -226,7 +226,10 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory-mib", type=int, default=1024)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.big_mib, args.rounds, args.memory_mib = 1, 1, 2
     for tool in ("curl", "docker-registry"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed")

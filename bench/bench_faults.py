@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from ecr_mock import mock_ecr
 from ecr_mock.services.calls import Call, CallLog
 
 ROUNDS = 5
+SMOKE = "--smoke" in sys.argv  # every part once at tiny sizes, to prove the script works
 
 
 def median_ms(run: Callable[[], Any], count: int) -> float:
@@ -77,23 +79,25 @@ def main() -> None:
             )
             ecr.put_image(repositoryName="app", imageManifest=manifest)
 
-        for _ in range(200):  # warm up
+        for _ in range(2 if SMOKE else 200):  # warm up
             ecr.describe_repositories()
-        for _ in range(ROUNDS):
+        for _ in range(1 if SMOKE else ROUNDS):
             for rules in (0, 100):
                 backend.faults.clear()
                 for index in range(rules):
                     backend.faults.add(repository=f"never-{index}", error="ServerException")
                 results.setdefault(f"DescribeRepositories, {rules} rules", []).append(
-                    median_ms(ecr.describe_repositories, 2000)
+                    median_ms(ecr.describe_repositories, 3 if SMOKE else 2000)
                 )
-                results.setdefault(f"PutImage, {rules} rules", []).append(median_ms(put, 1000))
+                results.setdefault(f"PutImage, {rules} rules", []).append(
+                    median_ms(put, 3 if SMOKE else 1000)
+                )
             backend.calls.clear()
     for name, values in results.items():
         print(
             f"{name}: {statistics.median(values):.3f} ms (rounds: {', '.join(f'{v:.3f}' for v in values)})"
         )
-    print(f"CallLog.record: {record_cost_us():.2f} us per call")
+    print(f"CallLog.record: {record_cost_us(100 if SMOKE else 100_000):.2f} us per call")
 
 
 if __name__ == "__main__":

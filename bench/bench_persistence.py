@@ -198,7 +198,10 @@ def main() -> None:
     parser.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.big_mib, args.images, args.rounds = 1, 2, 1
     if shutil.which("skopeo") is None:
         sys.exit("skopeo is not installed")
     run(args.big_mib, args.images, args.rounds, args.skopeo_images, args.fsync)

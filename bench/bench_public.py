@@ -21,7 +21,7 @@ import boto3
 import requests
 
 from ecr_mock import mock_ecr
-from ecr_mock.server import serve_backend
+from ecr_mock.runtime.http import serve_backend
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -140,7 +140,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--pulls", type=int, default=100)
     parser.add_argument("--blob-kib", type=int, default=1024)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.calls, args.pulls, args.blob_kib = 3, 3, 4
     print(
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}"

@@ -274,7 +274,10 @@ def main() -> None:
     parser.add_argument(
         "--reference-tls", action="store_true", help="serve the reference registry over TLS too"
     )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.big_mib, args.small_count, args.rounds = 1, 2, 1
     for tool in ("skopeo", "docker-registry"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -31,7 +33,7 @@ SERVER = r"""
 import json, sys, threading
 from ecr_mock import Backend
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockApp, EcrMockServer
+from ecr_mock.runtime.http import EcrMockApp, EcrMockServer
 
 kind = sys.argv[1]
 backend = Backend()
@@ -152,7 +154,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.mib, args.rounds = 1, 1
+    if shutil.which("curl") is None:
+        sys.exit("curl is not installed")
+    for module in ("waitress", "cheroot"):
+        if importlib.util.find_spec(module) is None:
+            sys.exit(f"{module} is not installed")
     work = Path(tempfile.mkdtemp(prefix="ecr-mock-bench-"))
     blob = work / "blob.bin"
     hasher = hashlib.sha256()

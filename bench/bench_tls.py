@@ -23,6 +23,12 @@ from pathlib import Path
 from ecr_mock.runtime.tls import CertificateAuthority
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+SMOKE = "--smoke" in sys.argv  # every part at tiny sizes, to prove the script works
+
+
+def times(count: int) -> int:
+    """``count`` samples, or 2 with ``--smoke``."""
+    return 2 if SMOKE else count
 
 
 def median_ms(fn: Callable[[], object], rounds: int) -> float:
@@ -56,9 +62,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         counter = iter(range(1_000_000))
-        create_ms = median_ms(lambda: CertificateAuthority(root / f"ca{next(counter)}"), 20)
+        create_ms = median_ms(lambda: CertificateAuthority(root / f"ca{next(counter)}"), times(20))
         ca = CertificateAuthority(root / "ca")
-        issue_ms = median_ms(lambda: ca.issue(f"{next(counter)}.dkr.ecr.x.amazonaws.com"), 100)
+        issue_ms = median_ms(
+            lambda: ca.issue(f"{next(counter)}.dkr.ecr.x.amazonaws.com"), times(100)
+        )
         client_context = ssl.create_default_context(cafile=str(ca.cert_path))
         ca_args = ["--ca-dir", str(root / "ca")]
         server = subprocess.Popen(
@@ -91,13 +99,13 @@ def main() -> None:
                 get(connection)
                 connection.close()
 
-            first_ms = median_ms(new_name, 50)
-            tls_ms = median_ms(new_tls, 200)
-            plain_ms = median_ms(new_plain, 200)
+            first_ms = median_ms(new_name, times(50))
+            tls_ms = median_ms(new_tls, times(200))
+            plain_ms = median_ms(new_plain, times(200))
             kept_tls = tls_connection(port, client_context, REGISTRY)
             kept_plain = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            kept_tls_ms = median_ms(lambda: get(kept_tls), 500)
-            kept_plain_ms = median_ms(lambda: get(kept_plain), 500)
+            kept_tls_ms = median_ms(lambda: get(kept_tls), times(500))
+            kept_plain_ms = median_ms(lambda: get(kept_plain), times(500))
             kept_tls.close()
             kept_plain.close()
         finally:

@@ -15,8 +15,8 @@ from ecr_mock import _moved
 if TYPE_CHECKING:
     from ecr_mock.domain.errors import EcrError
     from ecr_mock.domain.models import Principal
+    from ecr_mock.runtime.http import EcrMockServer, serve_backend
     from ecr_mock.runtime.providers.moto_iam import add_ecr_managed_policies
-    from ecr_mock.server import EcrMockServer, serve_backend
     from ecr_mock.services.access import StaticIdentities
     from ecr_mock.services.backend import Backend
     from ecr_mock.services.errors import SeedError
@@ -48,7 +48,7 @@ _HOMES = {
     "Backend": "ecr_mock.services.backend",
     "Clock": "ecr_mock.store.clock",
     "EcrError": "ecr_mock.domain.errors",
-    "EcrMockServer": "ecr_mock.server",
+    "EcrMockServer": "ecr_mock.runtime.http",
     "FaultRuleError": "ecr_mock.store.errors",
     "Principal": "ecr_mock.domain.models",
     "RemoteEcrMock": "ecr_mock.testing.remote",
@@ -57,7 +57,7 @@ _HOMES = {
     "StaticIdentities": "ecr_mock.services.access",
     "add_ecr_managed_policies": "ecr_mock.runtime.providers.moto_iam",
     "mock_ecr": "ecr_mock.testing.mock",
-    "serve_backend": "ecr_mock.server",
+    "serve_backend": "ecr_mock.runtime.http",
     "set_scan_findings": "ecr_mock.services.scanning",
 }
 """Where each public name is defined (imported from there on first use)."""

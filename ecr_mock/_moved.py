@@ -124,6 +124,7 @@ MOVED: dict[str, str] = {
     "ecr_mock.request_log": "ecr_mock.runtime.request_log",
     "ecr_mock.seeding": "ecr_mock.testing.seeding",
     "ecr_mock.tls": "ecr_mock.runtime.tls",
+    "ecr_mock.wire": "ecr_mock.protocols.wire",
 }
 """Old module path -> the module that holds its code now."""
 

@@ -266,20 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         "signs with, creating the CA on first use. Trust this file in clients.",
     )
     _ca_dir_option(ca)
-    check = commands.add_parser(
-        "check",
-        help="verify a state directory (digests, links, schema); --repair fixes what it can",
-        description="Verify every blob and manifest digest, every tag-to-manifest and "
-        "manifest-to-blob link and the schema version of a state directory, say what is wrong "
-        "and what --repair would do. Exit status 0 only when the directory is sound.",
-    )
-    check.add_argument("--state-dir", required=True, metavar="DIR", type=Path)
-    check.add_argument(
-        "--repair",
-        action="store_true",
-        help="move damaged blobs to DIR/quarantine/ and remove what cannot be served (the "
-        "server must be stopped)",
-    )
+    from ecr_mock import cli_check
+
+    cli_check.add_parser(commands)
     hosts = commands.add_parser(
         "hosts",
         help="print /etc/hosts lines for ECR registries and API endpoints",
@@ -359,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ca":
         return print_ca(args)
     if args.command == "check":
-        return check_state(args.state_dir, repair=args.repair)
+        from ecr_mock import cli_check
+
+        return cli_check.run(args)
     if args.command == "hosts":
         return print_hosts(parser, args)
     parser.print_help()
@@ -368,10 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
+    from ecr_mock.runtime.emulator import assemble
+    from ecr_mock.runtime.http import EcrMockServer
     from ecr_mock.runtime.request_log import configure_logging
-    from ecr_mock.server import EcrMockServer
     from ecr_mock.services.backend import Backend
-    from ecr_mock.testing.faults import FaultRuleError, attach
+    from ecr_mock.testing.faults import FaultRuleError
     from ecr_mock.testing.mock import allow_missing_layers_default
 
     try:
@@ -453,7 +445,7 @@ def serve(args: argparse.Namespace) -> int:
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
-    attach(backend)
+    assemble(backend)
     for rule in args.fault:
         try:
             backend.faults.add_rule(rule)
@@ -643,52 +635,6 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     if warning is not None:
         print(f"ecr-mock: warning: {warning}", file=sys.stderr)
     return ca
-
-
-def check_state(directory: Path, *, repair: bool) -> int:
-    """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
-    from ecr_mock.store.errors import StateDirDamaged
-    from ecr_mock.store.persistence import StateDirError
-    from ecr_mock.store.persistence.check import inspect
-    from ecr_mock.store.persistence.check import repair as carry_out
-
-    if not (directory / "state.db").is_file():
-        print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
-        return 2
-    try:
-        report = inspect(directory)
-    except StateDirDamaged as exc:
-        print(f"ecr-mock: {exc}", file=sys.stderr)
-        return 2
-    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-    if report.blob_store is not None:
-        print(f"ecr-mock check: blob bytes are kept in {report.blob_store}: not verified")
-    if report.sound:
-        print(f"ecr-mock check: {directory} is sound ({counts})")
-        return 0
-    for problem in report.problems:
-        print(f"problem: {problem.what}")
-        print(f"  repair: {problem.repair or 'none possible: restore the directory from a copy'}")
-    if not repair:
-        print(f"ecr-mock check: {len(report.problems)} problems in {directory} ({counts}); "
-              f"ecr-mock check --repair does what each 'repair:' line says")  # fmt: skip
-        return 1
-    if not report.repairable:
-        print("ecr-mock check: not repaired: some problems have no repair", file=sys.stderr)
-        return 1
-    try:
-        done = carry_out(directory, report)
-    except StateDirError as exc:
-        print(f"ecr-mock: {exc}", file=sys.stderr)
-        return 1
-    for line in done:
-        print(f"repaired: {line}")
-    again = inspect(directory)
-    if not again.sound:
-        print(f"ecr-mock check: {len(again.problems)} problems remain", file=sys.stderr)
-        return 1
-    print(f"ecr-mock check: {directory} is sound now")
-    return 0
 
 
 def print_ca(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ point, so installing ecr-mock is enough. Fixtures:
     uploaded and manifest lists naming images never pushed, as moto does; without it the
     environment variable ``ECR_MOCK_ALLOW_MISSING_LAYERS`` decides (unset: off, as in ECR).
 ``ecr_server``
-    A live :class:`ecr_mock.server.EcrMockServer` serving the test's backend on an ephemeral
+    A live :class:`ecr_mock.runtime.http.EcrMockServer` serving the test's backend on an ephemeral
     port, for clients that need a socket (docker, skopeo, the AWS CLI). One server runs per
     session and is pointed at each test's backend, so using it costs nothing per test. While it
     serves the test, ``repositoryUri`` and ``proxyEndpoint`` name ``ecr_server.endpoint``.
@@ -73,7 +73,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ecr_mock import Backend, Clock
-    from ecr_mock.server import EcrMockServer
+    from ecr_mock.runtime.http import EcrMockServer
     from ecr_mock.testing.faults import CallLog, FaultRules
     from ecr_mock.testing.remote import RemoteEcrMock
 
@@ -338,7 +338,8 @@ def ecr_backend_factory(
         account_id: str = _DEFAULT_ACCOUNT,
         region: str = _DEFAULT_REGION,
     ) -> Any:
-        from ecr_mock.testing.seeding import attach, seed_backend
+        from ecr_mock.runtime.emulator import assemble
+        from ecr_mock.testing.seeding import seed_backend
 
         if ecr_remote is not None:
             ecr_remote.reset()
@@ -347,7 +348,7 @@ def ecr_backend_factory(
             return ecr_remote
         from ecr_mock import Backend
 
-        backend = attach(Backend(account_id, region))
+        backend = assemble(Backend(account_id, region), providers=False)
         if seed is not None:
             seed_backend(backend, seed)
         return backend
@@ -358,7 +359,7 @@ def ecr_backend_factory(
 @pytest.fixture(scope="session")
 def _ecr_session_server() -> Iterator[EcrMockServer]:
     """One server per session; between tests it serves an idle empty backend."""
-    from ecr_mock.server import EcrMockServer
+    from ecr_mock.runtime.http import EcrMockServer
 
     server = EcrMockServer()
     server.start()

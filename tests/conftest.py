@@ -14,8 +14,12 @@ import ecr_mock.protocols.ecr_api.dispatch
 import ecr_mock.runtime.intercept.botocore_hook
 from ecr_mock import Backend
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.ecr_api.model_check import check_error, check_output
+from tests.support.ci_skips import (  # noqa: F401  (hooks: CI=true fails on unlisted skips)
+    pytest_addoption,
+    pytest_sessionfinish,
+)
 
 _ORIGINAL_ANSWER_CALL = ecr_mock.protocols.ecr_api.dispatch.answer_call
 _PATCHED_MODULES = (

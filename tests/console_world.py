@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.ecr_api.helpers import descriptor, push_image, sha256, upload_layer
 
 ACCOUNT = "123456789012"

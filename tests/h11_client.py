@@ -9,7 +9,7 @@ from typing import Any
 
 import h11
 
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 
 import ecr_mock.domain.blobs
 from ecr_mock.domain.models import Registry
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.clock import Clock
 from tests.h11_client import Connection

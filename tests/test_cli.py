@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import signal
@@ -13,48 +12,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 import requests
 
 from ecr_mock.cli import banner, build_parser, main
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
+from tests.support.serve import clean_env, run, start_serve, stop_serve
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
-URL_RE = re.compile(r"at (http://[0-9.]+:[0-9]+) ")
 AWS = shutil.which("aws")
 DOCKER = shutil.which("docker")
 needs_aws = pytest.mark.skipif(AWS is None, reason="the AWS CLI (aws) is not installed")
 needs_docker = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """An environment with fake credentials and no user AWS configuration."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key != "PYTHONPATH"
-    }
-    env.update(
-        AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE",
-        AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(tmp_path / "aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
-
-
-def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> Any:
-    return subprocess.run(
-        args, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @needs_aws
@@ -170,58 +141,11 @@ def test_login_command_of_the_banner_logs_docker_in(
 # ----- ecr-mock serve as a process ---------------------------------------------------------
 
 
-def start_serve(
-    tmp_path: Path,
-    *args: str,
-    command: list[str] | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> Any:
-    """Start ``ecr-mock serve`` and wait until it answers; returns (process, url, banner)."""
-    argv = (command or [sys.executable, "-m", "ecr_mock"]) + ["serve", *args]
-    process = subprocess.Popen(
-        argv,
-        env=clean_env(tmp_path, **(extra_env or {})),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
-    match = URL_RE.search(lines[0])
-    if match is None:
-        process.kill()
-        raise AssertionError(f"no endpoint in {lines!r}: {process.stderr.read()}")  # type: ignore[union-attr]
-    url = match[1]
-    deadline = time.monotonic() + 30
-    while True:  # readiness wait, not a timing assertion
-        try:
-            requests.get(url, timeout=2)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    return process, url, lines
-
-
-def stop_serve(process: Any, sig: int = signal.SIGINT) -> tuple[int, str]:
-    process.send_signal(sig)
-    out, _ = process.communicate(timeout=30)
-    return process.returncode, out
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_prints_endpoint_env_line_and_login_command(tmp_path: Path) -> None:
-    port = free_port()
-    process, url, lines = start_serve(tmp_path, "--port", str(port))
+    process, url, lines = start_serve(tmp_path, "--port", "0")
     code, rest = stop_serve(process)
-    assert url == f"http://127.0.0.1:{port}"
+    port = int(url.rsplit(":", 1)[1])
+    assert url == f"http://127.0.0.1:{port}" and port > 0
     assert lines[1].strip() == f"export AWS_ENDPOINT_URL_ECR={url}"
     assert lines[2].strip() == (
         f"aws ecr get-login-password --endpoint-url {url} --region us-east-1 "

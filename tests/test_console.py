@@ -15,7 +15,7 @@ from ecr_mock import Backend
 from ecr_mock.domain.manifests import Descriptor
 from ecr_mock.protocols.control.console.compare import diff_configs, diff_layers
 from ecr_mock.protocols.control.console.html import Markup, el
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.console_world import (
     ACCOUNT,
     HOSTILE,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,9 +17,10 @@ from botocore.config import Config
 from ecr_mock import Backend, __version__
 from ecr_mock.domain.iam_policy import MANAGED_POLICIES
 from ecr_mock.protocols.control import ControlResponse, ControlRoute
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.access import StaticIdentities
 from ecr_mock.testing.remote import ControlAPIError, RemoteEcrMock
+from tests.test_cli import start_serve, stop_serve
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -330,3 +333,48 @@ def test_a_control_token_is_required_when_set() -> None:
         remote = RemoteEcrMock(running.url, token="s3cret")
         remote.reset()
         assert ecr(running).describe_repositories()["repositories"] == []
+
+
+# ----- request bodies: every app on the port reads them the same way ----------------------
+
+
+def _raw_chunked(url: str, method: str, path: str, pieces: list[bytes]) -> tuple[int, bytes]:
+    """One request with a ``Transfer-Encoding: chunked`` body over a plain socket."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    body = b"".join(b"%x\r\n%b\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(head + body)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    status_line, _, rest = received.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_a_chunked_reset_of_one_account_keeps_the_others(tmp_path: Path) -> None:
+    process, url, _ = start_serve(tmp_path, "--port", "0")
+    try:
+        remote = RemoteEcrMock(url)
+        remote.seed(
+            {
+                "repositories": [{"name": "mine"}],
+                "registries": [{"account": OTHER, "repositories": [{"name": "theirs"}]}],
+            }
+        )
+        status, _ = _raw_chunked(
+            url, "POST", "/ecr-mock/reset", [b'{"account_id": ', b'"' + OTHER.encode() + b'"}']
+        )
+        assert status == 200
+        left = {
+            (registry["account"], repo["name"])
+            for registry in remote.state()["registries"]
+            for repo in registry["repositories"]
+        }
+        assert left == {(ACCOUNT, "mine")}
+    finally:
+        stop_serve(process)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.test_cli import clean_env, start_serve, stop_serve
+from tests.support.serve import clean_env, start_serve, stop_serve
 
 BAD_REGIONS = ["us-east1", "x y", "us-east-1/evil", "../..", "us-east-1\n"]
 BAD_ACCOUNTS = ["12345678901", "x y", "123456789012/evil", "../..", "1234567890123"]

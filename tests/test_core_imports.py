@@ -271,11 +271,11 @@ LAYERS = ("domain", "store", "services", "protocols", "runtime", "testing", "cli
 """Each layer imports only from its own and lower ones."""
 
 _LAYER_OF_TOP_MODULES = {
-    "ecr_mock.wire": "protocols",  # HTTP/1.1 rules without I/O, which the registry applies
     "ecr_mock.server": "runtime",
     "ecr_mock.cli": "cli",
     "ecr_mock.cli_env": "cli",  # ECR_MOCK_* variables for the command's options
     "ecr_mock.listing": "cli",  # ecr-mock ls
+    "ecr_mock.cli_check": "cli",  # ecr-mock check
     "ecr_mock.__main__": "cli",
 }
 _FACADES = {"ecr_mock", "ecr_mock._moved"}

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 
 def client(server: EcrMockServer, attempts: int = 3) -> Any:
@@ -186,7 +186,7 @@ def test_registry_status_answers_are_cut_too(own_server: EcrMockServer) -> None:
 
 
 def test_serve_takes_fault_rules_and_quotas_mode_at_start(tmp_path: Any) -> None:
-    from tests.test_cli import clean_env, start_serve, stop_serve
+    from tests.support.serve import clean_env, start_serve, stop_serve
 
     rule = {"operation": "CreateRepository", "error": "ServerException", "id": "boot"}
     process, url, _ = start_serve(
@@ -317,7 +317,7 @@ def test_every_fault_rule_id_is_reachable_percent_encoded_on_a_served_process(
     from urllib.parse import quote
 
     from ecr_mock.testing.remote import RemoteEcrMock
-    from tests.test_cli import start_serve, stop_serve
+    from tests.support.serve import start_serve, stop_serve
 
     process, url, _ = start_serve(tmp_path, "--port", "0", "--quiet")
     try:

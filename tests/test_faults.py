@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import boto3
@@ -378,10 +379,15 @@ def test_quotas_mode_counts_registry_pushes_as_put_image(ecr_mock: mock_ecr) -> 
     assert len(ecr.describe_images(repositoryName="app")["imageDetails"][0]["imageTags"]) == 10
 
 
-def test_quotas_are_off_by_default(ecr_client: Any) -> None:
-    ecr_client.create_repository(repositoryName="app")
-    for i in range(15):
-        push_image(ecr_client, "app", f"s{i}")
+def test_quotas_are_off_by_default(ecr_mock: mock_ecr, ecr_calls: Any) -> None:
+    ecr_mock.backend.quotas.time = FakeTime()  # every push in the same instant
+    ecr = client(attempts=1)  # no silent retry: a throttle would raise here
+    ecr.create_repository(repositoryName="app")
+    pushed = [push_image(ecr, "app", f"s{i}", tag=f"t{i}").digest for i in range(15)]
+    details = ecr.describe_images(repositoryName="app")["imageDetails"]
+    assert sorted(d["imageDigest"] for d in details) == sorted(pushed)
+    puts = ecr_calls.of(operation="PutImage")
+    assert [(c.status, c.error_code) for c in puts] == [(200, None)] * 15
 
 
 # ----- the call record ------------------------------------------------------------------------
@@ -404,6 +410,33 @@ def test_calls_record_parameters_principal_and_elide_layer_bytes(
     assert ecr_calls.operations()[-1] == "PutImage"
     assert ecr_calls.of(repository="app", operation="PutImage")[0].parameters["imageTag"] == "v1"
     assert json.loads(json.dumps(ecr_calls[-1].to_dict()))["operation"] == "PutImage"
+
+
+def test_calls_record_of_put_image_shows_the_manifest_as_sent(
+    ecr_mock: mock_ecr, ecr_calls: Any
+) -> None:
+    ecr = client()
+    ecr.create_repository(repositoryName="app")
+    tagged = push_image(ecr, "app", "one", tag="v1")
+    untagged = push_image(ecr, "app", "two")
+    with pytest.raises(ClientError):
+        ecr.put_image(repositoryName="app", imageManifest=tagged.manifest, imageTag="v1")
+    records = ecr_calls.of(operation="PutImage")
+    sent = [tagged.manifest, untagged.manifest, tagged.manifest]
+    assert [r.parameters["imageManifest"] for r in records] == sent
+    assert [r.to_dict()["parameters"]["imageManifest"] for r in records] == sent
+    assert [r.status for r in records] == [200, 200, 400]
+    assert records[0].parameters == {
+        "repositoryName": "app",
+        "imageManifest": tagged.manifest,
+        "imageTag": "v1",
+    }
+    ecr.batch_delete_image(repositoryName="app", imageIds=[{"imageTag": "v1"}])
+    assert records[0].parameters["imageManifest"] == tagged.manifest
+    with pytest.raises(AttributeError):
+        records[0].status = 500  # type: ignore[misc]
+    copied = pickle.loads(pickle.dumps(records[0]))
+    assert copied == records[0] and copied.parameters["imageManifest"] == tagged.manifest
 
 
 def test_calls_ring_keeps_the_newest_and_reset_clears_it() -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ecr_mock.domain.manifests import OCI_MANIFEST
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.backend import Backend
 from ecr_mock.services.download_urls import layer_download_url
 from tests.h11_client import Answer, Connection
@@ -520,7 +520,7 @@ def test_a_body_read_with_readinto_into_a_bytearray_arrives_whole() -> None:
 
     from werkzeug.wrappers import Request, Response
 
-    from ecr_mock.server import _HTTPServer
+    from ecr_mock.runtime.http.engine import HTTPServer as _HTTPServer
 
     def app(environ: Any, start_response: Any) -> Any:
         data = Request(environ).get_data()

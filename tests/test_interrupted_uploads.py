@@ -15,7 +15,7 @@ import requests
 from ecr_mock.domain.manifests import OCI_MANIFEST
 from ecr_mock.domain.models import Registry
 from ecr_mock.protocols.registry.app import basic_auth_headers
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.backend import Backend
 
 ACCOUNT = "123456789012"

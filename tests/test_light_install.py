@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
 from examples.push_and_pull_requests import push_image, read_back
-from tests.test_cli import clean_env
+from tests.support.serve import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("moto", "flask", "cfn-lint", "sympy", "networkx", "docker", "joserfc")

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.ecr_api.helpers import push_image
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 ORIGIN = "http://browser.test:8080"
 

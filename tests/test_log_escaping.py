@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock.runtime.request_log import TextFormatter
-from tests.test_cli import start_serve
+from tests.support.serve import start_serve
 
 KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "secret"}
 FORGED = "2030-01-01T00:00:00.000Z INFO FORGED"

@@ -11,7 +11,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import mock_ecr
 from ecr_mock.testing.mock import ALLOW_MISSING_LAYERS_ENV, allow_missing_layers_default
-from tests.test_cli import URL_RE, clean_env
+from tests.support.serve import clean_env, serve_process
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -339,32 +338,15 @@ def test_v2_switch_on_stores_the_manifest_and_missing_blobs_are_blob_unknown() -
 
 
 def _serve(tmp_path: Path, *args: str, **env: str) -> Iterator[str]:
-    process = subprocess.Popen(
+    server = serve_process(
         [sys.executable, "-m", "ecr_mock", "serve", "--port", "0", *args],
-        env=clean_env(tmp_path, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        clean_env(tmp_path, **env),
     )
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = URL_RE.search(first)
-        assert match is not None, f"no endpoint in {first!r}: {process.stderr.read()}"  # type: ignore[union-attr]
-        url = match[1]
-        deadline = time.monotonic() + 30
-        while True:  # readiness wait, not a timing assertion
-            try:
-                requests.get(url, timeout=2)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        process.communicate(timeout=30)
+        server.process.terminate()
+        server.process.communicate(timeout=30)
 
 
 @pytest.fixture

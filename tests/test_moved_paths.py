@@ -70,10 +70,12 @@ def test_the_old_path_is_the_same_module_object(old: str, name: str, new: str) -
     assert module.__spec__ is not None and module.__spec__.name == new
 
 
-def test_the_documented_server_path_imports_without_a_warning() -> None:
+def test_the_documented_server_path_imports_and_warns_with_the_new_one() -> None:
     found, warned = _import_fresh("ecr_mock.server", "serve_backend")
-    assert found == "ecr_mock.server.serve_backend"
-    assert warned == []
+    assert found == "ecr_mock.runtime.http.server.serve_backend"
+    assert len(warned) == 1, warned
+    assert warned[0].startswith("<string>:3: DeprecationWarning: ecr_mock.server.serve_backend")
+    assert "import from ecr_mock.runtime.http instead" in warned[0]
 
 
 def test_names_of_the_old_core_package_forward_to_the_package() -> None:

@@ -14,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-import ecr_mock.server
+import ecr_mock.runtime.http
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_MODULE = "ecr_mock_pytest_plugin"
 # Inner sessions run in this process and drop the modules they import; importing these here
 # once keeps each inner session from importing them again.
-PRELOADED = (boto3, requests, ecr_mock.server)
+PRELOADED = (boto3, requests, ecr_mock.runtime.http)
 
 
 def _entry_point_installed() -> bool:

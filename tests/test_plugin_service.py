@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.test_cli import clean_env
+from tests.support.serve import clean_env
 from tests.test_plugin import ROOT, plugin_args, run_inner
 
 __all__ = ["plugin_args"]

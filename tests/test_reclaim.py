@@ -18,7 +18,7 @@ import requests
 
 from ecr_mock import Backend
 from ecr_mock.testing.remote import RemoteEcrMock
-from tests.test_cli import start_serve
+from tests.support.serve import start_serve
 
 ACCOUNT = "123456789012"
 KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "secret"}

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "secret"}
 

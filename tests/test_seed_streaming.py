@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 MIB = 1024 * 1024
 BIG = 512 * MIB

@@ -16,11 +16,11 @@ import pytest
 import requests
 
 from ecr_mock import Backend, mock_ecr
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.seed import SeedError
 from ecr_mock.testing.seeding import load_seed_file, seed_backend
-from tests.integration.conftest import require
 from tests.integration.oci_layout import Layout
+from tests.support.live import require
 
 ACCOUNT = "123456789012"
 OTHER = "111122223333"

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from ecr_mock.cli import build_parser
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 RULE = {"operation": "ListImages", "error": "ThrottlingException"}
 OTHER_RULE = {"operation": "PutImage", "error": "ServerException"}
@@ -45,14 +45,6 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
     ("ECR_MOCK_PUBLIC_ENDPOINT", "ecr:5000", "ecr:5000", ["--public-endpoint", "x:1"], "x:1"),
     ("ECR_MOCK_STATE_DIR", "/state", "/state", ["--state-dir", "/elsewhere"], "/elsewhere"),
     ("ECR_MOCK_FSYNC", "never", "never", ["--fsync", "always"], "always"),
-    ("ECR_MOCK_SEED_MODE", "merge", "merge", ["--seed-mode", "replace"], "replace"),
-    (
-        "ECR_MOCK_LAYER_GRACE",
-        "90m",
-        timedelta(minutes=90),
-        ["--layer-grace", "2d"],
-        timedelta(days=2),
-    ),
     (
         "ECR_MOCK_BLOB_STORE",
         "s3://bucket/one",
@@ -68,7 +60,6 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         "http://other.test",
     ),
     ("ECR_MOCK_PRESIGNED_DOWNLOADS", "1", True, ["--presigned-downloads"], True),
-    ("ECR_MOCK_EPHEMERAL_TOKENS", "1", True, ["--ephemeral-tokens"], True),
     ("ECR_MOCK_AWS_HOSTNAMES", "1", True, ["--aws-hostnames"], True),
     ("ECR_MOCK_SEED", "seed.yaml", "seed.yaml", ["--seed", "other.json"], "other.json"),
     ("ECR_MOCK_CONTROL_TOKEN", "from-env", "from-env", ["--control-token", "flag"], "flag"),
@@ -85,6 +76,15 @@ CASES: list[tuple[str, str, Any, list[str], Any]] = [
         [OTHER_RULE],
     ),
     ("ECR_MOCK_ENFORCE_QUOTAS", "1", True, ["--enforce-quotas"], True),
+    ("ECR_MOCK_EPHEMERAL_TOKENS", "true", True, ["--ephemeral-tokens"], True),
+    ("ECR_MOCK_SEED_MODE", "merge", "merge", ["--seed-mode", "replace"], "replace"),
+    (
+        "ECR_MOCK_LAYER_GRACE",
+        "90m",
+        timedelta(minutes=90),
+        ["--layer-grace", "2d"],
+        timedelta(days=2),
+    ),
     ("ECR_MOCK_MAX_CALLS", "50", 50, ["--max-calls", "7"], 7),
     (
         "ECR_MOCK_CORS_ORIGIN",

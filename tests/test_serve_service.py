@@ -19,9 +19,9 @@ from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
 from ecr_mock.protocols.control import ControlRequest, ControlResponse, ControlRoute
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.testing.remote import RemoteEcrMock
-from tests.test_cli import clean_env, start_serve
+from tests.support.serve import clean_env, start_serve
 
 ACCOUNT = "123456789012"
 KEY = {"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "secret"}

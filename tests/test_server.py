@@ -18,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.server import EcrMockApp, EcrMockServer, serve_backend
+from ecr_mock.runtime.http import EcrMockApp, EcrMockServer, serve_backend
 
 ACCOUNT = "123456789012"
 TARGET = "AmazonEC2ContainerRegistry_V20150921."
@@ -419,3 +419,16 @@ def test_serve_backend_returns_a_running_server(backend: Backend) -> None:
         assert server.backend is backend
     finally:
         server.stop()
+
+
+def test_the_old_server_module_still_serves_and_warns_naming_the_new_place() -> None:
+    import ecr_mock.server as old
+
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"ecr_mock\.server\.serve_backend is deprecated: import from ecr_mock\.runtime\.http ",
+    ):
+        old_serve = old.serve_backend
+    assert old_serve is serve_backend
+    with pytest.raises(AttributeError):
+        _ = old.no_such_name

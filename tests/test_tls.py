@@ -22,8 +22,8 @@ pytest.importorskip("cryptography", reason="the tls extra: pip install 'ecr-mock
 from ecr_mock import Backend
 from ecr_mock.cli import main
 from ecr_mock.domain.names import REGISTRY_HOST_RE, region_of_registry_host
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError, is_issuable_name
-from ecr_mock.server import EcrMockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -269,7 +269,7 @@ def test_stopping_the_server_restores_the_backend_endpoint(tmp_path: Path) -> No
 def test_aws_hostnames_serves_on_443_unless_told_otherwise(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ecr_mock.server
+    import ecr_mock.runtime.http
 
     bound: list[int] = []
 
@@ -278,7 +278,7 @@ def test_aws_hostnames_serves_on_443_unless_told_otherwise(
             bound.append(self.port)
             raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(ecr_mock.server, "EcrMockServer", Refused)
+    monkeypatch.setattr(ecr_mock.runtime.http, "EcrMockServer", Refused)
     assert main(["serve", "--aws-hostnames", "--ca-dir", str(tmp_path)]) == 1
     assert main(["serve", "--aws-hostnames", "--ca-dir", str(tmp_path), "--port", "5000"]) == 1
     assert main(["serve", "--port", "80"]) == 1

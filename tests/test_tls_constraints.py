@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from tests.test_cli import clean_env
+from tests.support.serve import clean_env
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 OPENSSL = shutil.which("openssl")

@@ -21,7 +21,8 @@ UploadLayerPart                       500
 =============================  ===========
 
 A registry (/v2/) request counts against the operation ECR bills it as (``manifest.put`` is
-PutImage, ``blob.get`` is GetDownloadUrlForLayer, ...): see ``REGISTRY_OPERATIONS``.
+PutImage, ``blob.get`` is GetDownloadUrlForLayer, ...): each registry route's spec
+(``ecr_mock.protocols.registry.spec``) names it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-__all__ = ["API_RATE_QUOTAS", "REGISTRY_OPERATIONS", "Quotas"]
+__all__ = ["API_RATE_QUOTAS", "Quotas"]
 
 API_RATE_QUOTAS: Mapping[str, float] = {
     "BatchCheckLayerAvailability": 1000,
@@ -43,18 +44,6 @@ API_RATE_QUOTAS: Mapping[str, float] = {
     "UploadLayerPart": 500,
 }
 """Requests per second per account and Region, as AWS documents them."""
-
-REGISTRY_OPERATIONS: Mapping[str, str] = {
-    "manifest.get": "BatchGetImage",
-    "manifest.head": "BatchGetImage",
-    "manifest.put": "PutImage",
-    "blob.head": "BatchCheckLayerAvailability",
-    "blob.get": "GetDownloadUrlForLayer",
-    "upload.start": "InitiateLayerUpload",
-    "upload.chunk": "UploadLayerPart",
-    "upload.complete": "CompleteLayerUpload",
-}
-"""The API operation a registry route counts as."""
 
 
 class Quotas:
@@ -90,10 +79,6 @@ class Quotas:
                 return False
             self._buckets[key] = (tokens - 1, now)
             return True
-
-    def allow_route(self, account: str, region: str, route: str | None) -> bool:
-        """:meth:`allow` for a registry route, counted as its API operation."""
-        return self.allow(account, region, REGISTRY_OPERATIONS.get(route or ""))
 
     def reset(self) -> None:
         """Refill every bucket."""

@@ -207,11 +207,6 @@ class Store:
         quotas = self._quotas
         return quotas is None or quotas.allow(account, region, operation)
 
-    def within_route_quota(self, account: str, region: str, route: str | None) -> bool:
-        """Whether a registry request may go ahead: always, unless quotas mode throttles it."""
-        quotas = self._quotas
-        return quotas is None or quotas.allow_route(account, region, route)
-
     @property
     def calls(self) -> CallLog:
         """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
@@ -220,7 +215,7 @@ class Store:
 
             with self.lock:
                 if self._calls is None:
-                    self._calls = CallLog()
+                    self._calls = CallLog(registries=self.registries)
         return self._calls
 
     @property

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-
+from ecr_mock.runtime.emulator import assemble, fault_catalog
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.calls import Call, CallLog
 from ecr_mock.store.fault_rules import Fault, FaultCatalog, FaultRule, FaultRuleError, FaultRules
@@ -24,23 +23,12 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=1)
 def catalog() -> FaultCatalog:
-    """The names rules may use: ECR's operations and error codes (from botocore's model) and
-    the registry's route names and OCI error codes."""
-    from ecr_mock.protocols.ecr_api.api_faults import api_errors, api_operations
-    from ecr_mock.protocols.registry.registry_faults import OCI_ERRORS, registry_routes
-
-    return FaultCatalog(
-        api_operations=api_operations(),
-        api_errors=api_errors(),
-        registry_routes=registry_routes(),
-        registry_errors=dict(OCI_ERRORS),
-    )
+    """The names rules may use (built by :func:`ecr_mock.runtime.emulator.fault_catalog`)."""
+    return fault_catalog()
 
 
 def attach(backend: Backend) -> Backend:
-    """Let ``backend`` take fault rules (mock_ecr and the servers do this); returns it."""
-    if backend.fault_catalog is None:
-        backend.fault_catalog = catalog
-    return backend
+    """Let ``backend`` take fault rules and seeds: :func:`ecr_mock.runtime.emulator.assemble`
+    without the providers; returns it."""
+    return assemble(backend, providers=False)

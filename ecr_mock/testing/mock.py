@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
+from ecr_mock.runtime.emulator import assemble
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.clock import Clock
 
 if TYPE_CHECKING:
-    from ecr_mock.store.fault_rules import FaultCatalog
+    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,13 +70,10 @@ class mock_ecr:
     def _prepare(self, backend: Backend) -> Backend:
         """Fault rules, seeding, quotas mode and the call record's size, as this mock was asked.
 
-        The fault catalog and the in-process API for seeding load when first used, so a mock
-        that never uses them does not pay for importing them.
+        The composition root (:func:`ecr_mock.runtime.emulator.assemble`) gives it the fault
+        catalogue and the API for seeding now, the providers when the mock starts.
         """
-        if backend.fault_catalog is None:
-            backend.fault_catalog = _fault_catalog
-        if backend.operation_caller is None:
-            backend.operation_caller = _call_operation
+        assemble(backend, providers=False)
         if self._enforce_quotas:
             backend.quotas.enabled = True
         if self._max_calls is not None:
@@ -90,10 +88,9 @@ class mock_ecr:
     def start(self) -> Backend:
         """Begin answering (harmless when already started); returns the backend."""
         if self._depth == 0:
-            from ecr_mock.runtime import providers
             from ecr_mock.runtime.intercept import botocore_hook, requests_hook
 
-            providers.install(self.backend)
+            assemble(self.backend)
             botocore_hook.push(self.backend)
             requests_hook.install(botocore_hook.active_backend)
             self._saved_env = _fake_credentials()
@@ -126,9 +123,7 @@ class mock_ecr:
 
         fresh = self._per_call().backend
         if self.active:
-            from ecr_mock.runtime import providers
-
-            providers.install(fresh)
+            assemble(fresh)
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)
         self.backend = fresh
@@ -192,22 +187,6 @@ class mock_ecr:
             if name.startswith("test") and callable(member):
                 setattr(cls, name, self._decorate_function(member))
         return cls
-
-
-def _fault_catalog() -> FaultCatalog:
-    """The names fault rules may use (``ecr_mock.testing.faults.catalog``, loaded on first use)."""
-    from ecr_mock.testing.faults import catalog
-
-    return catalog()
-
-
-def _call_operation(
-    backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
-) -> tuple[int, dict[str, Any]]:
-    """``ecr_mock.testing.seeding.call_operation``, loaded on first use (``backend.seed``)."""
-    from ecr_mock.testing.seeding import call_operation
-
-    return call_operation(backend, operation, params, account, region)
 
 
 ALLOW_MISSING_LAYERS_ENV = "ECR_MOCK_ALLOW_MISSING_LAYERS"

@@ -11,8 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ecr_mock.domain.errors import EcrError
-from ecr_mock.domain.models import Principal
+from ecr_mock.runtime.emulator import call_operation
 from ecr_mock.services.seed import SeedError
 
 if TYPE_CHECKING:
@@ -30,46 +29,12 @@ __all__ = [
 _YAML_TYPES = ("yaml", "yml")
 
 
-def call_operation(
-    backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
-) -> tuple[int, dict[str, Any]]:
-    """One ECR API call as the root of ``account`` in ``region``: model check, then the handler.
-
-    Answers ``(status, document)`` as the API would (``__type`` and ``message`` on errors).
-    """
-    from ecr_mock.protocols.ecr_api import dispatch
-    from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
-
-    handler = dispatch.ecr_handler(operation)
-    if handler is None:
-        return 400, {"__type": "UnknownOperationException", "message": operation}
-    params = json.loads(json.dumps(params, default=str))
-    ctx = dispatch.Context(backend, operation, Principal.root(account), region)
-    try:
-        validate_input(operation, params)
-        result = handler(ctx, params)
-    except ValidationError as exc:
-        return 400, {"__type": exc.code, "message": exc.message}
-    except EcrError as exc:
-        return exc.status, {"__type": exc.code, "message": exc.message}
-    return 200, json.loads(json.dumps(result, default=_encode))
-
-
-def _encode(value: Any) -> Any:
-    from datetime import datetime
-
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
-
-
 def attach(backend: Backend) -> Backend:
-    """Give ``backend`` in-process ECR API calls, so ``backend.seed(doc)`` works; returns it."""
-    if backend.operation_caller is None:
-        backend.operation_caller = call_operation
-    return backend
+    """Give ``backend`` in-process ECR API calls, so ``backend.seed(doc)`` works; returns it
+    (:func:`ecr_mock.runtime.emulator.assemble` without the providers)."""
+    from ecr_mock.runtime.emulator import assemble
+
+    return assemble(backend, providers=False)
 
 
 def _parse_yaml(text: str, where: str) -> Any:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +11,7 @@ import pytest
 
 from ecr_mock import Backend
 from tests.integration.oci_layout import Layout
-
-
-@dataclass
-class Live:
-    """A running server, its backend, a boto3 client and a valid registry password."""
-
-    backend: Backend
-    endpoint: str
-    url: str
-    client: Any
-    password: str
-
-    @property
-    def creds(self) -> str:
-        """``AWS:<password>`` for skopeo."""
-        return f"AWS:{self.password}"
-
-    def fresh_password(self) -> str:
-        """A new token's password from GetAuthorizationToken."""
-        data = self.client.get_authorization_token()["authorizationData"][0]
-        return base64.b64decode(data["authorizationToken"]).decode().split(":", 1)[1]
+from tests.support.live import Live
 
 
 @pytest.fixture
@@ -49,11 +27,3 @@ def live(ecr_backend: Backend, ecr_server: Any) -> Live:
 def layout(tmp_path: Path) -> Layout:
     """An empty OCI image layout in a temporary folder."""
     return Layout(tmp_path / "layout")
-
-
-def require(binary: str) -> str:
-    """The path of ``binary``, or skip the test saying it is missing."""
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed (.ci/run installs it)")
-    return path

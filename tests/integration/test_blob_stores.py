@@ -22,9 +22,9 @@ import requests
 
 from ecr_mock import Backend
 from ecr_mock.runtime.providers.s3_blobs import s3_blob_store
-from tests.integration.conftest import require
 from tests.integration.oci_layout import OCI_MANIFEST
 from tests.integration.test_persistence_server import Served, push_v2, registry_session, serve
+from tests.support.live import require
 
 BUCKET = "ecr-blobs"
 PREFIX = "team/registry"

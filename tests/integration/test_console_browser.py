@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecr_mock import Backend
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from tests.console_world import REPO, World, build_world, outside_address
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")

@@ -6,9 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
 from tests.integration.test_skopeo import push
+from tests.support.live import Live, require
 
 
 def docker(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

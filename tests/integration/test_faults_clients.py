@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
 from tests.integration.test_skopeo import push, skopeo
+from tests.support.live import Live, require
 
 
 def pull(live: Live, ref: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ import tarfile
 from typing import Any
 
 from tests.ecr_api.helpers import sha256, upload_layer
-from tests.integration.conftest import Live
 from tests.integration.test_public_docker import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
@@ -21,6 +20,7 @@ from tests.integration.test_public_docker import (
     docker,
     dockerd,
 )
+from tests.support.live import Live
 
 __all__ = ["dockerd"]  # the module-scoped private dockerd fixture
 

@@ -7,7 +7,7 @@ import os
 
 import requests
 
-from tests.integration.conftest import Live
+from tests.support.live import Live
 
 
 def test_a_spilled_blob_downloads_whole_and_by_range_over_the_socket(live: Live) -> None:

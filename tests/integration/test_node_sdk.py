@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 

@@ -11,9 +11,9 @@ import oras.oci
 import pytest
 
 from ecr_mock import mock_ecr
-from tests.integration.conftest import Live
 from tests.integration.oci_layout import Layout
 from tests.integration.test_skopeo import push
+from tests.support.live import Live
 
 
 def oras_client(host: str, password: str, insecure: bool) -> oras.client.OrasClient:

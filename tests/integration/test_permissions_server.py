@@ -5,24 +5,22 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from ecr_mock.domain.iam_policy import MANAGED_POLICIES
 from ecr_mock.services.access import StaticIdentities
-from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
 from tests.integration.test_docker_cli import docker
 from tests.integration.test_skopeo import push, skopeo
+from tests.support.live import Live, require
+from tests.support.serve import serve_process
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"
@@ -237,41 +235,22 @@ class Served:
         return base64.b64decode(data["authorizationData"][0]["authorizationToken"]).decode()[4:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     require("aws")
-    port = _free_port()
     root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ecr_mock.cli", "serve", "--port", str(port), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    server = serve_process(
+        [sys.executable, "-m", "ecr_mock.cli", "serve", "--port", "0", "--quiet"], env
+    )
     try:
-        for _ in range(200):
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        else:
-            pytest.fail(
-                f"ecr-mock serve did not start: {process.stderr.read() if process.stderr else ''}"
-            )
-        yield Served(url, f"127.0.0.1:{port}")
+        yield Served(server.url, server.endpoint)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.process.terminate()
+        server.process.wait(timeout=30)
 
 
 def test_aws_cli_read_only_user_is_refused_create_repository_with_ecrs_message(

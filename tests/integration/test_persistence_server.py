@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from ecr_mock import Backend
-from tests.integration.conftest import require
 from tests.integration.oci_layout import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Layout
+from tests.support.live import require
 
 ROOT = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"at (http://[0-9.]+:[0-9]+) ")
@@ -400,7 +400,7 @@ def test_skopeo_push_then_restart_then_pull_gives_the_same_image(
 def test_which_requests_wait_for_a_save(
     method: str, path: str, target: str, expected: bool | str
 ) -> None:
-    from ecr_mock.server import saves_at_once
+    from ecr_mock.runtime.http.persistence import saves_at_once
 
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_X_AMZ_TARGET": target}
     assert saves_at_once(environ) == expected  # type: ignore[arg-type]

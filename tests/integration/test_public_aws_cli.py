@@ -9,8 +9,8 @@ from typing import Any
 import requests
 
 from ecr_mock.services.public import default_alias
-from tests.integration.conftest import Live, require
-from tests.test_cli import clean_env, run
+from tests.support.live import Live, require
+from tests.support.serve import clean_env, run
 
 ACCOUNT = "123456789012"
 

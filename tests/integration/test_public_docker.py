@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from tests.ecr_api.helpers import sha256, upload_layer
-from tests.integration.conftest import Live
+from tests.support.live import Live
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecr_mock.services.public import default_alias
-from tests.integration.conftest import Live
 from tests.integration.oci_layout import Layout
 from tests.integration.test_skopeo import skopeo
 from tests.registry.test_public import public_client, public_password
+from tests.support.live import Live
 
 ACCOUNT = "123456789012"
 ALIAS = default_alias(ACCOUNT)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Live, require
 from tests.integration.oci_layout import Layout
+from tests.support.live import Live, require
 
 
 def skopeo(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

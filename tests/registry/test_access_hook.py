@@ -10,7 +10,7 @@ from ecr_mock.domain.errors import AccessDenied
 from ecr_mock.services import Store
 from ecr_mock.services import registry_auth as auth
 from ecr_mock.services.registry_auth import Caller
-from tests.registry.conftest import Registry, sha256
+from tests.support.registry import Registry, sha256
 
 ARN = "arn:aws:ecr:us-east-1:123456789012:repository/"
 

@@ -19,7 +19,7 @@ from ecr_mock.domain.models import Principal
 from ecr_mock.runtime.providers.moto_iam import add_ecr_managed_policies
 from ecr_mock.services.access import StaticIdentities
 from ecr_mock.services.backend import Backend
-from tests.registry.conftest import ACCOUNT, REGION, Registry, sha256
+from tests.support.registry import ACCOUNT, REGION, Registry, sha256
 
 B = "210987654321"
 ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/app"

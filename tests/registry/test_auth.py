@@ -9,7 +9,7 @@ from datetime import timedelta
 from ecr_mock.domain.models import Principal
 from ecr_mock.protocols.registry.app import basic_auth_headers
 from ecr_mock.services.backend import Backend
-from tests.registry.conftest import HOST, Registry, error_code
+from tests.support.registry import HOST, Registry, error_code
 
 
 def _basic(user: str, password: str) -> dict[str, str]:

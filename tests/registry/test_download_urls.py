@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from ecr_mock.services.download_urls import layer_download_url
-from tests.registry.conftest import HOST, Registry, sha256
+from tests.support.registry import HOST, Registry, sha256
 
 
 def _fetch(registry: Registry, url: str, **kwargs: object) -> object:

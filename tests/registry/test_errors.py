@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from typing import Any
@@ -10,12 +11,12 @@ import pytest
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-from ecr_mock.domain.errors import EcrError
+from ecr_mock.domain import errors
 from ecr_mock.domain.manifests import OCI_INDEX, OCI_MANIFEST
 from ecr_mock.domain.models import IMMUTABLE
 from ecr_mock.protocols.registry import handlers
 from ecr_mock.protocols.registry.errors import ERROR_TABLE, translate
-from tests.registry.conftest import HOST, Registry, sha256
+from tests.support.registry import HOST, Registry, sha256
 
 
 def _error(response: TestResponse) -> dict[str, Any]:
@@ -266,8 +267,101 @@ def test_unexpected_exception_is_500_unknown_without_traceback(
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_every_mapped_domain_error_translates_to_its_table_entry() -> None:
-    class Custom(EcrError):
+# The OCI distribution spec v1.1, "Error Codes": the codes a registry answers in
+# {"errors": [{"code": ...}]}. The status of each is the one the spec's endpoint tables give for
+# it (and the Docker registry API v2 that the spec comes from, which adds TAG_INVALID and
+# RANGE_INVALID).
+OCI_SPEC_ERROR_CODES = {
+    "BLOB_UNKNOWN": 404,  # code-1  blob unknown to registry
+    "BLOB_UPLOAD_INVALID": 400,  # code-2  blob upload invalid
+    "BLOB_UPLOAD_UNKNOWN": 404,  # code-3  blob upload unknown to registry
+    "DIGEST_INVALID": 400,  # code-4  provided digest did not match uploaded content
+    "MANIFEST_BLOB_UNKNOWN": 400,  # code-5  manifest references a manifest or blob unknown
+    "MANIFEST_INVALID": 400,  # code-6  manifest invalid
+    "MANIFEST_UNKNOWN": 404,  # code-7  manifest unknown to registry
+    "NAME_INVALID": 400,  # code-8  invalid repository name
+    "NAME_UNKNOWN": 404,  # code-9  repository name not known to registry
+    "SIZE_INVALID": 400,  # code-10 provided length did not match content length
+    "UNAUTHORIZED": 401,  # code-11 authentication required
+    "DENIED": 403,  # code-12 requested access to the resource is denied
+    "UNSUPPORTED": 405,  # code-13 the operation is unsupported
+    "TOOMANYREQUESTS": 429,  # code-14 too many requests
+    "TAG_INVALID": 400,  # Docker registry v2: manifest tag did not match URI
+    "RANGE_INVALID": 416,  # Docker registry v2: invalid content range
+}
+
+# Where ECR answers a status other than the spec's for the code (ECR_FACTS: observed on ECR).
+ECR_STATUS = {
+    # a parameter ECR refuses: 400 (405 is for a method the route does not have)
+    "InvalidParameter": 400,
+    "ValidationFailed": 400,
+}
+
+# Each domain error the registry can meet, and the OCI code the spec (or ECR, where noted)
+# gives it.
+DOMAIN_ERROR_CODES = {
+    "BlobUnknown": "BLOB_UNKNOWN",
+    "UploadNotFound": "BLOB_UPLOAD_UNKNOWN",
+    "EmptyUpload": "BLOB_UPLOAD_INVALID",  # ECR: "... does not have any parts"
+    "DigestInvalid": "DIGEST_INVALID",
+    "DigestMalformed": "DIGEST_INVALID",
+    "InvalidLayer": "DIGEST_INVALID",
+    "ImageDigestDoesNotMatch": "DIGEST_INVALID",
+    "ManifestInvalid": "MANIFEST_INVALID",
+    "UnsupportedImageType": "MANIFEST_INVALID",
+    "ImageNotFound": "MANIFEST_UNKNOWN",
+    "ImageArchived": "MANIFEST_UNKNOWN",  # ECR: a pull of an archived image is 404
+    "RepositoryNameInvalid": "NAME_INVALID",
+    "RepositoryNotFound": "NAME_UNKNOWN",
+    "SizeInvalid": "SIZE_INVALID",
+    "RangeInvalid": "RANGE_INVALID",
+    "LayersNotFound": "BLOB_UPLOAD_UNKNOWN",  # ECR names missing layers this way
+    "ReferencedImagesNotFound": "MANIFEST_BLOB_UNKNOWN",
+    "ImageTagAlreadyExists": "TAG_INVALID",  # ECR: immutable tag overwrite
+    "TagInvalid": "TAG_INVALID",
+    "AccessDenied": "DENIED",
+    "TokenExpired": "DENIED",  # ECR: 403 "Your authorization token has expired."
+    "LimitExceeded": "DENIED",
+    "Unauthenticated": "UNAUTHORIZED",
+    "Unsupported": "UNSUPPORTED",
+    "InvalidParameter": "UNSUPPORTED",
+    "ValidationFailed": "UNSUPPORTED",
+}
+
+
+def _instance(cls: type[errors.EcrError]) -> errors.EcrError:
+    """The error built from placeholder arguments of the types its constructor names."""
+    args: list[Any] = []
+    for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if param.kind is not param.POSITIONAL_OR_KEYWORD or param.default is not param.empty:
+            continue
+        annotation = str(param.annotation)
+        if "Iterable" in annotation:
+            args.append([f"sha256:{'a' * 64}"])
+        elif annotation == "int":
+            args.append(1)
+        else:
+            args.append("x")
+    return cls(*args)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN_ERROR_CODES))
+def test_each_domain_error_has_the_spec_code_and_status(name: str) -> None:
+    code = DOMAIN_ERROR_CODES[name]
+    answered = translate(_instance(getattr(errors, name)))
+    assert answered.code == code
+    assert answered.status == ECR_STATUS.get(name, OCI_SPEC_ERROR_CODES[code])
+
+
+def test_every_error_the_registry_maps_is_checked_against_the_spec() -> None:
+    mapped = {cls.__name__ for cls in ERROR_TABLE if cls is not errors.EcrError}
+    assert mapped <= set(DOMAIN_ERROR_CODES)
+    assert set(DOMAIN_ERROR_CODES.values()) <= set(OCI_SPEC_ERROR_CODES)
+
+
+def test_an_unmapped_domain_error_is_unsupported_400() -> None:
+    class Custom(errors.EcrError):
         pass
 
-    assert (translate(Custom("x")).code, translate(Custom("x")).status) == ERROR_TABLE[EcrError]
+    answered = translate(Custom("x"))
+    assert (answered.code, answered.status) == ("UNSUPPORTED", 400)

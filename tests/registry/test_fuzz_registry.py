@@ -14,8 +14,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from ecr_mock.domain.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from ecr_mock.domain.models import IMMUTABLE, Registry
 from ecr_mock.services.backend import Backend
-from tests.registry.conftest import ACCOUNT, HOST, REGION, sha256
-from tests.registry.conftest import Registry as RegistryClient
+from tests.support.registry import ACCOUNT, HOST, REGION, sha256
+from tests.support.registry import Registry as RegistryClient
 
 EXAMPLES = int(os.environ.get("ECR_MOCK_FUZZ_EXAMPLES", "60"))
 """Examples per test; raise it for a deeper run."""

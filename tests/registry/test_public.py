@@ -12,10 +12,10 @@ import boto3
 import pytest
 import requests
 
-from ecr_mock.server import EcrMockServer
+from ecr_mock.runtime.http import EcrMockServer
 from ecr_mock.services.backend import Backend
 from ecr_mock.services.public import default_alias
-from tests.integration.conftest import Live
+from tests.support.live import Live
 
 ACCOUNT = "123456789012"
 ALIAS = default_alias(ACCOUNT)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from typing import Any
 
 from ecr_mock.domain.manifests import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST
-from tests.registry.conftest import Registry, error_code, sha256, sha512
+from tests.support.registry import Registry, error_code, sha256, sha512
 
 # ----- push: monolithic ----------------------------------------------------------------------
 
@@ -364,6 +365,25 @@ def test_tags_list_sorted_and_paginated_with_link(registry: Registry) -> None:
     assert "Link" not in last.headers
 
 
+def test_tags_list_follows_tags_moved_and_deleted(registry: Registry) -> None:
+    registry.create_repo("app")
+    one = registry.image_manifest("app", [b"one"])
+    two = registry.image_manifest("app", [b"two"])
+    for tag in ["v3", "latest", "v1", "v2"]:
+        registry.put_manifest("app", tag, one)
+    registry.put_manifest("app", "latest", two)  # the tag moves: listed once
+    second_digest = registry.put_manifest("app", "v0", two).headers["Docker-Content-Digest"]
+    listed = json.loads(registry.request("GET", "/v2/app/tags/list").get_data())["tags"]
+    assert listed == ["latest", "v0", "v1", "v2", "v3"]
+    deleted = registry.request("DELETE", f"/v2/app/manifests/{second_digest}")
+    assert deleted.status_code == 202
+    pages = [
+        json.loads(registry.request("GET", "/v2/app/tags/list", query_string=q).get_data())["tags"]
+        for q in ({"n": 2}, {"n": 2, "last": "v2"})
+    ]
+    assert pages == [["v1", "v2"], ["v3"]]
+
+
 def test_tags_list_without_n_pages_by_100_as_ecr(registry: Registry) -> None:
     registry.create_repo("app")
     manifest = registry.image_manifest("app", [b"l"])
@@ -393,6 +413,43 @@ def test_catalog_lists_only_the_tokens_registry_paginated(registry: Registry) ->
     page = registry.request("GET", "/v2/_catalog", query_string={"n": 1, "last": "alpha"})
     assert json.loads(page.get_data()) == {"repositories": ["team/mid"]}
     assert page.headers["Link"] == '</v2/_catalog?n=1&last=team%2Fmid>; rel="next"'
+
+
+def _catalog_walk(registry: Registry, size: int, between: Any = None) -> list[str]:
+    """Every name the catalog lists, following its Link pages of ``size`` names."""
+    names: list[str] = []
+    query: dict[str, Any] = {"n": size}
+    while True:
+        page = registry.request("GET", "/v2/_catalog", query_string=query)
+        assert page.status_code == 200
+        names += json.loads(page.get_data())["repositories"]
+        link = page.headers.get("Link")
+        if link is None:
+            return names
+        query = {"n": size, "last": names[-1]}
+        if between is not None:
+            between(names)
+
+
+def test_catalog_pages_follow_repositories_created_and_deleted(registry: Registry) -> None:
+    made = ["mm/22", "bb", "zz", "aa-1", "mm/10", "cc", "aa", "yy", "mm"]
+    for name in made:
+        registry.create_repo(name)
+    assert _catalog_walk(registry, 2) == sorted(made)
+    registry.backend.delete_repository(registry.reg, "cc")
+    registry.backend.delete_repository(registry.reg, "aa")
+    kept = sorted(set(made) - {"aa", "cc"})
+    assert _catalog_walk(registry, 3) == kept
+    added: list[str] = []
+
+    def create_behind_and_ahead(seen: list[str]) -> None:
+        if not added:
+            added.extend(["00-behind", "zzz-ahead"])
+            for name in added:
+                registry.create_repo(name)
+
+    assert _catalog_walk(registry, 2, create_behind_and_ahead) == [*kept, "zzz-ahead"]
+    assert _catalog_walk(registry, 1000) == sorted([*kept, *added])
 
 
 def _artifact(registry: Registry, subject: tuple[str, int], artifact_type: str, note: str) -> bytes:

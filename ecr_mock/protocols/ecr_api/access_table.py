@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Registry, Repository
+from ecr_mock.protocols.ecr_api.spec import ECR, Scope
 from ecr_mock.services import Store
 from ecr_mock.services.access import AccessRequest, check_access
 from ecr_mock.services.repositories import parse_repository_arn, repository_arn
 
 if TYPE_CHECKING:
     from ecr_mock.protocols.ecr_api.context import Context
-
-Scope = Literal["repository", "repositories", "describe", "resource_arn", "registry", "identity"]
-"""How an operation names its resource.
-
-- ``repository``: ``repositoryName`` (+ ``registryId``): the repository ARN.
-- ``repositories``: each of ``repositoryNames`` in the caller's registry.
-- ``describe``: DescribeRepositories: each named repository, else ``repository/*`` of the
-  registry (so a listing of another account's registry needs its registry policy).
-- ``resource_arn``: the ``resourceArn`` parameter (tagging operations).
-- ``registry``: registry-level settings: resource ``*`` in the registry's account.
-- ``identity``: resource ``*``, identity policies only (GetAuthorizationToken).
-"""
 
 
 @dataclass(frozen=True)
@@ -35,77 +24,10 @@ class AccessRule:
     scope: Scope
 
 
-def _rules(scope: Scope, *operations: str) -> dict[str, AccessRule]:
-    return {name: AccessRule(f"ecr:{name}", scope) for name in operations}
-
-
 ACCESS_TABLE: dict[str, AccessRule] = {
-    **_rules(
-        "repository",
-        "BatchCheckLayerAvailability",
-        "BatchDeleteImage",
-        "BatchGetImage",
-        "CompleteLayerUpload",
-        "CreateRepository",
-        "DeleteLifecyclePolicy",
-        "DeleteRepository",
-        "DeleteRepositoryPolicy",
-        "DescribeImageReplicationStatus",
-        "DescribeImageScanFindings",
-        "DescribeImageSigningStatus",
-        "DescribeImages",
-        "GetDownloadUrlForLayer",
-        "GetLifecyclePolicy",
-        "GetLifecyclePolicyPreview",
-        "GetRepositoryPolicy",
-        "InitiateLayerUpload",
-        "ListImageReferrers",
-        "ListImages",
-        "PutImage",
-        "PutImageScanningConfiguration",
-        "PutImageTagMutability",
-        "PutLifecyclePolicy",
-        "SetRepositoryPolicy",
-        "StartImageScan",
-        "StartLifecyclePolicyPreview",
-        "UpdateImageStorageClass",
-        "UploadLayerPart",
-    ),
-    **_rules("repositories", "BatchGetRepositoryScanningConfiguration"),
-    **_rules("describe", "DescribeRepositories"),
-    **_rules("resource_arn", "ListTagsForResource", "TagResource", "UntagResource"),
-    **_rules(
-        "registry",
-        "CreatePullThroughCacheRule",
-        "CreateRepositoryCreationTemplate",
-        "DeletePullThroughCacheRule",
-        "DeleteRegistryPolicy",
-        "DeleteRepositoryCreationTemplate",
-        "DeleteSigningConfiguration",
-        "DeregisterPullTimeUpdateExclusion",
-        "DescribePullThroughCacheRules",
-        "DescribeRegistry",
-        "DescribeReplicationBackfillResults",
-        "DescribeRepositoryCreationTemplates",
-        "GetAccountSetting",
-        "GetRegistryPolicy",
-        "GetRegistryScanningConfiguration",
-        "GetSigningConfiguration",
-        "ListPullTimeUpdateExclusions",
-        "ListReplicationBackfills",
-        "PutAccountSetting",
-        "PutRegistryPolicy",
-        "PutRegistryScanningConfiguration",
-        "PutReplicationConfiguration",
-        "PutSigningConfiguration",
-        "RegisterPullTimeUpdateExclusion",
-        "StartReplicationBackfill",
-        "StopReplicationBackfill",
-        "UpdatePullThroughCacheRule",
-        "UpdateRepositoryCreationTemplate",
-        "ValidatePullThroughCacheRule",
-    ),
-    **_rules("identity", "GetAuthorizationToken"),
+    name: AccessRule(spec.action, spec.scope)
+    for name, spec in ECR.items()
+    if spec.scope != "public"
 }
 """Every ECR operation, by name, to the IAM action and resource it is authorized as."""
 

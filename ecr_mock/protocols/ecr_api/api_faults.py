@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ecr_mock.protocols.ecr_api.validation import error_statuses, operation_names
+from ecr_mock.protocols.ecr_api.spec import OPERATIONS
+from ecr_mock.protocols.ecr_api.validation import error_statuses
 
 COMMON_ERRORS: Mapping[str, int] = {
     "AccessDeniedException": 400,
@@ -26,7 +27,7 @@ SERVICES = ("ecr", "ecr-public")
 
 def api_operations() -> frozenset[str]:
     """The operation names of the ECR and ECR Public models."""
-    return frozenset(name for service in SERVICES for name in operation_names(service))
+    return frozenset(spec.fault_name for table in OPERATIONS.values() for spec in table.values())
 
 
 def api_errors() -> dict[str, int]:

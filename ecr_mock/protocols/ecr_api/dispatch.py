@@ -7,12 +7,11 @@ import json
 import logging
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ecr_mock.domain.errors import EcrError, InvalidParameter
 from ecr_mock.domain.models import Principal
@@ -22,19 +21,19 @@ from ecr_mock.protocols.ecr_api.context import Context as Context
 from ecr_mock.protocols.ecr_api.context import Handler as Handler
 from ecr_mock.protocols.ecr_api.context import Params as Params
 from ecr_mock.protocols.ecr_api.context import Result as Result
+from ecr_mock.protocols.ecr_api.spec import PUBLIC_TARGET_PREFIX, TARGET_PREFIX, operation
 from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
+from ecr_mock.protocols.envelope import CallFacts, guarded, record
 from ecr_mock.services.backend import Backend
-from ecr_mock.store.calls import Call
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only, so 3.10 never imports it
+
     from ecr_mock.store.fault_rules import Fault
 
 _log = logging.getLogger("ecr_mock")
 
 
-TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
-PUBLIC_TARGET_PREFIX = "SpencerFrontendService."
-"""ECR Public's target prefix (``ecr-public`` in botocore)."""
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL_RE = re.compile(
     r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request"
@@ -149,18 +148,6 @@ class Answer:
     fault: Fault | None = None
 
 
-@dataclass
-class _Seen:
-    """What a call turned out to be, for its record."""
-
-    operation: str | None
-    params: Params | None = None
-    principal: str | None = None
-    account: str | None = None
-    region: str | None = None
-    fault: Fault | None = None
-
-
 def answer_call(
     backend: Backend,
     target: str,
@@ -171,32 +158,46 @@ def answer_call(
     validate: bool = True,
 ) -> Answer:
     """Serve one ECR JSON 1.1 call with fault rules and quotas applied, and record it."""
-    wall, started = time.time(), time.perf_counter()
+    facts = CallFacts("api")
     found = service_for(target)
-    seen = _Seen(operation=sys.intern(found[1]) if found is not None and found[1] else None)
+    facts.operation = sys.intern(found[1]) if found is not None and found[1] else None
     request = _Request(target, body, headers, source_ip, secure, validate)
-    status, payload, code = _serve(backend, found, request, seen)
-    params = seen.params or {}
-    repository = params.get("repositoryName")
-    backend.calls.record(
-        Call(
-            surface="api",
-            operation=seen.operation,
-            repository=repository if isinstance(repository, str) else None,
-            account_id=seen.account,
-            region=seen.region or _scope_region(headers),
-            principal=seen.principal,
-            status=status,
-            error_code=code,
-            request_bytes=len(body),
-            response_bytes=len(payload),
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            time=wall,
-            parameters=_elided(seen.params) if seen.params is not None else None,
-            fault=seen.fault.to_dict() if seen.fault is not None else None,
-        )
+    params: list[Params] = []
+    status, payload, code = _serve(backend, found, request, facts, params)
+    record(
+        backend,
+        facts,
+        status,
+        code,
+        len(body),
+        len(payload),
+        parameters=_elided(params[0]) if params else None,
     )
-    return Answer(status, payload, seen.fault)
+    return Answer(status, payload, facts.fault)
+
+
+def call_operation(
+    backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
+) -> tuple[int, dict[str, Any]]:
+    """One ECR API call as the root of ``account`` in ``region`` (seeding), through this
+    dispatcher: model check, access check, handler and JSON encoding as over the wire; fault
+    rules and quotas do not apply and the call is not recorded.
+
+    Answers ``(status, document)`` as the API would (``__type`` and ``message`` on errors).
+    """
+    body = json.dumps(params, default=str).encode()
+    request = _Request(
+        TARGET_PREFIX + operation,
+        body,
+        {},
+        "127.0.0.1",
+        False,
+        True,
+        (Principal.root(account), region),
+    )
+    status, payload, _ = _serve(backend, service_for(request.target), request, CallFacts("api"), [])
+    answer: dict[str, Any] = json.loads(payload)
+    return status, answer
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ class _Request:
     source_ip: str
     secure: bool
     validate: bool
+    caller: tuple[Principal, str] | None = None
+    """An in-process call's caller and region (then no fault rules or quotas apply)."""
 
 
 Served = tuple[int, bytes, str | None]
@@ -220,12 +223,17 @@ def _refuse(status: int, code: str, message: str, extra: Mapping[str, Any] | Non
 
 
 def _serve(
-    backend: Backend, found: tuple[ApiService, str] | None, request: _Request, seen: _Seen
+    backend: Backend,
+    found: tuple[ApiService, str] | None,
+    request: _Request,
+    facts: CallFacts,
+    seen_params: list[Params],
 ) -> Served:
+    """Name resolution and the wire errors of JSON 1.1; the envelope does the rest."""
     target, body, headers = request.target, request.body, request.headers
-    source_ip, secure, validate = request.source_ip, request.secure, request.validate
     service, name = found if found is not None else (_ecr_service(), "")
     handler = service.handler(name) if name else None
+    facts.region = _scope_region(headers)
     if handler is None:
         return _refuse(400, "UnknownOperationException", f"Unknown operation {target!r}")
     try:
@@ -234,69 +242,54 @@ def _serve(
         return _refuse(400, "SerializationException", "Request body is not valid JSON")
     if not isinstance(params, dict):
         return _refuse(400, "SerializationException", "Start of list found where not expected.")
-    seen.params = params
-    fault: Fault | None = None
+    seen_params.append(params)
     try:
-        if validate:
+        if request.validate:
             validate_input(name, params, service.model)
         backend.tick()
-        principal, region, access_key = caller_from_headers(backend, headers)
+        if request.caller is not None:
+            (principal, region), access_key = request.caller, None
+        else:
+            principal, region, access_key = caller_from_headers(backend, headers)
         registry_id = params.get("registryId")
         account = registry_id if isinstance(registry_id, str) else principal.account_id
-        seen.principal, seen.account, seen.region = principal.arn, account, region
-        fault = _fault_for(backend, service.model, name, params, account, region)
-        seen.fault = fault
-        if fault is not None and fault.error is not None and not fault.after_commit:
-            return _fault_answer(fault)
-        if service.model == "ecr" and not backend.within_quota(principal.account_id, region, name):
-            return _refuse(400, "ThrottlingException", "Rate exceeded")
-        ctx = service.context(backend, name, principal, region, access_key, source_ip, secure)
-        service.check(ctx, params)
-        result = handler(ctx, params)
+        repository = params.get("repositoryName")
+        facts.principal, facts.account, facts.region = principal.arn, account, region
+        facts.repository = repository if isinstance(repository, str) else None
+        facts.service = service.model
+        spec = operation(service.model, name)
+        facts.quota = spec.quota if spec is not None else None
+        facts.quota_account = principal.account_id
+
+        def run() -> Served:
+            ctx = service.context(
+                backend, name, principal, region, access_key, request.source_ip, request.secure
+            )
+            service.check(ctx, params)
+            result = handler(ctx, params)
+            return 200, json.dumps(result, default=_encode).encode(), None
+
+        if request.caller is not None:
+            return run()
+        return guarded(
+            backend,
+            facts,
+            run,
+            refuse=_fault_answer,
+            throttle=lambda: _refuse(400, "ThrottlingException", "Rate exceeded"),
+            errors=(EcrError,),
+        )
     except ValidationError as exc:
         return _refuse(400, exc.code, exc.message)
     except EcrError as exc:
-        return _after_commit(fault) or _refuse(exc.status, exc.code, exc.message, exc.extra)
+        return _refuse(exc.status, exc.code, exc.message, exc.extra)
     except Exception as exc:  # a bug must still answer like the service, not drop the call
         _log.exception("ecr-mock: %s failed unexpectedly", name)
         return _refuse(500, "ServerException", f"Internal error: {type(exc).__name__}: {exc}")
-    return _after_commit(fault) or (200, json.dumps(result, default=_encode).encode(), None)
-
-
-def _fault_for(
-    backend: Backend, model: str, operation: str, params: Params, account: str, region: str
-) -> Fault | None:
-    """The fault rules' verdict on this call; sleeps the delay they ask for."""
-    rules = backend.fault_rules_if_any()
-    if rules is None:
-        return None
-    from ecr_mock.store.fault_rules import FaultRequest
-
-    repository = params.get("repositoryName")
-    fault = rules.evaluate(
-        FaultRequest(
-            "api",
-            operation,
-            repository if isinstance(repository, str) else None,
-            account,
-            region,
-            service=model,
-        )
-    )
-    if fault is not None and fault.delay_ms:
-        time.sleep(fault.delay_ms / 1000)
-    return fault
 
 
 def _fault_answer(fault: Fault) -> Served:
     return _refuse(fault.status or 500, fault.error or "ServerException", fault.message or "")
-
-
-def _after_commit(fault: Fault | None) -> Served | None:
-    """The error of an ``after_commit`` fault (the call was carried out), else None."""
-    if fault is not None and fault.error is not None and fault.after_commit:
-        return _fault_answer(fault)
-    return None
 
 
 _ELIDED_MEMBERS = frozenset({"layerPartBlob"})

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Request
 
 from ecr_mock.domain.models import Registry
+from ecr_mock.protocols.wire import normalize_host
 from ecr_mock.services import Store, public, registry_auth
 from ecr_mock.services.registry_auth import Caller
-from ecr_mock.wire import normalize_host
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ecr_mock.domain.errors import EcrError, RangeInvalid, SizeInvalid
 from ecr_mock.domain.models import Repository
 from ecr_mock.protocols.registry.auth import RequestContext, basic_credentials
 from ecr_mock.protocols.registry.errors import RegistryError, translate
+from ecr_mock.protocols.wire import UNSATISFIABLE, byte_range
 from ecr_mock.services import (
     Store,
     images,
@@ -30,7 +31,6 @@ from ecr_mock.services.download_urls import (
     layer_blob,
     presigned_url,
 )
-from ecr_mock.wire import UNSATISFIABLE, byte_range
 
 JSON_TYPE = "application/json"
 DEFAULT_PAGE_SIZE = 100
@@ -276,8 +276,7 @@ def base(ctx: RequestContext, params: dict[str, str]) -> Response:
 def catalog(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/_catalog``: the repositories of the token's registry, sorted and paginated."""
     _authorize(ctx, registry_auth.DESCRIBE_REPOSITORIES, "*")
-    names = sorted(ctx.registry.repositories)
-    page, link = _page(names, ctx.request, "/v2/_catalog")
+    page, link = _page(ctx.registry.sorted_repository_names(), ctx.request, "/v2/_catalog")
     return _listing(200, {"repositories": page}, link)
 
 
@@ -285,7 +284,7 @@ def tags_list(ctx: RequestContext, params: dict[str, str]) -> Response:
     """``GET /v2/<name>/tags/list``: tags sorted, ``n`` (at most 1000) and ``last``."""
     name = params["name"]
     repo = resolution.repository(ctx.store, ctx.caller, name, registry_auth.LIST_IMAGES)
-    page, link = _page(sorted(repo.tags), ctx.request, f"/v2/{name}/tags/list")
+    page, link = _page(repo.sorted_tags(), ctx.request, f"/v2/{name}/tags/list")
     return _listing(200, {"name": name, "tags": page}, link)
 
 

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ecr_mock.protocols.registry.spec import ROUTE_SPECS
+
 ROUTE_NAMES: Mapping[tuple[str, str], str] = {
-    ("base", "GET"): "base",
-    ("base", "HEAD"): "base",
-    ("catalog", "GET"): "catalog",
-    ("tags_list", "GET"): "tags.list",
-    ("manifest", "HEAD"): "manifest.head",
-    ("manifest", "GET"): "manifest.get",
-    ("manifest", "PUT"): "manifest.put",
-    ("manifest", "DELETE"): "manifest.delete",
-    ("blob", "HEAD"): "blob.head",
-    ("blob", "GET"): "blob.get",
-    ("blob", "DELETE"): "blob.delete",
-    ("upload_start", "POST"): "upload.start",
-    ("upload", "PATCH"): "upload.chunk",
-    ("upload", "PUT"): "upload.complete",
-    ("upload", "GET"): "upload.status",
-    ("upload", "DELETE"): "upload.cancel",
-    ("referrers", "GET"): "referrers",
-    ("layer_download", "GET"): "layer.download",
-    ("layer_download", "HEAD"): "layer.download",
-    ("token", "GET"): "token",
-    ("token", "POST"): "token",
+    key: spec.fault_name for key, spec in ROUTE_SPECS.items() if spec.fault_name is not None
 }
 """(route, method) to the name fault rules and call records use."""
 

@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecr_mock.domain.names import REGISTRY_HOST_RE
+from ecr_mock.protocols.wsgi import DISCONNECT_AFTER_BYTES
 from ecr_mock.runtime.errors import DroppedAnswer
 
 BackendGetter = Callable[[], Any]
-DISCONNECT_AFTER_BYTES = "ecr_mock.disconnect_after_bytes"
-"""WSGI environ key the registry sets when a fault rule cuts the answer."""
 PUBLIC_HOST = "public.ecr.aws"
 REGISTRY_URL_RE = re.compile(
     rf"https?://(?:{re.escape(PUBLIC_HOST)}|{REGISTRY_HOST_RE.pattern})\.?(?::[0-9]+)?(?:[/?#]|$)",

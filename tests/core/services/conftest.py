@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
@@ -11,12 +10,7 @@ from ecr_mock import Backend
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.services import images, repositories, uploads
-
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-
-Push = Callable[..., Image]
+from tests.support.services import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from ecr_mock import Backend, Clock
 from ecr_mock.domain.errors import InvalidParameter
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.services import admin, repositories, uploads
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 OTHER = "210987654321"
 WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

@@ -29,7 +29,7 @@ from ecr_mock.domain.errors import (
 from ecr_mock.domain.manifests import digest_of
 from ecr_mock.domain.models import ARCHIVED, Registry, Repository
 from ecr_mock.services import images, repositories
-from tests.core.services.conftest import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
+from tests.support.services import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Push
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 WHEN = datetime(2026, 2, 3, 4, 5, 6, tzinfo=timezone.utc)

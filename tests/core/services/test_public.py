@@ -13,7 +13,7 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.services import public, uploads
 from ecr_mock.services.backend import Backend
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 A = "123456789012"
 B = "210987654321"

@@ -16,7 +16,7 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.domain.models import Registry
 from ecr_mock.services import pull_through, repositories
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 UPSTREAM = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
 WHEN = datetime(2026, 7, 1, tzinfo=timezone.utc)

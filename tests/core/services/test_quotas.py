@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_mock.store.quotas import API_RATE_QUOTAS, REGISTRY_OPERATIONS, Quotas
+from ecr_mock.protocols.registry.spec import ROUTE_SPECS
+from ecr_mock.store.quotas import API_RATE_QUOTAS, Quotas
 
 
 class FakeTime:
@@ -26,7 +27,8 @@ def test_the_documented_rates() -> None:
         "PutImage": 10,
         "UploadLayerPart": 500,
     }
-    assert set(REGISTRY_OPERATIONS.values()) <= set(API_RATE_QUOTAS)
+    quotas = {spec.quota for spec in ROUTE_SPECS.values() if spec.quota is not None}
+    assert quotas <= set(API_RATE_QUOTAS)
 
 
 def test_off_by_default_and_for_operations_without_a_rate() -> None:
@@ -67,7 +69,8 @@ def test_buckets_are_per_account_region_and_operation() -> None:
     assert quotas.allow("222222222222", "us-east-1", "PutImage")
     assert quotas.allow("111111111111", "eu-west-1", "PutImage")
     assert quotas.allow("111111111111", "us-east-1", "CompleteLayerUpload")
-    assert not quotas.allow_route("111111111111", "us-east-1", "manifest.put")
-    assert quotas.allow_route("111111111111", "us-east-1", "tags.list")
+    manifest_put, tags_list = ROUTE_SPECS["manifest", "PUT"], ROUTE_SPECS["tags_list", "GET"]
+    assert not quotas.allow("111111111111", "us-east-1", manifest_put.quota)
+    assert quotas.allow("111111111111", "us-east-1", tags_list.quota)
     quotas.reset()
     assert quotas.allow("111111111111", "us-east-1", "PutImage")

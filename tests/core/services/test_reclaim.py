@@ -10,7 +10,7 @@ from ecr_mock import Backend
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.services import images, reclaim, uploads
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 
 def deleted_layer(backend: Backend, repo: Repository, push: Push) -> str:

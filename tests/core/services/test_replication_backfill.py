@@ -16,7 +16,7 @@ from ecr_mock.domain.errors import (
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.services import replication, replication_backfill, repositories
 from ecr_mock.services.replication_backfill import COMPLETE, IN_PROGRESS, PREPARING, STOPPED
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 ACCOUNT = "123456789012"
 WEST = "us-west-2"

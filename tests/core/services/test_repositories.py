@@ -18,7 +18,7 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.services import repositories
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 ARN = "arn:aws:ecr:us-east-1:123456789012:repository/app"

@@ -25,7 +25,7 @@ from ecr_mock.services import (
     templates,
 )
 from ecr_mock.services.registry_auth import PULL_MANIFEST, PUT_IMAGE, Caller
-from tests.core.services.conftest import OCI_MANIFEST, Push
+from tests.support.services import OCI_MANIFEST, Push
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"

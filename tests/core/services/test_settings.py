@@ -69,11 +69,17 @@ def test_exclusions_register_once_and_deregister(
     assert gone.value.code == "ExclusionNotFoundException"
 
 
+# "You can configure up to 100 exclusions per account." (Amazon ECR User Guide,
+# "Pull-time update exclusions")
+DOCUMENTED_MAX_PULL_TIME_EXCLUSIONS = 100
+
+
 def test_exclusions_stop_at_the_limit(ecr_backend: Backend, reg: Registry) -> None:
-    for i in range(settings.MAX_PULL_TIME_EXCLUSIONS):
+    for i in range(DOCUMENTED_MAX_PULL_TIME_EXCLUSIONS):
         settings.register_pull_time_exclusion(
             ecr_backend, reg, f"arn:aws:iam::123456789012:role/r{i}"
         )
+    assert len(reg.pull_time_update_exclusions) == DOCUMENTED_MAX_PULL_TIME_EXCLUSIONS
     with pytest.raises(LimitExceeded):
         settings.register_pull_time_exclusion(ecr_backend, reg, CI)
     assert CI not in reg.pull_time_update_exclusions

@@ -12,7 +12,7 @@ from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.errors import InvalidParameter, SigningConfigurationNotFound
 from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.services import images, signing, uploads
-from tests.core.services.conftest import OCI_MANIFEST, Push
+from tests.support.services import OCI_MANIFEST, Push
 
 PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/release"
 OTHER_PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/audit"

@@ -28,7 +28,7 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.services import repositories, uploads
-from tests.core.services.conftest import Push
+from tests.support.services import Push
 
 DATA = b"layer bytes " * 100
 DIGEST = Blob.from_bytes(DATA).digest

@@ -1,7 +1,7 @@
 """One module per group of ECR operations, imported on the first call of one of its operations.
 
 Each module declares its own ``HANDLERS`` table (operation name -> handler); :data:`MODULES`
-says which module serves which operation, so a call imports only the module it needs.
+(from each operation's spec, :mod:`ecr_mock.protocols.ecr_api.spec`) says which module serves which operation, so a call imports only the module it needs.
 """
 
 from __future__ import annotations
@@ -10,84 +10,20 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ecr_mock.protocols.ecr_api.spec import ECR
+
 if TYPE_CHECKING:
     from ecr_mock.protocols.ecr_api.context import Handler
 
-MODULES: dict[str, tuple[str, ...]] = {
-    "archive": ("UpdateImageStorageClass",),
-    "auth": ("GetAuthorizationToken",),
-    "images": ("BatchDeleteImage", "BatchGetImage", "DescribeImages", "ListImages", "PutImage"),
-    "layers": (
-        "BatchCheckLayerAvailability",
-        "CompleteLayerUpload",
-        "GetDownloadUrlForLayer",
-        "InitiateLayerUpload",
-        "UploadLayerPart",
-    ),
-    "lifecycle_previews": ("GetLifecyclePolicyPreview", "StartLifecyclePolicyPreview"),
-    "policies": (
-        "DeleteLifecyclePolicy",
-        "DeleteRegistryPolicy",
-        "DeleteRepositoryPolicy",
-        "DescribeRegistry",
-        "GetLifecyclePolicy",
-        "GetRegistryPolicy",
-        "GetRepositoryPolicy",
-        "PutLifecyclePolicy",
-        "PutRegistryPolicy",
-        "SetRepositoryPolicy",
-    ),
-    "pull_through": (
-        "CreatePullThroughCacheRule",
-        "DeletePullThroughCacheRule",
-        "DescribePullThroughCacheRules",
-        "UpdatePullThroughCacheRule",
-        "ValidatePullThroughCacheRule",
-    ),
-    "referrers": ("ListImageReferrers",),
-    "replication": (
-        "DescribeImageReplicationStatus",
-        "DescribeReplicationBackfillResults",
-        "ListReplicationBackfills",
-        "PutReplicationConfiguration",
-        "StartReplicationBackfill",
-        "StopReplicationBackfill",
-    ),
-    "repositories": (
-        "CreateRepository",
-        "DeleteRepository",
-        "DescribeRepositories",
-        "PutImageScanningConfiguration",
-        "PutImageTagMutability",
-    ),
-    "scanning": (
-        "BatchGetRepositoryScanningConfiguration",
-        "DescribeImageScanFindings",
-        "GetRegistryScanningConfiguration",
-        "PutRegistryScanningConfiguration",
-        "StartImageScan",
-    ),
-    "settings": (
-        "DeregisterPullTimeUpdateExclusion",
-        "GetAccountSetting",
-        "ListPullTimeUpdateExclusions",
-        "PutAccountSetting",
-        "RegisterPullTimeUpdateExclusion",
-    ),
-    "signing": (
-        "DeleteSigningConfiguration",
-        "DescribeImageSigningStatus",
-        "GetSigningConfiguration",
-        "PutSigningConfiguration",
-    ),
-    "tagging": ("ListTagsForResource", "TagResource", "UntagResource"),
-    "templates": (
-        "CreateRepositoryCreationTemplate",
-        "DeleteRepositoryCreationTemplate",
-        "DescribeRepositoryCreationTemplates",
-        "UpdateRepositoryCreationTemplate",
-    ),
-}
+
+def _modules() -> dict[str, tuple[str, ...]]:
+    modules: dict[str, tuple[str, ...]] = {}
+    for spec in sorted(ECR.values(), key=lambda spec: spec.name):
+        modules[spec.module] = (*modules.get(spec.module, ()), spec.name)
+    return modules
+
+
+MODULES: dict[str, tuple[str, ...]] = _modules()
 """Module name -> the operations it serves (a test checks this against the modules' tables)."""
 
 MODULE_OF: dict[str, str] = {op: module for module, ops in MODULES.items() for op in ops}

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Final, Literal
 
+from ecr_mock.protocols.errors import FramingError
+
 __all__ = [
     "UNSATISFIABLE",
     "BodyFraming",
@@ -35,15 +37,6 @@ UNSATISFIABLE: Final = "unsatisfiable"
 MAX_LINE = 8192
 """Longest chunk-size line or trailer field line accepted."""
 MAX_TRAILER_FIELDS = 100
-
-
-class FramingError(ValueError):
-    """A request whose body boundaries cannot be trusted; answer 400 (or ``status``) and close."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
