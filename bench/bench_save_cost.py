@@ -262,7 +262,10 @@ def main() -> None:
         help="measure the in-memory server only up to this many images (it is filled over the "
         "API, about a millisecond per image)",
     )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, few calls: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.calls = "20", 4
     gc.collect()
     run([int(s) for s in args.sizes.split(",")], args.calls, args.memory_up_to)
 

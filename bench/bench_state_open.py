@@ -116,7 +116,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--blob-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.images, args.blob_mib, args.rounds = 20, 1, 1
     with tempfile.TemporaryDirectory(prefix="bench-state-") as folder:
         path = Path(folder) / "state"
         build(path, args.images, args.blob_mib)
