@@ -288,7 +288,7 @@ def _registry_app(backend: Backend) -> WSGIApplication:
 
 
 def _status_document(backend: Backend) -> dict[str, Any]:
-    from ecr_mock import __version__
+    from ecr_mock._version import __version__
 
     return {
         "service": "ecr-mock",

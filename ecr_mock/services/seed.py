@@ -52,6 +52,7 @@ from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.domain.names import ACCOUNT_RE
 from ecr_mock.domain.ports import OperationCaller
 from ecr_mock.services import images, repositories, uploads
+from ecr_mock.services.admin import parse_time
 from ecr_mock.services.errors import SeedError as SeedError
 from ecr_mock.services.errors import _Refused
 from ecr_mock.services.seed_images import (
@@ -65,6 +66,7 @@ from ecr_mock.services.seed_images import (
     read_oci_layout,
     synthetic_image,
 )
+from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import Store
 
 _REGISTRY_KEYS = (
@@ -314,8 +316,6 @@ def _pushed_at(doc: Mapping[str, Any], path: str, now: datetime) -> datetime | N
     else:
         text = _string(value, where)
         try:
-            from ecr_mock.services.admin import parse_time
-
             when = parse_time(text)
         except ValueError:
             raise SeedError(where, f"not an ISO 8601 time: {text!r}") from None
@@ -526,7 +526,6 @@ def apply_seed(
     the server and the pytest fixtures set); relative image paths are read from ``base_dir``
     (default: the working directory). SeedError names the first bad field.
     """
-    from ecr_mock.store.clock import Clock
 
     caller = call or store.operation_caller
     if caller is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from ecr_mock.protocols.ecr_api.api_faults import api_errors, api_operations
+from ecr_mock.protocols.registry.registry_faults import OCI_ERRORS, registry_routes
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.calls import Call, CallLog
 from ecr_mock.store.fault_rules import Fault, FaultCatalog, FaultRule, FaultRuleError, FaultRules
@@ -28,8 +30,6 @@ __all__ = [
 def catalog() -> FaultCatalog:
     """The names rules may use: ECR's operations and error codes (from botocore's model) and
     the registry's route names and OCI error codes."""
-    from ecr_mock.protocols.ecr_api.api_faults import api_errors, api_operations
-    from ecr_mock.protocols.registry.registry_faults import OCI_ERRORS, registry_routes
 
     return FaultCatalog(
         api_operations=api_operations(),

@@ -10,8 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
+from ecr_mock.runtime import providers
+from ecr_mock.runtime.intercept import botocore_hook, requests_hook
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.clock import Clock
+from ecr_mock.testing.seeding import call_operation
 
 if TYPE_CHECKING:
     from ecr_mock.store.fault_rules import FaultCatalog
@@ -90,9 +93,6 @@ class mock_ecr:
     def start(self) -> Backend:
         """Begin answering (harmless when already started); returns the backend."""
         if self._depth == 0:
-            from ecr_mock.runtime import providers
-            from ecr_mock.runtime.intercept import botocore_hook, requests_hook
-
             providers.install(self.backend)
             botocore_hook.push(self.backend)
             requests_hook.install(botocore_hook.active_backend)
@@ -110,8 +110,6 @@ class mock_ecr:
             return
         self._depth -= 1
         if self._depth == 0:
-            from ecr_mock.runtime.intercept import botocore_hook, requests_hook
-
             botocore_hook.pop(self.backend)
             if botocore_hook.active_backend() is None:
                 requests_hook.uninstall()
@@ -122,12 +120,9 @@ class mock_ecr:
 
     def reset(self) -> None:
         """Drop all state: a fresh empty backend with the same settings."""
-        from ecr_mock.runtime.intercept import botocore_hook
 
         fresh = self._per_call().backend
         if self.active:
-            from ecr_mock.runtime import providers
-
             providers.install(fresh)
             botocore_hook.pop(self.backend)
             botocore_hook.push(fresh)
@@ -205,7 +200,6 @@ def _call_operation(
     backend: Backend, operation: str, params: dict[str, Any], account: str, region: str
 ) -> tuple[int, dict[str, Any]]:
     """``ecr_mock.testing.seeding.call_operation``, loaded on first use (``backend.seed``)."""
-    from ecr_mock.testing.seeding import call_operation
 
     return call_operation(backend, operation, params, account, region)
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.models import Principal
-from ecr_mock.services.seed import SeedError
+from ecr_mock.protocols.ecr_api import dispatch
+from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
+from ecr_mock.services.errors import SeedError
 
 if TYPE_CHECKING:
     from ecr_mock.services.backend import Backend
@@ -37,8 +39,6 @@ def call_operation(
 
     Answers ``(status, document)`` as the API would (``__type`` and ``message`` on errors).
     """
-    from ecr_mock.protocols.ecr_api import dispatch
-    from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
 
     handler = dispatch.ecr_handler(operation)
     if handler is None:

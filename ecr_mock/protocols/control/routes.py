@@ -6,10 +6,15 @@ import math
 import os
 from typing import Any
 
+from ecr_mock._version import __version__
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.names import ACCOUNT_RE
 from ecr_mock.protocols.control import ControlError, ControlRequest, ControlResponse, ControlRoute
+from ecr_mock.protocols.control.events import events_route
+from ecr_mock.protocols.control.fault_routes import fault_routes
+from ecr_mock.protocols.control.findings import findings_route
 from ecr_mock.services import admin
+from ecr_mock.services.seed import SeedError
 
 
 def _optional_str(doc: dict[str, Any], name: str) -> str | None:
@@ -37,7 +42,6 @@ def _only(doc: dict[str, Any], *names: str) -> None:
 
 def health(request: ControlRequest) -> ControlResponse:
     """``GET /ecr-mock/health``: ``{"status": "ok", "version": ...}``; no credentials needed."""
-    from ecr_mock import __version__
 
     return ControlResponse(200, {"status": "ok", "version": __version__})
 
@@ -98,7 +102,6 @@ def state(request: ControlRequest) -> ControlResponse:
 
 def seed(request: ControlRequest) -> ControlResponse:
     """``POST /ecr-mock/seed``: apply a seed document (JSON, or YAML with PyYAML installed)."""
-    from ecr_mock.services.seed import SeedError
     from ecr_mock.testing.seeding import parse_seed_text, seed_backend
 
     content_type = request.headers.get("Content-Type") or request.headers.get("content-type")
@@ -177,9 +180,6 @@ def tokens(request: ControlRequest) -> ControlResponse:
 
 def builtin_routes() -> list[ControlRoute]:
     """Every built-in route, named."""
-    from ecr_mock.protocols.control.events import events_route
-    from ecr_mock.protocols.control.fault_routes import fault_routes
-    from ecr_mock.protocols.control.findings import findings_route
 
     return [
         ControlRoute("health", r"/ecr-mock/health/?", {"GET": health}, open=True),

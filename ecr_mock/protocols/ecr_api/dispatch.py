@@ -25,6 +25,7 @@ from ecr_mock.protocols.ecr_api.context import Result as Result
 from ecr_mock.protocols.ecr_api.validation import ValidationError, validate_input
 from ecr_mock.services.backend import Backend
 from ecr_mock.store.calls import Call
+from ecr_mock.store.fault_rules import FaultRequest
 
 if TYPE_CHECKING:
     from ecr_mock.store.fault_rules import Fault
@@ -270,7 +271,6 @@ def _fault_for(
     rules = backend.fault_rules_if_any()
     if rules is None:
         return None
-    from ecr_mock.store.fault_rules import FaultRequest
 
     repository = params.get("repositoryName")
     fault = rules.evaluate(
