@@ -1,5 +1,6 @@
-"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ca``
-and ``hosts`` prepare a machine for ``serve --aws-hostnames``."""
+"""The ``ecr-mock`` command line: ``serve`` runs a standalone server until interrupted, ``ls``
+lists what one holds, ``ca`` and ``hosts`` prepare a machine for ``serve --aws-hostnames``,
+``check`` verifies a state directory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -18,25 +20,28 @@ from typing import TYPE_CHECKING
 
 import ecr_mock.server
 from ecr_mock._version import __version__
-from ecr_mock.domain.names import ACCOUNT_RE, DEFAULT_ACCOUNT, DEFAULT_REGION, REGION_RE
+from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_problem, region_problem
 from ecr_mock.runtime.hostnames import hosts_file
 from ecr_mock.runtime.request_log import configure_logging
 from ecr_mock.services.backend import Backend
+from ecr_mock.store.errors import StateDirDamaged
 from ecr_mock.store.persistence import StateDirError
 from ecr_mock.testing.faults import FaultRuleError, attach
 from ecr_mock.testing.mock import allow_missing_layers_default
+from ecr_mock.testing.seed_modes import SeedModeError, seed_kept_state
 from ecr_mock.testing.seeding import SeedError, seed_backend
 
 if TYPE_CHECKING:
     from ecr_mock.runtime.tls import CertificateAuthority
+    from ecr_mock.services.backend import Backend
 
 AWS_PORT = 443
 """The port ``--aws-hostnames`` binds unless told otherwise: the one AWS clients connect to."""
 
 
 def _account(value: str) -> str:
-    if not ACCOUNT_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {value!r}")
+    if problem := account_problem(value, "the account id"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -45,14 +50,14 @@ class _DefaultPort(int):
 
 
 def _region(value: str) -> str:
-    if not REGION_RE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
+    if problem := region_problem(value, "the region"):
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
 def _access_key(value: str) -> tuple[str, str]:
     key, sep, account = value.partition("=")
-    if not sep or not key or not ACCOUNT_RE.fullmatch(account):
+    if not sep or not key or account_problem(account):
         raise argparse.ArgumentTypeError(f"expected ACCESS_KEY=ACCOUNT_ID, got {value!r}")
     return key, account
 
@@ -84,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local, offline emulator of Amazon ECR: the ECR API and /v2/ on one port.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from ecr_mock.cli_env import EnvArgumentParser, add_variables
+
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=EnvArgumentParser
+    )
     serve = commands.add_parser(
         "serve",
         help="serve the ECR API and the registry until Ctrl-C",
@@ -105,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--region",
+        type=_region,
         default=DEFAULT_REGION,
         help=f"region of unsigned calls and of the printed commands (default {DEFAULT_REGION})",
     )
@@ -128,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         "without it the state lives in memory and ends with the process",
     )
     serve.add_argument(
+        "--ephemeral-tokens",
+        action="store_true",
+        help="sign registry tokens with a key made for this run only, so logins end with the "
+        "process; by default the key is kept (in the state directory, else the CA directory "
+        "with --aws-hostnames, else $XDG_CACHE_HOME/ecr-mock) and logins survive a restart",
+    )
+    serve.add_argument(
         "--aws-hostnames",
         action="store_true",
         help="answer as AWS itself: TLS with certificates for AWS host names (api.ecr.<region>."
@@ -141,11 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from the world a seed document describes (JSON, or YAML with PyYAML)",
     )
     serve.add_argument(
+        "--seed-mode",
+        choices=("once", "replace", "merge"),
+        default="once",
+        help="with --state-dir, what a seed does to kept state: once (default; applied to a "
+        "new directory only, a changed seed is refused), replace (a changed seed empties the "
+        "state and is applied), merge (a changed seed adds what does not exist yet)",
+    )
+    serve.add_argument(
         "--control-token",
         metavar="TOKEN",
-        default=os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None,
+        default=None,
         help="require 'Authorization: Bearer TOKEN' on the /ecr-mock/ control API (needed to "
-        "use it when bound to a non-loopback address; default $ECR_MOCK_CONTROL_TOKEN)",
+        "use it when bound to a non-loopback address)",
     )
     serve.add_argument(
         "--log-format",
@@ -179,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         "BLOB_UPLOAD_UNKNOWN and their bytes are freed (default 3600)",
     )
     serve.add_argument(
+        "--layer-grace",
+        type=_grace,
+        default=None,
+        metavar="DURATION",
+        help="reclaim layers no image references once unreferenced this long on the backend "
+        "clock: seconds, or 90m, 24h, 2d (default 24h)",
+    )
+    serve.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -199,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how many requests /ecr-mock/calls remembers (default 10000)",
     )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (e.g. http://localhost:8080, or *) read /v2/ with CORS "
+        "(repeatable)",
+    )
+    add_variables(serve, skip=frozenset({"ca_dir"}))  # the CA's own ECR_MOCK_CA_DIR applies
+    from ecr_mock import listing
+
+    listing.add_parser(commands)
     ca = commands.add_parser(
         "ca",
         help="print the path of the local CA certificate (made if needed)",
@@ -206,6 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
         "signs with, creating the CA on first use. Trust this file in clients.",
     )
     _ca_dir_option(ca)
+    check = commands.add_parser(
+        "check",
+        help="verify a state directory (digests, links, schema); --repair fixes what it can",
+        description="Verify every blob and manifest digest, every tag-to-manifest and "
+        "manifest-to-blob link and the schema version of a state directory, say what is wrong "
+        "and what --repair would do. Exit status 0 only when the directory is sound.",
+    )
+    check.add_argument("--state-dir", required=True, metavar="DIR", type=Path)
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="move damaged blobs to DIR/quarantine/ and remove what cannot be served (the "
+        "server must be stopped)",
+    )
     hosts = commands.add_parser(
         "hosts",
         help="print /etc/hosts lines for ECR registries and API endpoints",
@@ -251,6 +310,15 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _grace(text: str) -> timedelta:
+    from ecr_mock.services.reclaim import parse_grace
+
+    try:
+        return parse_grace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _ca_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-dir",
@@ -266,9 +334,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.control_token == "":
+            args.control_token = None
         return serve(args)
+    if args.command == "ls":
+        from ecr_mock import listing
+
+        return listing.run(args)
     if args.command == "ca":
         return print_ca(args)
+    if args.command == "check":
+        return check_state(args.state_dir, repair=args.repair)
     if args.command == "hosts":
         return print_hosts(parser, args)
     parser.print_help()
@@ -308,13 +384,21 @@ def serve(args: argparse.Namespace) -> int:
             print(f"ecr-mock: {exc}", file=sys.stderr)
             if ca is not None:
                 ca.close()
-            return 1
+            return 2 if isinstance(exc, StateDirDamaged) else 1
         backend.allow_missing_layers = allow_missing_layers
+        _restore_identities(Path(args.state_dir))
     else:
         backend = Backend(args.account_id, args.region, allow_missing_layers=allow_missing_layers)
+    if not _use_token_key(backend, args, ca):
+        backend.close()
+        if ca is not None:
+            ca.close()
+        return 1
     backend.strict_credentials = args.strict_credentials
     if args.upload_idle_timeout is not None:
         backend.upload_idle_timeout = timedelta(seconds=args.upload_idle_timeout)
+    if args.layer_grace is not None:
+        backend.layer_grace = args.layer_grace
     backend.quotas.enabled = args.enforce_quotas
     if args.max_calls is not None:
         backend.calls.maxlen = args.max_calls
@@ -336,12 +420,22 @@ def serve(args: argparse.Namespace) -> int:
         apply_lifecycle=True,
         control_token=args.control_token,
         certificate_authority=ca,
+        cors_origins=args.cors_origin,
     )
     if args.seed:
         try:
-            seed_backend(backend, args.seed)
+            if args.state_dir:
+                done = seed_kept_state(backend, args.seed, args.seed_mode)
+                print(f"ecr-mock: seed {args.seed}: {done}", file=sys.stderr)
+            else:
+                seed_backend(backend, args.seed)
+        except SeedModeError as exc:
+            print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
+            return 2
         except SeedError as exc:
             print(f"ecr-mock: the seed file {args.seed} is refused: {exc}", file=sys.stderr)
+            backend.close()
             return 2
     try:
         server.start()
@@ -386,8 +480,57 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore_identities(directory: Path) -> None:
+    """Bring back what the server's IAM held (users, roles, policies, access keys)."""
+    try:
+        from ecr_mock.runtime.providers.iam_state import restore_identities
+    except ImportError:  # pragma: no cover - moto is a dependency of the server
+        return
+    restored = restore_identities(directory)
+    if restored:
+        logging.getLogger("ecr_mock.state").info(
+            "restored the IAM identities of %d account(s) from %s", restored, directory
+        )
+    logging.getLogger("ecr_mock.state").info(
+        "kept across restarts in %s: the ECR state, uploads in progress and IAM identities; "
+        "not kept: STS temporary credentials (AssumeRole, GetSessionToken)",
+        directory,
+    )
+
+
+def _use_token_key(
+    backend: Backend, args: argparse.Namespace, ca: CertificateAuthority | None
+) -> bool:
+    """Sign tokens with the kept key (see ``--ephemeral-tokens``); False after saying why not."""
+    from ecr_mock.store.token_keys import (
+        TokenKeyDamaged,
+        TokenKeyError,
+        cache_directory,
+        load_or_create_key,
+    )
+
+    if args.ephemeral_tokens:
+        backend.tokens.use_key(secrets.token_bytes(32))
+        return True
+    if args.state_dir:
+        return True  # Backend.open took the state directory's key
+    directory = ca.directory if ca is not None else cache_directory()
+    try:
+        backend.tokens.use_key(load_or_create_key(directory))
+    except TokenKeyDamaged as exc:
+        print(f"ecr-mock: {exc} (or pass --ephemeral-tokens)", file=sys.stderr)
+        return False
+    except TokenKeyError as exc:  # nowhere to keep it (no home, a read-only file system)
+        logging.getLogger("ecr_mock.state").warning(
+            "%s: registry logins end with this process", exc
+        )
+        backend.tokens.use_key(secrets.token_bytes(32))
+    return True
+
+
 def banner(url: str, endpoint: str, account: str, region: str) -> str:
-    """What ``serve`` prints: the endpoint, the environment line and a ready login command."""
+    """What ``serve`` prints: the endpoint, the environment line, a ready login command and the
+    web console's address."""
     return "\n".join(
         [
             f"ecr-mock: serving the ECR API and /v2/ at {url} "
@@ -395,7 +538,21 @@ def banner(url: str, endpoint: str, account: str, region: str) -> str:
             f"export AWS_ENDPOINT_URL_ECR={url}",
             f"aws ecr get-login-password --endpoint-url {url} --region {region} "
             f"| docker login --username AWS --password-stdin {endpoint}",
+            f"web console: {url}/ecr-mock/ui/",
+            other_services_line(),
         ]
+    )
+
+
+def other_services_line() -> str:
+    """Whether IAM, STS and moto's other services are served too (with ``ecr-mock[aws]``)."""
+    from ecr_mock.runtime.providers.moto_iam import AWS_EXTRA, moto_server_installed
+
+    if moto_server_installed():
+        return "ecr-mock: IAM, STS, EventBridge and moto's other AWS services are served too (moto)"
+    return (
+        "ecr-mock: serving ECR, ECR Public and /v2/ only; other AWS services (IAM, STS, ...) "
+        f"answer 400 until moto is installed: pip install '{AWS_EXTRA}'"
     )
 
 
@@ -415,6 +572,7 @@ def aws_banner(host: str, port: int, ca: CertificateAuthority, account: str, reg
         f"aws ecr get-login-password --region {region} "
         f"| docker login --username AWS --password-stdin {registry}"
     )
+    lines.append(other_services_line())
     return "\n".join(lines)
 
 
@@ -423,10 +581,58 @@ def _open_ca(directory: Path | None) -> CertificateAuthority | None:
     from ecr_mock.runtime.tls import CertificateAuthority, TlsSetupError
 
     try:
-        return CertificateAuthority(directory)
+        ca = CertificateAuthority(directory)
     except TlsSetupError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return None
+    warning = ca.unconstrained_warning()
+    if warning is not None:
+        print(f"ecr-mock: warning: {warning}", file=sys.stderr)
+    return ca
+
+
+def check_state(directory: Path, *, repair: bool) -> int:
+    """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
+    from ecr_mock.store.errors import StateDirDamaged
+    from ecr_mock.store.persistence import StateDirError
+    from ecr_mock.store.persistence.check import inspect
+    from ecr_mock.store.persistence.check import repair as carry_out
+
+    if not (directory / "state.db").is_file():
+        print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
+        return 2
+    try:
+        report = inspect(directory)
+    except StateDirDamaged as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    if report.sound:
+        print(f"ecr-mock check: {directory} is sound ({counts})")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem.what}")
+        print(f"  repair: {problem.repair or 'none possible: restore the directory from a copy'}")
+    if not repair:
+        print(f"ecr-mock check: {len(report.problems)} problems in {directory} ({counts}); "
+              f"ecr-mock check --repair does what each 'repair:' line says")  # fmt: skip
+        return 1
+    if not report.repairable:
+        print("ecr-mock check: not repaired: some problems have no repair", file=sys.stderr)
+        return 1
+    try:
+        done = carry_out(directory, report)
+    except StateDirError as exc:
+        print(f"ecr-mock: {exc}", file=sys.stderr)
+        return 1
+    for line in done:
+        print(f"repaired: {line}")
+    again = inspect(directory)
+    if not again.sound:
+        print(f"ecr-mock check: {len(again.problems)} problems remain", file=sys.stderr)
+        return 1
+    print(f"ecr-mock check: {directory} is sound now")
+    return 0
 
 
 def print_ca(args: argparse.Namespace) -> int:

@@ -49,7 +49,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
@@ -73,6 +73,7 @@ from ecr_mock.protocols.control import (
 from ecr_mock.protocols.registry.routes import is_registry_path
 from ecr_mock.runtime import providers
 from ecr_mock.runtime.hostnames import misdirected_signature
+from ecr_mock.runtime.providers.iam_state import save_identities
 from ecr_mock.runtime.providers.moto_iam import (
     moto_serves,
     moto_service,
@@ -132,7 +133,11 @@ class EcrMockApp:
         result = self._route(backend, environ, start_response)
         # The answer goes out only after what it acknowledges is saved (headers are sent on
         # the first write, after this returns).
+        if moto_service(environ) == "iam" and environ.get("REQUEST_METHOD") == "POST":
+            save_identities(state.path)  # users, roles, policies, access keys
         scope = saves_at_once(environ)
+        if scope is not False or _changes_an_upload(environ):
+            state.uploads.sync(backend)  # a client may resume an upload after a restart
         if scope is False:
             state.touch()
         else:
@@ -182,6 +187,20 @@ _READ_ONLY_API = frozenset(
     }
 )
 """ECR operations whose changes (pull times, uploads) need not be saved before answering."""
+
+
+_UPLOAD_API = ("InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload")
+
+
+def _changes_an_upload(environ: WSGIEnvironment) -> bool:
+    """Whether a request may start, extend or end an upload session."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    path = environ.get("PATH_INFO") or "/"
+    if "/blobs/uploads" in path:
+        return True
+    return path == "/" and str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(_UPLOAD_API)
 
 
 def saves_at_once(environ: WSGIEnvironment) -> bool | str:
@@ -243,7 +262,7 @@ def _control(
             query,
         )
     payload = answer.body()
-    headers_out = [("Content-Type", "application/json")]
+    headers_out = [("Content-Type", answer.content_type)]
     if answer.status != 204:  # a 204 has no body and no Content-Length (RFC 9110 8.6)
         headers_out.append(("Content-Length", str(len(payload))))
     headers_out.extend(answer.headers.items())
@@ -897,7 +916,9 @@ class EcrMockServer:
         apply_lifecycle: bool = False,
         control_token: str | None = None,
         certificate_authority: CertificateAuthority | None = None,
+        cors_origins: Sequence[str] = (),
     ) -> None:
+        self._cors_origins = tuple(cors_origins)
         self._app = EcrMockApp(
             attach(backend or Backend()),
             build_router(token=control_token, loopback=is_loopback(host)),
@@ -963,10 +984,14 @@ class EcrMockServer:
             if self._httpd is not None:
                 return self
             app: WSGIApplication = self._app
+            if self._cors_origins:  # serve --cors-origin: web registry browsers read /v2/
+                from ecr_mock.protocols.cors import Cors
+
+                app = Cors(app, self._cors_origins)
             if self._log_requests:
                 from ecr_mock.runtime.request_log import RequestLog
 
-                app = RequestLog(self._app, lambda: self._app.backend)
+                app = RequestLog(app, lambda: self._app.backend)
             httpd = _HTTPServer(
                 self._host,
                 self._requested_port,

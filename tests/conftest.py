@@ -90,3 +90,20 @@ def own_server() -> Iterator[EcrMockServer]:
     control API, the CLI and the fault routes, which act on the whole server."""
     with EcrMockServer(Backend()) as running:
         yield running
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _servers_keep_token_keys_in_a_private_cache(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """``ecr-mock serve`` processes keep their token key under a temporary cache directory,
+    not in the user's ``~/.cache/ecr-mock``."""
+    import os
+
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous

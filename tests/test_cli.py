@@ -170,12 +170,17 @@ def test_login_command_of_the_banner_logs_docker_in(
 # ----- ecr-mock serve as a process ---------------------------------------------------------
 
 
-def start_serve(tmp_path: Path, *args: str, command: list[str] | None = None) -> Any:
+def start_serve(
+    tmp_path: Path,
+    *args: str,
+    command: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Any:
     """Start ``ecr-mock serve`` and wait until it answers; returns (process, url, banner)."""
     argv = (command or [sys.executable, "-m", "ecr_mock"]) + ["serve", *args]
     process = subprocess.Popen(
         argv,
-        env=clean_env(tmp_path),
+        env=clean_env(tmp_path, **(extra_env or {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -360,7 +365,32 @@ def test_banner_lines() -> None:
         "export AWS_ENDPOINT_URL_ECR=http://127.0.0.1:5000",
         "aws ecr get-login-password --endpoint-url http://127.0.0.1:5000 --region us-east-1 "
         "| docker login --username AWS --password-stdin 127.0.0.1:5000",
+        "web console: http://127.0.0.1:5000/ecr-mock/ui/",
+        # the test extra installs moto (ecr-mock[aws]); tests/test_light_install.py has the other
+        "ecr-mock: IAM, STS, EventBridge and moto's other AWS services are served too (moto)",
     ]
+
+
+def test_serve_prints_the_console_address_and_serves_it(tmp_path: Path) -> None:
+    process, url, _ = start_serve(tmp_path, "--port", "0")
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == f"web console: {url}/ecr-mock/ui/"
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="secret",
+        )
+        ecr.create_repository(repositoryName="web")
+        page = requests.get(f"{url}/ecr-mock/ui/", timeout=30)
+        assert page.status_code == 200
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert 'href="/ecr-mock/ui/repositories/123456789012/us-east-1/web"' in page.text
+    finally:
+        code, _ = stop_serve(process)
+    assert code == 0
 
 
 def test_serve_upload_idle_timeout_option_expires_abandoned_uploads(tmp_path: Path) -> None:

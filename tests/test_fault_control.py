@@ -304,3 +304,48 @@ def test_events_endpoint_lists_filters_and_clears(own_server: EcrMockServer) -> 
     assert (bad.status_code, bad.json()["field"]) == (400, "kind")
     assert requests.delete(events, timeout=10).status_code == 204
     assert requests.get(events, timeout=10).json() == {"events": []}
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    ["team/a", "a/", "x%2Fy", "with space?", "../..", "plain"],
+    ids=["slash", "trailing-slash", "percent", "space-query", "dots", "plain"],
+)
+def test_every_fault_rule_id_is_reachable_percent_encoded_on_a_served_process(
+    tmp_path: Any, rule_id: str
+) -> None:
+    from urllib.parse import quote
+
+    from ecr_mock.testing.remote import RemoteEcrMock
+    from tests.test_cli import start_serve, stop_serve
+
+    process, url, _ = start_serve(tmp_path, "--port", "0", "--quiet")
+    try:
+        base = f"{url}/ecr-mock/faults"
+        rule = {"id": rule_id, "operation": "DescribeRepositories", "error": "ServerException"}
+        created = requests.post(base, json=rule, timeout=10)
+        other = requests.post(base, json={**rule, "id": rule_id + "-other"}, timeout=10)
+        encoded = f"{base}/{quote(rule_id, safe='')}"
+        got = requests.get(encoded, timeout=10)
+        fetched = RemoteEcrMock(url).faults.get(rule_id)
+        remote_id = fetched.id if fetched is not None else None
+        deleted = requests.delete(encoded, timeout=10)
+        after = requests.get(encoded, timeout=10)
+        listed = [r["id"] for r in requests.get(base, timeout=10).json()["faults"]]
+    finally:
+        stop_serve(process)
+    assert created.status_code == other.status_code == 201
+    assert got.status_code == 200 and got.json()["id"] == rule_id
+    assert remote_id == rule_id
+    assert deleted.status_code == 204
+    assert after.status_code == 404 and after.json()["code"] == "NotFound"
+    assert listed == [rule_id + "-other"]
+
+
+def test_a_fault_rule_id_with_a_slash_is_reachable_unencoded_too(own_server: EcrMockServer) -> None:
+    base = f"{own_server.url}/ecr-mock/faults"
+    rule = {"id": "team/a", "operation": "DescribeRepositories", "error": "ServerException"}
+    assert requests.post(base, json=rule, timeout=10).status_code == 201
+    assert requests.get(f"{base}/team/a/", timeout=10).json()["id"] == "team/a"
+    assert requests.delete(f"{base}/team/a", timeout=10).status_code == 204
+    assert requests.get(f"{base}/team/a", timeout=10).status_code == 404

@@ -165,6 +165,11 @@ class Blob:
         return self._freed
 
     @property
+    def reading(self) -> bool:
+        """True while a download in flight reads the bytes."""
+        return self._readers > 0
+
+    @property
     def in_memory(self) -> bool:
         """True when the bytes are held in memory rather than in a file."""
         return self._data is not None

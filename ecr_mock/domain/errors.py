@@ -413,6 +413,11 @@ class Unauthenticated(EcrError):
         super().__init__(message)
 
 
+class UnverifiableToken(Unauthenticated):
+    """A registry password this server cannot verify: not its token, another key's, altered
+    or revoked; the message says which."""
+
+
 class TokenExpired(EcrError):
     """An authorization token past its ``expiresAt``."""
 

@@ -135,6 +135,12 @@ class Repository:
     """Manifest digest -> digests of the indexes in this repository that reference it."""
     layer_types: dict[str, str] = field(default_factory=dict)
     """Blob digest -> the media type the newest image referencing it gives it."""
+    blob_touched: dict[str, datetime] = field(default_factory=dict)
+    """Blob digest -> when it was last uploaded, mounted or let go by an image here (backend
+    clock): layer reclamation counts its grace period from the latest of these."""
+    layers_touched_at: datetime | None = None
+    """When a layer upload into this repository last started, ended or was mounted: a push in
+    progress keeps every layer of the repository for a grace period from then."""
     policy_text: str | None = None
     lifecycle_policy_text: str | None = None
     lifecycle_updated_at: datetime | None = None
@@ -246,6 +252,13 @@ class Registry:
     """Repository creation templates by prefix."""
     replication_backfills: dict[str, Backfill] = field(default_factory=dict)
     """Replication backfills by id, in start order."""
+    reclaimed: dict[str, int] = field(default_factory=dict)
+    """Digest -> size of the layers reclaimed lately, oldest first (a bounded record, so
+    BatchCheckLayerAvailability can answer UNAVAILABLE for them)."""
+    reclaimed_bytes: int = 0
+    """Bytes of layers reclaimed in this registry so far."""
+    reclaimed_layers: int = 0
+    """How many layers were reclaimed in this registry so far."""
 
 
 # ----- what a registry keeps besides repositories and images ------------------------------

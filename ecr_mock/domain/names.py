@@ -27,6 +27,24 @@ REGISTRY_HOST_RE = re.compile(
 the region is ``region_of_registry_host(match)``."""
 
 
+def account_problem(value: object, field: str = "account_id") -> str | None:
+    """Why ``value`` is not an account id (a message naming ``field``), or None when it is.
+
+    Every place that takes an account (control API, seeds, fault rules, the command line) asks
+    this, so each refuses the same values with the same words.
+    """
+    if isinstance(value, str) and ACCOUNT_RE.fullmatch(value):
+        return None
+    return f"{field} must be a 12-digit account id; got {value!r}"
+
+
+def region_problem(value: object, field: str = "region") -> str | None:
+    """Why ``value`` is not a region name such as ``us-east-1`` (naming ``field``), or None."""
+    if isinstance(value, str) and REGION_RE.fullmatch(value):
+        return None
+    return f"{field} must be a region name such as us-east-1; got {value!r}"
+
+
 def region_of_registry_host(match: re.Match[str]) -> str:
     """The region named by a ``REGISTRY_HOST_RE`` match."""
     return match["region"] or match["dual_region"]

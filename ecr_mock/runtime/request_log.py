@@ -277,11 +277,33 @@ def emit(when: datetime, record: dict[str, Any]) -> None:
     log.info("%s", text, extra={"ecr_mock_request": {"time": stamp, **record}})
 
 
+_UNSAFE = re.compile(r'[\x00-\x20"=\\\x7f-\x9f\u2028\u2029]')
+"""Characters that make a text-format value quoted: controls (C0, DEL, C1, line separators),
+space, quote, equals and backslash."""
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _text(value: Any) -> str:
+    """A value as the text format writes it: bare when plain, else a JSON string literal whose
+    control characters are all escaped (no value can end a line or reach a terminal raw)."""
     if value is None or value == "":
         return "-"
     text = str(value)
-    return json.dumps(text) if any(c in text for c in ' "=') else text
+    if _UNSAFE.search(text) is None:
+        return text
+    return json.dumps(text).replace("\x7f", "\\u007f")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character but none of the others escaped: ``\\n``,
+    ``\\r``, ``\\t``, else ``\\xNN`` / ``\\uNNNN`` (CR, LF, ESC, C0, DEL, C1)."""
+
+    def one(found: re.Match[str]) -> str:
+        code = ord(found[0])
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return _CONTROLS.sub(one, text)
 
 
 class TextFormatter(logging.Formatter):
@@ -293,6 +315,23 @@ class TextFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         when = datetime.fromtimestamp(record.created, timezone.utc)
         return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line per record, every control character of the message escaped; a traceback
+        follows on lines indented by four spaces (escaped too), so none can pass for a record."""
+        line = (
+            f"{self.formatTime(record)} {record.levelname} {escape_controls(record.getMessage())}"
+        )
+        extra = []
+        if record.exc_info:
+            extra.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            extra.append(record.exc_text)
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        for block in extra:
+            line += "".join("\n    " + escape_controls(part) for part in block.split("\n"))
+        return line
 
 
 class JsonFormatter(logging.Formatter):

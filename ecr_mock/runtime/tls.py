@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from ecr_mock.runtime.errors import TlsSetupError
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.x509 import Certificate, KeyUsage
 
@@ -36,6 +37,7 @@ __all__ = [
     "CertificateAuthority",
     "TlsSetupError",
     "default_ca_dir",
+    "has_name_constraints",
     "is_issuable_name",
 ]
 
@@ -54,6 +56,24 @@ _AWS_NAME_RE = re.compile(
 )
 """Names the CA signs: AWS's own (ECR, STS, IAM and the rest), dual-stack ones, ECR Public's
 registry, and localhost."""
+
+PERMITTED_DNS = (
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "api.aws",
+    "on.aws",
+    "public.ecr.aws",
+    "localhost",
+)
+"""The DNS subtrees the CA certificate's name constraints permit: each with every name under it.
+
+X.509 name constraints match whole subtrees from the right, so ``<account>.dkr.ecr.<region>.``
+``amazonaws.com`` (any account, any region, chosen per connection) can only be permitted as the
+``amazonaws.com`` subtree; a per-region list would stop working for the next region a client
+asks for. The CA also signs STS and IAM names there (moto behind the same port), so the subtree
+is the narrowest form that keeps every served name."""
+PERMITTED_IPS = ("127.0.0.0/8", "::1/128")
+"""The loopback addresses, the only IP addresses the CA's leaves may name."""
 
 _INSTALL_HINT = (
     "ecr-mock serve --aws-hostnames needs the cryptography library: "
@@ -109,6 +129,24 @@ class CertificateAuthority:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         return self._cert.public_bytes(Encoding.PEM)
+
+    @property
+    def constrained(self) -> bool:
+        """Whether the CA certificate carries name constraints. A CA made by an older version
+        has none: it keeps working (clients trust it already) and ``serve`` warns, saying how
+        to replace it."""
+        return has_name_constraints(self._cert)
+
+    def unconstrained_warning(self) -> str | None:
+        """The warning for a CA without name constraints, else None."""
+        if self.constrained:
+            return None
+        return (
+            f"the local CA in {self.directory} has no name constraints (made by an older "
+            f"ecr-mock): anyone holding its key could sign any name for clients trusting it. "
+            f"Remove {self.key_path} and {self.cert_path} to make a constrained CA, then trust "
+            f"the new {self.cert_path} again"
+        )
 
     def _load_or_create(self) -> tuple[EllipticCurvePrivateKey, Certificate]:
         try:
@@ -276,10 +314,30 @@ def _new_ca() -> tuple[EllipticCurvePrivateKey, Certificate]:
             _key_usage(signs_certificates=True),
             critical=True,
         )
+        .add_extension(_name_constraints(), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .sign(key, hashes.SHA256())
     )
     return key, cert
+
+
+def _name_constraints() -> x509.NameConstraints:
+    from cryptography import x509
+
+    permitted: list[x509.GeneralName] = [x509.DNSName(name) for name in PERMITTED_DNS]
+    permitted += [x509.IPAddress(ipaddress.ip_network(net)) for net in PERMITTED_IPS]
+    return x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=None)
+
+
+def has_name_constraints(cert: Certificate) -> bool:
+    """Whether a CA certificate limits the names it may sign (made by this version)."""
+    from cryptography import x509
+
+    try:
+        cert.extensions.get_extension_for_class(x509.NameConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:

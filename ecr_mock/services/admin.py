@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.errors import InvalidParameter
 from ecr_mock.domain.models import Principal, Registry
-from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.names import account_problem, region_problem
 
 if TYPE_CHECKING:
     from ecr_mock.store.state import Store
@@ -21,8 +21,8 @@ def reset(store: Store, account_id: str | None = None) -> None:
     A full reset also puts the clock back on real time, forgets pending restores, and removes
     every fault rule and call record.
     """
-    if account_id is not None and not ACCOUNT_RE.fullmatch(account_id):
-        raise InvalidParameter(f"account_id must be a 12-digit account id, got {account_id!r}")
+    if account_id is not None and (problem := account_problem(account_id, "account_id")):
+        raise InvalidParameter(problem)
     with store.lock:
         dropped = [key for key in store.registries if account_id is None or key[0] == account_id]
         for key in dropped:
@@ -47,10 +47,15 @@ def summary(store: Store) -> dict[str, Any]:
     """What the backend holds, without blob bytes: registries, repositories, images."""
     with store.lock:
         registries = sorted(store.registries.values(), key=lambda r: (r.account, r.region))
-        return {
+        found: dict[str, Any] = {
             "now": iso(store.clock.now()),
             "registries": [_registry_summary(store, reg) for reg in registries],
         }
+    state_dir = getattr(store, "state_dir", None)  # a Backend's (the Store has none)
+    verifier = state_dir.verifier if state_dir is not None else None
+    if verifier is not None and verifier.damaged:
+        found["damaged"] = {"blobs": dict(verifier.damaged), "images": verifier.damaged_images()}
+    return found
 
 
 def _registry_summary(store: Store, reg: Registry) -> dict[str, Any]:
@@ -80,10 +85,13 @@ def _registry_summary(store: Store, reg: Registry) -> dict[str, Any]:
                 "images": images,
             }
         )
+    from ecr_mock.services.reclaim import layer_summary
+
     return {
         "account": reg.account,
         "region": reg.region,
         "blobs": len(reg.blobs),
+        **layer_summary(store, reg),
         "repositories": repositories,
     }
 
@@ -142,8 +150,10 @@ def issue_token(
     The registry decides what the token may do from its principal's policies, as for a
     GetAuthorizationToken token; the account defaults to the principal's.
     """
-    if account_id is not None and not ACCOUNT_RE.fullmatch(account_id):
-        raise InvalidParameter(f"account_id must be a 12-digit account id, got {account_id!r}")
+    if account_id is not None and (problem := account_problem(account_id, "account_id")):
+        raise InvalidParameter(problem)
+    if region is not None and (problem := region_problem(region, "region")):
+        raise InvalidParameter(problem)
     if principal_arn is None:
         principal = Principal.root(account_id or store.default_account)
     else:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.services import admin, images, policies, repositories, settings, uploads
+from ecr_mock.services import admin, images, policies, reclaim, repositories, settings, uploads
 from ecr_mock.services.access import resolve_principal
+from ecr_mock.services.reclaim import reclaim_if_due
 from ecr_mock.services.uploads import expire_uploads_if_due
 from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import LIFECYCLE_PERIOD, Store
@@ -21,6 +24,10 @@ if TYPE_CHECKING:
     from ecr_mock.services.lifecycle import LifecycleScheduler
     from ecr_mock.store.persistence.statedir import StateDir
     from ecr_mock.store.tokens import Token
+
+
+LOAD_ERRORS = (ValueError, KeyError, TypeError, sqlite3.DatabaseError)
+"""What reading a damaged state database raises (JSON, codec and SQLite errors)."""
 
 
 class Backend(Store):
@@ -82,12 +89,14 @@ class Backend(Store):
     def tick(self) -> list[LifecycleAction]:
         """Run what the clock says is due (cheap; meant for the start of every request).
 
-        Completes restores whose 20 minutes have passed and, once the clock is 24 h past the
+        Completes restores whose 20 minutes have passed, reclaims layers past their grace
+        period (looked for every few minutes of clock) and, once the clock is 24 h past the
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         The lifecycle scheduler is made on the first tick that has something to do.
         """
 
         expire_uploads_if_due(self)
+        reclaim_if_due(self)
         if self._lifecycle is None and not self.pending_restores:
             now = self.clock.now()
             if self.lifecycle_epoch <= now < self.lifecycle_epoch + LIFECYCLE_PERIOD:
@@ -118,23 +127,51 @@ class Backend(Store):
         """A backend holding what the state directory ``path`` holds (created when new).
 
         Changes are saved by :meth:`save` and :meth:`close` (a server also saves after every
-        request that changes something). ``read_only`` opens a directory another process
+        request that changes something). Registry tokens are signed with the key the directory
+        keeps (``token.key``), so tokens issued before a restart stay valid. ``read_only`` opens a directory another process
         (``ecr-mock serve --state-dir``) is using, to look at what it holds; such a backend
         never writes. StateDirError when the directory is in use or of an unknown schema.
         """
-        from ecr_mock.store.persistence.statedir import StateDir
+        from ecr_mock.store.errors import TokenKeyError
+        from ecr_mock.store.persistence.statedir import StateDir, StateDirError
+        from ecr_mock.store.persistence.verify import Verifier
+        from ecr_mock.store.token_keys import load_or_create_key, read_key
 
         backend = cls(account_id, region)
         state = StateDir(path, read_only=read_only)
         try:
+            key = read_key(state.path) if read_only else load_or_create_key(state.path)
+            if key is not None:
+                backend.tokens.use_key(key)
+            state.verifier = Verifier(
+                state.path, backend, quarantine=not read_only, touch=state.touch
+            )
             state.load(backend)
+        except LOAD_ERRORS as exc:
+            state.close()
+            from ecr_mock.store.errors import StateDirDamaged
+
+            raise StateDirDamaged(state.path / "state.db", f"{exc}") from None
+        except TokenKeyError as exc:
+            state.close()
+            raise StateDirError(str(exc)) from None
         except BaseException:
             state.close()
             raise
         backend.state_dir = state
         if not read_only:
+            if state.migrated:
+                state.save(backend)
+            state.verifier.start()
+            state.uploads.restore(backend, Path(state.spill_dir))
             backend.upload_spill_dir = state.spill_dir
             backend.listeners.append(lambda kind, detail: state.touch())
+
+            # reclaimed layers lose their rows, then their files, before a pass returns
+            def save_reclaimed(account: str, region: str, digests: list[str]) -> None:
+                state.save(backend)
+
+            backend.blob_deleters.append(save_reclaimed)
             state.start_flusher(backend)
         return backend
 
@@ -167,6 +204,7 @@ class Backend(Store):
         admin.reset(self, account_id)
         if account_id is None:
             self.lifecycle.last_run = self.clock.now()
+            self.applied_seed = None  # an emptied state is seeded again on the next start
         if self.state_dir is not None and not self.state_dir.read_only:
             self.state_dir.save(self)  # the state directory empties too (its blob files go)
 
@@ -257,6 +295,8 @@ class Backend(Store):
     mount_blob = uploads.mount_blob
     expire_uploads = uploads.expire_uploads
     release_unreferenced_blobs = uploads.release_unreferenced_blobs
+    reclaim_layers = reclaim.reclaim
+    """Reclaim now the layers no image references whose grace period (``layer_grace``) passed."""
 
     check_pullable = staticmethod(images.check_pullable)
     delete_blob = uploads.delete_blob

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SeedError"]
+__all__ = ["SeedError", "SeedModeError", "TooLarge"]
 
 
 class SeedError(ValueError):
@@ -18,3 +18,11 @@ class _Refused(Exception):
     def __init__(self, path: str, code: str, message: str) -> None:
         super().__init__(message)
         self.path, self.code, self.message = path, code, message
+
+
+class TooLarge(ValueError):
+    """A seed file larger than its limit (message says which and how to push it instead)."""
+
+
+class SeedModeError(SeedError):
+    """A seed that differs from the one the kept state was seeded with, under ``once``."""

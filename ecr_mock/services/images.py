@@ -41,6 +41,7 @@ from ecr_mock.domain.manifests import (
 )
 from ecr_mock.domain.models import ACTIVE, ARCHIVED, STANDARD, Image, Registry, Repository
 from ecr_mock.domain.names import check_tag, is_digest, is_valid_tag
+from ecr_mock.services.reclaim import note_released
 from ecr_mock.store.state import Store
 
 MAX_TAGS_PER_IMAGE = 1000
@@ -229,6 +230,7 @@ def _remove_image(store: Store, repo: Repository, image: Image) -> None:
         repo.tags.pop(tag, None)
     del repo.images[image.digest]
     repo.unindex_image(image)
+    note_released(store, repo, image)
 
 
 def untag(store: Store, repo: Repository, tag: str) -> Image:

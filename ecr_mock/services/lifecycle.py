@@ -377,7 +377,8 @@ class LifecycleScheduler:
       ``clock.advance(days=2)`` and then ticks sees the policies applied.
     - :meth:`start` runs a daemon thread that also applies every ``interval`` real seconds,
       so an idle server keeps acting; :meth:`stop` ends it. Both are idempotent.
-    - :meth:`run_now` applies immediately and restarts the period.
+    - :meth:`run_now` applies immediately and restarts the period, then runs a layer
+      reclamation pass (``ecr_mock.services.reclaim``).
     """
 
     def __init__(
@@ -405,7 +406,11 @@ class LifecycleScheduler:
             now = self.backend.clock.now()
             complete_restores(self.backend, now)
             self.last_run = now
-            return apply_lifecycle(self.backend)
+            actions = apply_lifecycle(self.backend)
+        from ecr_mock.services.reclaim import reclaim
+
+        reclaim(self.backend)
+        return actions
 
     def tick(self) -> list[LifecycleAction]:
         """Do whatever the clock says is due; returns the lifecycle actions applied (if any)."""

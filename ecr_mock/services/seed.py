@@ -49,9 +49,9 @@ from typing import Any
 from ecr_mock.domain.blobs import Blob
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.models import Image, Registry, Repository
-from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.domain.ports import OperationCaller
-from ecr_mock.services import images, repositories, uploads
+from ecr_mock.services import images, repositories, seed_blobs, uploads
 from ecr_mock.services.admin import parse_time
 from ecr_mock.services.errors import SeedError as SeedError
 from ecr_mock.services.errors import _Refused
@@ -107,7 +107,8 @@ class ImagePlan:
 
     path: str
     manifests: list[tuple[bytes, str]]
-    blobs: dict[str, bytes]
+    blobs: dict[str, Blob]
+    """Held for the seed (``seed_blobs.hold``); large ones in files."""
     tags: list[str]
     pushed_at: datetime | None
 
@@ -172,11 +173,11 @@ def build_plan(
         entry = _mapping(entry, path)
         _known(entry, ("account", "region", *_REGISTRY_KEYS), path)
         account = str(entry.get("account") or default_account)
-        if not ACCOUNT_RE.fullmatch(account):
-            raise SeedError(_join(path, "account"), "expected a 12-digit account id")
+        if problem := account_problem(account, "account"):
+            raise SeedError(_join(path, "account"), problem)
         region = _string(entry.get("region") or default_region, _join(path, "region"))
-        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]+", region):
-            raise SeedError(_join(path, "region"), f"not an AWS region name: {region!r}")
+        if problem := region_problem(region, "region"):
+            raise SeedError(_join(path, "region"), problem)
         plans.append(_registry_plan(entry, path, account, region, now, base_dir))
     return plans
 
@@ -267,7 +268,10 @@ def _image_plan(
     where = _join(path, source)
     if source == "synthetic":
         spec = _mapping(doc["synthetic"] or {}, where) if doc["synthetic"] is not None else {}
-        manifests, blobs = synthetic_image(spec, where, f"{repository}#{index}", pushed_at or now)
+        manifests, generated = synthetic_image(
+            spec, where, f"{repository}#{index}", pushed_at or now
+        )
+        blobs = {d: seed_blobs.hold(Blob.from_bytes(b, d)) for d, b in generated.items()}
     else:
         file_path = _string(doc[source], where)
         full = os.path.join(base_dir, os.path.expanduser(file_path))
@@ -438,8 +442,8 @@ def _apply_repository(
 
 
 def _push(store: Store, reg: Registry, repo: Repository, plan: ImagePlan) -> Image:
-    for data in plan.blobs.values():
-        uploads.store_blob(store, reg, repo, Blob.from_bytes(data))
+    for blob in plan.blobs.values():
+        uploads.store_blob(store, reg, repo, blob)
     pushed: list[Image] = []
     last = len(plan.manifests) - 1
     for number, (manifest, media_type) in enumerate(plan.manifests):
@@ -535,14 +539,26 @@ def apply_seed(
             " or a backend of mock_ecr, a server or the pytest fixtures",
         )
     now = store.clock.now()
-    plans = build_plan(
-        doc, store.default_account, store.default_region, now, base_dir or os.getcwd()
-    )
+    with seed_blobs.reading(store.upload_spill_dir):  # the blobs are held until the end
+        plans = build_plan(
+            doc, store.default_account, store.default_region, now, base_dir or os.getcwd()
+        )
+        return _apply_plans(store, plans, caller, now)
+
+
+def _apply_plans(
+    store: Store, plans: list[RegistryPlan], caller: OperationCaller, now: datetime
+) -> dict[str, Any]:
+
     scratch = type(store)(store.default_account, store.default_region, clock=Clock(start=now))
     try:
         _apply(scratch, plans, caller, {"registries": [], "repositories": [], "images": []})
     except _Refused as exc:
         raise SeedError(exc.path, f"{exc.code}: {exc.message}") from None
+    finally:
+        for reg in scratch.registries.values():  # the plan's holds keep the bytes
+            for blob in reg.blobs.values():
+                blob.release()
     with store.lock:
         _check_conflicts(store, plans, caller)
         created: dict[str, Any] = {"registries": [], "repositories": [], "images": []}

@@ -13,8 +13,11 @@ import re
 import tarfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+from zlib import error as zlib_error
 
+from ecr_mock.domain.blobs import Blob
+from ecr_mock.services import seed_blobs
 from ecr_mock.services.errors import SeedError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -130,11 +133,26 @@ def _tar_of(files: Mapping[str, bytes]) -> bytes:
 class _Files(Protocol):
     """Read access to the files of a layout (a directory or a tar archive)."""
 
-    def read(self, name: str) -> bytes | None:
-        """The bytes of file ``name`` (slash-separated), None when absent."""
+    def open(self, name: str) -> tuple[IO[bytes], int] | None:
+        """File ``name`` (slash-separated) open for reading, with its size; None when absent."""
 
     def where(self, name: str) -> str:
         """How to name file ``name`` in a message."""
+
+
+def _read_small(files: _Files, name: str) -> bytes | None:
+    """A small file's bytes (a manifest, index or config: at most 4 MiB); None when absent."""
+    found = files.open(name)
+    if found is None:
+        return None
+    handle, size = found
+    with handle:
+        if size > seed_blobs.MAX_MANIFEST_BYTES:
+            raise seed_blobs.TooLarge(
+                f"{files.where(name)} holds {size} bytes; a manifest, index or config may have "
+                f"at most {seed_blobs.MAX_MANIFEST_BYTES}"
+            )
+        return handle.read(size)
 
 
 class _DirectoryFiles:
@@ -142,11 +160,14 @@ class _DirectoryFiles:
         self.root = root
 
     def read(self, name: str) -> bytes | None:
+        return _read_small(self, name)
+
+    def open(self, name: str) -> tuple[IO[bytes], int] | None:
         full = os.path.join(self.root, *name.split("/"))
         if not os.path.isfile(full):
             return None
-        with open(full, "rb") as handle:
-            return handle.read()
+        handle = open(full, "rb")  # noqa: SIM115  (the caller closes it)
+        return handle, os.fstat(handle.fileno()).st_size
 
     def where(self, name: str) -> str:
         return os.path.join(self.root, name)
@@ -162,11 +183,14 @@ class _TarFiles:
         return f"{self.label}:{name}"
 
     def read(self, name: str) -> bytes | None:
+        return _read_small(self, name)
+
+    def open(self, name: str) -> tuple[IO[bytes], int] | None:
         member = self.names.get(name)
         if member is None or not member.isfile():
             return None
         handle = self.tar.extractfile(member)
-        return handle.read() if handle is not None else None
+        return (handle, member.size) if handle is not None else None
 
 
 def _member_name(name: str) -> str:
@@ -176,7 +200,7 @@ def _member_name(name: str) -> str:
 
 
 def _load_json(files: _Files, name: str, path: str) -> Any:
-    data = files.read(name)
+    data = _read_small(files, name)
     if data is None:
         raise SeedError(path, f"{files.where(name)} is missing")
     try:
@@ -187,7 +211,7 @@ def _load_json(files: _Files, name: str, path: str) -> Any:
 
 def read_oci_layout(
     files: _Files, ref: str | None, path: str, ref_path: str | None = None
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
+) -> tuple[list[tuple[bytes, str]], dict[str, Blob]]:
     """The manifests (children first) and blobs of one image of an OCI image layout.
 
     ``ref`` picks the manifest whose ``org.opencontainers.image.ref.name`` (or containerd's
@@ -199,7 +223,7 @@ def read_oci_layout(
         raise SeedError(path, f"{files.where('index.json')} lists no manifests")
     chosen = _choose(entries, ref, path, ref_path or _join(path, "ref"))
     manifests: list[tuple[bytes, str]] = []
-    blobs: dict[str, bytes] = {}
+    blobs: dict[str, Blob] = {}
     _collect(files, chosen, path, manifests, blobs, depth=0)
     return manifests, blobs
 
@@ -240,14 +264,36 @@ def _blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{hexpart}"
 
 
-def _read_blob(files: _Files, descriptor: Mapping[str, Any], path: str) -> bytes | None:
+def _descriptor_digest(descriptor: Mapping[str, Any], path: str) -> str:
     digest = descriptor.get("digest")
     if not isinstance(digest, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
         raise SeedError(path, f"a descriptor has an unusable digest: {digest!r}")
-    data = files.read(_blob_name(digest))
+    return digest
+
+
+def _read_blob(files: _Files, descriptor: Mapping[str, Any], path: str) -> bytes | None:
+    """A manifest's bytes (small), checked against its digest."""
+    digest = _descriptor_digest(descriptor, path)
+    try:
+        data = _read_small(files, _blob_name(digest))
+    except seed_blobs.TooLarge as exc:
+        raise SeedError(path, str(exc)) from None
     if data is not None and _digest(data) != digest:
         raise SeedError(path, f"{files.where(_blob_name(digest))} does not match its digest")
     return data
+
+
+def _stream_file(files: _Files, name: str, path: str, expected: str | None = None) -> Blob | None:
+    """A config or layer streamed into a held blob (hashed while read); None when absent."""
+    found = files.open(name)
+    if found is None:
+        return None
+    handle, size = found
+    try:
+        with handle:
+            return seed_blobs.stream_blob(handle, size, files.where(name), expected)
+    except ValueError as exc:  # TooLarge, short, or not matching its digest
+        raise SeedError(path, str(exc)) from None
 
 
 def _collect(
@@ -255,7 +301,7 @@ def _collect(
     descriptor: Mapping[str, Any],
     path: str,
     manifests: list[tuple[bytes, str]],
-    blobs: dict[str, bytes],
+    blobs: dict[str, Blob],
     depth: int,
 ) -> None:
     if depth > 4:
@@ -274,36 +320,41 @@ def _collect(
     else:
         needed = [doc.get("config") or {}, *(doc.get("layers") or [])]
         for item in needed:
-            blob = _read_blob(files, item, path)
+            digest = _descriptor_digest(item, path)
+            if digest in blobs:
+                continue
+            blob = _stream_file(files, _blob_name(digest), path, expected=digest)
             if blob is None:
                 if _FOREIGN_MARK in str(item.get("mediaType", "")) or item.get("urls"):
                     continue
                 raise SeedError(path, f"blob {item.get('digest')} is missing from the source")
-            blobs[_digest(blob)] = blob
+            blobs[digest] = blob
     manifests.append((data, media_type))
 
 
 def read_docker_archive(
     file_path: str, ref: str | None, path: str, ref_path: str | None = None
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
+) -> tuple[list[tuple[bytes, str]], dict[str, Blob]]:
     """One image of a ``docker save`` tarball (the OCI layout of docker 25+, or the older form)."""
     try:
         with tarfile.open(file_path, mode="r:*") as tar:
             files = _TarFiles(tar, file_path)
-            if files.read("oci-layout") is not None and files.read("index.json") is not None:
+            if files.open("oci-layout") is not None and files.open("index.json") is not None:
                 try:
                     return read_oci_layout(files, ref, path, ref_path)
                 except SeedError:
-                    if files.read("manifest.json") is None:
+                    if files.open("manifest.json") is None:
                         raise
             return _legacy_archive(files, ref, path, ref_path or _join(path, "ref"))
-    except (OSError, tarfile.TarError) as exc:
+    except (OSError, tarfile.TarError, EOFError, zlib_error) as exc:
         raise SeedError(path, f"cannot read {file_path} as a tar archive: {exc}") from None
+    except seed_blobs.TooLarge as exc:
+        raise SeedError(path, str(exc)) from None
 
 
 def _legacy_archive(
     files: _Files, ref: str | None, path: str, ref_path: str
-) -> tuple[list[tuple[bytes, str]], dict[str, bytes]]:
+) -> tuple[list[tuple[bytes, str]], dict[str, Blob]]:
     entries = _load_json(files, "manifest.json", path)
     if not isinstance(entries, list) or not entries:
         raise SeedError(path, "the archive's manifest.json lists no images")
@@ -323,18 +374,23 @@ def _legacy_archive(
         entry = found[0]
     if not isinstance(entry, dict):
         raise SeedError(path, "the archive's manifest.json is malformed")
-    config = files.read(str(entry.get("Config", "")))
+    config = _read_small(files, str(entry.get("Config", "")))
     if config is None:
         raise SeedError(path, f"the archive lacks the image config {entry.get('Config')!r}")
-    blobs = {_digest(config): config}
+    blobs = {_digest(config): seed_blobs.hold(Blob.from_bytes(config))}
     layers = []
     for name in entry.get("Layers") or []:
-        data = files.read(str(name))
-        if data is None:
+        opened = files.open(str(name))
+        if opened is None:
             raise SeedError(path, f"the archive lacks the layer {name!r}")
-        blobs[_digest(data)] = data
-        kind = OCI_LAYER_GZIP if data[:2] == b"\x1f\x8b" else OCI_LAYER_TAR
-        layers.append(_descriptor(kind, data))
+        with opened[0] as head:
+            magic = head.read(2)
+        blob = _stream_file(files, str(name), path)
+        if blob is None:
+            raise SeedError(path, f"the archive lacks the layer {name!r}")
+        blobs[blob.digest] = blob
+        kind = OCI_LAYER_GZIP if magic == b"\x1f\x8b" else OCI_LAYER_TAR
+        layers.append({"mediaType": kind, "digest": blob.digest, "size": blob.size})
     return [(_oci_manifest(config, layers), OCI_MANIFEST)], blobs
 
 

@@ -26,6 +26,7 @@ from ecr_mock.domain.errors import (
 )
 from ecr_mock.domain.models import Registry, Repository
 from ecr_mock.domain.names import is_digest
+from ecr_mock.services.reclaim import touch_layer, touch_repository
 from ecr_mock.store.state import Store
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -42,6 +43,7 @@ def start_upload(store: Store, reg: Registry, repo: Repository) -> UploadSession
     session = new_upload(repo.name, store.now(), reg.account, store.upload_spill_dir)
     with store.lock:
         reg.uploads[session.upload_id] = session
+        touch_repository(store, repo)
     return session
 
 
@@ -280,6 +282,7 @@ def store_blob(store: Store, reg: Registry, repo: Repository, blob: Blob) -> Blo
         elif kept is not blob:
             blob.discard()
         repo.blobs.add(blob.digest)
+        touch_layer(store, reg, repo, blob.digest)
     return kept
 
 
@@ -337,6 +340,7 @@ def mount_blob(
         return None
     with store.lock:
         target.blobs.add(digest)
+        touch_layer(store, reg, target, digest)
     return blob
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.store.errors import FaultRuleError
 
 __all__ = [
@@ -30,7 +30,7 @@ WHEN_FIELDS = ("times", "skip", "every", "probability", "seed")
 RULE_FIELDS = ("id", *MATCH_FIELDS, *EFFECT_FIELDS, *WHEN_FIELDS)
 """Every key a rule may have (keyword arguments in Python, keys in JSON)."""
 
-_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+
 _MAX_DELAY_MS = 600_000
 _THROTTLING = frozenset({"ThrottlingException", "TOOMANYREQUESTS"})
 
@@ -326,9 +326,11 @@ def parse_rule(rule: Mapping[str, Any], catalog: FaultCatalog) -> FaultRule:
     surface = _surface_of(surface, operation, error, catalog)
     repository = _optional(get("repository"), str, "repository")
     account_id = _optional(get("account_id"), str, "account_id")
-    if account_id is not None and not _ACCOUNT_RE.fullmatch(account_id):
-        raise FaultRuleError(f"account_id must be a 12-digit account id; got {account_id!r}")
+    if account_id is not None and (problem := account_problem(account_id, "account_id")):
+        raise FaultRuleError(problem, "account_id")
     region = _optional(get("region"), str, "region")
+    if region is not None and (problem := region_problem(region, "region")):
+        raise FaultRuleError(problem, "region")
     status = _optional_int(get("status"), "status", 100, 599)
     message = _optional(get("message"), str, "message")
     if (status is not None or message is not None) and error is None:

@@ -27,10 +27,13 @@ from ecr_mock.store.tokens import TokenStore
 if TYPE_CHECKING:
     from ecr_mock.store.fault_rules import FaultCatalog
 
-__all__ = ["DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
+__all__ = ["DEFAULT_LAYER_GRACE", "DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
 
 LIFECYCLE_PERIOD = timedelta(hours=24)
 """How often stored lifecycle policies are applied (ECR acts within 24 hours)."""
+
+DEFAULT_LAYER_GRACE = timedelta(hours=24)
+"""How long a layer no image references is kept (backend clock) before it is reclaimed."""
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds an upstream registry may take per request (pull-through cache fills)."""
@@ -107,6 +110,14 @@ class Store:
         """How long an upload session may sit untouched before it expires (backend clock)."""
         self.uploads_checked_at = self.clock.now()
         """When idle upload sessions were last looked for."""
+        self.layer_grace: timedelta = DEFAULT_LAYER_GRACE
+        """How long a layer no image references is kept before it is reclaimed (backend clock;
+        see ``ecr_mock.services.reclaim``)."""
+        self.reclaim_checked_at = self.clock.now()
+        """When unreferenced layers were last looked for."""
+        self.blob_deleters: list[Callable[[str, str, list[str]], None]] = []
+        """Told ``(account, region, digests)`` after layers are reclaimed: a blob store keeping
+        bytes elsewhere (S3) deletes them there. The state directory's files go on its save."""
         self.installed: dict[str, Callable[[], None]] = {}
         """Providers installed into this store, by name, with the function that removes each
         (installing twice is harmless)."""
@@ -117,6 +128,8 @@ class Store:
         self._faults: FaultRules | None = None
         self._calls: CallLog | None = None
         self._quotas: Quotas | None = None
+        self.applied_seed: dict[str, str] | None = None
+        """The seed a kept state was made from: ``{"hash", "mode"}`` (see ``seed_modes``)."""
         self.operation_caller: OperationCaller | None = None
         """Makes ECR API calls in-process for ``seed`` (attached by mock_ecr and the server)."""
 

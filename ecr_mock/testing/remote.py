@@ -364,6 +364,12 @@ class RemoteEcrMock:
         actions: list[dict[str, Any]] = self.call("POST", "lifecycle/run", body)["actions"]
         return actions
 
+    def reclaim_layers(self) -> dict[str, int]:
+        """Reclaim now the layers no image references whose grace period passed:
+        ``{"reclaimedLayers", "reclaimedBytes"}``."""
+        done: dict[str, int] = self.call("POST", "reclaim", {})
+        return done
+
     def issue_token(
         self,
         principal_arn: str | None = None,

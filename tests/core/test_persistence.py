@@ -18,6 +18,7 @@ import pytest
 from ecr_mock import Backend, mock_ecr
 from ecr_mock.domain.blobs import SPILL_BYTES, Blob
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
+from ecr_mock.services.reclaim import reclaim
 from ecr_mock.services.scanning import set_scan_findings
 from ecr_mock.store.persistence import SCHEMA_VERSION, StateDirError
 from ecr_mock.store.persistence.codec import Undecodable, Unencodable, decode, encode
@@ -260,6 +261,10 @@ def build_rich_state(backend: Backend) -> None:
         public.put_registry_catalog_data(displayName="Example tools")
         other = client("eu-central-1")
         other.create_repository(repositoryName="elsewhere")
+        gone = push(other, "elsewhere", "gone", b"a layer reclaimed later" * 10)
+        other.batch_delete_image(repositoryName="elsewhere", imageIds=[{"imageDigest": gone}])
+        backend.clock.advance(hours=25)  # past the layer grace period: the layers are reclaimed
+        reclaim(backend, [backend.registry(ACCOUNT, "eu-central-1")])
         backend.clock.advance(hours=5)
 
 
@@ -279,7 +284,6 @@ def full_state(backend: Backend) -> Any:
         {
             "registries": registries,
             "clock": (round(offset.total_seconds()), frozen),
-            "tokens": backend.tokens.issued(),
             "access_keys": backend.access_keys,
             "lifecycle": backend.lifecycle_last_run(),
             "secrets": backend.secrets,
@@ -304,11 +308,17 @@ def test_everything_comes_back_after_reopening(rich: tuple[Backend, Path]) -> No
     backend, path = rich
     assert backend.download_url_secret is not None
     assert backend.secrets
+    backend.issue_token(f"arn:aws:iam::{ACCOUNT}:user/ci")  # the built state's are past 12 h
+    backend.save()
     before = full_state(backend)
+    tokens = backend.tokens.issued()
+    assert tokens
     backend.close()
     again = Backend.open(path)
     try:
         assert full_state(again) == before
+        for token in tokens:  # signed with the directory's key: no password is stored
+            assert again.tokens.check(token.password) == token
     finally:
         again.close()
 

@@ -44,6 +44,7 @@ _REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    303: "See Other",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -57,14 +58,22 @@ _REASONS = {
 
 @dataclass
 class ControlResponse:
-    """What a handler answers: a status and a JSON document (None: no body, as for 204)."""
+    """What a handler answers: a status and a JSON document (None: no body, as for 204).
+
+    ``content`` (with its ``content_type``) answers other bytes than JSON, as the web console's
+    pages do.
+    """
 
     status: int = 200
     document: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    content_type: str = "application/json"
 
     def body(self) -> bytes:
         """The encoded body."""
+        if self.content is not None:
+            return self.content
         return b"" if self.document is None else json.dumps(self.document).encode()
 
     @property
@@ -224,10 +233,13 @@ def is_loopback(host: str) -> bool:
 
 
 def build_router(*, token: str | None = None, loopback: bool = True) -> ControlRouter:
-    """A router with every built-in route (health, reset, clock, state, seed, ...)."""
+    """A router with every built-in route (health, reset, clock, state, seed, ...) and the
+    web console."""
     from ecr_mock.protocols.control import routes
+    from ecr_mock.protocols.control.console import console_route
 
     router = ControlRouter(token=token, loopback=loopback)
     for route in routes.builtin_routes():
         router.add(route)
+    router.add(console_route(router))  # the web console, /ecr-mock/ui/
     return router

@@ -1,4 +1,4 @@
-"""The control API's error: a refused request, with its HTTP status."""
+"""The control API's errors: a refused request with its HTTP status, and a console page not found."""
 
 from __future__ import annotations
 
@@ -26,3 +26,7 @@ class ControlError(Exception):
         if self.field is not None:
             doc["field"] = self.field
         return doc
+
+
+class NotFound(Exception):
+    """A console page names a registry, repository or image that does not exist."""

@@ -32,7 +32,7 @@ def add_faults(request: ControlRequest) -> ControlResponse:
     except FaultRuleError as exc:
         for rule in added:
             rule.remove()
-        raise ControlError(400, "BadRequest", str(exc)) from None
+        raise ControlError(400, "BadRequest", str(exc), field=exc.field) from None
     docs = [rule.to_dict() for rule in added]
     return ControlResponse(201, docs if isinstance(doc, list) else docs[0])
 
@@ -44,9 +44,16 @@ def clear_faults(request: ControlRequest) -> ControlResponse:
 
 
 def _rule(request: ControlRequest) -> FaultRule:
-    rule = request.backend.faults.get(request.params["id"])
+    """The rule the path names. Any id is reachable: percent-encoded (``a%2Fb``, as
+    ``ecr_mock.testing.remote`` sends it) or as it is (``a/b``); a trailing ``/`` is optional unless
+    the id itself ends with one."""
+    rule_id = request.params["id"]
+    faults = request.backend.faults
+    rule = faults.get(rule_id)
+    if rule is None and rule_id.endswith("/"):
+        rule = faults.get(rule_id[:-1])
     if rule is None:
-        raise ControlError(404, "NotFound", f"No fault rule with id {request.params['id']!r}")
+        raise ControlError(404, "NotFound", f"No fault rule with id {rule_id!r}")
     return rule
 
 
@@ -104,7 +111,7 @@ def fault_routes() -> list[ControlRoute]:
             {"GET": list_faults, "POST": add_faults, "DELETE": clear_faults},
         ),
         ControlRoute(
-            "fault", r"/ecr-mock/faults/(?P<id>[^/]+)/?", {"GET": get_fault, "DELETE": delete_fault}
+            "fault", r"/ecr-mock/faults/(?P<id>.+)", {"GET": get_fault, "DELETE": delete_fault}
         ),
         ControlRoute("calls", r"/ecr-mock/calls/?", {"GET": list_calls, "DELETE": clear_calls}),
     ]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from ecr_mock.domain.errors import EcrError
-from ecr_mock.domain.names import is_digest
+from ecr_mock.domain.names import account_problem, is_digest, region_problem
 from ecr_mock.protocols.control import ControlError, ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.services.scanning import set_scan_findings
 
 FINDINGS_PATTERN = (
-    r"/ecr-mock/findings/(?P<account>[0-9]{12})/(?P<region>[a-z0-9-]+)/"
+    r"/ecr-mock/findings/(?P<account>[^/]+)/(?P<region>[^/]+)/"
     r"(?P<repository>[^@]+?)(?:@(?P<digest>[^/@]+))?/?"
 )
 
 
 def _target(request: ControlRequest) -> tuple[str, str, str, str | None]:
     params = request.params
+    for field, problem in (
+        ("account", account_problem(params["account"], "the account in the path")),
+        ("region", region_problem(params["region"], "the region in the path")),
+    ):
+        if problem is not None:
+            raise ControlError.bad_field(field, problem)
     digest = params.get("digest")
     if digest is not None and not is_digest(digest):
         raise ControlError(400, "BadRequest", f"Invalid digest in the path: {digest!r}", "digest")

@@ -8,7 +8,7 @@ from typing import Any
 
 from ecr_mock._version import __version__
 from ecr_mock.domain.errors import EcrError
-from ecr_mock.domain.names import ACCOUNT_RE
+from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.protocols.control import ControlError, ControlRequest, ControlResponse, ControlRoute
 from ecr_mock.protocols.control.events import events_route
 from ecr_mock.protocols.control.fault_routes import fault_routes
@@ -28,8 +28,17 @@ def _optional_str(doc: dict[str, Any], name: str) -> str | None:
 
 def _account(doc: dict[str, Any], name: str = "account_id") -> str | None:
     value = _optional_str(doc, name)
-    if value is not None and not ACCOUNT_RE.fullmatch(value):
-        raise ControlError.bad_field(name, f"'{name}' must be a 12-digit account id")
+    problem = account_problem(value, name) if value is not None else None
+    if problem is not None:
+        raise ControlError.bad_field(name, problem)
+    return value
+
+
+def _region(doc: dict[str, Any], name: str = "region") -> str | None:
+    value = _optional_str(doc, name)
+    problem = region_problem(value, name) if value is not None else None
+    if problem is not None:
+        raise ControlError.bad_field(name, problem)
     return value
 
 
@@ -119,7 +128,7 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
     doc = request.object()
     _only(doc, "account_id", "region", "repository")
     backend = request.backend
-    account, region = _account(doc), _optional_str(doc, "region")
+    account, region = _account(doc), _region(doc)
     name = _optional_str(doc, "repository")
     registry = repository = None
     if account or region or name:
@@ -133,9 +142,13 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
         if repository is None:
             raise ControlError.bad_field("repository", f"No repository named {name!r}")
     actions = backend.apply_lifecycle_policies(registry, repository)
+    from ecr_mock.services.reclaim import reclaim as reclaim_layers
+
+    reclaimed = reclaim_layers(backend, [registry] if registry is not None else None)
     return ControlResponse(
         200,
         {
+            **reclaimed.document(),
             "actions": [
                 {
                     "digest": action.digest,
@@ -145,9 +158,45 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
                     "targetStorageClass": action.target_storage_class,
                 }
                 for action in actions
-            ]
+            ],
         },
     )
+
+
+def get_reclaim(request: ControlRequest) -> ControlResponse:
+    """``GET /ecr-mock/reclaim``: the grace period and each registry's layer figures."""
+    from ecr_mock.services.reclaim import layer_summary
+
+    backend = request.backend
+    registries = sorted(backend.registries.values(), key=lambda r: (r.account, r.region))
+    return ControlResponse(
+        200,
+        {
+            "layerGraceSeconds": backend.layer_grace.total_seconds(),
+            "registries": [
+                {"account": reg.account, "region": reg.region, **layer_summary(backend, reg)}
+                for reg in registries
+            ],
+        },
+    )
+
+
+def post_reclaim(request: ControlRequest) -> ControlResponse:
+    """``POST /ecr-mock/reclaim``: reclaim now the layers past their grace period (all
+    registries, or one with ``account_id`` and ``region``)."""
+    from ecr_mock.services.reclaim import reclaim as reclaim_layers
+
+    doc = request.object()
+    _only(doc, "account_id", "region")
+    backend = request.backend
+    account, region = _account(doc), _region(doc)
+    registries = None
+    if account or region:
+        found = backend.registries.get(
+            (account or backend.default_account, region or backend.default_region)
+        )
+        registries = [found] if found is not None else []
+    return ControlResponse(200, reclaim_layers(backend, registries).document())
 
 
 def tokens(request: ControlRequest) -> ControlResponse:
@@ -158,7 +207,7 @@ def tokens(request: ControlRequest) -> ControlResponse:
     arn = _optional_str(doc, "principal_arn")
     if arn is None:
         raise ControlError.bad_field("principal_arn", "'principal_arn' is required")
-    account, region = _account(doc), _optional_str(doc, "region")
+    account, region = _account(doc), _region(doc)
     try:
         token = request.backend.issue_token(arn, account, region)
     except EcrError as exc:
@@ -189,6 +238,7 @@ def builtin_routes() -> list[ControlRoute]:
         ControlRoute("seed", r"/ecr-mock/seed/?", {"POST": seed}),
         ControlRoute("lifecycle_run", r"/ecr-mock/lifecycle/run/?", {"POST": run_lifecycle}),
         ControlRoute("tokens", r"/ecr-mock/tokens/?", {"POST": tokens}),
+        ControlRoute("reclaim", r"/ecr-mock/reclaim/?", {"GET": get_reclaim, "POST": post_reclaim}),
         findings_route(),
         *fault_routes(),
         events_route(),

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from ecr_mock.domain.errors import EcrError
+from ecr_mock.domain.errors import EcrError, UnverifiableToken
 from ecr_mock.domain.models import Principal
 from ecr_mock.protocols.registry.auth import authenticate, challenges
 from ecr_mock.protocols.registry.errors import (
@@ -26,6 +26,7 @@ from ecr_mock.protocols.registry.errors import (
 from ecr_mock.protocols.registry.handlers import HANDLERS, PUBLIC_HANDLERS
 from ecr_mock.protocols.registry.registry_faults import RETRY_AFTER_SECONDS, route_name
 from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
+from ecr_mock.protocols.registry.stale_tokens import OncePerClient
 from ecr_mock.services.backend import Backend
 from ecr_mock.services.public import PUBLIC_REGION
 from ecr_mock.store.calls import Call
@@ -64,6 +65,7 @@ class RegistryApp:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self._warned = OncePerClient(log)
 
     def handles(self, path: str) -> bool:
         """True for paths this app answers (for a server dispatching by path)."""
@@ -85,6 +87,8 @@ class RegistryApp:
             response = self._error(request, exc)
             seen.error_code = exc.code
         except EcrError as exc:
+            if isinstance(exc, UnverifiableToken):
+                self._warned.warn_once(environ.get("REMOTE_ADDR"), exc.message)
             error = translate(exc)
             response = self._error(request, error)
             seen.error_code = error.code

@@ -99,6 +99,10 @@ def _do_get_response(
     )
     status, payload = answer.status, answer.body
     fault = answer.fault
+    if status == 400:
+        from ecr_mock.runtime.intercept.moto_hints import note_answer
+
+        note_answer(backend, headers.get("X-Amz-Target", ""), status, payload, fault is not None)
     cut = fault.disconnect_after_bytes if fault is not None else None
     if cut is not None and cut < len(payload):  # the connection drops mid-answer
         from botocore.exceptions import ConnectionClosedError

@@ -292,18 +292,31 @@ _moto_app: list[WSGIApp] = []
 _moto_app_lock = threading.Lock()
 
 
+AWS_EXTRA = "ecr-mock[aws]"
+"""The extra that brings moto with its server: IAM, STS, EventBridge and moto's other services."""
+
+
+def moto_server_installed() -> bool:
+    """Whether moto and its server's dependencies can be imported (without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("moto", "flask"))
+
+
 def _unavailable(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """A 400 JSON 1.1 error naming the extra: other AWS services need moto's server."""
     body = json.dumps(
         {
-            "message": "ecr-mock serves other AWS services through moto's server, which needs "
-            "moto's server extras: pip install 'moto[server]'"
+            "__type": "UnknownServiceException",
+            "message": "ecr-mock serves AWS services other than ECR (IAM, STS, ...) through "
+            f"moto's server, which is not installed: pip install '{AWS_EXTRA}'",
         }
     ).encode()
     start_response(
-        "501 Not Implemented",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        "400 Bad Request",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
     )
-    return [body]
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def moto_wsgi(default_account: str = "123456789012") -> WSGIApp:
@@ -311,7 +324,8 @@ def moto_wsgi(default_account: str = "123456789012") -> WSGIApp:
 
     Before each request the four ECR managed policies are made known to moto's IAM, so that
     ``aws iam attach-user-policy --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly``
-    works as against AWS. Without moto's server extras (flask) it answers 501 saying so.
+    works as against AWS. Without moto's server (the ``ecr-mock[aws]`` extra) it answers 400
+    naming the extra.
     """
     with _moto_app_lock:
         if not _moto_app:

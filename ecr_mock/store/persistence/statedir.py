@@ -26,9 +26,16 @@ from ecr_mock.store.persistence.codec import (
     encode,
     encode_fields,
 )
-from ecr_mock.store.tokens import Token
+from ecr_mock.store.persistence.kept_uploads import UploadKeeper
+from ecr_mock.store.persistence.private import (
+    create_private_file,
+    make_private,
+    make_private_directory,
+)
 
 if TYPE_CHECKING:
+    from ecr_mock.store.persistence.snapshot import Snapshot
+    from ecr_mock.store.persistence.verify import Verifier
     from ecr_mock.store.state import Store
 
 SCHEMA_VERSION = 1
@@ -41,7 +48,7 @@ _MODEL_TYPES = frozenset({Registry, Repository, Image, Blob, UploadSession})
 _REGISTRY_OWN = frozenset({"repositories", "blobs", "uploads"})
 _REPOSITORY_OWN = frozenset({"images"})
 _IMAGE_OWN = frozenset({"manifest", "parsed"})
-_STORE_SLOTS_KEPT = ("download_url_secret", "secrets")
+_STORE_SLOTS_KEPT = ("download_url_secret", "secrets", "applied_seed")
 """Store slots that are state (the others are wiring: providers, locks, listeners)."""
 
 
@@ -65,15 +72,30 @@ class StateDir:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         self.closed = False
+        self.verifier: Verifier | None = None
+        """Checks loaded blob files against their digests (set by ``Backend.open``)."""
+        self.uploads = UploadKeeper(self.path)
+        """Uploads in progress, kept in ``DIR/uploads/`` (see ``kept_uploads``)."""
+        self.migrated = False
+        """Whether loading found an older form that the next save writes anew."""
+        self._view: Snapshot | None = None
         if read_only:
             if not (self.path / "state.db").is_file():
                 raise StateDirError(f"{self.path} is not an ecr-mock state directory")
-            uri = (self.path / "state.db").as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            from ecr_mock.store.persistence.integrity import open_snapshot
+
+            self._view = open_snapshot(self.path)  # changes nothing in the directory
+            self._db = self._view.db
         else:
+            if (self.path / "state.db").is_file():
+                from ecr_mock.store.persistence.integrity import check_database
+
+                check_database(self.path)  # a damaged database is refused untouched
             try:
-                (self.path / "tmp").mkdir(parents=True, exist_ok=True)
-                (self.path / "blobs").mkdir(exist_ok=True)
+                make_private_directory(self.path / "tmp")
+                make_private_directory(self.path / "blobs")
+                make_private(self.path)
+                create_private_file(self.path / "state.db")  # its -wal and -shm take its mode
             except OSError as exc:
                 raise StateDirError(f"cannot use {self.path} as a state directory: {exc}") from None
             self._take_lock()
@@ -82,16 +104,18 @@ class StateDir:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # replaced rows leave no old bytes
         try:
             self._check_schema()
         except BaseException:
-            self._db.close()
+            self._close_db()
             self._release_lock()
             raise
 
     # ----- opening ----------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
+        create_private_file(self.path / "lock")
         handle = open(self.path / "lock", "a+")  # noqa: SIM115  (held until close)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -152,6 +176,7 @@ class StateDir:
     def load(self, store: Store) -> None:
         """Put everything the directory holds into ``backend`` (which should be empty)."""
         rows = self._db.execute("SELECT key, doc, data FROM rows ORDER BY rowid").fetchall()
+        make_blob = self.verifier.make_blob if self.verifier is not None else Blob.from_path
         by_kind: dict[str, list[tuple[str, Any, bytes | None]]] = {}
         for key, doc, data in rows:
             by_kind.setdefault(key.split("/", 1)[0], []).append((key, json.loads(doc), data))
@@ -165,9 +190,11 @@ class StateDir:
                 path = self.blob_path(digest)
                 size = int(doc["size"])
                 if path.is_file() and path.stat().st_size == size:
-                    blob = Blob.from_path(digest, size, str(path))
+                    blob = make_blob(digest, size, str(path))
                     blob.retain()
                     reg.blobs[digest] = blob
+                elif self.verifier is not None:
+                    self.verifier.note_missing(digest, path, size)
             for key, doc, _ in by_kind.get("repository", []):
                 reg, name = self._registry_of(store, key)
                 reg.repositories[name] = build(Repository, doc, images={})
@@ -204,7 +231,9 @@ class StateDir:
             if name == "clock":
                 store.clock.restore(decode(doc["offset"]), decode(doc["frozen"]))
             elif name == "tokens":
-                store.tokens.restore([t for t in decode(doc) if isinstance(t, Token)])
+                stored = decode(doc) if isinstance(doc, list) else doc
+                if store.tokens.restore_persisted(stored):
+                    self.migrated = True  # passwords stored in the clear: written again hashed
             elif name == "access_keys":
                 keys = decode(doc)
                 store.access_keys.update(
@@ -335,7 +364,7 @@ class StateDir:
         dump = json.dumps
         offset, frozen = store.clock.state()
         rows["backend/clock"] = dump({"offset": encode(offset), "frozen": encode(frozen)})
-        rows["backend/tokens"] = dump(encode(store.tokens.issued()))
+        rows["backend/tokens"] = dump(store.tokens.persisted())
         rows["backend/access_keys"] = dump(encode(dict(store.access_keys)))
         rows["backend/lifecycle"] = dump({"last_run": encode(store.lifecycle_last_run())})
         for name in _STORE_SLOTS_KEPT:
@@ -399,7 +428,7 @@ class StateDir:
         durable = Blob.from_path(blob.digest, blob.size, str(target))
         if target.is_file() and target.stat().st_size == blob.size:
             return durable, None
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(target.parent)
         if spilled is not None and Path(spilled).parent == self.path / "tmp":
             # The spilled file stays the blob's until it is released (downloads may read it).
             blob.sync()
@@ -414,13 +443,18 @@ class StateDir:
             else:
                 return durable, target.parent
         temporary = self.path / "tmp" / uuid.uuid4().hex
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            blob.copy_to(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+            try:
+                blob.copy_to(fd)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, target)
+        except BaseException:  # released meanwhile (reclaimed): leave no half-written file
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return durable, target.parent
 
     def _write(self, changed: dict[str, str], removed: list[str], data: dict[str, bytes]) -> None:
@@ -467,12 +501,15 @@ class StateDir:
 
     def close(self, store: Store | None = None) -> None:
         """Save (when ``backend`` is given), stop the flusher, close the database, unlock."""
+        if self.verifier is not None:
+            self.verifier.stop()
         self._stop.set()
         self._kick.set()
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.join()
         if store is not None and not self.read_only and not self.closed:
+            self.uploads.sync(store)
             self.save(store)
         with self._save_lock:
             if self.closed:
@@ -481,8 +518,14 @@ class StateDir:
             if not self.read_only:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.close()
+            self._close_db()
             self._release_lock()
+
+    def _close_db(self) -> None:
+        if self._view is not None:
+            self._view.close()  # removes its copy, if it made one
+        else:
+            self._db.close()
 
 
 def _swap_in(store: Store, durable: list[tuple[Registry, str, Blob, Blob]]) -> None:

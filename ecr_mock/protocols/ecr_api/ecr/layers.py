@@ -8,7 +8,7 @@ from typing import Any
 
 from ecr_mock.domain.errors import ItemFailure, SerializationFailed
 from ecr_mock.protocols.ecr_api.dispatch import Context, Handler, Params, Result
-from ecr_mock.services import images, uploads
+from ecr_mock.services import images, reclaim, uploads
 from ecr_mock.services.download_urls import layer_download_url
 from ecr_mock.services.uploads import PART_SIZE
 
@@ -84,6 +84,16 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
         try:
             blob = uploads.check_layer(ctx.backend, reg, repo, digest)
         except ItemFailure as exc:
+            size = (
+                reclaim.was_reclaimed(reg, digest)
+                if exc.failure_code == "MissingLayerDigest"
+                else None
+            )
+            if size is not None:  # reclaimed once no image referenced it
+                layers.append(
+                    {"layerDigest": digest, "layerAvailability": "UNAVAILABLE", "layerSize": size}
+                )
+                continue
             failures.append(
                 {
                     "layerDigest": digest,
