@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 
 from ecr_mock import mock_ecr
-from ecr_mock.services.calls import Call, CallLog
+from ecr_mock.store.calls import Call, CallLog
 
 ROUNDS = 5
 SMOKE = "--smoke" in sys.argv  # every part once at tiny sizes, to prove the script works

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ecr_mock import _moved
+from ecr_mock._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from ecr_mock.domain.errors import EcrError
@@ -42,7 +43,6 @@ __all__ = [
     "serve_backend",
     "set_scan_findings",
 ]
-__version__ = "0.1.0"
 
 _HOMES = {
     "Backend": "ecr_mock.services.backend",

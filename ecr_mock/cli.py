@@ -18,7 +18,21 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from ecr_mock import cli_check
+from ecr_mock._version import __version__
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION, account_problem, region_problem
+from ecr_mock.runtime import http as runtime_http
+from ecr_mock.runtime.emulator import assemble
+from ecr_mock.runtime.hostnames import hosts_file
+from ecr_mock.runtime.providers.s3_blobs import s3_blob_store
+from ecr_mock.runtime.request_log import configure_logging
+from ecr_mock.services.backend import Backend
+from ecr_mock.store.errors import StateDirDamaged
+from ecr_mock.store.persistence import StateDirError
+from ecr_mock.testing.faults import FaultRuleError
+from ecr_mock.testing.mock import allow_missing_layers_default
+from ecr_mock.testing.seed_modes import SeedModeError, seed_kept_state
+from ecr_mock.testing.seeding import SeedError, seed_backend
 
 if TYPE_CHECKING:
     from ecr_mock.runtime.tls import CertificateAuthority
@@ -72,7 +86,6 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``ecr-mock``."""
-    from ecr_mock import __version__
 
     parser = argparse.ArgumentParser(
         prog="ecr-mock",
@@ -266,8 +279,6 @@ def build_parser() -> argparse.ArgumentParser:
         "signs with, creating the CA on first use. Trust this file in clients.",
     )
     _ca_dir_option(ca)
-    from ecr_mock import cli_check
-
     cli_check.add_parser(commands)
     hosts = commands.add_parser(
         "hosts",
@@ -348,8 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ca":
         return print_ca(args)
     if args.command == "check":
-        from ecr_mock import cli_check
-
         return cli_check.run(args)
     if args.command == "hosts":
         return print_hosts(parser, args)
@@ -359,12 +368,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM, then shut down cleanly (exit status 0)."""
-    from ecr_mock.runtime.emulator import assemble
-    from ecr_mock.runtime.http import EcrMockServer
-    from ecr_mock.runtime.request_log import configure_logging
-    from ecr_mock.services.backend import Backend
-    from ecr_mock.testing.faults import FaultRuleError
-    from ecr_mock.testing.mock import allow_missing_layers_default
 
     try:
         allow_missing_layers = args.allow_missing_layers or allow_missing_layers_default()
@@ -399,13 +402,8 @@ def serve(args: argparse.Namespace) -> int:
         args.port = AWS_PORT if args.aws_hostnames else int(args.port)
     configure_logging(args.log_format, quiet=args.quiet)
     if args.state_dir:
-        from ecr_mock.store.errors import StateDirDamaged
-        from ecr_mock.store.persistence import StateDirError
-
         store = None
         if args.blob_store:
-            from ecr_mock.runtime.providers.s3_blobs import s3_blob_store
-
             try:
                 store = s3_blob_store(args.blob_store, args.s3_endpoint_url)
             except ValueError as exc:
@@ -454,7 +452,7 @@ def serve(args: argparse.Namespace) -> int:
             return 2
     for key, account in args.access_key:
         backend.add_access_key(key, account)
-    server = EcrMockServer(
+    server = runtime_http.EcrMockServer(  # looked up per call: tests replace the class
         backend,
         args.host,
         args.port,
@@ -466,9 +464,6 @@ def serve(args: argparse.Namespace) -> int:
         cors_origins=args.cors_origin,
     )
     if args.seed:
-        from ecr_mock.testing.seed_modes import SeedModeError, seed_kept_state
-        from ecr_mock.testing.seeding import SeedError, seed_backend
-
         try:
             if args.state_dir:
                 done = seed_kept_state(backend, args.seed, args.seed_mode)
@@ -648,7 +643,6 @@ def print_ca(args: argparse.Namespace) -> int:
 
 def print_hosts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """``ecr-mock hosts``: print hosts-file lines for the registries given as account/region pairs."""
-    from ecr_mock.runtime.hostnames import hosts_file
 
     accounts: list[str] = args.account or [DEFAULT_ACCOUNT]
     regions: list[str] = args.region or [DEFAULT_REGION]

@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ecr_mock.services.backend import Backend
+from ecr_mock.store.errors import StateDirDamaged, StateDirError
+from ecr_mock.store.persistence.check import Report, inspect
+from ecr_mock.store.persistence.check import repair as repair_plan
+from ecr_mock.store.persistence.statedir import SCHEMA_VERSION
+
 
 def add_parser(commands: Any) -> None:
     """Add ``check`` to the command line's subcommands."""
@@ -33,10 +39,6 @@ def run(args: argparse.Namespace) -> int:
 
 def check_state(directory: Path, *, repair: bool) -> int:
     """``ecr-mock check``: 0 when sound (after a repair, if asked), 1 when not, 2 unreadable."""
-    from ecr_mock.store.errors import StateDirDamaged
-    from ecr_mock.store.persistence import StateDirError
-    from ecr_mock.store.persistence.check import inspect
-    from ecr_mock.store.persistence.check import repair as carry_out
 
     if not (directory / "state.db").is_file():
         print(f"ecr-mock: {directory} is not an ecr-mock state directory", file=sys.stderr)
@@ -63,7 +65,7 @@ def check_state(directory: Path, *, repair: bool) -> int:
         print("ecr-mock check: not repaired: some problems have no repair", file=sys.stderr)
         return 1
     try:
-        done = carry_out(directory, report)
+        done = _carry_out(directory, report)
     except StateDirError as exc:
         print(f"ecr-mock: {exc}", file=sys.stderr)
         return 1
@@ -75,3 +77,11 @@ def check_state(directory: Path, *, repair: bool) -> int:
         return 1
     print(f"ecr-mock check: {directory} is sound now")
     return 0
+
+
+def _carry_out(directory: Path, report: Report) -> list[str]:
+    """Repair as the report plans; a schema-1 directory is migrated by opening it."""
+    if not report.migrate:
+        return repair_plan(directory, report)
+    Backend.open(directory).close()  # opening migrates (and fails while a server runs)
+    return [f"migrated {directory} to schema version {SCHEMA_VERSION}"]

@@ -9,6 +9,10 @@ import os
 import sys
 from typing import Any
 
+from ecr_mock.services.backend import Backend
+from ecr_mock.store.persistence import StateDirError
+from ecr_mock.testing.remote import ControlAPIError, RemoteEcrMock
+
 DEFAULT_URL = "http://127.0.0.1:5000"
 
 
@@ -67,9 +71,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_state(args: argparse.Namespace) -> dict[str, Any]:
     if args.state_dir:
-        from ecr_mock.services.backend import Backend
-        from ecr_mock.store.persistence import StateDirError
-
         if not os.path.isfile(os.path.join(args.state_dir, "state.db")):
             raise ValueError(f"{args.state_dir} holds no ecr-mock state (no state.db)")
         try:
@@ -80,7 +81,6 @@ def _read_state(args: argparse.Namespace) -> dict[str, Any]:
             return backend.state()
         finally:
             backend.close()
-    from ecr_mock.testing.remote import ControlAPIError, RemoteEcrMock
 
     url = args.endpoint or os.environ.get("ECR_MOCK_URL") or DEFAULT_URL
     token = args.control_token or os.environ.get("ECR_MOCK_CONTROL_TOKEN") or None

@@ -277,6 +277,7 @@ _LAYER_OF_TOP_MODULES = {
     "ecr_mock.listing": "cli",  # ecr-mock ls
     "ecr_mock.cli_check": "cli",  # ecr-mock check
     "ecr_mock.__main__": "cli",
+    "ecr_mock._version": "domain",
 }
 _FACADES = {"ecr_mock", "ecr_mock._moved"}
 """The package's public face and the old paths: they name every layer, nothing imports them."""
@@ -392,3 +393,42 @@ def test_every_exception_class_lives_in_an_errors_module() -> None:
         if not module.rpartition(".")[2].endswith("errors") and module != "ecr_mock.wire"
     ]
     assert outside == []
+
+
+def test_each_layer_imports_only_its_own_and_lower_layers() -> None:
+    upward: list[str] = []
+    for module, path in sorted(MODULES.items()):
+        layer = _layer(module)
+        if layer is None:
+            continue
+        for target in sorted(_own_imports(path, module_level=False)):
+            target_layer = _layer(target)
+            if target_layer is None or LAYERS.index(target_layer) > LAYERS.index(layer):
+                upward.append(f"{module} ({layer}) -> {target} ({target_layer})")
+    assert upward == []
+
+
+FUNCTION_LEVEL_IMPORT_SEAMS = 58
+"""At most this many imports of the package's own modules inside functions. They are lazy seams:
+the IAM policy engine (access, policies, admin), scanning, the lifecycle scheduler, seeding,
+the state directory, the registry app, the server's apps, the control routes, TLS, and the
+commands of the command line. The aim is 15; the bound only comes down."""
+
+
+def test_function_level_imports_of_own_modules_stay_few() -> None:
+    found = []
+    for module, path in sorted(MODULES.items()):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    if (
+                        isinstance(inner, ast.ImportFrom)
+                        and inner.level == 0
+                        and (inner.module or "").startswith("ecr_mock")
+                    ) or (
+                        isinstance(inner, ast.Import)
+                        and any(a.name.startswith("ecr_mock") for a in inner.names)
+                    ):
+                        found.append(f"{module}:{inner.lineno}")
+    assert len(set(found)) <= FUNCTION_LEVEL_IMPORT_SEAMS, sorted(set(found))

@@ -68,7 +68,10 @@ def _loaded_after(code: str) -> list[str]:
 def test_importing_the_package_is_light_and_moto_free() -> None:
     loaded = _loaded_after("import ecr_mock")
     assert [m for m in loaded if m.split(".")[0] in {"moto", "boto3", "botocore"}] == []
-    assert [m for m in loaded if m.startswith("ecr_mock.")] == ["ecr_mock._moved"]
+    assert [m for m in loaded if m.startswith("ecr_mock.")] == [
+        "ecr_mock._moved",
+        "ecr_mock._version",
+    ]
 
 
 def test_importing_the_mock_does_not_import_moto() -> None:

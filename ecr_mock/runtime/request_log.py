@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ecr_mock.protocols.registry.routes import Match, is_registry_path, match
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -163,7 +165,6 @@ class RequestLog:
     def _describe(
         self, environ: WSGIEnvironment, tee: _Tee | None, status: int, head: bytes
     ) -> dict[str, Any]:
-        from ecr_mock.protocols.registry.routes import is_registry_path
 
         path = str(environ.get("PATH_INFO") or "/")
         record: dict[str, Any] = dict.fromkeys(FIELDS)
@@ -219,7 +220,6 @@ class RequestLog:
             record["repository"] = name
 
     def _registry(self, environ: WSGIEnvironment, path: str, record: dict[str, Any]) -> None:
-        from ecr_mock.protocols.registry.routes import Match, match
 
         record["surface"] = "registry"
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from ecr_mock.domain.models import Image, Principal, Registry, Repository
 from ecr_mock.domain.names import DEFAULT_ACCOUNT, DEFAULT_REGION
-from ecr_mock.services import images, policies, reclaim, repositories, settings, uploads
+from ecr_mock.services import admin, images, policies, reclaim, repositories, settings, uploads
+from ecr_mock.services.access import resolve_principal
+from ecr_mock.services.reclaim import reclaim_if_due
+from ecr_mock.services.uploads import expire_uploads_if_due
 from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import LIFECYCLE_PERIOD, Store
 
@@ -81,7 +84,6 @@ class Backend(Store):
     def principal_for_key(self, access_key: str | None) -> Principal:
         """The principal behind an access key: registered, known to an identity provider, else
         the default root (Unauthenticated instead when ``strict_credentials`` is set)."""
-        from ecr_mock.services.access import resolve_principal
 
         return resolve_principal(self, access_key)
 
@@ -93,8 +95,6 @@ class Backend(Store):
         last evaluation, applies every lifecycle policy; returns the lifecycle actions taken.
         The lifecycle scheduler is made on the first tick that has something to do.
         """
-        from ecr_mock.services.reclaim import reclaim_if_due
-        from ecr_mock.services.uploads import expire_uploads_if_due
 
         expire_uploads_if_due(self)
         reclaim_if_due(self)
@@ -206,7 +206,6 @@ class Backend(Store):
 
     def reset(self, account_id: str | None = None) -> None:
         """Empty all state (or one account's registries and tokens); configuration stays."""
-        from ecr_mock.services import admin
 
         admin.reset(self, account_id)
         if account_id is None:
@@ -219,7 +218,6 @@ class Backend(Store):
 
     def state(self) -> dict[str, Any]:
         """A JSON-ready summary: registries, repositories, images (digest, tags, size...)."""
-        from ecr_mock.services import admin
 
         return admin.summary(self)
 
@@ -230,7 +228,6 @@ class Backend(Store):
         region: str | None = None,
     ) -> Token:
         """A registry token for any IAM principal (default: the account root)."""
-        from ecr_mock.services import admin
 
         return admin.issue_token(self, principal_arn, account_id, region)
 

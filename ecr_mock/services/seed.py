@@ -52,6 +52,7 @@ from ecr_mock.domain.models import Image, Registry, Repository
 from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.domain.ports import OperationCaller
 from ecr_mock.services import images, repositories, seed_blobs, uploads
+from ecr_mock.services.admin import parse_time
 from ecr_mock.services.errors import SeedError as SeedError
 from ecr_mock.services.errors import _Refused
 from ecr_mock.services.seed_images import (
@@ -65,6 +66,7 @@ from ecr_mock.services.seed_images import (
     read_oci_layout,
     synthetic_image,
 )
+from ecr_mock.store.clock import Clock
 from ecr_mock.store.state import Store
 
 _REGISTRY_KEYS = (
@@ -318,8 +320,6 @@ def _pushed_at(doc: Mapping[str, Any], path: str, now: datetime) -> datetime | N
     else:
         text = _string(value, where)
         try:
-            from ecr_mock.services.admin import parse_time
-
             when = parse_time(text)
         except ValueError:
             raise SeedError(where, f"not an ISO 8601 time: {text!r}") from None
@@ -550,7 +550,6 @@ def apply_seed(
 def _apply_plans(
     store: Store, plans: list[RegistryPlan], caller: OperationCaller, now: datetime
 ) -> dict[str, Any]:
-    from ecr_mock.store.clock import Clock
 
     scratch = type(store)(store.default_account, store.default_region, clock=Clock(start=now))
     try:

@@ -17,15 +17,16 @@ from ecr_mock.domain.ports import (
     SecretReader,
     UpstreamConnector,
 )
+from ecr_mock.store.calls import CallLog
 from ecr_mock.store.clock import Clock
+from ecr_mock.store.events import EventLog
+from ecr_mock.store.fault_rules import FaultRules
+from ecr_mock.store.quotas import Quotas
 from ecr_mock.store.tokens import TokenStore
 
 if TYPE_CHECKING:
-    from ecr_mock.store.calls import CallLog
     from ecr_mock.store.changes import ChangeSet
-    from ecr_mock.store.events import EventLog
-    from ecr_mock.store.fault_rules import FaultCatalog, FaultRules
-    from ecr_mock.store.quotas import Quotas
+    from ecr_mock.store.fault_rules import FaultCatalog
 
 __all__ = ["DEFAULT_LAYER_GRACE", "DEFAULT_UPSTREAM_TIMEOUT", "LIFECYCLE_PERIOD", "Store"]
 
@@ -178,8 +179,6 @@ class Store:
     def events(self) -> EventLog:
         """ECR's EventBridge events recorded so far: ``events.all()``, ``events.of_type(...)``."""
         if self.event_log is None:
-            from ecr_mock.store.events import EventLog
-
             with self.lock:
                 if self.event_log is None:
                     self.event_log = EventLog(backend=self)
@@ -189,8 +188,6 @@ class Store:
     def faults(self) -> FaultRules:
         """Fault rules for this backend's requests: ``faults.add(operation=..., error=...)``."""
         if self._faults is None:
-            from ecr_mock.store.fault_rules import FaultRules
-
             with self.lock:
                 if self._faults is None:
                     self._faults = FaultRules(lambda: self.fault_catalog)
@@ -211,8 +208,6 @@ class Store:
     def calls(self) -> CallLog:
         """The requests this backend answered, oldest first (a ring of 10,000 by default)."""
         if self._calls is None:
-            from ecr_mock.store.calls import CallLog
-
             with self.lock:
                 if self._calls is None:
                     self._calls = CallLog(registries=self.registries)
@@ -222,8 +217,6 @@ class Store:
     def quotas(self) -> Quotas:
         """Quotas mode: ``quotas.enabled = True`` throttles at the rates AWS documents."""
         if self._quotas is None:
-            from ecr_mock.store.quotas import Quotas
-
             with self.lock:
                 if self._quotas is None:
                     self._quotas = Quotas()

@@ -6,10 +6,18 @@ import math
 import os
 from typing import Any
 
+from ecr_mock._version import __version__
 from ecr_mock.domain.errors import EcrError
 from ecr_mock.domain.names import account_problem, region_problem
 from ecr_mock.protocols.control import ControlError, ControlRequest, ControlResponse, ControlRoute
+from ecr_mock.protocols.control.events import events_route
+from ecr_mock.protocols.control.fault_routes import fault_routes
+from ecr_mock.protocols.control.findings import findings_route
+from ecr_mock.protocols.control.seed_documents import parse_seed_text
 from ecr_mock.services import admin
+from ecr_mock.services.reclaim import layer_summary
+from ecr_mock.services.reclaim import reclaim as reclaim_layers
+from ecr_mock.services.seed import SeedError, apply_seed
 
 
 def _optional_str(doc: dict[str, Any], name: str) -> str | None:
@@ -46,7 +54,6 @@ def _only(doc: dict[str, Any], *names: str) -> None:
 
 def health(request: ControlRequest) -> ControlResponse:
     """``GET /ecr-mock/health``: ``{"status": "ok", "version": ...}``; no credentials needed."""
-    from ecr_mock import __version__
 
     return ControlResponse(200, {"status": "ok", "version": __version__})
 
@@ -107,13 +114,11 @@ def state(request: ControlRequest) -> ControlResponse:
 
 def seed(request: ControlRequest) -> ControlResponse:
     """``POST /ecr-mock/seed``: apply a seed document (JSON, or YAML with PyYAML installed)."""
-    from ecr_mock.services.seed import SeedError
-    from ecr_mock.testing.seeding import parse_seed_text, seed_backend
 
     content_type = request.headers.get("Content-Type") or request.headers.get("content-type")
     try:
         doc = parse_seed_text(request.body, content_type or "")
-        created = seed_backend(request.backend, doc, base_dir=os.getcwd())
+        created = apply_seed(request.backend, doc, base_dir=os.getcwd())
     except SeedError as exc:
         raise ControlError(400, "InvalidSeed", exc.message, field=exc.path or "$") from None
     return ControlResponse(200, created)
@@ -139,7 +144,6 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
         if repository is None:
             raise ControlError.bad_field("repository", f"No repository named {name!r}")
     actions = backend.apply_lifecycle_policies(registry, repository)
-    from ecr_mock.services.reclaim import reclaim as reclaim_layers
 
     reclaimed = reclaim_layers(backend, [registry] if registry is not None else None)
     return ControlResponse(
@@ -162,7 +166,6 @@ def run_lifecycle(request: ControlRequest) -> ControlResponse:
 
 def get_reclaim(request: ControlRequest) -> ControlResponse:
     """``GET /ecr-mock/reclaim``: the grace period and each registry's layer figures."""
-    from ecr_mock.services.reclaim import layer_summary
 
     backend = request.backend
     registries = sorted(backend.registries.values(), key=lambda r: (r.account, r.region))
@@ -181,7 +184,6 @@ def get_reclaim(request: ControlRequest) -> ControlResponse:
 def post_reclaim(request: ControlRequest) -> ControlResponse:
     """``POST /ecr-mock/reclaim``: reclaim now the layers past their grace period (all
     registries, or one with ``account_id`` and ``region``)."""
-    from ecr_mock.services.reclaim import reclaim as reclaim_layers
 
     doc = request.object()
     _only(doc, "account_id", "region")
@@ -226,9 +228,6 @@ def tokens(request: ControlRequest) -> ControlResponse:
 
 def builtin_routes() -> list[ControlRoute]:
     """Every built-in route, named."""
-    from ecr_mock.protocols.control.events import events_route
-    from ecr_mock.protocols.control.fault_routes import fault_routes
-    from ecr_mock.protocols.control.findings import findings_route
 
     return [
         ControlRoute("health", r"/ecr-mock/health/?", {"GET": health}, open=True),

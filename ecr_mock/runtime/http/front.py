@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
+from ecr_mock._version import __version__
 from ecr_mock.protocols.control import (
     CONTROL_PREFIX,
     ControlResponse,
@@ -254,7 +255,6 @@ def _registry_app(backend: Backend) -> WSGIApplication:
 
 
 def _status_document(backend: Backend) -> dict[str, Any]:
-    from ecr_mock import __version__
 
     return {
         "service": "ecr-mock",

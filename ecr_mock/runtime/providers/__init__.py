@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ecr_mock.runtime.providers import moto_iam, upstream_http
+
 if TYPE_CHECKING:
     from ecr_mock.store.state import Store
 
@@ -19,7 +21,6 @@ def install(store: Store) -> None:
 
     Installing twice is harmless; a slot the user filled already is kept.
     """
-    from ecr_mock.runtime.providers import moto_iam, upstream_http
 
     with store.lock:
         if "providers" in store.installed:

@@ -215,10 +215,9 @@ def repair(directory: Path, report: Report) -> list[str]:
     forgets them and removes the images that cannot be served (with their tags, which their
     rows hold). A kill between the steps leaves a directory that opens: a blob whose file is
     gone is not loaded, and its images answer ``BLOB_UNKNOWN`` until the repair runs again.
-    A schema-1 directory is migrated instead (checked again afterwards).
+    A schema-1 directory is not repaired here: opening it migrates it (``ecr-mock check
+    --repair`` opens it).
     """
-    if report.migrate:
-        return [_migrate(directory)]
     lock = _take_lock(directory)
     try:
         done: list[str] = []
@@ -252,13 +251,6 @@ def repair(directory: Path, report: Report) -> list[str]:
         return done
     finally:
         lock.close()
-
-
-def _migrate(directory: Path) -> str:
-    from ecr_mock.services.backend import Backend
-
-    Backend.open(directory).close()  # opening migrates (and fails while a server runs)
-    return f"migrated {directory} to schema version {SCHEMA_VERSION}"
 
 
 def _take_lock(directory: Path) -> Any:

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from ecr_mock._version import __version__
 from ecr_mock.protocols.control.console.html import Markup, el, join, render_template
+from ecr_mock.services.admin import iso
 
 if TYPE_CHECKING:
     from ecr_mock.services.backend import Backend
@@ -54,8 +56,6 @@ _NAV = (("Home", f"{UI}/"), ("Calls", f"{UI}/calls"), ("Faults", f"{UI}/faults")
 
 def document(page: Page, backend: Backend) -> bytes:
     """The whole HTML document of ``page``."""
-    from ecr_mock import __version__
-    from ecr_mock.services.admin import iso
 
     notice = (
         el("p", {"class": "notice", "role": "status"}, page.notice) if page.notice else Markup("")
@@ -120,7 +120,6 @@ def when(moment: datetime | None) -> Markup:
     """A time as ``<time>`` in UTC (``never`` for None)."""
     if moment is None:
         return el("span", {"class": "muted"}, "never")
-    from ecr_mock.services.admin import iso
 
     text = iso(moment)
     return el("time", {"datetime": text}, text[:19].replace("T", " ") + "Z")

@@ -9,6 +9,7 @@ from typing import Any
 from ecr_mock.domain.errors import ItemFailure, SerializationFailed
 from ecr_mock.protocols.ecr_api.dispatch import Context, Handler, Params, Result
 from ecr_mock.services import images, reclaim, uploads
+from ecr_mock.services.download_urls import layer_download_url
 from ecr_mock.services.uploads import PART_SIZE
 
 
@@ -115,7 +116,6 @@ def batch_check_layer_availability(ctx: Context, params: Params) -> Result:
 
 def get_download_url_for_layer(ctx: Context, params: Params) -> Result:
     """GetDownloadUrlForLayer: a URL serving a layer an image of the repository references."""
-    from ecr_mock.services.download_urls import layer_download_url
 
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)

@@ -19,7 +19,7 @@ from ecr_mock.protocols.ecr_api.dispatch import (
 )
 from ecr_mock.protocols.ecr_api.ecr import images, layers
 from ecr_mock.protocols.ecr_api.ecr.repositories import tags_param
-from ecr_mock.protocols.ecr_api.serialize import tags_json
+from ecr_mock.protocols.ecr_api.serialize import image_detail, tags_json
 from ecr_mock.services import policies, repositories
 from ecr_mock.services import public as svc
 from ecr_mock.services.access import AccessRequest, check_access
@@ -375,7 +375,6 @@ def describe_images(ctx: Context, params: Params) -> Result:
 
 def describe_image_tags(ctx: Context, params: Params) -> Result:
     """DescribeImageTags: each tag with the image it points at, paginated."""
-    from ecr_mock.protocols.ecr_api.serialize import image_detail
 
     reg = ctx.registry(params)
     repo = ctx.repository(params, reg)
