@@ -249,6 +249,7 @@ def test_an_operation_that_changes_saved_state_is_marked_as_changing_it(
     try:
         state.load(store)
         store.state_dir = state
+        store.listeners.append(state.listener(store))  # as Backend.open: events mark images
         values = _prepare(store)
         state.save(store)
         assert state.save(store) == 0  # nothing left to write: the next count is the call's
