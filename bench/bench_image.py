@@ -1,7 +1,8 @@
 """The official image: its size and the seconds from ``docker run`` to healthy (the image's
 HEALTHCHECK), median of N runs. Run: ``DOCKER_HOST=... python bench/bench_image.py IMAGE [N]``
 against a dockerd that holds IMAGE (built as tests/integration/test_image.py builds it).
-Containers use the host's network (dockerd may run with --bridge=none)."""
+Containers use the host's network (dockerd may run with --bridge=none). ``--smoke IMAGE``
+makes one run; tests/integration/test_image.py runs it against the image it builds."""
 
 from __future__ import annotations
 
@@ -41,8 +42,13 @@ def seconds_to_healthy(image: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    image = sys.argv[1]
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    args = sys.argv[1:]
+    smoke = "--smoke" in args
+    args = [a for a in args if a != "--smoke"]
+    if not args:
+        sys.exit("usage: bench_image.py [--smoke] IMAGE [RUNS] (with DOCKER_HOST of its dockerd)")
+    image = args[0]
+    runs = 1 if smoke else int(args[1]) if len(args) > 1 else 5
     size = int(docker("image", "inspect", "-f", "{{.Size}}", image))
     measured = [seconds_to_healthy(image) for _ in range(runs)]
     total = statistics.median(m[0] for m in measured)

@@ -1,5 +1,6 @@
 """Peak memory of one 256 MiB blob PUT and GET through ``requests`` in-process (``mock_ecr``):
-how many times the blob is held at once. Run: ``python bench/bench_requests_memory.py [MiB]``.
+how many times the blob is held at once. Run: ``python bench/bench_requests_memory.py [MiB]``
+(``--smoke``: 1 MiB, it works).
 
 Each case runs in a fresh interpreter; tracemalloc's peak (Python allocations, where the
 bytes of a body live) is taken around the one request and divided by the blob's size.
@@ -58,7 +59,8 @@ with mock_ecr() as backend:
 
 
 def main() -> None:
-    mib = int(sys.argv[1]) if len(sys.argv) > 1 else 256
+    args = [a for a in sys.argv[1:] if a != "--smoke"]
+    mib = 1 if "--smoke" in sys.argv[1:] else int(args[0]) if args else 256
     size = mib * 1024 * 1024
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "blob")

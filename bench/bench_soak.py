@@ -173,7 +173,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--state-dir", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="2 seconds, 1 client: it works")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.clients = 2, 1
     work = Path(tempfile.mkdtemp(prefix="ecr-mock-soak-"))
     try:
         result = soak(args.seconds, args.clients, work / "state" if args.state_dir else None)

@@ -261,3 +261,12 @@ def test_docker_login_build_push_pull_and_state_across_a_restart(
     pulled = docker(dockerd, "pull", f"{uri}:v1")
     assert pulled.returncode == 0, pulled.stderr
     assert detail["imageDigest"] in pulled.stdout
+
+
+def test_the_image_bench_measures_the_built_image(built: str, dockerd: dict[str, str]) -> None:
+    result = _run(
+        sys.executable, str(ROOT / "bench" / "bench_image.py"), "--smoke", built, env=dockerd
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"image {built}: " in result.stdout
+    assert "docker run to healthy: median" in result.stdout
