@@ -9,11 +9,10 @@ from typing import Any
 from ecr_mock.domain.manifests import Descriptor
 from ecr_mock.protocols.control.console.html import Markup, el, join
 from ecr_mock.protocols.control.console.layout import (
-    UI,
     Page,
     View,
     image_url,
-    repository_url,
+    repository_crumbs,
     short_digest,
     size,
     table,
@@ -130,13 +129,7 @@ def compare_page(view: View, account: str, region: str, name: str) -> Page:
     ]
     body = join(
         [
-            el(
-                "p",
-                {"class": "crumbs"},
-                el("a", {"href": f"{UI}/"}, "Home"),
-                " / ",
-                el("a", {"href": repository_url(account, region, name)}, name),
-            ),
+            repository_crumbs(account, region, name),
             el("h1", {}, f"Compare two images of {name}"),
             el("ul", {}, heading("Base", base), heading("Other", other)),
             el(

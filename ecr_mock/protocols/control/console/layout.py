@@ -77,6 +77,17 @@ def repository_url(account: str, region: str, name: str) -> str:
     return f"{UI}/repositories/{account}/{region}/{quote(name)}"
 
 
+def repository_crumbs(account: str, region: str, name: str) -> Markup:
+    """The trail above a page of one repository: Home / the repository."""
+    return el(
+        "p",
+        {"class": "crumbs"},
+        el("a", {"href": f"{UI}/"}, "Home"),
+        " / ",
+        el("a", {"href": repository_url(account, region, name)}, name),
+    )
+
+
 def image_url(account: str, region: str, name: str, digest: str) -> str:
     """The image page's path."""
     return f"{UI}/images/{account}/{region}/{quote(name)}@{digest}"

@@ -18,6 +18,7 @@ from ecr_mock.protocols.control.console.layout import (
     json_block,
     policy_block,
     post_form,
+    repository_crumbs,
     repository_url,
     short_digest,
     size,
@@ -500,13 +501,7 @@ def image_page(view: View, account: str, region: str, name: str, digest: str) ->
         )
     )
     body = Markup(
-        el(
-            "p",
-            {"class": "crumbs"},
-            el("a", {"href": f"{UI}/"}, "Home"),
-            " / ",
-            el("a", {"href": repository_url(account, region, name)}, name),
-        )
+        repository_crumbs(account, region, name)
         + el("h1", {}, f"{name}@{digest[:19]}")
         + el("dl", {"class": "settings"}, ((el("dt", {}, k), el("dd", {}, v)) for k, v in facts))
         + el("h2", {}, "Pull")
