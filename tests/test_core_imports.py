@@ -408,7 +408,7 @@ def test_each_layer_imports_only_its_own_and_lower_layers() -> None:
     assert upward == []
 
 
-FUNCTION_LEVEL_IMPORT_SEAMS = 58
+FUNCTION_LEVEL_IMPORT_SEAMS = 54
 """At most this many imports of the package's own modules inside functions. They are lazy seams:
 the IAM policy engine (access, policies, admin), scanning, the lifecycle scheduler, seeding,
 the state directory, the registry app, the server's apps, the control routes, TLS, and the
