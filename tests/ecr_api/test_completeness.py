@@ -22,38 +22,12 @@ from tests.ecr_api.helpers import (
 )
 from tests.ecr_api.model_check import service_model
 from tests.support.checked_calls import CheckedCalls
+from tests.support.policies import POLICY, REGISTRY_POLICY
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/app"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scanner"
-POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "pull",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": ["ecr:BatchGetImage"],
-            }
-        ],
-    }
-)
-REGISTRY_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "replicate",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": ["ecr:ReplicateImage"],
-                "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/*",
-            }
-        ],
-    }
-)
 LIFECYCLE = json.dumps(
     {
         "rules": [

@@ -15,38 +15,12 @@ from ecr_mock import Backend
 from ecr_mock.protocols.ecr_api.dispatch import PUBLIC_TARGET_PREFIX, TARGET_PREFIX, handle
 from ecr_mock.protocols.ecr_api.spec import ECR, ECR_PUBLIC, OPERATIONS, Operation
 from ecr_mock.store.persistence.statedir import StateDir
+from tests.support.policies import POLICY, REGISTRY_POLICY
 
 ACCOUNT = "123456789012"
 PREFIXES = {"ecr": TARGET_PREFIX, "ecr-public": PUBLIC_TARGET_PREFIX}
 LAYER = b"a layer of the image"
 CONFIG = b'{"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers"}}'
-POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "pull",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": ["ecr:BatchGetImage"],
-            }
-        ],
-    }
-)
-REGISTRY_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "replicate",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": ["ecr:ReplicateImage"],
-                "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/*",
-            }
-        ],
-    }
-)
 LIFECYCLE = json.dumps(
     {
         "rules": [
